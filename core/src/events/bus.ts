@@ -1,0 +1,53 @@
+import type { Event } from '@uah/schemas';
+
+/** The topic exchange every event is published to; routing key `<organizationId>.<type>`. */
+export const EVENTS_EXCHANGE = 'uah.events';
+
+export function routingKeyOf(event: Pick<Event, 'organizationId' | 'type'>): string {
+  return `${event.organizationId}.${event.type}`;
+}
+
+export interface Delivery {
+  /** 1 for the first delivery, then one more for each retry. */
+  attempt: number;
+  routingKey: string;
+}
+
+export interface ConsumerOptions {
+  /** Durable queue name; consumers of the same name compete for its messages. */
+  queue: string;
+  /** Topic patterns on `uah.events`, e.g. `*.invoice.paid` or `org_1.#`. */
+  bindings: string[];
+  handler(event: Event, delivery: Delivery): Promise<void>;
+  /** Deliveries before a message is parked (default 5). */
+  maxAttempts?: number;
+  /** Delay before each retry, in ms (default 1 s, 5 s, 30 s, 2 min; the last repeats). */
+  retryDelaysMs?: number[];
+  /** Messages handled at once (default 1, which keeps order within the queue). */
+  concurrency?: number;
+}
+
+export interface Consumer {
+  readonly queue: string;
+  close(): Promise<void>;
+}
+
+export interface QueueDepth {
+  queue: string;
+  messages: number;
+}
+
+/**
+ * The event bus: RabbitMQ in production, an in-process implementation with the same behaviour
+ * (topic routing, retries with delay, a parking queue) when no broker is configured.
+ */
+export interface Bus {
+  readonly kind: 'amqp' | 'memory';
+  /** Publishes events in order; resolves once every one is confirmed by the broker. */
+  publish(events: Event[]): Promise<void>;
+  consume(options: ConsumerOptions): Promise<Consumer>;
+  /** Throws when the bus cannot take messages now (for `/ready`). */
+  check(): Promise<void>;
+  queueDepths(): Promise<QueueDepth[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+import type { Knex } from 'knex';
+import type { Event, EventListQuery, EventMetadata, EventType } from '@uah/schemas';
+import { newId } from '../shared/ids.js';
+import { AppError } from '../http/errors.js';
+import { decodeCursor, toPage, type Page } from '../http/paging.js';
+
+/** An event about to be appended; id, version and timestamp are assigned by the store. */
+export interface NewEvent {
+  type: EventType;
+  aggregateType: string;
+  aggregateId: string;
+  organizationId: string;
+  data: { object: unknown; previousAttributes?: Record<string, unknown> };
+}
+
+interface EventRow {
+  id: string;
+  seq: number;
+  organizationId: string;
+  type: EventType;
+  aggregateType: string;
+  aggregateId: string;
+  version: number;
+  data: Event['data'];
+  metadata: EventMetadata;
+  timestamp: Date | string;
+}
+
+/**
+ * Only events of transactions older than every transaction still running are visible to readers and to
+ * the relay: a transaction that took a lower `seq` but commits later can then never be skipped.
+ */
+export const COMMITTED_BEFORE_RUNNING = 'tx_id < pg_snapshot_xmin(pg_current_snapshot())';
+
+export function rowToEvent(row: EventRow): Event {
+  return {
+    id: row.id,
+    object: 'event',
+    type: row.type,
+    aggregateId: row.aggregateId,
+    aggregateType: row.aggregateType,
+    organizationId: row.organizationId,
+    data: row.data,
+    metadata: row.metadata,
+    version: row.version,
+    timestamp: new Date(row.timestamp).toISOString(),
+  };
+}
+
+export interface EventStore {
+  /** Appends events inside the caller's transaction: they commit, or roll back, with the state change. */
+  append(trx: Knex.Transaction, events: NewEvent[], metadata: EventMetadata): Promise<Event[]>;
+  /** What `append` would write, for dry runs: ids and versions are not assigned. */
+  preview(events: NewEvent[], metadata: EventMetadata): Array<Omit<Event, 'id' | 'version'>>;
+  list(organizationId: string, query: EventListQuery): Promise<Page<Event>>;
+}
+
+export function createEventStore(knex: Knex): EventStore {
+  return {
+    async append(trx, events, metadata) {
+      const stored: Event[] = [];
+      for (const event of events) {
+        const id = newId('evt');
+        // JSON round trip: the stored data is exactly what JSON consumers will see (no Dates, no undefined).
+        const data = JSON.parse(JSON.stringify(event.data)) as Event['data'];
+        const result = await trx.raw<{ rows: EventRow[] }>(
+          `INSERT INTO events (id, organization_id, type, aggregate_type, aggregate_id, version, data, metadata)
+           SELECT ?, ?, ?, ?, ?, COALESCE(MAX(version), 0) + 1, ?::jsonb, ?::jsonb FROM events WHERE aggregate_id = ?
+           RETURNING id, seq, organization_id, type, aggregate_type, aggregate_id, version, data, metadata, timestamp`,
+          [id, event.organizationId, event.type, event.aggregateType, event.aggregateId, JSON.stringify(data), JSON.stringify(metadata), event.aggregateId],
+        );
+        const row = result.rows[0];
+        if (!row) throw new Error('event insert returned no row');
+        stored.push(rowToEvent(row));
+      }
+      return stored;
+    },
+
+    preview(events, metadata) {
+      const timestamp = new Date().toISOString();
+      return events.map((e) => ({ object: 'event' as const, ...e, data: JSON.parse(JSON.stringify(e.data)) as Event['data'], metadata, timestamp }));
+    },
+
+    async list(organizationId, query) {
+      const limit = query.limit ?? 20;
+      const q = knex<EventRow>('events').where('organization_id', organizationId).whereRaw(COMMITTED_BEFORE_RUNNING).orderBy('seq', 'asc').limit(limit + 1);
+      const cursor = decodeCursor(query.cursor);
+      const after = cursor ?? query.after;
+      if (after !== undefined) {
+        const anchor = await knex<EventRow>('events').select('seq').where({ organization_id: organizationId, id: after }).first();
+        if (!anchor) {
+          throw new AppError('VALIDATION_FAILED', `No event ${after} in this organization.`, { errors: [{ field: cursor ? '/cursor' : '/after', in: 'query', message: 'unknown event id' }] });
+        }
+        q.where('seq', '>', anchor.seq);
+      }
+      if (query.types) q.whereIn('type', query.types.split(','));
+      if (query.aggregateId) q.where('aggregate_id', query.aggregateId);
+      const rows = await q;
+      return toPage(rows, limit, (r) => r.id, rowToEvent);
+    },
+  };
+}

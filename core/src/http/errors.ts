@@ -1,0 +1,62 @@
+/**
+ * The one registry of error codes. Each code has a stable problem `type` URI, a title and a status;
+ * services throw `AppError`s and the boundary in problem.ts renders them as RFC 9457 problem+json.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, title: 'Validation failed' },
+  INVALID_JSON: { status: 400, title: 'The body is not valid JSON' },
+  INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  FORBIDDEN: { status: 403, title: 'The API key lacks a scope this request needs' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, title: 'The idempotency key was used with another request' },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'A request with this idempotency key is still being processed' },
+  BODY_TOO_LARGE: { status: 413, title: 'The body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The body must be application/json' },
+  UNPROCESSABLE: { status: 422, title: 'The request cannot be carried out' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  field: string;
+  in?: 'body' | 'query' | 'path' | 'header';
+  message: string;
+}
+
+export const PROBLEM_TYPE_BASE = 'https://docs.uah.dev/errors/';
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+  readonly expose = true;
+
+  constructor(code: ErrorCode, detail?: string, extra?: { errors?: FieldError[]; headers?: Record<string, string> }) {
+    super(detail ?? ERRORS[code].title);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.errors = extra?.errors;
+    this.headers = extra?.headers;
+  }
+}
+
+export const notFound = (what: string, id?: string): AppError =>
+  new AppError('NOT_FOUND', id ? `No ${what} ${id} in this organization.` : `No such ${what}.`);
+
+export const validationFailed = (errors: FieldError[], detail?: string): AppError =>
+  new AppError('VALIDATION_FAILED', detail ?? `The request has ${errors.length} invalid field${errors.length === 1 ? '' : 's'}.`, { errors });
+
+export const unprocessable = (detail: string, errors?: FieldError[]): AppError =>
+  new AppError('UNPROCESSABLE', detail, errors ? { errors } : undefined);
+
+export const conflict = (detail: string): AppError => new AppError('CONFLICT', detail);

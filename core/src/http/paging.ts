@@ -1,0 +1,31 @@
+import { AppError } from './errors.js';
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** Cursors are opaque to callers: the base64url of the sort key of the last item of the page. */
+export function encodeCursor(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[A-Za-z0-9_:.-]{1,120}$/.test(key) || encodeCursor(key) !== cursor) {
+    throw new AppError('INVALID_CURSOR', 'The cursor is not one this list returned.', { errors: [{ field: '/cursor', in: 'query', message: 'unknown cursor' }] });
+  }
+  return key;
+}
+
+/**
+ * Keyset pagination over an ascending unique key: `rows` was fetched with `limit + 1` rows after the
+ * cursor; the extra row only tells that there is a next page.
+ */
+export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => string, map: (row: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const pageRows = more ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return { data: pageRows.map(map), nextCursor: more && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}

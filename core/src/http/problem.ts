@@ -1,0 +1,58 @@
+import type { Context, Next } from 'koa';
+import { DBError, UniqueViolationError, CheckViolationError, ForeignKeyViolationError } from 'objection';
+import { AppError, ERRORS, PROBLEM_TYPE_BASE, type ErrorCode } from './errors.js';
+
+export const PROBLEM_JSON = 'application/problem+json';
+
+/**
+ * The error boundary at the top of the chain: whatever is thrown below becomes an RFC 9457 problem.
+ * Known errors keep their status; database constraint violations that slipped past validation become
+ * 409/422 instead of 500; anything else is logged and answered 500 without internals.
+ */
+export function createProblemBoundary() {
+  return async function problemBoundary(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('ROUTE_NOT_FOUND', `No route for ${ctx.method} ${ctx.path}.`);
+    } catch (thrown) {
+      const error = toAppError(thrown);
+      if (error.status >= 500) ctx.state.log?.error({ err: thrown }, 'request failed');
+      renderProblem(ctx, error);
+    }
+  };
+}
+
+export function renderProblem(ctx: Context, error: AppError): void {
+  ctx.status = error.status;
+  ctx.type = PROBLEM_JSON;
+  for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+  ctx.body = {
+    type: PROBLEM_TYPE_BASE + error.code,
+    title: ERRORS[error.code].title,
+    status: error.status,
+    detail: error.message,
+    instance: ctx.path,
+    code: error.code,
+    requestId: ctx.state.requestId as string | undefined,
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+}
+
+function toAppError(thrown: unknown): AppError {
+  if (thrown instanceof AppError) return thrown;
+  if (thrown instanceof UniqueViolationError) return new AppError('CONFLICT', `A record with the same ${thrown.columns?.join(', ') ?? 'key'} exists already.`);
+  if (thrown instanceof CheckViolationError) return new AppError('UNPROCESSABLE', `The change breaks the rule ${thrown.constraint ?? ''}.`.trim());
+  if (thrown instanceof ForeignKeyViolationError) return new AppError('UNPROCESSABLE', 'The change refers to a record that does not exist.');
+  if (thrown instanceof DBError) return new AppError('INTERNAL', 'A database error occurred.');
+  const http = thrown as { status?: number; expose?: boolean; message?: string; type?: string };
+  if (typeof http.status === 'number' && http.status >= 400 && http.status < 500) {
+    return new AppError(codeForStatus(http.status, http.type), http.expose ? http.message : undefined);
+  }
+  return new AppError('INTERNAL', 'Something went wrong on our side. The request id identifies it in the logs.');
+}
+
+function codeForStatus(status: number, type?: string): ErrorCode {
+  if (type === 'entity.parse.failed') return 'INVALID_JSON';
+  const byStatus: Record<number, ErrorCode> = { 400: 'VALIDATION_FAILED', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 406: 'NOT_ACCEPTABLE', 409: 'CONFLICT', 413: 'BODY_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED' };
+  return byStatus[status] ?? 'UNPROCESSABLE';
+}
