@@ -10,11 +10,12 @@ import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import standaloneCode from 'ajv/dist/standalone/index.js';
+import standaloneModule from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
 import { compile } from 'json-schema-to-typescript';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+const standaloneCode = standaloneModule as unknown as (ajv: Ajv2020, refsOrFuncs: Record<string, string>) => string;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'src', 'generated');
 const folders = ['common', 'entities', 'events', 'api', 'connector'];
@@ -78,12 +79,13 @@ async function generateTypes(schemas: Schema[]): Promise<string> {
       if (!t) throw new Error(`${schema.$id}: unknown $ref ${target}`);
       return { tsType: t.title };
     }) as Schema;
-    delete local.$id;
+    delete (local as Partial<Schema>).$id;
     const ts = await compile(local as never, schema.title, {
       bannerComment: '',
       additionalProperties: false,
       declareExternallyReferenced: false,
-      strictIndexSignatures: true,
+      strictIndexSignatures: false,
+      ignoreMinAndMaxItems: true,
       format: true,
       style: { singleQuote: true },
     });
@@ -112,15 +114,9 @@ function makeAjv(coerce: boolean): Ajv2020 {
   return ajv;
 }
 
-/** ajv's standalone ESM output still calls require() for its runtime helpers: turn those into imports. */
+/** ajv's standalone ESM output still calls require() for its runtime helpers: give the module one. */
 function importRequires(code: string): string {
-  const modules = [...new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!))].sort();
-  const imports = modules.map((m, i) => `import __runtime${i} from '${m}.js';\n`).join('');
-  let out = code.replace(/^"use strict";/, '');
-  modules.forEach((m, i) => {
-    out = out.split(`require("${m}")`).join(`__runtime${i}`);
-  });
-  return imports + out;
+  return "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n" + code.replace(/^"use strict";/, '');
 }
 
 function generateValidators(schemas: Schema[], coerce: boolean): { js: string; dts: string } {

@@ -27,6 +27,32 @@ export interface ConsumerOptions {
   concurrency?: number;
 }
 
+/** Deliveries before a message is parked, when the consumer does not say. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+/** Delays before each retry, when the consumer does not say; the last repeats. */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000];
+
+/** The delay before redelivering a message whose delivery number `attempt` failed. */
+export function retryDelayMs(options: Pick<ConsumerOptions, 'retryDelaysMs'>, attempt: number): number {
+  const delays = options.retryDelaysMs?.length ? options.retryDelaysMs : DEFAULT_RETRY_DELAYS_MS;
+  return delays[Math.min(attempt, delays.length) - 1] ?? 0;
+}
+
+/**
+ * `publish` failed for part of the batch. `confirmed` holds the ids the broker did confirm, so the relay can
+ * mark those and publish only the rest again.
+ */
+export class PublishError extends Error {
+  constructor(
+    message: string,
+    readonly confirmed: readonly string[],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'PublishError';
+  }
+}
+
 export interface Consumer {
   readonly queue: string;
   close(): Promise<void>;

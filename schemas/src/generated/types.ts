@@ -188,7 +188,7 @@ export type CustomerTier = 'INDIVIDUAL' | 'SMALL_BUSINESS' | 'MID_MARKET' | 'ENT
  * A small string-to-string map for the caller's own keys (up to 50 keys of at most 40 characters, values up to 500 characters), as Stripe's objects have. Connectors keep their external references here too.
  */
 export interface Metadata {
-  [k: string]: string | undefined;
+  [k: string]: string;
 }
 
 /**
@@ -376,7 +376,7 @@ export interface ApiKeyCreate {
   /**
    * @minItems 1
    */
-  scopes?: [ApiKeyScope, ...ApiKeyScope[]];
+  scopes?: ApiKeyScope[];
 }
 
 /**
@@ -386,11 +386,16 @@ export type ApiKeyCreated = ApiKey & {
   secret: string;
 };
 
+export interface ApiKeyListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+}
+
 /**
  * A new customer. At least one of firstName, lastName, businessName or email is needed to name it.
  */
 export type CustomerCreate = {
-  [k: string]: unknown | undefined;
+  [k: string]: unknown;
 } & {
   firstName?: string;
   lastName?: string;
@@ -429,6 +434,11 @@ export interface CustomerUpdate {
 }
 
 /**
+ * A route that takes no query parameters refuses unknown ones.
+ */
+export interface EmptyQuery {}
+
+/**
  * `types` is a comma-separated list of event types; `after` resumes after the event with that id (oldest first).
  */
 export interface EventListQuery {
@@ -437,6 +447,13 @@ export interface EventListQuery {
   types?: string;
   after?: string;
   aggregateId?: string;
+}
+
+export interface HealthStatus {
+  status: 'ok';
+  checks?: {
+    [k: string]: string;
+  };
 }
 
 export interface OrganizationCreate {
@@ -472,10 +489,13 @@ export interface SchemaTypes {
   Event: Event;
   ApiKeyCreate: ApiKeyCreate;
   ApiKeyCreated: ApiKeyCreated;
+  ApiKeyListQuery: ApiKeyListQuery;
   CustomerCreate: CustomerCreate;
   CustomerListQuery: CustomerListQuery;
   CustomerUpdate: CustomerUpdate;
+  EmptyQuery: EmptyQuery;
   EventListQuery: EventListQuery;
+  HealthStatus: HealthStatus;
   OrganizationCreate: OrganizationCreate;
   OrganizationCreated: OrganizationCreated;
 }

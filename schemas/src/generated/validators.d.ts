@@ -20,5 +20,6 @@ export declare const ApiKeyCreate: ValidateFunction<T.ApiKeyCreate>;
 export declare const ApiKeyCreated: ValidateFunction<T.ApiKeyCreated>;
 export declare const CustomerCreate: ValidateFunction<T.CustomerCreate>;
 export declare const CustomerUpdate: ValidateFunction<T.CustomerUpdate>;
+export declare const HealthStatus: ValidateFunction<T.HealthStatus>;
 export declare const OrganizationCreate: ValidateFunction<T.OrganizationCreate>;
 export declare const OrganizationCreated: ValidateFunction<T.OrganizationCreated>;

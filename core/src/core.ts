@@ -1,0 +1,95 @@
+import type Koa from 'koa';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { createApp } from './http/app.js';
+import { createMetrics, type HttpMetrics } from './http/metrics.js';
+import { buildOpenApi } from './http/openapi.js';
+import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './http/rate-limit.js';
+import { createIdempotency } from './http/idempotency.js';
+import type { Route } from './http/route.js';
+import type { AdminTokenVerifier } from './auth/authenticate.js';
+import { createApiKeyService, type ApiKeyService } from './auth/api-key-service.js';
+import { createOrganizationService, type OrganizationService } from './auth/organization-service.js';
+import { createAuthRoutes } from './auth/routes.js';
+import { createCustomerService, type CustomerService } from './customers/service.js';
+import { createCustomerRoutes } from './customers/routes.js';
+import { createEventStore, type EventStore } from './events/store.js';
+import { createEventRoutes } from './events/routes.js';
+import type { Bus } from './events/bus.js';
+import { createSystemRoutes } from './system/routes.js';
+
+export interface CoreOptions {
+  knex: Knex;
+  bus: Bus;
+  logger: Logger;
+  adminToken: AdminTokenVerifier;
+  rateLimit?: RateLimitOptions;
+  /** Routes contributed from outside the core (the hub's connectors and integrations). */
+  extraRoutes?: Route[];
+  version?: string;
+}
+
+export interface CoreServices {
+  organizations: OrganizationService;
+  apiKeys: ApiKeyService;
+  customers: CustomerService;
+  events: EventStore;
+}
+
+export interface Core {
+  app: Koa;
+  services: CoreServices;
+  routes: Route[];
+  metrics: HttpMetrics;
+  rateLimiter: RateLimiter;
+  openapi(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { limit: 1000, windowSeconds: 10 };
+
+/** Assembles the bounded contexts, their routes and the HTTP platform around one database and bus. */
+export function createCore(options: CoreOptions): Core {
+  const { knex, bus, logger } = options;
+  const events = createEventStore(knex);
+  const apiKeys = createApiKeyService({ knex });
+  const organizations = createOrganizationService({ knex, apiKeys });
+  const customers = createCustomerService({ knex, events, organizations });
+  const services: CoreServices = { organizations, apiKeys, customers, events };
+
+  const metrics = createMetrics();
+  metrics.gauge('uah_outbox_lag_events', 'Committed events not yet published to the bus.', [], async () => {
+    const row = await knex('events').whereNull('published_at').count<{ count: string | number }[]>({ count: '*' }).first();
+    return [{ value: Number(row?.count ?? 0) }];
+  });
+  metrics.gauge('uah_outbox_lag_seconds', 'Age of the oldest event not yet published.', [], async () => {
+    const row = (await knex.raw<{ rows: Array<{ age: number | null }> }>('SELECT EXTRACT(EPOCH FROM now() - MIN(timestamp))::float8 AS age FROM events WHERE published_at IS NULL')).rows[0];
+    return [{ value: row?.age ?? 0 }];
+  });
+  metrics.gauge('uah_queue_messages', 'Messages waiting in each queue of the bus.', ['queue'], async () =>
+    (await bus.queueDepths().catch(() => [])).map((d) => ({ labels: { queue: d.queue }, value: d.messages })),
+  );
+
+  const rateLimiter = createRateLimiter({ ...(options.rateLimit ?? DEFAULT_RATE_LIMIT), knex, logger });
+  let document: Record<string, unknown> | undefined;
+  const openapi = (): Record<string, unknown> => (document ??= buildOpenApi(routes, { title: 'Universal Accounting Hub API', version: options.version ?? '0.1.0' }));
+  const routes: Route[] = [
+    ...createSystemRoutes({ knex, bus, metrics, openapi }),
+    ...createAuthRoutes({ organizations, apiKeys }),
+    ...createCustomerRoutes(customers),
+    ...createEventRoutes(events),
+    ...(options.extraRoutes ?? []),
+  ];
+  const app = createApp({ routes, logger, metrics, apiKeys, adminToken: options.adminToken, rateLimiter, withIdempotency: createIdempotency({ knex }) });
+  return {
+    app,
+    services,
+    routes,
+    metrics,
+    rateLimiter,
+    openapi,
+    async close() {
+      await rateLimiter.close();
+    },
+  };
+}

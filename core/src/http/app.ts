@@ -1,0 +1,126 @@
+import Koa, { type Context, type Next } from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Logger } from 'pino';
+import { AppError } from './errors.js';
+import { createProblemBoundary } from './problem.js';
+import { createRequestContext } from './request-context.js';
+import type { HttpMetrics } from './metrics.js';
+import type { Route } from './route.js';
+import { validateInput } from './validate.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { createIdempotency } from './idempotency.js';
+import { authenticate, type AdminTokenVerifier } from '../auth/authenticate.js';
+import type { ApiKeyService } from '../auth/api-key-service.js';
+
+export interface AppDeps {
+  routes: Route[];
+  logger: Logger;
+  metrics: HttpMetrics;
+  apiKeys: ApiKeyService;
+  adminToken: AdminTokenVerifier;
+  rateLimiter: RateLimiter;
+  withIdempotency: ReturnType<typeof createIdempotency>;
+  /** Largest JSON body accepted (default 1 MB). */
+  bodyLimit?: string;
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** The Koa application: the platform middleware, then one router entry per route of the table. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true;
+  app.use(createRequestContext({ logger: deps.logger, metrics: deps.metrics }));
+  app.use(createProblemBoundary());
+  app.use(requireJson);
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: deps.bodyLimit ?? '1mb',
+      encoding: 'utf-8',
+      onError: (error: Error) => {
+        const e = error as Error & { type?: string; status?: number };
+        if (e.type === 'entity.too.large' || e.status === 413) throw new AppError('BODY_TOO_LARGE', `The body is larger than ${deps.bodyLimit ?? '1mb'}.`);
+        throw new AppError('INVALID_JSON', `The body is not valid JSON: ${e.message}`);
+      },
+    }),
+  );
+  const router = new Router();
+  for (const route of deps.routes) {
+    router.register(route.path, [route.method], handlerFor(route, deps), { name: route.operationId });
+  }
+  app.use(router.routes());
+  app.use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new AppError('METHOD_NOT_ALLOWED'),
+      notImplemented: () => new AppError('METHOD_NOT_ALLOWED'),
+    }),
+  );
+  return app;
+}
+
+/** A body must be JSON: anything else is refused with 415 before it is read. */
+async function requireJson(ctx: Context, next: Next): Promise<void> {
+  if (BODY_METHODS.has(ctx.method) && ctx.request.length !== 0 && (ctx.request.length !== undefined || ctx.get('transfer-encoding'))) {
+    if (!ctx.is('application/json', 'application/*+json')) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json, not ${ctx.get('content-type') || 'an unlabelled body'}.`);
+    }
+  }
+  await next();
+}
+
+function queryObject(ctx: Context, route: Route): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(ctx.query)) {
+    if (name === 'dryRun' && route.dryRun) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function handlerFor(route: Route, deps: AppDeps) {
+  return async function routeHandler(ctx: Context): Promise<void> {
+    ctx.state.routePath = route.path;
+    const actor = await authenticate(ctx, route, deps);
+    const bucket = actor.apiKeyId ?? (actor.kind === 'admin' ? 'admin' : `ip:${ctx.ip}`);
+    if (route.auth !== 'none') applyRateLimit(ctx, deps.rateLimiter, bucket);
+
+    const query = queryObject(ctx, route);
+    if (route.query) validateInput(route.query, 'query', query);
+    else if (Object.keys(query).length > 0) validateInput('EmptyQuery' as never, 'query', query);
+    const dryRunParam = ctx.query['dryRun'];
+    if (dryRunParam !== undefined && dryRunParam !== 'true' && dryRunParam !== 'false') {
+      throw new AppError('VALIDATION_FAILED', 'dryRun must be true or false.', { errors: [{ field: '/dryRun', in: 'query', message: 'must be true or false' }] });
+    }
+    let body: unknown;
+    if (route.body) {
+      body = ctx.request.body;
+      if (body === undefined || (ctx.request.length === undefined && !ctx.get('transfer-encoding'))) body = {};
+      validateInput(route.body, 'body', body);
+    }
+
+    const organizationId = (ctx.params['orgId'] as string | undefined) ?? actor.organizationId ?? '';
+    const run = async (): Promise<void> => {
+      const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query: query as never, organizationId, actor, dryRun: dryRunParam === 'true', ctx });
+      if (ctx.body === undefined || ctx.body === null) {
+        ctx.status = route.response.status;
+        if (result !== undefined) ctx.body = result;
+      }
+    };
+    await deps.withIdempotency(ctx, actor.organizationId ?? actor.kind, run);
+  };
+}
+
+function applyRateLimit(ctx: Context, limiter: RateLimiter, bucket: string): void {
+  const decision = limiter.take(bucket);
+  ctx.set('RateLimit-Limit', String(decision.limit));
+  ctx.set('RateLimit-Remaining', String(decision.remaining));
+  ctx.set('RateLimit-Reset', String(decision.resetSeconds));
+  if (!decision.allowed) {
+    throw new AppError('RATE_LIMITED', `This API key made more than ${decision.limit} requests in the current window. Retry after ${decision.resetSeconds} s.`, {
+      headers: { 'Retry-After': String(decision.resetSeconds) },
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+
+export interface RateLimitOptions {
+  /** Requests allowed per key in one window. */
+  limit: number;
+  windowSeconds: number;
+  /** How often local counts are added to the shared counters in PostgreSQL. */
+  flushMs?: number;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the window resets. */
+  resetSeconds: number;
+}
+
+export interface RateLimiter {
+  take(bucket: string): RateLimitDecision;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Window {
+  start: number;
+  /** Requests counted here and not yet added to the shared counter. */
+  pending: number;
+  /** The shared count (all processes) as of the last flush, this process's flushed requests included. */
+  shared: number;
+}
+
+/**
+ * Fixed-window limits per bucket (an API key, or a client address) that hold across hub processes:
+ * each process counts locally and, every `flushMs`, adds its counts to a shared row in PostgreSQL and
+ * reads back the total. A request never waits for the database; the cost is that several processes
+ * together may overshoot by what they admit within one flush interval.
+ */
+export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logger: Logger }): RateLimiter {
+  const windows = new Map<string, Window>();
+  const windowMs = options.windowSeconds * 1000;
+  let flushing: Promise<void> | undefined;
+
+  async function flushNow(): Promise<void> {
+    const batch = [...windows.entries()].filter(([, w]) => w.pending > 0);
+    for (const [bucket, w] of batch) {
+      const delta = w.pending;
+      w.pending = 0;
+      try {
+        const result = await options.knex.raw<{ rows: Array<{ count: number }> }>(
+          `INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (?, ?, ?)
+           ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_windows.count + EXCLUDED.count
+           RETURNING count`,
+          [bucket, w.start, delta],
+        );
+        w.shared = Math.max(w.shared + delta, result.rows[0]?.count ?? 0);
+      } catch (error) {
+        w.pending += delta;
+        options.logger.warn({ err: error }, 'rate limit counters not shared this round');
+        return;
+      }
+    }
+    const now = Date.now();
+    for (const [bucket, w] of windows) if (w.start + windowMs < now && w.pending === 0) windows.delete(bucket);
+    await options.knex('rate_limit_windows').where('window_start', '<', now - 2 * windowMs).delete().catch(() => undefined);
+  }
+
+  const timer = setInterval(() => {
+    flushing ??= flushNow().finally(() => (flushing = undefined));
+  }, options.flushMs ?? 1000);
+  timer.unref();
+
+  return {
+    take(bucket) {
+      const now = Date.now();
+      const start = now - (now % windowMs);
+      let w = windows.get(bucket);
+      if (!w || w.start !== start) {
+        w = { start, pending: 0, shared: 0 };
+        windows.set(bucket, w);
+      }
+      const used = w.shared + w.pending;
+      const resetSeconds = Math.max(1, Math.ceil((start + windowMs - now) / 1000));
+      if (used >= options.limit) return { allowed: false, limit: options.limit, remaining: 0, resetSeconds };
+      w.pending += 1;
+      return { allowed: true, limit: options.limit, remaining: options.limit - used - 1, resetSeconds };
+    },
+    async flush() {
+      await (flushing ?? flushNow());
+    },
+    async close() {
+      clearInterval(timer);
+      await flushNow();
+    },
+  };
+}
