@@ -43,6 +43,10 @@ export interface Core {
   metrics: HttpMetrics;
   rateLimiter: RateLimiter;
   openapi(): Record<string, unknown>;
+  /** Starts the background jobs (schedulers); the hub calls it, tests usually run jobs directly. */
+  start(): Promise<void>;
+  /** Stops the background jobs, letting a run in progress finish. */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +84,8 @@ export function createCore(options: CoreOptions): Core {
     ...createEventRoutes(events),
     ...(options.extraRoutes ?? []),
   ];
+  /** Background jobs of the contexts (schedulers), started by `start()`. */
+  const backgroundJobs: Array<{ start(): void; stop(): Promise<void> }> = [];
   const app = createApp({ routes, logger, metrics, apiKeys, adminToken: options.adminToken, rateLimiter, withIdempotency: createIdempotency({ knex }) });
   return {
     app,
@@ -88,6 +94,12 @@ export function createCore(options: CoreOptions): Core {
     metrics,
     rateLimiter,
     openapi,
+    async start() {
+      for (const job of backgroundJobs) job.start();
+    },
+    async stop() {
+      await Promise.all(backgroundJobs.map((job) => job.stop()));
+    },
     async close() {
       await rateLimiter.close();
     },

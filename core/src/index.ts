@@ -7,3 +7,8 @@ export { defineRoute } from './http/route.js';
 export { AppError } from './http/errors.js';
 export type { AdminTokenVerifier } from './auth/authenticate.js';
 export { sha256, matchesHash, randomToken } from './auth/secrets.js';
+export { createSettingsStore, type SettingsStore } from './system/settings.js';
+export { createSecretBox, type SecretBox } from './shared/secret-box.js';
+export { createRelay, type Relay } from './events/relay.js';
+export { createAmqpBus } from './events/amqp-bus.js';
+export { createMemoryBus } from './events/memory-bus.js';

@@ -25,7 +25,10 @@ function parameters(route: Route): unknown[] {
 function successResponse(route: Route): Record<string, unknown> {
   const r = route.response;
   const description = r.description ?? 'Success';
-  if (r.contentType) return { description, content: { [r.contentType]: { schema: { type: 'string', ...(r.contentType === 'application/pdf' ? { format: 'binary' } : {}) } } } };
+  if (r.contentType) {
+    const schema = r.contentType === 'application/json' ? { type: 'object' } : { type: 'string', ...(r.contentType === 'application/pdf' ? { contentMediaType: 'application/pdf' } : {}) };
+    return { description, content: { [r.contentType]: { schema } } };
+  }
   if (r.list) {
     const schema = { type: 'object', required: ['data', 'nextCursor'], properties: { data: { type: 'array', items: ref(r.list) }, nextCursor: { type: ['string', 'null'] } } };
     return { description, content: { 'application/json': { schema } } };

@@ -1,0 +1,317 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Connection } from 'rabbitmq-client';
+import type { Event, EventType } from '@uah/schemas';
+import { createDatabase } from '../db/database.js';
+import { createTestDatabase } from '../testing/database.js';
+import { createAmqpBus, parkingQueueName, retryQueueName } from './amqp-bus.js';
+import { EVENTS_EXCHANGE, type Bus, type ConsumerOptions, type Delivery } from './bus.js';
+import { createMemoryBus } from './memory-bus.js';
+import { createRelay, RELAY_LOCK_KEY, type Relay } from './relay.js';
+import { createEventStore, rowToEvent, type NewEvent } from './store.js';
+
+const AMQP_URL = process.env['TEST_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+const run = randomBytes(4).toString('hex');
+const logger = pino({ level: 'silent' });
+const execFileAsync = promisify(execFile);
+
+type Db = Awaited<ReturnType<typeof createTestDatabase>>;
+let db: Db;
+let consumerBus: Bus;
+let relayBus: Bus;
+let admin: Connection;
+const relayLog: string[] = [];
+const RELAY_CONNECTION = `uah-test-relay-${run}`;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  consumerBus = await createAmqpBus({ url: AMQP_URL, logger, connectionName: `uah-test-consumer-${run}` });
+  const captured = pino({ level: 'info' }, { write: (line: string) => void relayLog.push(line) });
+  relayBus = await createAmqpBus({ url: AMQP_URL, logger: captured, connectionName: RELAY_CONNECTION });
+  admin = new Connection(AMQP_URL);
+  admin.on('error', () => undefined);
+});
+
+afterAll(async () => {
+  await consumerBus?.close();
+  await relayBus?.close();
+  await admin?.close();
+  await db?.close();
+});
+
+function newEvent(organizationId: string, type: EventType, aggregateId: string, n: number): NewEvent {
+  return { type, aggregateType: 'invoice', aggregateId, organizationId, data: { object: { id: aggregateId, n, note: 'ünïcode ✓' } } };
+}
+
+function append(events: NewEvent[]): Promise<Event[]> {
+  const store = createEventStore(db.knex);
+  return db.knex.transaction((trx) => store.append(trx, events, { source: 'SYSTEM' }));
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A consumer that records what it receives; its queues are deleted at the end of the test. */
+async function collect(name: string, options: Partial<ConsumerOptions> & { bindings: string[] }) {
+  const queue = `uah-test.${run}.${name}`;
+  const received: Array<{ event: Event; delivery: Delivery }> = [];
+  const consumer = await consumerBus.consume({ queue, handler: async (event, delivery) => void received.push({ event, delivery }), ...options });
+  return {
+    queue,
+    received,
+    ids: () => received.map((r) => r.event.id),
+    async dispose() {
+      await consumer.close();
+      const retries = Array.from({ length: (options.maxAttempts ?? 5) - 1 }, (_, i) => retryQueueName(queue, i + 1));
+      for (const name of [queue, parkingQueueName(queue), ...retries]) await admin.queueDelete({ queue: name });
+    },
+  };
+}
+
+function startRelay(bus: Bus, options: { batchSize?: number; lockRetryMs?: number } = {}): Relay {
+  const relay = createRelay({ knex: db.knex, bus, logger, embedded: false, idleMs: 20, ...options });
+  relay.start();
+  return relay;
+}
+
+/** Closes one connection from the server side, as a broker restart or a network cut would. */
+async function dropConnection(connectionName: string): Promise<void> {
+  const { stdout } = await execFileAsync('rabbitmqctl', ['list_connections', 'pid', 'client_properties', '-q', '--no-table-headers']);
+  const pids = stdout.split('\n').filter((line) => line.includes(`"${connectionName}"`)).map((line) => line.split('\t')[0] ?? '');
+  expect(pids).toHaveLength(1);
+  await execFileAsync('rabbitmqctl', ['close_connection', pids[0] ?? '', 'relay test: connection drop']);
+}
+
+describe('relay with PostgreSQL and RabbitMQ', () => {
+  it('publishes a committed event exactly as stored, and never a rolled-back one', async () => {
+    const org = `org_exact${run}`;
+    const sink = await collect('exact', { bindings: [`${org}.#`] });
+    const raw = `uah-test.${run}.raw`;
+    await admin.queueDeclare({ queue: raw, exclusive: true });
+    await admin.queueBind({ queue: raw, exchange: EVENTS_EXCHANGE, routingKey: `${org}.invoice.*` });
+    const relay = startRelay(relayBus);
+    try {
+      const [stored] = await append([newEvent(org, 'invoice.created', 'inv_exact', 1)]);
+      let rolledBack: Event[] = [];
+      const store = createEventStore(db.knex);
+      await expect(
+        db.knex.transaction(async (trx) => {
+          rolledBack = await store.append(trx, [newEvent(org, 'invoice.paid', 'inv_exact', 2)], { source: 'SYSTEM' });
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      const [later] = await append([newEvent(org, 'invoice.sent', 'inv_exact', 3)]);
+      await waitFor(() => sink.ids().includes(later?.id ?? ''));
+
+      const row: Parameters<typeof rowToEvent>[0] & { publishedAt: Date | null } = await db.knex('events').where({ id: stored?.id }).first();
+      expect(sink.received[0]?.event).toEqual(rowToEvent(row));
+      expect(sink.received[0]?.delivery).toEqual({ attempt: 1, routingKey: `${org}.invoice.created` });
+      expect(row.publishedAt).toBeInstanceOf(Date);
+      expect(sink.ids()).toEqual([stored?.id, later?.id]);
+      expect(sink.ids()).not.toContain(rolledBack[0]?.id);
+
+      const message = await admin.basicGet({ queue: raw, noAck: true });
+      expect(message).toMatchObject({ routingKey: `${org}.invoice.created`, messageId: stored?.id, type: 'invoice.created', contentType: 'application/json', durable: true, body: rowToEvent(row) });
+    } finally {
+      await relay.stop();
+      await sink.dispose();
+      await admin.queueDelete({ queue: raw });
+    }
+  });
+
+  it('keeps the order of each aggregate across batches and concurrent writers', async () => {
+    const org = `org_order${run}`;
+    const sink = await collect('order', { bindings: [`${org}.#`] });
+    const relay = startRelay(relayBus, { batchSize: 7 });
+    try {
+      const aggregates = ['inv_a', 'inv_b', 'inv_c'];
+      await Promise.all(aggregates.map(async (id) => {
+        for (let n = 1; n <= 30; n++) await append([newEvent(org, 'invoice.sent', id, n)]);
+      }));
+      await waitFor(() => sink.received.length >= 90);
+      for (const id of aggregates) {
+        const versions = sink.received.filter((r) => r.event.aggregateId === id).map((r) => r.event.version);
+        expect(versions).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      }
+    } finally {
+      await relay.stop();
+      await sink.dispose();
+    }
+  });
+
+  it('loses nothing when the RabbitMQ connection drops in the middle of a burst', async () => {
+    const org = `org_drop${run}`;
+    const sink = await collect('drop', { bindings: [`${org}.#`], concurrency: 50 });
+    const attempts = new Map<string, number>();
+    const counting: Bus = {
+      ...relayBus,
+      publish(events) {
+        for (const event of events) attempts.set(event.id, (attempts.get(event.id) ?? 0) + 1);
+        return relayBus.publish(events);
+      },
+    };
+    const connectionsBefore = relayLog.filter((line) => line.includes('RabbitMQ connection established')).length;
+    const relay = startRelay(counting);
+    const written: string[] = [];
+    let receivedAtDrop = -1;
+    try {
+      let drop: Promise<void> | undefined;
+      for (let tx = 0; tx < 40; tx++) {
+        const events = await append(Array.from({ length: 50 }, (_, i) => newEvent(org, 'payment.succeeded', `pay_${tx}`, i)));
+        written.push(...events.map((e) => e.id));
+        if (!drop && sink.received.length >= 400) {
+          receivedAtDrop = sink.received.length;
+          drop = dropConnection(RELAY_CONNECTION);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+      await drop;
+      await waitFor(() => new Set(sink.ids()).size === written.length, 40_000);
+
+      expect(receivedAtDrop).toBeGreaterThan(0);
+      expect(receivedAtDrop).toBeLessThan(written.length);
+      expect(relayLog.filter((line) => line.includes('RabbitMQ connection established')).length).toBeGreaterThan(connectionsBefore);
+      expect(new Set(sink.ids())).toEqual(new Set(written));
+      const unpublished = await db.knex.raw<{ rows: Array<{ n: number }> }>('SELECT count(*)::int AS n FROM events WHERE organization_id = ? AND published_at IS NULL', [org]);
+      expect(unpublished.rows).toEqual([{ n: 0 }]);
+      const republished = [...attempts.values()].filter((n) => n > 1).length;
+      const duplicates = sink.received.length - new Set(sink.ids()).size;
+      // At least once: only the batch in flight at the drop may go out twice.
+      expect(republished).toBeLessThanOrEqual(500);
+      expect(duplicates).toBeLessThanOrEqual(republished);
+      pino().info({ events: written.length, receivedAtDrop, republished, duplicates }, 'relay connection-drop figures');
+    } finally {
+      await relay.stop();
+      await sink.dispose();
+    }
+  });
+
+  it('lets one relay publish at a time and hands over when its session ends', async () => {
+    const org = `org_lock${run}`;
+    const sink = await collect('lock', { bindings: [`${org}.#`] });
+    const counts = { a: 0, b: 0 };
+    const countingBus = (key: 'a' | 'b'): Bus => ({
+      ...relayBus,
+      publish(events) {
+        counts[key] += events.length;
+        return relayBus.publish(events);
+      },
+    });
+    const first = startRelay(countingBus('a'), { lockRetryMs: 100 });
+    await first.runOnce(); // takes the lock before the second relay starts
+    const second = startRelay(countingBus('b'), { lockRetryMs: 100 });
+    try {
+      await append([newEvent(org, 'invoice.created', 'inv_lock', 1), newEvent(org, 'invoice.sent', 'inv_lock', 2)]);
+      await waitFor(() => sink.received.length === 2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(counts).toEqual({ a: 2, b: 0 });
+
+      // The holder's session ends, as when its process dies: PostgreSQL releases the lock.
+      const killed = await db.knex.raw<{ rows: Array<{ killed: boolean }> }>(
+        `SELECT pg_terminate_backend(pid) AS killed FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND objsubid = 2
+           AND objid = (hashtext(current_schema())::bigint & 4294967295)::oid AND granted`,
+        [RELAY_LOCK_KEY],
+      );
+      expect(killed.rows).toEqual([{ killed: true }]);
+      await append([newEvent(org, 'invoice.paid', 'inv_lock', 3)]);
+      await waitFor(() => sink.received.length === 3, 15_000);
+      expect(counts.a + counts.b).toBe(3);
+    } finally {
+      await first.stop();
+      await second.stop();
+      await sink.dispose();
+    }
+  });
+
+  it('reports its lag and keeps the events when the bus refuses them', async () => {
+    const org = `org_lag${run}`;
+    const failing: Bus = { ...relayBus, publish: () => Promise.reject(new Error('broker unavailable')) };
+    const relay = createRelay({ knex: db.knex, bus: failing, logger, embedded: false });
+    try {
+      await append([newEvent(org, 'invoice.created', 'inv_lag', 1)]);
+      await expect(relay.runOnce()).rejects.toThrow('broker unavailable');
+      const lag = await relay.lag();
+      expect(lag.events).toBeGreaterThanOrEqual(1);
+      expect(lag.seconds).toBeGreaterThanOrEqual(0);
+      const row: { publishedAt: Date | null } = await db.knex('events').where({ aggregate_id: 'inv_lag' }).first();
+      expect(row.publishedAt).toBeNull();
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
+describe('AMQP consumer retries', () => {
+  it('retries through delay queues with the original routing key, then parks', async () => {
+    const org = `org_retry${run}`;
+    const attempts = new Map<string, Delivery[]>();
+    const sink = await collect('retry', {
+      bindings: [`${org}.#`],
+      maxAttempts: 3,
+      retryDelaysMs: [100, 200],
+      handler: async (event, delivery) => {
+        attempts.set(event.id, [...(attempts.get(event.id) ?? []), delivery]);
+        if (event.type === 'payment.failed') throw new Error('always fails');
+        if (delivery.attempt < 3) throw new Error('not yet');
+      },
+    });
+    try {
+      const [flaky, poison] = await append([newEvent(org, 'payment.succeeded', 'pay_r', 1), newEvent(org, 'payment.failed', 'pay_r', 2)]);
+      if (!flaky || !poison) throw new Error('events not stored');
+      await consumerBus.publish([flaky, poison]);
+      const publisher = admin.createPublisher({ confirm: true });
+      await publisher.send({ exchange: EVENTS_EXCHANGE, routingKey: `${org}.invoice.paid`, contentType: 'application/json' }, Buffer.from('{not json'));
+      await publisher.close();
+
+      const parking = parkingQueueName(sink.queue);
+      await waitFor(async () => (await consumerBus.queueDepths()).some((d) => d.queue === parking && d.messages === 2), 10_000);
+      expect(attempts.get(flaky.id)?.map((d) => d.attempt)).toEqual([1, 2, 3]);
+      expect(attempts.get(flaky.id)?.every((d) => d.routingKey === `${org}.payment.succeeded`)).toBe(true);
+      expect(attempts.get(poison.id)?.map((d) => d.attempt)).toEqual([1, 2, 3]);
+      expect(await consumerBus.queueDepths()).toEqual(expect.arrayContaining([{ queue: sink.queue, messages: 0 }, { queue: parking, messages: 2 }]));
+
+      const parked = [await admin.basicGet({ queue: parking, noAck: true }), await admin.basicGet({ queue: parking, noAck: true })];
+      const byError = new Map(parked.map((m) => [String(m?.headers?.['x-last-error']), m]));
+      expect(byError.get('always fails')).toMatchObject({ messageId: poison.id, body: poison, headers: { 'x-attempt': 3, 'x-original-routing-key': `${org}.payment.failed` } });
+      expect(byError.get('malformed message: not a JSON event')?.body).toEqual(Buffer.from('{not json'));
+    } finally {
+      await sink.dispose();
+    }
+  });
+});
+
+describe('relay on embedded PostgreSQL', () => {
+  it('publishes without an advisory lock', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uah-relay-'));
+    const embedded = await createDatabase({ dataDir: dir });
+    const bus = createMemoryBus({ logger });
+    try {
+      await embedded.migrate();
+      const received: string[] = [];
+      await bus.consume({ queue: 'all', bindings: ['#'], handler: async (event) => void received.push(event.id) });
+      const store = createEventStore(embedded.knex);
+      const stored = await embedded.knex.transaction((trx) => store.append(trx, [newEvent('org_e', 'invoice.created', 'inv_e', 1)], { source: 'SYSTEM' }));
+      const relay = createRelay({ knex: embedded.knex, bus, logger, embedded: true });
+      expect(await relay.runOnce()).toBe(1);
+      await waitFor(() => received.length === 1);
+      expect(received).toEqual(stored.map((e) => e.id));
+      expect(await relay.lag()).toEqual({ events: 0, seconds: 0 });
+      await relay.stop();
+    } finally {
+      await bus.close();
+      await embedded.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

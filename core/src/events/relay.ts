@@ -1,0 +1,276 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Event } from '@uah/schemas';
+import { PublishError, type Bus } from './bus.js';
+import { COMMITTED_BEFORE_RUNNING, rowToEvent } from './store.js';
+
+export interface RelayOptions {
+  knex: Knex;
+  bus: Bus;
+  logger: Logger;
+  /** PGlite: one connection whose data folder is already locked to this process, so no advisory lock. */
+  embedded: boolean;
+  /** Events selected and published per round trip. @default 500 */
+  batchSize?: number;
+  /** Pause after a batch that was not full. @default 100 */
+  idleMs?: number;
+  /** Pause between attempts to take the lock while another process holds it. @default 3000 */
+  lockRetryMs?: number;
+}
+
+export interface RelayLag {
+  /** Committed events not yet published. */
+  events: number;
+  /** Age of the oldest of them. */
+  seconds: number;
+}
+
+export interface Relay {
+  start(): void;
+  /** Finishes the batch in flight, publishes what is committed, releases the lock, then resolves. */
+  stop(): Promise<void>;
+  /** Publishes one batch (after taking the lock if needed); resolves with the number published. */
+  runOnce(): Promise<number>;
+  lag(): Promise<RelayLag>;
+}
+
+/**
+ * First key of the relay's advisory lock ("uahr"); the second is a hash of the schema, so that relays of
+ * different schemas in one database (each test file has its own) do not exclude each other.
+ */
+export const RELAY_LOCK_KEY = 0x75616872;
+const LOCK_ARGS = `${RELAY_LOCK_KEY}, hashtext(current_schema())`;
+/** A held lock's connection is checked this often, so a dead session is noticed and the lock taken again. */
+const LOCK_VERIFY_MS = 5_000;
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5_000;
+
+type EventRow = Parameters<typeof rowToEvent>[0];
+
+/** The node-pg client and knex's pool, as far as the lock uses them (`knex.client` is untyped). */
+interface PgConnection {
+  query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }>;
+  on(event: 'error' | 'end', listener: () => void): unknown;
+  off(event: 'error' | 'end', listener: () => void): unknown;
+}
+interface ConnectionPool {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<unknown>;
+}
+
+interface RelayLock {
+  /** True while this process holds the lock; tries to take it when it does not. */
+  ensure(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+/**
+ * A session-level advisory lock on a connection kept out of the pool: PostgreSQL releases it when the
+ * session ends, so another process takes over when the holder dies.
+ */
+function createRelayLock(knex: Knex, logger: Logger): RelayLock {
+  const pool = knex.client as ConnectionPool;
+  let connection: PgConnection | undefined;
+  let lost = false;
+  let verifiedAt = 0;
+  let waitingLogged = false;
+  const onLost = (): void => {
+    lost = true;
+  };
+
+  async function detach(): Promise<void> {
+    const held = connection;
+    if (!held) return;
+    connection = undefined;
+    held.off('error', onLost);
+    held.off('end', onLost);
+    try {
+      // A pooled connection must not keep the lock, or it would block every relay until it is closed.
+      if (!lost) await held.query(`SELECT pg_advisory_unlock(${LOCK_ARGS})`);
+    } catch (err) {
+      logger.warn({ err }, 'event relay could not release its lock');
+    }
+    await pool.releaseConnection(held).catch((err: unknown) => logger.warn({ err }, 'event relay could not return its lock connection'));
+  }
+
+  async function take(): Promise<boolean> {
+    const candidate = await pool.acquireConnection();
+    let locked = false;
+    try {
+      const { rows } = await candidate.query(`SELECT pg_try_advisory_lock(${LOCK_ARGS}) AS locked`);
+      locked = rows[0]?.['locked'] === true;
+    } finally {
+      if (!locked) await pool.releaseConnection(candidate);
+    }
+    if (!locked) {
+      if (!waitingLogged) logger.info('another process holds the event relay lock; waiting');
+      waitingLogged = true;
+      return false;
+    }
+    connection = candidate;
+    lost = false;
+    verifiedAt = Date.now();
+    waitingLogged = false;
+    candidate.on('error', onLost);
+    candidate.on('end', onLost);
+    logger.info('event relay took the publishing lock');
+    return true;
+  }
+
+  async function stillHeld(held: PgConnection): Promise<boolean> {
+    if (lost) return false;
+    if (Date.now() - verifiedAt < LOCK_VERIFY_MS) return true;
+    try {
+      await held.query('SELECT 1');
+      verifiedAt = Date.now();
+      return true;
+    } catch {
+      lost = true;
+      return false;
+    }
+  }
+
+  return {
+    async ensure() {
+      if (connection && (await stillHeld(connection))) return true;
+      if (connection) {
+        logger.warn('event relay lost its lock connection; taking the lock again');
+        await detach();
+      }
+      return take();
+    },
+    release: detach,
+  };
+}
+
+/** Length of the leading run of events the broker confirmed: marking only that keeps the order on retry. */
+function confirmedPrefix(events: Event[], err: unknown): number {
+  if (!(err instanceof PublishError)) return 0;
+  const confirmed = new Set(err.confirmed);
+  const firstMissing = events.findIndex((event) => !confirmed.has(event.id));
+  return firstMissing === -1 ? events.length : firstMissing;
+}
+
+/**
+ * The transactional outbox relay: publishes committed events in `seq` order and marks them published once
+ * the broker has confirmed them. Delivery is at least once: a crash between confirm and mark republishes.
+ */
+export function createRelay(options: RelayOptions): Relay {
+  const { knex, bus, logger, embedded } = options;
+  const batchSize = options.batchSize ?? 500;
+  const idleMs = options.idleMs ?? 100;
+  const lockRetryMs = options.lockRetryMs ?? 3_000;
+  const lock = embedded ? undefined : createRelayLock(knex, logger);
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  // The loop and runOnce never publish batches at the same time, or both would send the same events.
+  let exclusive: Promise<unknown> = Promise.resolve();
+
+  function serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = exclusive.then(task);
+    exclusive = result.catch(() => undefined);
+    return result;
+  }
+
+  async function publishBatch(): Promise<number> {
+    const { rows } = await knex.raw<{ rows: EventRow[] }>(
+      `SELECT id, seq, organization_id, type, aggregate_type, aggregate_id, version, data, metadata, timestamp
+       FROM events WHERE published_at IS NULL AND ${COMMITTED_BEFORE_RUNNING} ORDER BY seq LIMIT ?`,
+      [batchSize],
+    );
+    const events = rows.map(rowToEvent);
+    if (events.length === 0) return 0;
+    let failure: unknown;
+    let confirmed = events.length;
+    try {
+      await bus.publish(events);
+    } catch (err) {
+      failure = err;
+      confirmed = confirmedPrefix(events, err);
+    }
+    if (confirmed > 0) {
+      const ids = events.slice(0, confirmed).map((event) => event.id);
+      await knex.raw('UPDATE events SET published_at = now() WHERE id = ANY(?::text[])', [ids]);
+    }
+    if (failure !== undefined) throw failure;
+    return events.length;
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wake = done;
+    });
+  }
+
+  /** One batch if this process holds the lock (taking it if free), else undefined. */
+  function lockedBatch(): Promise<number | undefined> {
+    return serial(async () => {
+      if (lock && !(await lock.ensure())) return undefined;
+      return publishBatch();
+    });
+  }
+
+  async function run(): Promise<void> {
+    let backoff = BACKOFF_MIN_MS;
+    while (running) {
+      try {
+        const count = await lockedBatch();
+        backoff = BACKOFF_MIN_MS;
+        if (count === undefined) await sleep(lockRetryMs);
+        else if (count < batchSize) await sleep(idleMs);
+      } catch (err) {
+        logger.warn({ err, retryInMs: backoff }, 'event relay could not publish; will retry');
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      }
+    }
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      while ((await lockedBatch()) === batchSize) {
+        // Full batches: more may be waiting.
+      }
+    } catch (err) {
+      logger.warn({ err }, 'event relay stopped with events left to publish; the next relay will publish them');
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run().catch((err: unknown) => logger.error({ err }, 'event relay loop failed'));
+    },
+
+    async stop() {
+      if (loop) {
+        running = false;
+        wake?.();
+        await loop;
+        loop = undefined;
+        await drain();
+      }
+      await serial(async () => lock?.release());
+    },
+
+    async runOnce() {
+      return (await lockedBatch()) ?? 0;
+    },
+
+    async lag() {
+      const { rows } = await knex.raw<{ rows: Array<{ events: number; seconds: number }> }>(
+        `SELECT count(*)::int AS events, COALESCE(EXTRACT(EPOCH FROM now() - min(timestamp)), 0)::float8 AS seconds
+         FROM events WHERE published_at IS NULL`,
+      );
+      return { events: rows[0]?.events ?? 0, seconds: rows[0]?.seconds ?? 0 };
+    },
+  };
+}

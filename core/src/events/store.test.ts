@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestHub, type TestHub } from '../testing/harness.js';
+import type { NewEvent } from './store.js';
+
+describe('event store (transactional outbox)', () => {
+  let hub: TestHub;
+  let org: { id: string; apiKey: string };
+  const meta = { source: 'SYSTEM' as const };
+  const probe = (aggregateId: string): NewEvent => ({ type: 'customer.updated', aggregateType: 'customer', aggregateId, organizationId: org.id, data: { object: { id: aggregateId } } });
+  const eventsOf = (aggregateId: string) => hub.db.knex('events').where({ aggregate_id: aggregateId }).orderBy('seq');
+
+  beforeAll(async () => {
+    hub = await createTestHub();
+    org = await hub.createOrganization('Outbox Ltd');
+  });
+  afterAll(() => hub.close());
+
+  it('commits an event with its state change, with the stored object equal to the API response', async () => {
+    const created = await hub.request('POST', `/v1/organizations/${org.id}/customers`, { body: { firstName: 'Eve' } });
+    const rows = await eventsOf(created.body.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ type: 'customer.created', version: 1, organizationId: org.id, publishedAt: null });
+    expect(rows[0].data.object).toEqual(created.body);
+  });
+
+  it('writes no event when the transaction rolls back, and keeps the state unchanged', async () => {
+    const created = await hub.request('POST', `/v1/organizations/${org.id}/customers`, { body: { firstName: 'Rollback' } });
+    const id = created.body.id as string;
+    await expect(
+      hub.db.knex.transaction(async (trx) => {
+        await trx('customers').where({ id }).update({ first_name: 'Changed' });
+        await hub.core.services.events.append(trx, [probe(id)], meta);
+        throw new Error('fail after the event was appended');
+      }),
+    ).rejects.toThrow(/fail after/);
+    expect(await eventsOf(id)).toHaveLength(1);
+    expect((await hub.db.knex('customers').where({ id }).first()).firstName).toBe('Rollback');
+
+    // A change refused by the service after its write rolls back too: no row change, no event.
+    const refused = await hub.request('PATCH', `/v1/organizations/${org.id}/customers/${id}`, { body: { firstName: null } });
+    expect(refused.status).toBe(400);
+    expect(await eventsOf(id)).toHaveLength(1);
+    expect((await hub.request('GET', `/v1/organizations/${org.id}/customers/${id}`)).body.firstName).toBe('Rollback');
+  });
+
+  it('numbers events per aggregate and refuses a duplicate version', async () => {
+    const id = 'cus_versioned';
+    await hub.db.knex.transaction((trx) => hub.core.services.events.append(trx, [probe(id), probe(id)], meta));
+    expect((await eventsOf(id)).map((e: { version: number }) => e.version)).toEqual([1, 2]);
+    await expect(hub.db.knex('events').insert({ id: 'evt_dup', organization_id: org.id, type: 'customer.updated', aggregate_type: 'customer', aggregate_id: id, version: 2, data: '{}', metadata: '{}' })).rejects.toThrow(/unique/i);
+  });
+
+  it('shows readers only events no running transaction can precede, so a cursor never skips one', async () => {
+    const path = `/v1/organizations/${org.id}/events?aggregateId=`;
+    let releaseSlow!: () => void;
+    const slowMayCommit = new Promise<void>((resolve) => (releaseSlow = resolve));
+    let slowAppended!: () => void;
+    const slowHasAppended = new Promise<void>((resolve) => (slowAppended = resolve));
+    const slow = hub.db.knex.transaction(async (trx) => {
+      await hub.core.services.events.append(trx, [probe('cus_slow')], meta);
+      slowAppended();
+      await slowMayCommit;
+    });
+    await slowHasAppended;
+    await hub.db.knex.transaction((trx) => hub.core.services.events.append(trx, [probe('cus_fast')], meta));
+    // The fast event committed, but the slow one (lower seq) may still commit: neither is shown yet.
+    expect((await hub.request('GET', `${path}cus_fast`)).body.data).toHaveLength(0);
+    releaseSlow();
+    await slow;
+    const all = await hub.request('GET', `/v1/organizations/${org.id}/events?types=customer.updated&limit=100`);
+    const order = all.body.data.map((e: { aggregateId: string }) => e.aggregateId).filter((a: string) => a === 'cus_slow' || a === 'cus_fast');
+    expect(order).toEqual(['cus_slow', 'cus_fast']);
+  });
+
+  it('resumes after a known event and filters by type', async () => {
+    const all = await hub.request('GET', `/v1/organizations/${org.id}/events?limit=100`);
+    const [first, ...rest] = all.body.data as Array<{ id: string; type: string }>;
+    const after = await hub.request('GET', `/v1/organizations/${org.id}/events?limit=100&after=${first?.id}`);
+    expect(after.body.data.map((e: { id: string }) => e.id)).toEqual(rest.map((e) => e.id));
+    const created = await hub.request('GET', `/v1/organizations/${org.id}/events?types=customer.created`);
+    expect(created.body.data.length).toBeGreaterThan(0);
+    expect(created.body.data.every((e: { type: string }) => e.type === 'customer.created')).toBe(true);
+    expect((await hub.request('GET', `/v1/organizations/${org.id}/events?after=evt_unknown`)).status).toBe(400);
+    expect((await hub.request('GET', `/v1/organizations/${org.id}/events?types=DROP TABLE`)).status).toBe(400);
+  });
+});

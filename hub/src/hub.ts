@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { createAmqpBus, createCore, createDatabase, createMemoryBus, createRelay, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
+import type { HubConfig } from './config.js';
+import { resolveAdminToken, resolveSecretKey } from './secrets.js';
+
+export interface Hub {
+  core: Core;
+  server: Server;
+  url: string;
+  /** The admin token generated at this start, if none existed (printed once by the caller). */
+  generatedAdminToken: string | undefined;
+  stop(): Promise<void>;
+}
+
+export function createLogger(config: Pick<HubConfig, 'logLevel'>): Logger {
+  return pino({ level: config.logLevel, base: { service: 'uah-hub' }, redact: { paths: ['req.headers.authorization', '*.apiKey', '*.secret', '*.password'], censor: '[redacted]' } });
+}
+
+/** Opens the store and the bus: PostgreSQL and RabbitMQ when configured, else the embedded defaults. */
+export async function openInfrastructure(config: HubConfig, logger: Logger): Promise<{ db: Database; bus: Bus }> {
+  const db = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await db.migrate();
+    const bus = config.amqpUrl ? await createAmqpBus({ url: config.amqpUrl, logger }) : createMemoryBus({ logger });
+    return { db, bus };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+/** Starts everything the hub runs: HTTP, the outbox relay, and (later) the workers. */
+export async function startHub(config: HubConfig, logger = createLogger(config)): Promise<Hub> {
+  const { db, bus } = await openInfrastructure(config, logger);
+  resolveSecretKey(config.secretKey, config.dataDir);
+  const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
+  const core = createCore({
+    knex: db.knex,
+    bus,
+    logger,
+    adminToken: admin.verifier,
+    rateLimit: config.rateLimit,
+    mail: { smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox') },
+  } as Parameters<typeof createCore>[0]);
+  const relay: Relay = createRelay({ knex: db.knex, bus, logger, embedded: db.embedded });
+  relay.start();
+  await core.start();
+
+  const server = createServer(core.app.callback());
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+  logger.info({ url, database: db.embedded ? 'embedded' : 'postgresql', bus: bus.kind }, 'hub started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    core,
+    server,
+    url,
+    generatedAdminToken: admin.generated,
+    stop() {
+      stopping ??= (async () => {
+        // Stop accepting, let in-flight requests finish (idle keep-alive sockets are closed), then drain.
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await core.stop();
+        await relay.stop();
+        await core.close();
+        await bus.close();
+        await db.close();
+        logger.info('hub stopped');
+      })();
+      return stopping;
+    },
+  };
+}
