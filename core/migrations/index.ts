@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_foundation.js';
+import * as m0004 from './0004_payments.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
 /** Every migration, in order. A static list, so that migrations load the same under node, tsx and vitest. */
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0004_payments': m0004,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -80,7 +80,7 @@ async function generateTypes(schemas: Schema[]): Promise<string> {
       return { tsType: t.title };
     }) as Schema;
     delete (local as Partial<Schema>).$id;
-    const ts = await compile(local as never, schema.title, {
+    const ts = await compile(local, schema.title, {
       bannerComment: '',
       additionalProperties: false,
       declareExternallyReferenced: false,

@@ -82,7 +82,7 @@ export function createApiKeyService(deps: { knex: Knex }): ApiKeyService {
         .where('id', id)
         .whereNull('revoked_at')
         .returning('*');
-      const row = (rows as unknown as ApiKeyModel[])[0] ?? (await ApiKeyModel.forOrganization(organizationId, deps.knex).findById(id));
+      const row = rows[0] ?? (await ApiKeyModel.forOrganization(organizationId, deps.knex).findById(id));
       if (!row) throw notFound('API key', id);
       for (const [hash, entry] of cache) if (entry.key?.id === id) cache.delete(hash);
       return toApiKey(row);
@@ -96,8 +96,10 @@ export function createApiKeyService(deps: { knex: Knex }): ApiKeyService {
         if (cached.key) touch(cached.key);
         return cached.key;
       }
-      const row = await deps.knex('api_keys').select('id', 'organization_id', 'scopes').where({ secret_hash: hash }).whereNull('revoked_at').first();
-      const key = row ? { id: row.id as string, organizationId: row.organizationId as string, scopes: row.scopes as ApiKeyScope[] } : undefined;
+      const row = (await deps.knex('api_keys').select('id', 'organization_id', 'scopes').where({ secret_hash: hash }).whereNull('revoked_at').first()) as
+        | { id: string; organizationId: string; scopes: ApiKeyScope[] }
+        | undefined;
+      const key = row ? { id: row.id, organizationId: row.organizationId, scopes: row.scopes } : undefined;
       if (cache.size > 10_000) cache.clear();
       cache.set(hash, { key, until: Date.now() + CACHE_MS });
       if (key) touch(key);

@@ -44,7 +44,7 @@ export async function authenticate(ctx: Context, route: Route, deps: { apiKeys: 
 
   const key = await deps.apiKeys.authenticate(token);
   if (!key) throw new AppError('UNAUTHENTICATED', 'The API key is not valid or has been revoked.', challenge);
-  const orgId = ctx.params?.['orgId'] as string | undefined;
+  const orgId = (ctx.params as Record<string, string> | undefined)?.['orgId'];
   if (orgId !== undefined && orgId !== key.organizationId) throw notFound('organization', orgId);
   const needed: ApiKeyScope = route.scope ?? (route.method === 'GET' ? 'read' : 'write');
   if (!key.scopes.includes(needed)) throw new AppError('FORBIDDEN', `This request needs the \`${needed}\` scope.`);

@@ -143,7 +143,7 @@ export function createCustomerService(deps: { knex: Knex; events: EventStore; or
       return knex.transaction(async (trx) => {
         const row = await lockRow(organizationId, id, trx);
         if (row.status === 'INACTIVE') return toCustomer(row);
-        const updated = await CustomerModel.forOrganization(organizationId, trx).patchAndFetchById(id, { status: 'INACTIVE', updatedAt: new Date(), version: row.version + 1 } as Partial<CustomerModel>);
+        const updated = await CustomerModel.forOrganization(organizationId, trx).patchAndFetchById(id, { status: 'INACTIVE', updatedAt: new Date(), version: row.version + 1 });
         const customer = toCustomer(updated);
         await record(trx, 'customer.deactivated', customer, meta, { status: 'ACTIVE' });
         return customer;

@@ -30,7 +30,7 @@ export function acquireDirLock(dir: string): DirLock {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSafe(file));
       if (owner && owner !== process.pid && isAlive(owner)) {
-        throw new Error(`the embedded database in ${dir} is in use by process ${owner}`);
+        throw new Error(`the embedded database in ${dir} is in use by process ${owner}`, { cause: error });
       }
       unlinkSafe(file);
     }

@@ -174,11 +174,13 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   async function publishBatch(): Promise<number> {
-    const { rows } = await knex.raw<{ rows: EventRow[] }>(
-      `SELECT id, seq, organization_id, type, aggregate_type, aggregate_id, version, data, metadata, timestamp
-       FROM events WHERE published_at IS NULL AND ${COMMITTED_BEFORE_RUNNING} ORDER BY seq LIMIT ?`,
-      [batchSize],
-    );
+    // The query builder, not knex.raw: only the builder's rows go through the snake_case → camelCase mapper.
+    const rows: EventRow[] = await knex('events')
+      .select('id', 'seq', 'organization_id', 'type', 'aggregate_type', 'aggregate_id', 'version', 'data', 'metadata', 'timestamp')
+      .whereNull('published_at')
+      .whereRaw(COMMITTED_BEFORE_RUNNING)
+      .orderBy('seq', 'asc')
+      .limit(batchSize);
     const events = rows.map(rowToEvent);
     if (events.length === 0) return 0;
     let failure: unknown;

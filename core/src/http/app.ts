@@ -89,7 +89,7 @@ function handlerFor(route: Route, deps: AppDeps) {
 
     const query = queryObject(ctx, route);
     if (route.query) validateInput(route.query, 'query', query);
-    else if (Object.keys(query).length > 0) validateInput('EmptyQuery' as never, 'query', query);
+    else if (Object.keys(query).length > 0) validateInput('EmptyQuery', 'query', query);
     const dryRunParam = ctx.query['dryRun'];
     if (dryRunParam !== undefined && dryRunParam !== 'true' && dryRunParam !== 'false') {
       throw new AppError('VALIDATION_FAILED', 'dryRun must be true or false.', { errors: [{ field: '/dryRun', in: 'query', message: 'must be true or false' }] });
@@ -101,9 +101,9 @@ function handlerFor(route: Route, deps: AppDeps) {
       validateInput(route.body, 'body', body);
     }
 
-    const organizationId = (ctx.params['orgId'] as string | undefined) ?? actor.organizationId ?? '';
+    const organizationId = (ctx.params as Record<string, string | undefined>)['orgId'] ?? actor.organizationId ?? '';
     const run = async (): Promise<void> => {
-      const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query: query as never, organizationId, actor, dryRun: dryRunParam === 'true', ctx });
+      const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query, organizationId, actor, dryRun: dryRunParam === 'true', ctx });
       if (ctx.body === undefined || ctx.body === null) {
         ctx.status = route.response.status;
         if (result !== undefined) ctx.body = result;

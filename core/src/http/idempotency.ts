@@ -93,7 +93,7 @@ function replay(ctx: Context, row: StoredRow, hash: string): void {
   }
   const body = row.responseBody === null ? null : (JSON.parse(row.responseBody) as unknown);
   ctx.set('Idempotent-Replayed', 'true');
-  const stored = (row.responseHeaders ?? {}) as Record<string, string>;
+  const stored = row.responseHeaders ?? {};
   if ((stored['x-uah-error'] ?? '') === 'true') {
     const { error } = body as { error: { code: ErrorCode; message: string; errors?: [] } };
     throw new AppError(error.code, error.message, error.errors ? { errors: error.errors } : undefined);

@@ -1,8 +1,8 @@
 import { components } from '@uah/schemas';
 import { ERRORS } from './errors.js';
-import type { Route, SchemaName } from './route.js';
+import type { Route } from './route.js';
 
-const ref = (name: SchemaName | string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
+const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 
 function pathOf(route: Route): string {

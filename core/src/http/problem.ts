@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
 import { DBError, UniqueViolationError, CheckViolationError, ForeignKeyViolationError } from 'objection';
 import { AppError, ERRORS, PROBLEM_TYPE_BASE, type ErrorCode } from './errors.js';
 
@@ -16,7 +17,7 @@ export function createProblemBoundary() {
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('ROUTE_NOT_FOUND', `No route for ${ctx.method} ${ctx.path}.`);
     } catch (thrown) {
       const error = toAppError(thrown);
-      if (error.status >= 500) ctx.state.log?.error({ err: thrown }, 'request failed');
+      if (error.status >= 500) (ctx.state as { log?: Logger }).log?.error({ err: thrown }, 'request failed');
       renderProblem(ctx, error);
     }
   };

@@ -64,5 +64,5 @@ export interface Route<B extends SchemaName | undefined = SchemaName | undefined
 
 /** Keeps the body and query types of each route tied to its schema names. */
 export function defineRoute<B extends SchemaName | undefined = undefined, Q extends SchemaName | undefined = undefined>(route: Route<B, Q>): Route {
-  return route as unknown as Route;
+  return route;
 }

@@ -2,6 +2,16 @@
 import type { ValidateFunction } from 'ajv';
 import type * as T from './types.js';
 export declare const ApiKeyListQuery: ValidateFunction<T.ApiKeyListQuery>;
+export declare const ArAgingQuery: ValidateFunction<T.ArAgingQuery>;
+export declare const BalanceSheetQuery: ValidateFunction<T.BalanceSheetQuery>;
+export declare const CreditNoteListQuery: ValidateFunction<T.CreditNoteListQuery>;
 export declare const CustomerListQuery: ValidateFunction<T.CustomerListQuery>;
 export declare const EmptyQuery: ValidateFunction<T.EmptyQuery>;
 export declare const EventListQuery: ValidateFunction<T.EventListQuery>;
+export declare const InvoiceListQuery: ValidateFunction<T.InvoiceListQuery>;
+export declare const PaymentListQuery: ValidateFunction<T.PaymentListQuery>;
+export declare const ProductListQuery: ValidateFunction<T.ProductListQuery>;
+export declare const ProfitAndLossQuery: ValidateFunction<T.ProfitAndLossQuery>;
+export declare const QuoteListQuery: ValidateFunction<T.QuoteListQuery>;
+export declare const TaxRateListQuery: ValidateFunction<T.TaxRateListQuery>;
+export declare const TrialBalanceQuery: ValidateFunction<T.TrialBalanceQuery>;

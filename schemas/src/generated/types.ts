@@ -202,6 +202,16 @@ export type PageCursor = string;
 export type PageLimit = number;
 
 /**
+ * How a payment was made.
+ */
+export type PaymentMethod = 'CARD' | 'BANK_TRANSFER' | 'E_TRANSFER' | 'CASH' | 'CHECK' | 'PAYPAL' | 'OTHER';
+
+/**
+ * PENDING and PROCESSING payments are not in the books yet; COMPLETED payments are posted; FAILED payments never will be; REFUNDED payments were refunded in full (a partial refund keeps COMPLETED, see amountRefunded); DISPUTED payments are contested by the payer.
+ */
+export type PaymentStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'REFUNDED' | 'DISPUTED';
+
+/**
  * An error, as RFC 9457 problem details. `type` is a stable URI per error code; `code` is the same code in SCREAMING_SNAKE_CASE; `errors` lists the failing fields of a validation error.
  */
 export interface Problem {
@@ -220,6 +230,100 @@ export interface Problem {
     in?: 'body' | 'query' | 'path' | 'header';
     message: string;
   }[];
+}
+
+/**
+ * A discount on one line: a percentage in basis points of the line's gross amount (`1000` = 10%, rounded half away from zero to the minor unit), or a fixed amount in minor units of the document's currency (at most the line's gross amount).
+ */
+export type SalesLineDiscount =
+  | {
+      type: 'PERCENT';
+      /**
+       * 1 basis point = 0.01%.
+       */
+      basisPoints: number;
+    }
+  | {
+      type: 'AMOUNT';
+      /**
+       * Minor units of the document's currency.
+       */
+      amount: number;
+    };
+
+/**
+ * One line of a quote, invoice or credit note: a product of the catalogue (its name, price and default tax rate are the defaults) or free text (`description` and `unitPrice` required).
+ */
+export interface SalesLineInput {
+  productId?: string;
+  /**
+   * Defaults to the product's name.
+   */
+  description?: string;
+  quantity: SalesQuantity;
+  /**
+   * Minor units of the document's currency. Defaults to the product's unitPrice when the product has the document's currency.
+   */
+  unitPrice?: number;
+  discount?: SalesLineDiscount;
+  /**
+   * Defaults to the product's tax rate; `null` means no tax on this line.
+   */
+  taxRateId?: string | null;
+  /**
+   * Revenue account to credit. Defaults to the product's income account, else service revenue for SERVICE products and free-text lines, sales revenue for the other product types.
+   */
+  accountId?: string;
+}
+
+/**
+ * A computed line of a quote, invoice or credit note. Rounding rule: `amount` = quantity × unitPrice rounded half away from zero to the minor unit; `discountAmount` = the fixed discount, or amount × basisPoints / 10000 rounded the same way; `netAmount` = amount − discountAmount; `taxAmount` = netAmount × taxRateBasisPoints / 10000 rounded half away from zero, per line; `total` = netAmount + taxAmount. Document totals are sums of these rounded line figures.
+ */
+export interface SalesLine {
+  productId: string | null;
+  description: string;
+  quantity: SalesQuantity;
+  unitPrice: number;
+  discount: SalesLineDiscount | null;
+  /**
+   * quantity × unitPrice, rounded.
+   */
+  amount: number;
+  discountAmount: number;
+  /**
+   * amount − discountAmount: what the revenue account is credited with.
+   */
+  netAmount: number;
+  taxRateId: string | null;
+  /**
+   * The tax rate's basis points when the line was computed (a later change of the rate does not change the document).
+   */
+  taxRateBasisPoints: number | null;
+  taxAmount: number;
+  /**
+   * netAmount + taxAmount.
+   */
+  total: number;
+  /**
+   * The revenue account credited for this line.
+   */
+  accountId: string | null;
+}
+
+/**
+ * A quantity greater than zero with up to 4 decimals, written as a decimal string ("1", "2.5", "0.0125") so no binary floating point ever touches an amount. JSON numbers are refused.
+ */
+export type SalesQuantity = string;
+
+/**
+ * The tax of a document for one tax rate: the sum of the taxable (net) amounts and of the per-line rounded taxes of the lines with that rate.
+ */
+export interface SalesTaxSummary {
+  taxRateId: string;
+  name: string;
+  basisPoints: number;
+  taxableAmount: number;
+  amount: number;
 }
 
 /**
@@ -242,6 +346,35 @@ export interface ApiKey {
   prefix: string;
   lastUsedAt: Timestamp | null;
   revokedAt: Timestamp | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * A credit against an issued invoice: it lowers the invoice's balance (`amountCredited`) and posts Dr revenue (per line's account) / Dr tax payable / Cr receivables at the invoice's exchange rate. Either itemised (lines computed like invoice lines) or a lump sum `amount` (tax included), which is split over the invoice's revenue and tax in proportion to the invoice's own postings. It never exceeds the invoice's balance.
+ */
+export interface CreditNote {
+  id: string;
+  object: 'credit_note';
+  organizationId: string;
+  invoiceId: string;
+  customerId: string;
+  number: string;
+  currency: CurrencyCode;
+  exchangeRate: string | null;
+  date: string;
+  reason: string | null;
+  /**
+   * Empty for a lump-sum credit.
+   */
+  lines: SalesLine[];
+  taxes: SalesTaxSummary[];
+  subtotal: number;
+  discountTotal: number;
+  taxTotal: number;
+  total: number;
+  journalEntryId: string | null;
+  metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
 }
@@ -272,6 +405,89 @@ export interface Customer {
 }
 
 /**
+ * Numbering and terms of an organization's sales documents. A number is `prefix` followed by the sequence number padded with zeros to `numberDigits` (INV-00042). Numbers are taken in the issuing transaction from a locked counter, so they have no gaps even under concurrency; a counter can be moved forward, never back.
+ */
+export interface InvoiceSettings {
+  object: 'invoice_settings';
+  organizationId: string;
+  /**
+   * Invoice number prefix.
+   */
+  prefix: string;
+  nextNumber: number;
+  creditNotePrefix: string;
+  nextCreditNoteNumber: number;
+  quotePrefix: string;
+  nextQuoteNumber: number;
+  numberDigits: number;
+  /**
+   * Default days from issue date to due date.
+   */
+  paymentTermsDays: number;
+  updatedAt: Timestamp | null;
+}
+
+/**
+ * A bill to a customer. Statuses: DRAFT (editable, no number, nothing posted) → SENT (issued: numbered, posted Dr receivables / Cr revenue per line / Cr tax payable per tax account) → VIEWED → PARTIALLY_PAID → PAID; OVERDUE when unpaid after `dueDate` (a scheduled job; payments still apply, and a partial payment keeps it OVERDUE); CANCELLED (voided: its postings are reversed; refused while payments or credit notes are applied). Amounts are integers in minor units of `currency`. Rounding: per line, half away from zero (see SalesLine); totals are sums of the rounded lines; `total` = subtotal − discountTotal + taxTotal; `balance` = total − amountPaid − amountCredited, never negative (the database enforces both).
+ */
+export interface Invoice {
+  id: string;
+  object: 'invoice';
+  organizationId: string;
+  customerId: string;
+  /**
+   * Assigned when issued: the prefix and the next number of the organization's sequence, without gaps. Null while DRAFT.
+   */
+  number: string | null;
+  status: 'DRAFT' | 'SENT' | 'VIEWED' | 'PARTIALLY_PAID' | 'PAID' | 'OVERDUE' | 'CANCELLED';
+  currency: CurrencyCode;
+  /**
+   * Units of the organization's base currency per unit of `currency`, used to post the invoice; null when the invoice is in the base currency.
+   */
+  exchangeRate: string | null;
+  /**
+   * The accounting date of the posting.
+   */
+  issueDate: string;
+  dueDate: string;
+  lines: SalesLine[];
+  taxes: SalesTaxSummary[];
+  /**
+   * Sum of the lines' amounts before discounts.
+   */
+  subtotal: number;
+  discountTotal: number;
+  taxTotal: number;
+  total: number;
+  amountPaid: number;
+  /**
+   * Sum of the credit notes against this invoice.
+   */
+  amountCredited: number;
+  /**
+   * total − amountPaid − amountCredited.
+   */
+  balance: number;
+  quoteId: string | null;
+  /**
+   * The journal entry posted when the invoice was issued.
+   */
+  journalEntryId: string | null;
+  notes: string | null;
+  issuedAt: Timestamp | null;
+  /**
+   * Last time it was emailed.
+   */
+  sentAt: Timestamp | null;
+  viewedAt: Timestamp | null;
+  paidAt: Timestamp | null;
+  voidedAt: Timestamp | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * A tenant: one set of books. Every other object belongs to exactly one organization.
  */
 export interface Organization {
@@ -279,6 +495,190 @@ export interface Organization {
   object: 'organization';
   name: string;
   baseCurrency: CurrencyCode;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * Money received from a customer. A COMPLETED payment is in the books: Dr the deposit account (bank, or payment clearing for card processors) for `net`, Dr payment processing fees for `fees`, Cr receivables for what is applied to invoices and Cr customer credits for `unappliedAmount`, which stays the customer's credit until applied or refunded. A partial refund leaves the status COMPLETED with `amountRefunded` > 0 (as a Stripe charge does); a payment refunded in full is REFUNDED. `unappliedAmount` = amount − amountRefunded − Σ(applications.amount − applications.amountRefunded).
+ */
+export interface Payment {
+  id: string;
+  object: 'payment';
+  organizationId: string;
+  customerId: string;
+  method: PaymentMethod;
+  status: PaymentStatus;
+  currency: CurrencyCode;
+  /**
+   * Units of the organization's base currency per unit of `currency`, used to post the payment; null when the payment is in the base currency.
+   */
+  exchangeRate: string | null;
+  /**
+   * Gross amount received, in minor units of `currency`.
+   */
+  amount: number;
+  /**
+   * Processing fees withheld by the processor.
+   */
+  fees: number;
+  /**
+   * amount − fees: what reaches the deposit account.
+   */
+  net: number;
+  amountRefunded: number;
+  /**
+   * What currently settles invoices: Σ(applications.amount − applications.amountRefunded).
+   */
+  appliedAmount: number;
+  /**
+   * Customer credit left on this payment.
+   */
+  unappliedAmount: number;
+  depositAccount: 'bank' | 'payment_clearing';
+  /**
+   * The accounting date the payment is posted on.
+   */
+  date: string;
+  processedAt: Timestamp | null;
+  /**
+   * The processor's or bank's reference (a charge id, a check number).
+   */
+  reference: string | null;
+  description: string | null;
+  failureReason: string | null;
+  /**
+   * The entry posted when the payment completed.
+   */
+  journalEntryId: string | null;
+  /**
+   * Invoices this payment settles. While the payment is PENDING or PROCESSING they are requested, not yet applied (`appliedAt` null).
+   */
+  applications: {
+    invoiceId: string;
+    amount: number;
+    amountRefunded: number;
+    appliedAt: Timestamp | null;
+  }[];
+  refunds: {
+    id: string;
+    amount: number;
+    reason: string | null;
+    date: string;
+    /**
+     * The part taken from the customer credit.
+     */
+    creditAmount: number;
+    /**
+     * The part taken back from invoices (which reopen by that much).
+     */
+    invoices: {
+      invoiceId: string;
+      amount: number;
+    }[];
+    journalEntryId: string;
+    createdAt: Timestamp;
+  }[];
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * Something the organization sells, as its catalogue describes it. The SKU is unique in the organization (case-insensitive). Deactivated products stay on the documents that name them but take no new lines.
+ */
+export interface Product {
+  id: string;
+  object: 'product';
+  organizationId: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  /**
+   * SERVICE lines credit service revenue by default; INVENTORY and NON_INVENTORY lines credit sales revenue.
+   */
+  type: 'INVENTORY' | 'SERVICE' | 'NON_INVENTORY';
+  /**
+   * Selling price per unit, minor units of `currency`.
+   */
+  unitPrice: number;
+  /**
+   * Cost per unit, minor units of `currency`.
+   */
+  unitCost: number | null;
+  currency: CurrencyCode;
+  /**
+   * The tax rate its lines get unless a line says otherwise.
+   */
+  taxRateId: string | null;
+  /**
+   * The revenue account its lines credit; null: the default for its type.
+   */
+  incomeAccountId: string | null;
+  active: boolean;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * An offer to a customer. Lifecycle: DRAFT (created) → SENT → VIEWED → ACCEPTED | REJECTED | EXPIRED; ACCEPTED and REJECTED can also follow SENT directly, and a SENT or VIEWED quote expires when a day after `validUntil` begins (a scheduled job). An ACCEPTED quote converts once into a DRAFT invoice (`invoiceId`). Amounts are integers in minor units of `currency`, computed per line as SalesLine describes.
+ */
+export interface Quote {
+  id: string;
+  object: 'quote';
+  organizationId: string;
+  customerId: string;
+  /**
+   * Sequential per organization, with the quote prefix of the invoice settings.
+   */
+  number: string;
+  status: 'DRAFT' | 'SENT' | 'VIEWED' | 'ACCEPTED' | 'REJECTED' | 'EXPIRED';
+  currency: CurrencyCode;
+  issueDate: string;
+  /**
+   * Last day the quote can be accepted.
+   */
+  validUntil: string;
+  lines: SalesLine[];
+  taxes: SalesTaxSummary[];
+  /**
+   * Sum of the lines' amounts before discounts.
+   */
+  subtotal: number;
+  discountTotal: number;
+  taxTotal: number;
+  /**
+   * subtotal − discountTotal + taxTotal.
+   */
+  total: number;
+  notes: string | null;
+  /**
+   * The invoice this quote was converted into.
+   */
+  invoiceId: string | null;
+  sentAt: Timestamp | null;
+  viewedAt: Timestamp | null;
+  acceptedAt: Timestamp | null;
+  rejectedAt: Timestamp | null;
+  expiredAt: Timestamp | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * A sales tax rate applied per line. `basisPoints` is the rate in hundredths of a percent (825 = 8.25%). The tax collected is credited to `accountId` (by default the sales tax payable account). Rates are never deleted; a deactivated rate takes no new lines.
+ */
+export interface TaxRate {
+  id: string;
+  object: 'tax_rate';
+  organizationId: string;
+  name: string;
+  basisPoints: number;
+  accountId: string;
+  active: boolean;
   metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
@@ -312,6 +712,7 @@ export type EventType =
   | 'quote.accepted'
   | 'quote.rejected'
   | 'quote.expired'
+  | 'quote.converted'
   | 'project.created'
   | 'project.started'
   | 'project.paused'
@@ -319,6 +720,8 @@ export type EventType =
   | 'project.cancelled'
   | 'milestone.completed'
   | 'invoice.created'
+  | 'invoice.updated'
+  | 'invoice.issued'
   | 'invoice.sent'
   | 'invoice.viewed'
   | 'invoice.paid'
@@ -343,6 +746,11 @@ export type EventType =
   | 'inventory.adjusted'
   | 'inventory.stock_low'
   | 'product.created'
+  | 'product.updated'
+  | 'product.deactivated'
+  | 'tax_rate.created'
+  | 'tax_rate.updated'
+  | 'credit_note.created'
   | 'time_entry.created'
   | 'timesheet.submitted'
   | 'payroll.processed'
@@ -389,6 +797,120 @@ export type ApiKeyCreated = ApiKey & {
 export interface ApiKeyListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+}
+
+/**
+ * Open balances by days past due: not yet due (current), 1–30, 31–60, 61–90 and more than 90 days; total is their sum. Minor units of the report's currency.
+ */
+export interface ArAgingBuckets {
+  current: number;
+  days1To30: number;
+  days31To60: number;
+  days61To90: number;
+  over90: number;
+  total: number;
+}
+
+export interface ArAgingQuery {
+  /**
+   * Ages open invoices issued on or before this day by their days past due at this day (default: today, UTC).
+   */
+  asOf?: string;
+}
+
+/**
+ * Accounts receivable aging: every open invoice (issued, not cancelled, balance > 0) by days past its due date, per customer and in total. Amounts in the organization's base currency (minor units); an invoice in another currency is converted at its own exchange rate, and its own balance is given beside.
+ */
+export interface ArAgingReport {
+  object: 'ar_aging';
+  organizationId: string;
+  asOf: string;
+  currency: CurrencyCode;
+  customers: {
+    customerId: string;
+    displayName: string;
+    buckets: ArAgingBuckets;
+    invoices: {
+      invoiceId: string;
+      number: string | null;
+      issueDate: string | null;
+      dueDate: string | null;
+      daysPastDue: number;
+      bucket: 'current' | 'days1To30' | 'days31To60' | 'days61To90' | 'over90';
+      currency: CurrencyCode;
+      /**
+       * In the invoice's currency.
+       */
+      balance: number;
+      /**
+       * In the report's currency.
+       */
+      baseBalance: number;
+    }[];
+  }[];
+  totals: ArAgingBuckets;
+  generatedAt: Timestamp;
+}
+
+export interface BalanceSheetQuery {
+  /**
+   * Default: today, UTC.
+   */
+  asOf?: string;
+}
+
+/**
+ * Assets, liabilities and equity as of a date, in the organization's base currency (minor units). Revenue and expense accounts are not closed into retained earnings by a closing entry: their accumulated net (revenue − expenses up to `asOf`) appears in equity as `currentEarnings`, so that assets = liabilities + equity.
+ */
+export interface BalanceSheetReport {
+  object: 'balance_sheet';
+  organizationId: string;
+  asOf: string;
+  currency: CurrencyCode;
+  assets: ReportSection;
+  liabilities: ReportSection;
+  equity: {
+    accounts: ReportAccountLine[];
+    /**
+     * Revenue − expenses up to asOf, not yet closed into retained earnings.
+     */
+    currentEarnings: number;
+    /**
+     * Equity accounts + currentEarnings.
+     */
+    total: number;
+  };
+  totalLiabilitiesAndEquity: number;
+  /**
+   * assets.total = totalLiabilitiesAndEquity.
+   */
+  balanced: boolean;
+  generatedAt: Timestamp;
+}
+
+/**
+ * A credit note against an issued invoice: either `lines` (computed like invoice lines, in the invoice's currency) or a lump sum `amount` (tax included, minor units of the invoice's currency). Its total cannot exceed the invoice's balance. `date` defaults to today (UTC).
+ */
+export type CreditNoteCreate = {
+  invoiceId: string;
+  /**
+   * @minItems 1
+   * @maxItems 200
+   */
+  lines?: SalesLineInput[];
+  amount?: number;
+  reason?: string;
+  date?: string;
+  metadata?: Metadata;
+} & {
+  [k: string]: unknown;
+};
+
+export interface CreditNoteListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  invoiceId?: string;
+  customerId?: string;
 }
 
 /**
@@ -456,6 +978,105 @@ export interface HealthStatus {
   };
 }
 
+/**
+ * A new DRAFT invoice (nothing is posted until it is issued). The customer must be active and of this organization; `currency` defaults to the customer's; `issueDate` to today (UTC); `dueDate` to the issue date plus `paymentTermsDays` (default: the invoice settings' terms).
+ */
+export interface InvoiceCreate {
+  customerId: string;
+  currency?: CurrencyCode;
+  /**
+   * Units of the organization's base currency per unit of the document's currency (a decimal string, up to 12 decimals). Required to issue a document in another currency than the base.
+   */
+  exchangeRate?: string;
+  issueDate?: string;
+  dueDate?: string;
+  paymentTermsDays?: number;
+  /**
+   * @minItems 1
+   * @maxItems 200
+   */
+  lines: SalesLineInput[];
+  notes?: string;
+  metadata?: Metadata;
+}
+
+/**
+ * Issuing a DRAFT invoice: it takes the next number and is posted (Dr receivables total / Cr revenue per line's account / Cr each tax rate's account) on its issue date. Fields given here replace the draft's before it is posted.
+ */
+export interface InvoiceIssue {
+  issueDate?: string;
+  dueDate?: string;
+  /**
+   * Units of the organization's base currency per unit of the document's currency (a decimal string, up to 12 decimals). Required to issue a document in another currency than the base.
+   */
+  exchangeRate?: string;
+}
+
+export interface InvoiceListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'DRAFT' | 'SENT' | 'VIEWED' | 'PARTIALLY_PAID' | 'PAID' | 'OVERDUE' | 'CANCELLED';
+  customerId?: string;
+  number?: string;
+  /**
+   * Issue date on or after.
+   */
+  issuedFrom?: string;
+  /**
+   * Issue date on or before.
+   */
+  issuedTo?: string;
+}
+
+/**
+ * Emailing an invoice (issued first if it is still a DRAFT) with its PDF attached. `to` defaults to the customer's email.
+ */
+export interface InvoiceSend {
+  to?: string;
+  /**
+   * Text placed above the summary in the email body.
+   */
+  message?: string;
+}
+
+/**
+ * Changes to the numbering and terms. A next number can only move forward (numbers already used are never given again).
+ */
+export interface InvoiceSettingsUpdate {
+  prefix?: string;
+  nextNumber?: number;
+  creditNotePrefix?: string;
+  nextCreditNoteNumber?: number;
+  quotePrefix?: string;
+  nextQuoteNumber?: number;
+  numberDigits?: number;
+  paymentTermsDays?: number;
+}
+
+/**
+ * Changes to a DRAFT invoice (an issued invoice is immutable: credit it or void it). `lines` replaces every line. `null` clears an optional field. Metadata keys are merged; a key set to an empty string is removed.
+ */
+export interface InvoiceUpdate {
+  exchangeRate?: string | null;
+  issueDate?: string;
+  dueDate?: string;
+  /**
+   * @minItems 1
+   * @maxItems 200
+   */
+  lines?: SalesLineInput[];
+  notes?: string | null;
+  metadata?: Metadata;
+}
+
+/**
+ * Voiding an invoice: it becomes CANCELLED and each of its journal entries is reversed on `date` (default today, UTC). Refused while payments or credit notes are applied to it (refund or unapply them first).
+ */
+export interface InvoiceVoid {
+  date?: string;
+  reason?: string;
+}
+
 export interface OrganizationCreate {
   name: string;
   baseCurrency?: CurrencyCode;
@@ -470,6 +1091,450 @@ export type OrganizationCreated = Organization & {
   apiKeyId: string;
 };
 
+/**
+ * Applies the customer credit left on a COMPLETED payment to invoices of the same customer and currency (Dr customer credits, Cr receivables).
+ */
+export interface PaymentApply {
+  /**
+   * @minItems 1
+   * @maxItems 100
+   */
+  applications: {
+    invoiceId: string;
+    amount: number;
+  }[];
+  /**
+   * Accounting date; defaults to today.
+   */
+  date?: string;
+}
+
+/**
+ * Completes a PENDING or PROCESSING payment: it is posted and applied to its invoices. Fields given here replace what was recorded at creation.
+ */
+export interface PaymentComplete {
+  processedAt?: Timestamp;
+  date?: string;
+  fees?: number;
+  exchangeRate?: string;
+  reference?: string;
+}
+
+/**
+ * The payment recorded, or, with `?dryRun=true`, what recording it would do (`object` tells which).
+ */
+export type PaymentCreateResult = Payment | PaymentDryRun;
+
+/**
+ * Records a payment received from a customer. Without `status` the payment is COMPLETED and posted at once; PENDING or PROCESSING payments are posted when completed. `applications` settle invoices of the same customer and currency (each at most the invoice's balance, together at most `amount`); the rest is kept as customer credit.
+ */
+export interface PaymentCreate {
+  customerId: string;
+  /**
+   * Gross amount in minor units of `currency`.
+   */
+  amount: number;
+  /**
+   * Defaults to the currency of the first invoice applied to, else the customer's.
+   */
+  currency?: CurrencyCode;
+  method: PaymentMethod;
+  status?: 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
+  /**
+   * Processing fees withheld, at most `amount`.
+   */
+  fees?: number;
+  /**
+   * Units of the base currency per unit of `currency`; required when `currency` is not the organization's base currency.
+   */
+  exchangeRate?: string;
+  /**
+   * Where the net amount lands: the bank, or payment clearing (undeposited funds) until a processor pays out.
+   */
+  depositAccount?: 'bank' | 'payment_clearing';
+  /**
+   * Accounting date; defaults to the UTC date of `processedAt`, else today.
+   */
+  date?: string;
+  processedAt?: Timestamp;
+  reference?: string;
+  description?: string;
+  /**
+   * @maxItems 100
+   */
+  applications?: {
+    invoiceId: string;
+    amount: number;
+  }[];
+  metadata?: Metadata;
+}
+
+/**
+ * What recording the payment would do, from `POST .../payments?dryRun=true`: the request ran through every check and constraint in a transaction that was rolled back. Nothing was written; the ids shown were never used.
+ */
+export interface PaymentDryRun {
+  object: 'payment_dry_run';
+  payment: Payment;
+  /**
+   * The journal entries the payment would post, as the ledger returns them.
+   */
+  journalEntries: {}[];
+  /**
+   * The events the request would append, in order (without id and version).
+   */
+  events: {
+    object: 'event';
+    type: EventType;
+    aggregateId: string;
+    aggregateType: string;
+    organizationId: string;
+    data: {};
+    metadata: EventMetadata;
+    timestamp: Timestamp;
+  }[];
+}
+
+/**
+ * Marks a PENDING or PROCESSING payment FAILED. Nothing was posted, so nothing is reversed.
+ */
+export interface PaymentFail {
+  reason?: string;
+}
+
+export interface PaymentListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  customerId?: string;
+  /**
+   * Only payments applied (or to be applied) to this invoice.
+   */
+  invoiceId?: string;
+  status?: PaymentStatus;
+}
+
+/**
+ * Refunds a COMPLETED payment, in full (no amount) or in part. The refund comes out of the payment's customer credit first, then out of its invoice applications, latest first; those invoices reopen by that much. Processing fees are not returned.
+ */
+export interface PaymentRefundCreate {
+  /**
+   * Defaults to everything still refundable (amount − amountRefunded).
+   */
+  amount?: number;
+  reason?: string;
+  /**
+   * Accounting date of the refund; defaults to today.
+   */
+  date?: string;
+}
+
+/**
+ * A new product. `currency` defaults to the organization's base currency.
+ */
+export interface ProductCreate {
+  sku: string;
+  name: string;
+  description?: string;
+  type: 'INVENTORY' | 'SERVICE' | 'NON_INVENTORY';
+  unitPrice: number;
+  unitCost?: number;
+  currency?: CurrencyCode;
+  taxRateId?: string;
+  incomeAccountId?: string;
+  metadata?: Metadata;
+}
+
+export interface ProductListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  /**
+   * Exact SKU (case-insensitive).
+   */
+  sku?: string;
+  type?: 'INVENTORY' | 'SERVICE' | 'NON_INVENTORY';
+  active?: boolean;
+  /**
+   * Part of the name or SKU (case-insensitive).
+   */
+  search?: string;
+}
+
+/**
+ * Fields to change. `null` clears an optional field. Metadata keys are merged; a key set to an empty string is removed. Documents already written keep the prices and rates they were computed with.
+ */
+export interface ProductUpdate {
+  sku?: string;
+  name?: string;
+  description?: string | null;
+  type?: 'INVENTORY' | 'SERVICE' | 'NON_INVENTORY';
+  unitPrice?: number;
+  unitCost?: number | null;
+  currency?: CurrencyCode;
+  taxRateId?: string | null;
+  incomeAccountId?: string | null;
+  active?: boolean;
+  metadata?: Metadata;
+}
+
+export interface ProfitAndLossQuery {
+  /**
+   * First day (inclusive); default: 1 January of the year of `to`.
+   */
+  from?: string;
+  /**
+   * Last day (inclusive); default: today, UTC.
+   */
+  to?: string;
+}
+
+/**
+ * Revenue and expenses posted between two dates (inclusive), in the organization's base currency (minor units). netIncome = revenue.total − expenses.total.
+ */
+export interface ProfitAndLossReport {
+  object: 'profit_and_loss';
+  organizationId: string;
+  from: string;
+  to: string;
+  currency: CurrencyCode;
+  revenue: ReportSection;
+  expenses: ReportSection;
+  netIncome: number;
+  generatedAt: Timestamp;
+}
+
+/**
+ * A new quote (status DRAFT). The customer must be active and of this organization; `currency` defaults to the customer's; `issueDate` to today (UTC) and `validUntil` to 30 days after it.
+ */
+export interface QuoteCreate {
+  customerId: string;
+  currency?: CurrencyCode;
+  issueDate?: string;
+  validUntil?: string;
+  /**
+   * @minItems 1
+   * @maxItems 200
+   */
+  lines: SalesLineInput[];
+  notes?: string;
+  metadata?: Metadata;
+}
+
+export interface QuoteListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'DRAFT' | 'SENT' | 'VIEWED' | 'ACCEPTED' | 'REJECTED' | 'EXPIRED';
+  customerId?: string;
+}
+
+/**
+ * One account in a report section, with its balance in the report's currency (minor units) and the section's natural sign.
+ */
+export interface ReportAccountLine {
+  accountId: string;
+  code: string;
+  name: string;
+  /**
+   * asset, liability, equity, revenue or expense.
+   */
+  type: string;
+  amount: number;
+}
+
+/**
+ * A section of a financial report: its accounts with their balances in the report's currency (minor units, with the section's natural sign: positive debit balances for assets and expenses, positive credit balances for liabilities, equity and revenue), and their total.
+ */
+export interface ReportSection {
+  accounts: ReportAccountLine[];
+  total: number;
+}
+
+/**
+ * A new tax rate. `accountId` defaults to the organization's sales tax payable account; it must be a liability account.
+ */
+export interface TaxRateCreate {
+  name: string;
+  /**
+   * 825 = 8.25%.
+   */
+  basisPoints: number;
+  accountId?: string;
+  metadata?: Metadata;
+}
+
+export interface TaxRateListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  active?: boolean;
+}
+
+/**
+ * Fields to change. Documents already written keep the rate they were computed with; a changed rate applies to lines computed afterwards.
+ */
+export interface TaxRateUpdate {
+  name?: string;
+  basisPoints?: number;
+  accountId?: string;
+  active?: boolean;
+  metadata?: Metadata;
+}
+
+export interface TrialBalanceQuery {
+  /**
+   * Postings dated on or before this day count (default: today, UTC).
+   */
+  asOf?: string;
+  /**
+   * List accounts whose balance is zero too.
+   */
+  includeZero?: boolean;
+}
+
+/**
+ * Every account's balance as of a date, from the postings, in the organization's base currency (minor units): a debit balance in `debit`, a credit balance in `credit`. The books balance when the two columns' totals are equal.
+ */
+export interface TrialBalanceReport {
+  object: 'trial_balance';
+  organizationId: string;
+  asOf: string;
+  currency: CurrencyCode;
+  accounts: {
+    accountId: string;
+    code: string;
+    name: string;
+    type: string;
+    debit: number;
+    credit: number;
+  }[];
+  totals: {
+    debit: number;
+    credit: number;
+  };
+  /**
+   * totals.debit = totals.credit.
+   */
+  balanced: boolean;
+  generatedAt: Timestamp;
+}
+
+export interface ManifestAction {
+  name: string;
+  description: string;
+  inputSchema: ManifestObjectSchema;
+}
+
+/**
+ * How an organization authenticates the connector with the provider. `oauth2` needs its endpoints (and only `oauth2` may give them); `api_key` may say where the key goes.
+ */
+export type ManifestAuth = {
+  type: 'none' | 'api_key' | 'oauth2' | 'basic';
+  /**
+   * Where the organization finds the credentials, shown when it enables the connector.
+   */
+  instructions?: string;
+  apiKey?: {
+    in: 'header' | 'query';
+    /**
+     * Header or query parameter name, e.g. `Authorization` or `X-Api-Key`.
+     */
+    name: string;
+  };
+  oauth2?: {
+    authorizationUrl: string;
+    tokenUrl: string;
+    /**
+     * @maxItems 100
+     */
+    scopes: string[];
+    pkce?: boolean;
+  };
+};
+
+export interface ManifestDataType {
+  /**
+   * What is synced, e.g. `customer`, `invoice`, `payment`, `bank_transaction`.
+   */
+  type: string;
+  /**
+   * `pull` brings provider records into the books, `push` sends ours to the provider, `bidirectional` both.
+   */
+  direction: 'pull' | 'push' | 'bidirectional';
+  /**
+   * How often a scheduled sync runs unless the organization chooses otherwise (at most weekly).
+   */
+  defaultFrequencyMinutes: number;
+  description?: string;
+}
+
+/**
+ * A JSON Schema (2020-12) that describes an object. Any JSON Schema keyword may be used.
+ */
+export interface ManifestObjectSchema {
+  type: 'object';
+  properties?: {
+    [k: string]: {} | boolean;
+  };
+  required?: string[];
+  [k: string]: unknown;
+}
+
+/**
+ * A connector's `connector.json`: what it is, which SDK versions it loads against, how an organization authenticates it, what it syncs and which events and actions it handles. The hub validates it at load time and refuses a connector whose manifest is invalid or whose `sdk` range the running SDK does not satisfy.
+ */
+export interface ConnectorManifest {
+  /**
+   * Lets an editor validate the file; ignored by the hub.
+   */
+  $schema?: string;
+  /**
+   * Stable kebab-case identifier, used in URLs (`/v1/hooks/{connectorId}/{orgId}`) and never changed.
+   */
+  id: string;
+  name: string;
+  /**
+   * The connector's own version (semver 2.0).
+   */
+  version: string;
+  /**
+   * The SDK versions the connector supports, as an npm-style range: comparators `^1.2.3`, `~1.2.3`, `>=1.2.3`, `>1.2.3`, `<=1.2.3`, `<1.2.3`, `=1.2.3` or `1.2.3`, joined by spaces (all must hold) and `||` (any set may hold); `*` for any version.
+   */
+  sdk: string;
+  category: 'payments' | 'accounting' | 'commerce' | 'banking' | 'projects' | 'other';
+  description: string;
+  homepage?: string;
+  auth: ManifestAuth;
+  /**
+   * JSON Schema (2020-12) of the credentials an organization enters; they are stored encrypted and never returned.
+   */
+  credentialsSchema: ManifestObjectSchema;
+  /**
+   * JSON Schema (2020-12) of the integration's non-secret settings.
+   */
+  configSchema: ManifestObjectSchema;
+  /**
+   * The domain events the connector's `onEvent` handler receives.
+   *
+   * @maxItems 100
+   */
+  events: EventType[];
+  /**
+   * What the connector syncs, each type with a `sync` handler of the same name.
+   *
+   * @maxItems 50
+   */
+  dataTypes: ManifestDataType[];
+  /**
+   * Operations a caller can invoke on demand, each with an `actions` handler of the same name.
+   *
+   * @maxItems 50
+   */
+  actions: ManifestAction[];
+  webhooks: {
+    /**
+     * The provider sends webhooks to `/v1/hooks/{connectorId}/{orgId}`; the connector verifies and handles them.
+     */
+    receives: boolean;
+  };
+}
+
 /** Every schema's type by its title: what routes name as their body, query and response. */
 export interface SchemaTypes {
   Address: Address;
@@ -479,23 +1544,78 @@ export interface SchemaTypes {
   Metadata: Metadata;
   PageCursor: PageCursor;
   PageLimit: PageLimit;
+  PaymentMethod: PaymentMethod;
+  PaymentStatus: PaymentStatus;
   Problem: Problem;
+  SalesLineDiscount: SalesLineDiscount;
+  SalesLineInput: SalesLineInput;
+  SalesLine: SalesLine;
+  SalesQuantity: SalesQuantity;
+  SalesTaxSummary: SalesTaxSummary;
   Timestamp: Timestamp;
   ApiKey: ApiKey;
+  CreditNote: CreditNote;
   Customer: Customer;
+  InvoiceSettings: InvoiceSettings;
+  Invoice: Invoice;
   Organization: Organization;
+  Payment: Payment;
+  Product: Product;
+  Quote: Quote;
+  TaxRate: TaxRate;
   EventMetadata: EventMetadata;
   EventType: EventType;
   Event: Event;
   ApiKeyCreate: ApiKeyCreate;
   ApiKeyCreated: ApiKeyCreated;
   ApiKeyListQuery: ApiKeyListQuery;
+  ArAgingBuckets: ArAgingBuckets;
+  ArAgingQuery: ArAgingQuery;
+  ArAgingReport: ArAgingReport;
+  BalanceSheetQuery: BalanceSheetQuery;
+  BalanceSheetReport: BalanceSheetReport;
+  CreditNoteCreate: CreditNoteCreate;
+  CreditNoteListQuery: CreditNoteListQuery;
   CustomerCreate: CustomerCreate;
   CustomerListQuery: CustomerListQuery;
   CustomerUpdate: CustomerUpdate;
   EmptyQuery: EmptyQuery;
   EventListQuery: EventListQuery;
   HealthStatus: HealthStatus;
+  InvoiceCreate: InvoiceCreate;
+  InvoiceIssue: InvoiceIssue;
+  InvoiceListQuery: InvoiceListQuery;
+  InvoiceSend: InvoiceSend;
+  InvoiceSettingsUpdate: InvoiceSettingsUpdate;
+  InvoiceUpdate: InvoiceUpdate;
+  InvoiceVoid: InvoiceVoid;
   OrganizationCreate: OrganizationCreate;
   OrganizationCreated: OrganizationCreated;
+  PaymentApply: PaymentApply;
+  PaymentComplete: PaymentComplete;
+  PaymentCreateResult: PaymentCreateResult;
+  PaymentCreate: PaymentCreate;
+  PaymentDryRun: PaymentDryRun;
+  PaymentFail: PaymentFail;
+  PaymentListQuery: PaymentListQuery;
+  PaymentRefundCreate: PaymentRefundCreate;
+  ProductCreate: ProductCreate;
+  ProductListQuery: ProductListQuery;
+  ProductUpdate: ProductUpdate;
+  ProfitAndLossQuery: ProfitAndLossQuery;
+  ProfitAndLossReport: ProfitAndLossReport;
+  QuoteCreate: QuoteCreate;
+  QuoteListQuery: QuoteListQuery;
+  ReportAccountLine: ReportAccountLine;
+  ReportSection: ReportSection;
+  TaxRateCreate: TaxRateCreate;
+  TaxRateListQuery: TaxRateListQuery;
+  TaxRateUpdate: TaxRateUpdate;
+  TrialBalanceQuery: TrialBalanceQuery;
+  TrialBalanceReport: TrialBalanceReport;
+  ManifestAction: ManifestAction;
+  ManifestAuth: ManifestAuth;
+  ManifestDataType: ManifestDataType;
+  ManifestObjectSchema: ManifestObjectSchema;
+  ConnectorManifest: ConnectorManifest;
 }

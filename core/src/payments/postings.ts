@@ -1,0 +1,141 @@
+import type { CurrencyCode } from '@uah/schemas';
+import type { PostEntryInput, PostingLineInput, SystemAccountKey } from '../ledger/service.js';
+import { convertMinor } from '../shared/money.js';
+
+/**
+ * The journal entries of payments, as pure functions of amounts (tested without a database).
+ *
+ * A payment is posted at its own exchange rate. Receivables were posted at each invoice's rate, so in a
+ * foreign currency the receivables line of the payment, converted at the payment's rate, does not clear
+ * the invoice's receivable in base currency: the difference is a realized FX gain or loss, posted as a
+ * pair of base-currency lines (receivables ↔ FX gain/loss) so that, once an invoice is settled, its
+ * receivable is exactly zero in base currency too.
+ */
+
+export interface InvoiceLeg {
+  invoiceId: string;
+  /** How the invoice is named in the line description (its number). */
+  label: string;
+  /** Minor units of the payment's currency. */
+  amount: number;
+  /**
+   * Base-currency minor units by which the receivables line at the payment's rate over-credits the
+   * invoice's receivable (positive: a gain on a receipt), from `fxDifference`.
+   */
+  fx: number;
+}
+
+export interface Money {
+  currency: CurrencyCode;
+  /** Null when `currency` is the base currency. */
+  exchangeRate: string | null;
+  baseCurrency: CurrencyCode;
+}
+
+/**
+ * The realized FX difference of settling `amount` of an invoice of which `settledBefore` was already
+ * settled. The receivable relieved is measured cumulatively (base value of everything settled after,
+ * minus before) so that partial payments never leave a rounding residue on a settled invoice.
+ */
+export function fxDifference(money: Money, invoiceRate: string | null, amount: number, settledBefore: number): number {
+  if (money.currency === money.baseCurrency || invoiceRate === null || money.exchangeRate === null) return 0;
+  const atInvoiceRate = (v: number): number => convertMinor(v, money.currency, money.baseCurrency, invoiceRate);
+  const relieved = atInvoiceRate(settledBefore + amount) - atInvoiceRate(settledBefore);
+  return convertMinor(amount, money.currency, money.baseCurrency, money.exchangeRate) - relieved;
+}
+
+interface Leg {
+  key: SystemAccountKey;
+  direction: 'DEBIT' | 'CREDIT';
+  amount: number;
+  description?: string;
+  /** Set for base-currency lines of a foreign-currency entry (FX adjustments). */
+  currency?: CurrencyCode;
+}
+
+const flip = (d: 'DEBIT' | 'CREDIT'): 'DEBIT' | 'CREDIT' => (d === 'DEBIT' ? 'CREDIT' : 'DEBIT');
+
+/** Receivables lines for the invoices, with their FX pairs, as for a receipt (credit receivables). */
+function invoiceLegs(invoices: InvoiceLeg[], money: Money): Leg[] {
+  const legs: Leg[] = [];
+  for (const inv of invoices) {
+    legs.push({ key: 'receivables', direction: 'CREDIT', amount: inv.amount, description: `Payment of invoice ${inv.label}` });
+    if (inv.fx === 0) continue;
+    const description = `Realized FX ${inv.fx > 0 ? 'gain' : 'loss'} on invoice ${inv.label}`;
+    const gain = inv.fx > 0;
+    legs.push({ key: 'receivables', direction: gain ? 'DEBIT' : 'CREDIT', amount: Math.abs(inv.fx), currency: money.baseCurrency, description });
+    legs.push({ key: 'fx_gain_loss', direction: gain ? 'CREDIT' : 'DEBIT', amount: Math.abs(inv.fx), currency: money.baseCurrency, description });
+  }
+  return legs;
+}
+
+function toEntry(legs: Leg[], money: Money, head: { date: string; memo: string; source: { type: string; id: string } }): PostEntryInput {
+  const lines: PostingLineInput[] = legs
+    .filter((l) => l.amount > 0)
+    .map((l) => ({
+      account: { key: l.key },
+      direction: l.direction,
+      amount: l.amount,
+      ...(l.currency && l.currency !== money.currency ? { currency: l.currency } : {}),
+      ...(l.description ? { description: l.description } : {}),
+    }));
+  return {
+    date: head.date,
+    currency: money.currency,
+    memo: head.memo,
+    lines,
+    source: head.source,
+    ...(money.exchangeRate !== null && money.currency !== money.baseCurrency ? { exchangeRate: money.exchangeRate } : {}),
+  };
+}
+
+export interface ReceiptInput {
+  paymentId: string;
+  date: string;
+  memo: string;
+  deposit: 'bank' | 'payment_clearing';
+  net: number;
+  fees: number;
+  invoices: InvoiceLeg[];
+  /** Kept as customer credit. */
+  credit: number;
+}
+
+/** Completion: Dr deposit (net), Dr fees, Cr receivables per invoice, Cr customer credits (unapplied). */
+export function receiptEntry(input: ReceiptInput, money: Money): PostEntryInput {
+  const legs: Leg[] = [
+    { key: input.deposit, direction: 'DEBIT', amount: input.net, description: 'Payment received' },
+    { key: 'payment_fees', direction: 'DEBIT', amount: input.fees, description: 'Processing fees' },
+    ...invoiceLegs(input.invoices, money),
+    { key: 'customer_credits', direction: 'CREDIT', amount: input.credit, description: 'Unapplied payment kept as customer credit' },
+  ];
+  return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'payment', id: input.paymentId } });
+}
+
+export interface RefundInput {
+  refundId: string;
+  date: string;
+  memo: string;
+  deposit: 'bank' | 'payment_clearing';
+  /** Taken back from invoices; `fx` as computed for the unapplication (see `fxDifference`). */
+  invoices: InvoiceLeg[];
+  credit: number;
+}
+
+/** A refund is the receipt reversed, without the fees (processors keep them): Cr deposit, Dr receivables, Dr credits. */
+export function refundEntry(input: RefundInput, money: Money): PostEntryInput {
+  const total = input.credit + input.invoices.reduce((s, i) => s + i.amount, 0);
+  const legs: Leg[] = [
+    { key: input.deposit, direction: 'CREDIT', amount: total, description: 'Refund paid out' },
+    ...invoiceLegs(input.invoices, money).map((l) => ({ ...l, direction: flip(l.direction), description: l.description?.replace('Payment of', 'Refund on') ?? '' })),
+    { key: 'customer_credits', direction: 'DEBIT', amount: input.credit, description: 'Customer credit refunded' },
+  ];
+  return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'refund', id: input.refundId } });
+}
+
+/** Applying customer credit to invoices: Dr customer credits, Cr receivables per invoice. */
+export function creditApplicationEntry(input: { paymentId: string; date: string; memo: string; invoices: InvoiceLeg[] }, money: Money): PostEntryInput {
+  const total = input.invoices.reduce((s, i) => s + i.amount, 0);
+  const legs: Leg[] = [{ key: 'customer_credits', direction: 'DEBIT', amount: total, description: 'Customer credit applied' }, ...invoiceLegs(input.invoices, money)];
+  return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'payment', id: input.paymentId } });
+}
