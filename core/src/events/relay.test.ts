@@ -221,6 +221,7 @@ describe('relay with PostgreSQL and RabbitMQ', () => {
       await waitFor(() => new Set(sink.ids()).size === written.length, 40_000);
 
       const count = (text: string): number => log.filter((line) => line.includes(text)).length;
+      process.stderr.write(log.map((l) => l.slice(0, 300)).join(''));
       expect(count('RabbitMQ connection established')).toBeGreaterThanOrEqual(3);
       expect(count('could not publish')).toBeGreaterThanOrEqual(1);
       expect(new Set(sink.ids())).toEqual(new Set(written));

@@ -1,0 +1,93 @@
+import type { ArAgingQuery, ArAgingReport, BalanceSheetQuery, BalanceSheetReport, CurrencyCode, ProfitAndLossQuery, ProfitAndLossReport, ReportAccountLine, ReportSection, TrialBalanceQuery, TrialBalanceReport } from '@uah/schemas';
+import { AppError } from '../http/errors.js';
+import type { OrganizationService } from '../auth/organization-service.js';
+import type { CustomerService } from '../customers/service.js';
+import type { LedgerService } from '../ledger/service.js';
+import type { InvoicesPort } from '../payments/allocation.js';
+import { ageInvoices } from './aging.js';
+
+export interface ReportService {
+  /** Every account's debit or credit balance as of a day (inclusive), base currency. */
+  trialBalance(organizationId: string, query: TrialBalanceQuery): Promise<TrialBalanceReport>;
+  /** Assets = liabilities + equity (with the unclosed earnings), as of a day. */
+  balanceSheet(organizationId: string, query: BalanceSheetQuery): Promise<BalanceSheetReport>;
+  /** Revenue − expenses between two days (inclusive). */
+  profitAndLoss(organizationId: string, query: ProfitAndLossQuery): Promise<ProfitAndLossReport>;
+  /** Open invoices by days past due, per customer. */
+  arAging(organizationId: string, query: ArAgingQuery): Promise<ArAgingReport>;
+}
+
+export interface ReportServiceDeps {
+  organizations: OrganizationService;
+  customers: Pick<CustomerService, 'get'>;
+  ledger: Pick<LedgerService, 'accountBalances'>;
+  invoices: Pick<InvoicesPort, 'listOpen'>;
+}
+
+type Balance = Awaited<ReturnType<LedgerService['accountBalances']>>[number];
+type AccountType = 'asset' | 'liability' | 'equity' | 'revenue' | 'expense';
+
+const today = (): string => new Date().toISOString().slice(0, 10);
+const typeOf = (b: Balance): AccountType => String(b.account.type).toLowerCase() as AccountType;
+/** Natural sign: debit-normal accounts (assets, expenses) count debits positive, the others credits. */
+const natural = (b: Balance): number => (typeOf(b) === 'asset' || typeOf(b) === 'expense' ? b.balance : -b.balance);
+const byCode = (a: Balance, b: Balance): number => (a.account.code < b.account.code ? -1 : a.account.code > b.account.code ? 1 : 0);
+
+function line(b: Balance): ReportAccountLine {
+  return { accountId: b.account.id, code: b.account.code, name: b.account.name, type: typeOf(b), amount: natural(b) };
+}
+
+function section(balances: Balance[], type: AccountType): ReportSection {
+  const accounts = balances.filter((b) => typeOf(b) === type && b.balance !== 0).sort(byCode).map(line);
+  return { accounts, total: accounts.reduce((s, a) => s + a.amount, 0) };
+}
+
+export function createReportService(deps: ReportServiceDeps): ReportService {
+  const { ledger } = deps;
+  const base = async (organizationId: string): Promise<CurrencyCode> => (await deps.organizations.get(organizationId)).baseCurrency;
+  const head = async <O extends string>(object: O, organizationId: string) => ({ object, organizationId, currency: await base(organizationId), generatedAt: new Date().toISOString() });
+
+  return {
+    async trialBalance(organizationId, query) {
+      const asOf = query.asOf ?? today();
+      const balances = (await ledger.accountBalances(organizationId, { to: asOf })).filter((b) => query.includeZero || b.balance !== 0).sort(byCode);
+      const accounts = balances.map((b) => ({ accountId: b.account.id, code: b.account.code, name: b.account.name, type: typeOf(b), debit: Math.max(b.balance, 0), credit: Math.max(-b.balance, 0) }));
+      const totals = { debit: accounts.reduce((s, a) => s + a.debit, 0), credit: accounts.reduce((s, a) => s + a.credit, 0) };
+      return { ...(await head('trial_balance', organizationId)), asOf, accounts, totals, balanced: totals.debit === totals.credit };
+    },
+
+    async balanceSheet(organizationId, query) {
+      const asOf = query.asOf ?? today();
+      const balances = await ledger.accountBalances(organizationId, { to: asOf });
+      const assets = section(balances, 'asset');
+      const liabilities = section(balances, 'liability');
+      const equityAccounts = section(balances, 'equity');
+      const currentEarnings = section(balances, 'revenue').total - section(balances, 'expense').total;
+      const equity = { accounts: equityAccounts.accounts, currentEarnings, total: equityAccounts.total + currentEarnings };
+      const totalLiabilitiesAndEquity = liabilities.total + equity.total;
+      return { ...(await head('balance_sheet', organizationId)), asOf, assets, liabilities, equity, totalLiabilitiesAndEquity, balanced: assets.total === totalLiabilitiesAndEquity };
+    },
+
+    async profitAndLoss(organizationId, query) {
+      const to = query.to ?? today();
+      const from = query.from ?? `${to.slice(0, 4)}-01-01`;
+      if (from > to) throw new AppError('VALIDATION_FAILED', `from (${from}) is after to (${to}).`, { errors: [{ field: '/from', in: 'query', message: 'is after to' }] });
+      const balances = await ledger.accountBalances(organizationId, { from, to });
+      const revenue = section(balances, 'revenue');
+      const expenses = section(balances, 'expense');
+      return { ...(await head('profit_and_loss', organizationId)), from, to, revenue, expenses, netIncome: revenue.total - expenses.total };
+    },
+
+    async arAging(organizationId, query) {
+      const asOf = query.asOf ?? today();
+      const currency = await base(organizationId);
+      const open = await deps.invoices.listOpen(organizationId, asOf);
+      const names = new Map<string, string>();
+      for (const customerId of new Set(open.map((i) => i.customerId))) {
+        names.set(customerId, (await deps.customers.get(organizationId, customerId)).displayName);
+      }
+      const { customers, totals } = ageInvoices(open, asOf, currency, (id) => names.get(id) ?? id);
+      return { ...(await head('ar_aging', organizationId)), asOf, customers, totals };
+    },
+  };
+}
