@@ -12,11 +12,15 @@ const list = (values: string[]): string => values.map((v) => `'${v}'`).join(', '
  */
 export async function up(knex: Knex): Promise<void> {
   const hasInvoices = await knex.schema.hasTable('invoices');
+  const hasJournal = await knex.schema.hasTable('journal_entries');
+  // Tenant references are composite (organization_id, id) keys: the database itself refuses a payment that
+  // names another organization's customer or invoice.
+  await knex.raw('CREATE UNIQUE INDEX IF NOT EXISTS customers_organization_id_id_unique ON customers (organization_id, id)');
 
   await knex.schema.createTable('payments', (t) => {
     t.text('id').primary();
     t.text('organization_id').notNullable().references('organizations.id');
-    t.text('customer_id').notNullable().references('customers.id');
+    t.text('customer_id').notNullable();
     t.text('method').notNullable();
     t.text('status').notNullable();
     t.specificType('currency', 'char(3)').notNullable();
@@ -30,12 +34,14 @@ export async function up(knex: Knex): Promise<void> {
     t.text('reference');
     t.text('description');
     t.text('failure_reason');
-    t.text('journal_entry_id');
+    const entry = t.text('journal_entry_id');
+    if (hasJournal) entry.references('journal_entries.id');
     t.jsonb('metadata').notNullable().defaultTo('{}');
     t.integer('version').notNullable().defaultTo(1);
     t.timestamps(true, true);
-    t.index(['organization_id', 'id']);
+    t.unique(['organization_id', 'id']);
     t.index(['organization_id', 'customer_id']);
+    t.foreign(['organization_id', 'customer_id']).references(['organization_id', 'id']).inTable('customers');
   });
   await knex.raw(`ALTER TABLE payments
     ADD CONSTRAINT payments_method_check CHECK (method IN (${list(METHODS)})),
@@ -52,9 +58,10 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('payment_applications', (t) => {
     t.text('id').primary();
     t.text('organization_id').notNullable().references('organizations.id');
-    t.text('payment_id').notNullable().references('payments.id');
-    const invoice = t.text('invoice_id').notNullable();
-    if (hasInvoices) invoice.references('invoices.id');
+    t.text('payment_id').notNullable();
+    t.text('invoice_id').notNullable();
+    t.foreign(['organization_id', 'payment_id']).references(['organization_id', 'id']).inTable('payments');
+    if (hasInvoices) t.foreign(['organization_id', 'invoice_id']).references(['organization_id', 'id']).inTable('invoices');
     t.bigInteger('amount').notNullable();
     t.bigInteger('amount_refunded').notNullable().defaultTo(0);
     t.timestamp('applied_at', { useTz: true });
@@ -70,13 +77,15 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('payment_refunds', (t) => {
     t.text('id').primary();
     t.text('organization_id').notNullable().references('organizations.id');
-    t.text('payment_id').notNullable().references('payments.id');
+    t.text('payment_id').notNullable();
+    t.foreign(['organization_id', 'payment_id']).references(['organization_id', 'id']).inTable('payments');
     t.bigInteger('amount').notNullable();
     t.bigInteger('credit_amount').notNullable();
     t.jsonb('invoices').notNullable().defaultTo('[]');
     t.text('reason');
     t.date('date').notNullable();
-    t.text('journal_entry_id').notNullable();
+    const entry = t.text('journal_entry_id').notNullable();
+    if (hasJournal) entry.references('journal_entries.id');
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.index(['payment_id']);
   });

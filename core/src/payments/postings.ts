@@ -55,16 +55,20 @@ interface Leg {
 
 const flip = (d: 'DEBIT' | 'CREDIT'): 'DEBIT' | 'CREDIT' => (d === 'DEBIT' ? 'CREDIT' : 'DEBIT');
 
-/** Receivables lines for the invoices, with their FX pairs, as for a receipt (credit receivables). */
-function invoiceLegs(invoices: InvoiceLeg[], money: Money): Leg[] {
+/**
+ * Receivables lines for the invoices, with their FX pairs: credited for a receipt, debited (and the FX
+ * pair reversed) when money is taken back from the invoices by a refund.
+ */
+function invoiceLegs(invoices: InvoiceLeg[], money: Money, reverse = false): Leg[] {
+  const dir = (d: 'DEBIT' | 'CREDIT'): 'DEBIT' | 'CREDIT' => (reverse ? flip(d) : d);
   const legs: Leg[] = [];
   for (const inv of invoices) {
-    legs.push({ key: 'receivables', direction: 'CREDIT', amount: inv.amount, description: `Payment of invoice ${inv.label}` });
+    legs.push({ key: 'receivables', direction: dir('CREDIT'), amount: inv.amount, description: `${reverse ? 'Refund on' : 'Payment of'} invoice ${inv.label}` });
     if (inv.fx === 0) continue;
-    const description = `Realized FX ${inv.fx > 0 ? 'gain' : 'loss'} on invoice ${inv.label}`;
     const gain = inv.fx > 0;
-    legs.push({ key: 'receivables', direction: gain ? 'DEBIT' : 'CREDIT', amount: Math.abs(inv.fx), currency: money.baseCurrency, description });
-    legs.push({ key: 'fx_gain_loss', direction: gain ? 'CREDIT' : 'DEBIT', amount: Math.abs(inv.fx), currency: money.baseCurrency, description });
+    const description = `${reverse ? 'Reversal of realized' : 'Realized'} FX ${gain ? 'gain' : 'loss'} on invoice ${inv.label}`;
+    legs.push({ key: 'receivables', direction: dir(gain ? 'DEBIT' : 'CREDIT'), amount: Math.abs(inv.fx), currency: money.baseCurrency, description });
+    legs.push({ key: 'fx_gain_loss', direction: dir(gain ? 'CREDIT' : 'DEBIT'), amount: Math.abs(inv.fx), currency: money.baseCurrency, description });
   }
   return legs;
 }
@@ -127,7 +131,7 @@ export function refundEntry(input: RefundInput, money: Money): PostEntryInput {
   const total = input.credit + input.invoices.reduce((s, i) => s + i.amount, 0);
   const legs: Leg[] = [
     { key: input.deposit, direction: 'CREDIT', amount: total, description: 'Refund paid out' },
-    ...invoiceLegs(input.invoices, money).map((l) => ({ ...l, direction: flip(l.direction), description: l.description?.replace('Payment of', 'Refund on') ?? '' })),
+    ...invoiceLegs(input.invoices, money, true),
     { key: 'customer_credits', direction: 'DEBIT', amount: input.credit, description: 'Customer credit refunded' },
   ];
   return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'refund', id: input.refundId } });

@@ -1,0 +1,156 @@
+/**
+ * What a connector receives from the hub: the only way it reaches the books. The hub implements
+ * these interfaces for one organization and one connector; a connector never sees the database,
+ * another organization, or another connector's mappings and state. Tests implement them with fakes.
+ */
+import type { Customer, CustomerCreate, CustomerListQuery, CustomerUpdate } from '@uah/schemas';
+import type { HttpClient, HttpClientOptions } from './http/client.js';
+
+/**
+ * A JSON value: what sync state, action results and webhook replies may hold.
+ *
+ * @example
+ * ```ts
+ * const cursor: JsonValue = { startingAfter: 'ch_1', syncedAt: '2026-01-31T09:30:00.000Z' };
+ * ```
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * One page of a list, as the REST API returns it.
+ *
+ * @example
+ * ```ts
+ * const page: Page<Customer> = await ctx.entities.customers.list({ limit: 100 });
+ * if (page.nextCursor) await ctx.entities.customers.list({ cursor: page.nextCursor });
+ * ```
+ */
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * Reading and writing one kind of entity of the organization. Writes go through the core's services,
+ * so they are validated, post to the ledger where they should, and emit their domain events (with
+ * `source: IMPORT` metadata) exactly as an API call would.
+ *
+ * @example
+ * ```ts
+ * const existing = await ctx.entities.customers.get('cus_01JD3X7G2M4N6P8Q0R2S4T6V8W');
+ * ```
+ */
+export interface EntityCollection<T, TCreate, TUpdate, TListQuery> {
+  /** `undefined` when there is no such entity in the organization. */
+  get(id: string): Promise<T | undefined>;
+  list(query?: TListQuery): Promise<Page<T>>;
+  create(input: TCreate): Promise<T>;
+  update(id: string, patch: TUpdate): Promise<T>;
+}
+
+/**
+ * The entities a connector may use. Further kinds (invoices, payments, products, …) are added here
+ * as their contexts land in the core, each with the types of its schemas.
+ *
+ * @example
+ * ```ts
+ * const customer = await ctx.entities.customers.create({ businessName: 'Acme Ltd', email: 'billing@acme.test' });
+ * ```
+ */
+export interface ConnectorEntities {
+  customers: EntityCollection<Customer, CustomerCreate, CustomerUpdate, CustomerListQuery>;
+}
+
+/**
+ * The link between our records and the provider's, per entity type (`customer`, `invoice`, …). One
+ * of our records maps to at most one provider record and the other way round; this is how a sync
+ * knows it has seen a record before, and how a push knows what to update.
+ *
+ * @example
+ * ```ts
+ * const ours = await ctx.mappings.internalIdOf('customer', stripeCustomer.id);
+ * if (!ours) {
+ *   const created = await ctx.entities.customers.create({ email: stripeCustomer.email });
+ *   await ctx.mappings.link('customer', created.id, stripeCustomer.id);
+ * }
+ * ```
+ */
+export interface ExternalIdMappings {
+  /** The provider's id for one of our records. */
+  externalIdOf(entityType: string, internalId: string): Promise<string | undefined>;
+  /** Our id for a provider's record. */
+  internalIdOf(entityType: string, externalId: string): Promise<string | undefined>;
+  /** Records the link, replacing an earlier link of either side. */
+  link(entityType: string, internalId: string, externalId: string): Promise<void>;
+  unlink(entityType: string, internalId: string): Promise<void>;
+}
+
+/**
+ * Small persistent state of the integration (cursors, high-water marks, webhook registration ids),
+ * kept per organization and connector across syncs and hub restarts.
+ *
+ * @example
+ * ```ts
+ * const since = (await ctx.syncState.get('payments.cursor')) ?? null;
+ * // ... pull the pages after `since`, then:
+ * await ctx.syncState.set('payments.cursor', lastSeenId);
+ * ```
+ */
+export interface SyncStateStore {
+  get(key: string): Promise<JsonValue | undefined>;
+  set(key: string, value: JsonValue): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * Structured logs, tagged by the hub with the organization, connector and job. Never log credentials.
+ *
+ * @example
+ * ```ts
+ * ctx.logger.info('pulled payments', { count: 42, cursor });
+ * ```
+ */
+export interface ConnectorLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Makes an HTTP client for the provider's API. The hub's factory adds its outbound-address policy,
+ * logs retries and aborts requests when the job is cancelled; otherwise it is {@link createHttpClient}.
+ *
+ * @example
+ * ```ts
+ * const api = ctx.http({ baseUrl: 'https://api.stripe.com/v1', headers: { authorization: `Bearer ${ctx.credentials.secretKey}` } });
+ * ```
+ */
+export type HttpClientFactory = (options: HttpClientOptions) => HttpClient;
+
+/**
+ * Everything a handler receives. `credentials` and `config` are the organization's, already
+ * validated against the manifest's `credentialsSchema` and `configSchema`; type them with
+ * `defineConnector<Credentials, Config>()`.
+ *
+ * @example
+ * ```ts
+ * async function pullPayments(ctx: ConnectorContext<{ secretKey: string }>, job: SyncJob): Promise<SyncResult> {
+ *   ctx.logger.info('sync starting', { organizationId: ctx.organizationId, full: job.full });
+ *   return { created: 0, updated: 0, skipped: 0, failed: 0 };
+ * }
+ * ```
+ */
+export interface ConnectorContext<TCredentials = Record<string, unknown>, TConfig = Record<string, unknown>> {
+  connectorId: string;
+  organizationId: string;
+  credentials: Readonly<TCredentials>;
+  config: Readonly<TConfig>;
+  entities: ConnectorEntities;
+  mappings: ExternalIdMappings;
+  syncState: SyncStateStore;
+  logger: ConnectorLogger;
+  http: HttpClientFactory;
+  /** Aborted when the job is cancelled or times out, or the hub shuts down: stop work and return. */
+  signal: AbortSignal;
+}

@@ -1,0 +1,182 @@
+import type { ConnectorManifest, Event } from '@uah/schemas';
+import type { ConnectorContext, JsonValue } from './context.js';
+import { validateManifest, type ManifestIssue } from './manifest.js';
+import { SDK_VERSION } from './version.js';
+
+/**
+ * One sync run of one data type, as the hub's scheduler (or a manual trigger) starts it.
+ *
+ * @example
+ * ```ts
+ * const job: SyncJob = { dataType: 'payment', direction: 'pull', trigger: 'schedule', full: false, lastSuccessAt: '2026-01-31T09:30:00.000Z' };
+ * ```
+ */
+export interface SyncJob {
+  dataType: string;
+  /** For a `bidirectional` data type the hub runs a `pull` and a `push` job. */
+  direction: 'pull' | 'push';
+  trigger: 'schedule' | 'manual' | 'webhook';
+  /** Ignore stored cursors and resync everything (first run, or asked for). */
+  full: boolean;
+  /** When the last successful run of this data type and direction started. */
+  lastSuccessAt: string | null;
+}
+
+/**
+ * What a sync run did, counted per record; shown in the integration's status and sync log.
+ *
+ * @example
+ * ```ts
+ * const result: SyncResult = { created: 3, updated: 1, skipped: 10, failed: 1, errors: [{ externalId: 'ch_9', message: 'currency XTS is not supported' }] };
+ * ```
+ */
+export interface SyncResult {
+  created: number;
+  updated: number;
+  skipped: number;
+  failed: number;
+  /** Why records failed (a few examples, not necessarily one per failure). */
+  errors?: Array<{ externalId?: string; internalId?: string; message: string }>;
+}
+
+/**
+ * A provider webhook as it arrived at `POST /v1/hooks/{connectorId}/{orgId}`. `rawBody` holds the
+ * exact bytes: signatures are computed over them, not over re-serialised JSON. Header names are lower case.
+ *
+ * @example
+ * ```ts
+ * const payload = JSON.parse(new TextDecoder().decode(request.rawBody)) as { type: string };
+ * ```
+ */
+export interface WebhookRequest {
+  headers: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string>>;
+  rawBody: Uint8Array;
+}
+
+/**
+ * What to answer the provider; 200 with an empty body unless said otherwise.
+ *
+ * @example
+ * ```ts
+ * const accepted: WebhookResponse = { status: 202 };
+ * ```
+ */
+export interface WebhookResponse {
+  status?: number;
+  body?: JsonValue;
+}
+
+/**
+ * The handlers of a connector, each named after what the manifest declares:
+ * `sync[dataType.type]`, `actions[action.name]`, `onEvent` for `events`, and `verifyWebhook` plus
+ * `handleWebhook` when `webhooks.receives` is true.
+ *
+ * @example
+ * ```ts
+ * const handlers: ConnectorHandlers<{ secretKey: string }> = {
+ *   sync: { payment: async (ctx, job) => ({ created: 0, updated: 0, skipped: 0, failed: 0 }) },
+ * };
+ * ```
+ */
+export interface ConnectorHandlers<TCredentials = Record<string, unknown>, TConfig = Record<string, unknown>> {
+  /** Receives each domain event of a type listed in `manifest.events`, at least once: dedupe by `event.id`. */
+  onEvent?: (ctx: ConnectorContext<TCredentials, TConfig>, event: Event) => Promise<void>;
+  sync?: Record<string, (ctx: ConnectorContext<TCredentials, TConfig>, job: SyncJob) => Promise<SyncResult>>;
+  /** `input` has been validated against the action's `inputSchema`. */
+  actions?: Record<string, (ctx: ConnectorContext<TCredentials, TConfig>, input: Record<string, unknown>) => Promise<JsonValue>>;
+  /** Checks the provider's signature; nothing else runs for a request it refuses. */
+  verifyWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => boolean | Promise<boolean>;
+  handleWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => Promise<WebhookResponse | undefined>;
+}
+
+/**
+ * A connector as the hub loads it: its validated manifest, its handlers, and the SDK version it was
+ * built with.
+ *
+ * @example
+ * ```ts
+ * import connector from '@uah/connector-stripe';
+ * connector.manifest.id; // 'stripe'
+ * ```
+ */
+export interface Connector<TCredentials = Record<string, unknown>, TConfig = Record<string, unknown>> extends ConnectorHandlers<TCredentials, TConfig> {
+  readonly manifest: ConnectorManifest;
+  readonly sdkVersion: string;
+}
+
+/**
+ * Thrown by {@link defineConnector} when the manifest is invalid or the handlers do not match it.
+ *
+ * @example
+ * ```ts
+ * try { defineConnector(definition); } catch (e) { if (e instanceof ConnectorDefinitionError) report(e.issues); }
+ * ```
+ */
+export class ConnectorDefinitionError extends Error {
+  override readonly name = 'ConnectorDefinitionError';
+  constructor(
+    readonly connectorId: string,
+    readonly issues: ManifestIssue[],
+  ) {
+    super(`connector ${connectorId} is not valid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
+  }
+}
+
+function handlerIssues(manifest: ConnectorManifest, handlers: ConnectorHandlers<never, never>): ManifestIssue[] {
+  const issues: ManifestIssue[] = [];
+  const compare = (kind: 'sync' | 'actions', declared: string[], given: Record<string, unknown> | undefined, where: string): void => {
+    for (const name of declared) if (typeof given?.[name] !== 'function') issues.push({ path: where, message: `declares "${name}" but ${kind}.${name} is not a function` });
+    for (const name of Object.keys(given ?? {})) if (!declared.includes(name)) issues.push({ path: where, message: `has no "${name}", yet ${kind}.${name} is given` });
+  };
+  compare('sync', manifest.dataTypes.map((d) => d.type), handlers.sync, '/dataTypes');
+  compare('actions', manifest.actions.map((a) => a.name), handlers.actions, '/actions');
+  if (manifest.events.length > 0 && !handlers.onEvent) issues.push({ path: '/events', message: 'lists events but onEvent is not given' });
+  if (manifest.events.length === 0 && handlers.onEvent) issues.push({ path: '/events', message: 'lists no events, yet onEvent is given' });
+  const webhookHandlers = [handlers.verifyWebhook, handlers.handleWebhook].filter(Boolean).length;
+  if (manifest.webhooks.receives && webhookHandlers < 2) issues.push({ path: '/webhooks/receives', message: 'is true: give both verifyWebhook and handleWebhook' });
+  if (!manifest.webhooks.receives && webhookHandlers > 0) issues.push({ path: '/webhooks/receives', message: 'is false, yet webhook handlers are given' });
+  return issues;
+}
+
+/**
+ * Declares a connector: its manifest (usually imported from its `connector.json`, hence typed
+ * `unknown`: JSON imports lose their literal types, and the manifest is validated here instead) and its handlers.
+ * Fails loudly, at load time, when the manifest is invalid, needs another SDK version, or does not
+ * match the handlers (a data type without a sync handler, an action without its function, …).
+ * The connector package's default export is the result.
+ *
+ * @example
+ * ```ts
+ * import manifest from '../connector.json' with { type: 'json' };
+ * import { defineConnector } from '@uah/connector-sdk';
+ *
+ * export default defineConnector<{ secretKey: string }>({
+ *   manifest,
+ *   sync: {
+ *     payment: async (ctx, job) => {
+ *       const api = ctx.http({ baseUrl: 'https://api.stripe.com/v1', headers: { authorization: `Bearer ${ctx.credentials.secretKey}` } });
+ *       let created = 0;
+ *       for await (const charge of api.paginate<{ id: string }, { data: Array<{ id: string }>; has_more: boolean }>('/charges', {
+ *         items: (page) => page.data,
+ *         strategy: { type: 'cursor', cursorParam: 'starting_after', nextCursor: (page) => (page.has_more ? page.data.at(-1)?.id : undefined) },
+ *       })) {
+ *         if (!(await ctx.mappings.internalIdOf('payment', charge.id))) created += 1;
+ *       }
+ *       return { created, updated: 0, skipped: 0, failed: 0 };
+ *     },
+ *   },
+ * });
+ * ```
+ */
+export function defineConnector<TCredentials = Record<string, unknown>, TConfig = Record<string, unknown>>(
+  definition: { manifest: unknown } & ConnectorHandlers<TCredentials, TConfig>,
+): Connector<TCredentials, TConfig> {
+  const { manifest: raw, ...handlers } = definition;
+  const checked = validateManifest(raw);
+  const id = typeof (raw as { id?: unknown } | null)?.id === 'string' ? (raw as { id: string }).id : '(no id)';
+  if (!checked.valid) throw new ConnectorDefinitionError(id, checked.issues);
+  const issues = handlerIssues(checked.manifest, handlers as ConnectorHandlers<never, never>);
+  if (issues.length > 0) throw new ConnectorDefinitionError(id, issues);
+  return Object.freeze({ ...handlers, manifest: checked.manifest, sdkVersion: SDK_VERSION });
+}

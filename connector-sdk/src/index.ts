@@ -1,0 +1,60 @@
+/**
+ * @uah/connector-sdk: the contract a connector implements. A connector imports this package (and its
+ * provider's SDK) only: never the core, the hub, or another connector.
+ */
+export { SDK_VERSION } from './version.js';
+export { parseVersion, compareVersions, parseRange, satisfies, type SemVer, type Comparator } from './semver.js';
+export { validateManifest, assertValidManifest, ManifestError, type ManifestIssue, type ManifestValidation } from './manifest.js';
+export {
+  defineConnector,
+  ConnectorDefinitionError,
+  type Connector,
+  type ConnectorHandlers,
+  type SyncJob,
+  type SyncResult,
+  type WebhookRequest,
+  type WebhookResponse,
+} from './define.js';
+export type {
+  ConnectorContext,
+  ConnectorEntities,
+  ConnectorLogger,
+  EntityCollection,
+  ExternalIdMappings,
+  HttpClientFactory,
+  JsonValue,
+  Page,
+  SyncStateStore,
+} from './context.js';
+export { createHttpClient, type HttpClient, type HttpClientOptions, type HttpRequestOptions, type HttpResponse, type RetryInfo } from './http/client.js';
+export { HttpError, type HttpErrorCode } from './http/errors.js';
+export { backoffDelay, parseRetryAfter, type BackoffOptions } from './http/retry.js';
+export { paginate, parseNextLink, type PaginateOptions, type PaginationStrategy } from './http/paginate.js';
+export { buildUrl, type QueryParams, type ResponseType } from './http/request.js';
+
+/**
+ * The schema types a connector works with, re-exported so that a connector depends on this package
+ * alone. Each is generated from its JSON Schema in schemas/ and documented there.
+ *
+ * @example
+ * ```ts
+ * import type { Customer, Event } from '@uah/connector-sdk';
+ * ```
+ */
+export type {
+  Address,
+  ConnectorManifest,
+  CurrencyCode,
+  Customer,
+  CustomerCreate,
+  CustomerListQuery,
+  CustomerUpdate,
+  Event,
+  EventMetadata,
+  EventType,
+  ManifestAction,
+  ManifestAuth,
+  ManifestDataType,
+  ManifestObjectSchema,
+  Metadata,
+} from '@uah/schemas';
