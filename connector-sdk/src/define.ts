@@ -176,7 +176,7 @@ export function defineConnector<TCredentials = Record<string, unknown>, TConfig 
   const checked = validateManifest(raw);
   const id = typeof (raw as { id?: unknown } | null)?.id === 'string' ? (raw as { id: string }).id : '(no id)';
   if (!checked.valid) throw new ConnectorDefinitionError(id, checked.issues);
-  const issues = handlerIssues(checked.manifest, handlers as ConnectorHandlers<never, never>);
+  const issues = handlerIssues(checked.manifest, handlers);
   if (issues.length > 0) throw new ConnectorDefinitionError(id, issues);
   return Object.freeze({ ...handlers, manifest: checked.manifest, sdkVersion: SDK_VERSION });
 }

@@ -106,7 +106,9 @@ export function validateManifest(json: unknown, options: { sdkVersion?: string }
   const candidate: unknown = structuredClone(json);
   const validate = validators.ConnectorManifest;
   if (!validate(candidate)) {
-    const issues = (validate.errors ?? []).map((e) => toIssue(e as SchemaError));
+    // An `if` error only repeats the failure of its `then` branch, which is reported on its own.
+    const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
+    const issues = errors.map((e) => toIssue(e as SchemaError));
     const unique = issues.filter((issue, i) => issues.findIndex((o) => o.path === issue.path && o.message === issue.message) === i);
     return { valid: false, issues: unique };
   }

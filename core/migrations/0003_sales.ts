@@ -152,7 +152,8 @@ async function createInvoices(knex: Knex): Promise<void> {
   const checks = [
     `status IN ('DRAFT', 'SENT', 'VIEWED', 'PARTIALLY_PAID', 'PAID', 'OVERDUE', 'CANCELLED')`,
     `amount_paid >= 0 AND amount_credited >= 0 AND balance >= 0`,
-    `balance = total - amount_paid - amount_credited`,
+    // A voided invoice is owed by nobody: its balance is zero.
+    `balance = CASE WHEN status = 'CANCELLED' THEN 0 ELSE total - amount_paid - amount_credited END`,
     `due_date >= issue_date`,
     // A number is given when, and only when, the invoice is issued; drafts have nothing applied.
     `(status = 'DRAFT') = (number IS NULL) OR (status = 'CANCELLED' AND issued_at IS NULL AND number IS NULL)`,

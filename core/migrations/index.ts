@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_ledger.js';
 import * as m0004 from './0004_payments.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
@@ -7,6 +8,7 @@ type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void
 /** Every migration, in order. A static list, so that migrations load the same under node, tsx and vitest. */
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_ledger': m0002,
   '0004_payments': m0004,
 };
 

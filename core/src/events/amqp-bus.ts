@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Connection, type AsyncMessage, type Envelope, type MethodParams, type Cmd } from 'rabbitmq-client';
+import { Connection, type AsyncMessage, type Consumer as RabbitConsumer, type Envelope, type MethodParams, type Cmd, type Publisher } from 'rabbitmq-client';
 import type { Event } from '@uah/schemas';
 import {
   DEFAULT_MAX_ATTEMPTS,
@@ -130,6 +130,71 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /**
+ * Handles one delivery. Returning acks it; a failed handler's message is first republished to its delay queue
+ * (or, after the last attempt, to the parking queue) and acked only once that publish is confirmed. Throwing,
+ * which happens only when that publish fails, nacks the message back onto the work queue.
+ */
+function createMessageHandler(options: ConsumerOptions & { maxAttempts: number }, sidePublisher: Publisher, logger: Logger) {
+  const { queue, maxAttempts } = options;
+  const park = (msg: AsyncMessage, headers: Record<string, string | number>): Promise<void> =>
+    sidePublisher.send(forward(msg, parkingQueueName(queue), { [ROUTING_KEY_HEADER]: routingKeyOfMessage(msg), ...headers }), rawBody(msg.body));
+
+  return async function onMessage(msg: AsyncMessage): Promise<void> {
+    const attempt = attemptOf(msg);
+    const event = parseEvent(msg.body);
+    if (!event) {
+      await park(msg, { [ERROR_HEADER]: 'malformed message: not a JSON event' });
+      logger.error({ queue, messageId: msg.messageId }, 'malformed message parked');
+      return;
+    }
+    const routingKey = routingKeyOfMessage(msg);
+    try {
+      await options.handler(event, { attempt, routingKey });
+    } catch (err) {
+      const context = { err, queue, eventId: event.id, attempt };
+      if (attempt >= maxAttempts) {
+        await park(msg, { [ATTEMPT_HEADER]: attempt, [ERROR_HEADER]: errorText(err) });
+        logger.error(context, 'event handler failed for the last time; message parked');
+        return;
+      }
+      await sidePublisher.send(forward(msg, retryQueueName(queue, attempt), { [ATTEMPT_HEADER]: attempt + 1, [ROUTING_KEY_HEADER]: routingKey }), rawBody(msg.body));
+      logger.warn(context, 'event handler failed; will retry');
+    }
+  };
+}
+
+/** Starts consuming the work queue (declared and bound by the client, again after each reconnection). */
+async function startConsumer(rabbit: Connection, options: ConsumerOptions, onMessage: (msg: AsyncMessage) => Promise<void>, logger: Logger): Promise<RabbitConsumer> {
+  const { queue } = options;
+  const concurrency = options.concurrency ?? 1;
+  const sub = rabbit.createConsumer(
+    {
+      queue,
+      queueOptions: { durable: true, arguments: QUORUM },
+      qos: { prefetchCount: concurrency },
+      concurrency,
+      requeue: true,
+      exchanges: [EXCHANGE_DECLARATION],
+      queueBindings: options.bindings.map((routingKey) => ({ exchange: EVENTS_EXCHANGE, queue, routingKey })),
+    },
+    onMessage,
+  );
+  // Resolve only once the queue is bound, so that what is published next reaches it.
+  const ready = new Promise<void>((resolve, reject) => {
+    sub.once('ready', resolve);
+    sub.once('error', reject);
+  });
+  sub.on('error', (err: unknown) => logger.warn({ err, queue }, 'RabbitMQ consumer error'));
+  try {
+    await withTimeout(ready, 15_000, `consumer setup for ${queue}`);
+  } catch (err) {
+    await sub.close().catch(() => undefined);
+    throw err;
+  }
+  return sub;
+}
+
+/**
  * The RabbitMQ bus. The client reconnects by itself; publishes are pipelined with confirms and never retried
  * by the client, so a failure surfaces to the relay, which retries the batch in order.
  */
@@ -153,7 +218,7 @@ export async function createAmqpBus(options: AmqpBusOptions): Promise<Bus> {
 
   async function publish(events: Event[]): Promise<void> {
     const confirmed: string[] = [];
-    // All sends start in this tick, on one channel, so the broker receives them in order.
+    // All sends start in this tick and share one channel (or wait together for its setup): the broker gets them in order.
     const sends = events.map((event) => publisher.send(eventEnvelope(event), Buffer.from(JSON.stringify(event))).then(() => void confirmed.push(event.id)));
     let results: PromiseSettledResult<void>[];
     try {
@@ -171,61 +236,16 @@ export async function createAmqpBus(options: AmqpBusOptions): Promise<Bus> {
   async function consume(consumerOptions: ConsumerOptions): Promise<Consumer> {
     const { queue } = consumerOptions;
     const maxAttempts = consumerOptions.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    const concurrency = consumerOptions.concurrency ?? 1;
     const declarations = sideQueues(consumerOptions, maxAttempts);
     for (const declaration of declarations) await rabbit.queueDeclare(declaration);
     // Its own publisher re-declares the side queues after a reconnection, should they have been deleted.
     const sidePublisher = rabbit.createPublisher({ confirm: true, maxAttempts: 2, queues: declarations });
-
-    async function reroute(msg: AsyncMessage, attempt: number, err: unknown): Promise<void> {
-      const routingKey = routingKeyOfMessage(msg);
-      const context = { err, queue, eventId: msg.messageId, attempt };
-      if (attempt >= maxAttempts) {
-        logger.error(context, 'event handler failed for the last time; message parked');
-        await sidePublisher.send(forward(msg, parkingQueueName(queue), { [ATTEMPT_HEADER]: attempt, [ROUTING_KEY_HEADER]: routingKey, [ERROR_HEADER]: errorText(err) }), rawBody(msg.body));
-        return;
-      }
-      logger.warn(context, 'event handler failed; will retry');
-      await sidePublisher.send(forward(msg, retryQueueName(queue, attempt), { [ATTEMPT_HEADER]: attempt + 1, [ROUTING_KEY_HEADER]: routingKey }), rawBody(msg.body));
-    }
-
-    // Returning acks the message; throwing (only when the reroute itself fails) nacks it back onto the queue.
-    async function onMessage(msg: AsyncMessage): Promise<void> {
-      const attempt = attemptOf(msg);
-      const event = parseEvent(msg.body);
-      if (!event) {
-        await sidePublisher.send(forward(msg, parkingQueueName(queue), { [ROUTING_KEY_HEADER]: routingKeyOfMessage(msg), [ERROR_HEADER]: 'malformed message: not a JSON event' }), rawBody(msg.body));
-        logger.error({ queue, messageId: msg.messageId }, 'malformed message parked');
-        return;
-      }
-      try {
-        await consumerOptions.handler(event, { attempt, routingKey: routingKeyOfMessage(msg) });
-      } catch (err) {
-        await reroute(msg, attempt, err);
-      }
-    }
-
-    const sub = rabbit.createConsumer(
-      {
-        queue,
-        queueOptions: { durable: true, arguments: QUORUM },
-        qos: { prefetchCount: concurrency },
-        concurrency,
-        requeue: true,
-        exchanges: [EXCHANGE_DECLARATION],
-        queueBindings: consumerOptions.bindings.map((routingKey) => ({ exchange: EVENTS_EXCHANGE, queue, routingKey })),
-      },
-      onMessage,
-    );
-    const ready = new Promise<void>((resolve, reject) => {
-      sub.once('ready', resolve);
-      sub.once('error', reject);
-    });
-    sub.on('error', (err: unknown) => logger.warn({ err, queue }, 'RabbitMQ consumer error'));
+    const onMessage = createMessageHandler({ ...consumerOptions, maxAttempts }, sidePublisher, logger);
+    let sub: RabbitConsumer;
     try {
-      await withTimeout(ready, 15_000, `consumer setup for ${queue}`);
+      sub = await startConsumer(rabbit, consumerOptions, onMessage, logger);
     } catch (err) {
-      await Promise.allSettled([sub.close(), sidePublisher.close()]);
+      await sidePublisher.close().catch(() => undefined);
       throw err;
     }
     consumed.set(queue, (consumed.get(queue) ?? 0) + 1);

@@ -45,7 +45,11 @@ describe('event store (transactional outbox)', () => {
 
   it('numbers events per aggregate and refuses a duplicate version', async () => {
     const id = 'cus_versioned';
-    await hub.db.knex.transaction((trx) => hub.core.services.events.append(trx, [probe(id), probe(id)], meta));
+    const appended = await hub.db.knex.transaction((trx) => hub.core.services.events.append(trx, [probe(id), probe(id)], meta));
+    expect(appended.map((e) => [e.aggregateId, e.aggregateType, e.organizationId, e.version])).toEqual([
+      [id, 'customer', org.id, 1],
+      [id, 'customer', org.id, 2],
+    ]);
     expect((await eventsOf(id)).map((e: { version: number }) => e.version)).toEqual([1, 2]);
     await expect(hub.db.knex('events').insert({ id: 'evt_dup', organization_id: org.id, type: 'customer.updated', aggregate_type: 'customer', aggregate_id: id, version: 2, data: '{}', metadata: '{}' })).rejects.toThrow(/unique/i);
   });

@@ -32,6 +32,10 @@ interface EventRow {
  */
 export const COMMITTED_BEFORE_RUNNING = 'tx_id < pg_snapshot_xmin(pg_current_snapshot())';
 
+function camelizeKeys(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
+}
+
 export function rowToEvent(row: EventRow): Event {
   return {
     id: row.id,
@@ -69,9 +73,10 @@ export function createEventStore(knex: Knex): EventStore {
            RETURNING id, seq, organization_id, type, aggregate_type, aggregate_id, version, data, metadata, timestamp`,
           [id, event.organizationId, event.type, event.aggregateType, event.aggregateId, JSON.stringify(data), JSON.stringify(metadata), event.aggregateId],
         );
-        const row = result.rows[0];
-        if (!row) throw new Error('event insert returned no row');
-        stored.push(rowToEvent(row));
+        const raw = result.rows[0] as unknown as Record<string, unknown> | undefined;
+        if (!raw) throw new Error('event insert returned no row');
+        // Rows of knex.raw are not passed through the snake_case → camelCase mapper.
+        stored.push(rowToEvent(camelizeKeys(raw) as unknown as EventRow));
       }
       return stored;
     },
