@@ -13,9 +13,10 @@
 const OURS = '^(schemas|connector-sdk|core|hub|client|connectors|test)/';
 /** Test code inside a package: it may use the package's test helpers and dev tools, never another layer. */
 const TEST_FILE = '[.]test[.]ts$';
-/** Code that ships: each package's src/ (and a connector's), test files and test helpers excepted. */
+/** Code that ships: each package's src/ (and a connector's)... */
 const SHIPPED = '^(schemas/src|connector-sdk/src|core/src|hub/src|client/src|connectors/[^/]+/src)/';
-const TEST_CODE = [TEST_FILE, '^core/src/testing/', '^connector-sdk/src/testing/'];
+/** ...except tests and test helpers: by convention a `testing/` folder or a `testing.ts` module. */
+const TEST_CODE = [TEST_FILE, '/testing/', '/testing[.]ts$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

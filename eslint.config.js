@@ -48,7 +48,7 @@ export default defineConfig(
   },
   {
     // Tests read responses as loosely typed JSON (the harness checks them against the OpenAPI document instead).
-    files: ['**/*.test.ts', 'test/**/*.ts', 'core/src/testing/**/*.ts', 'connectors/*/test/**/*.ts'],
+    files: ['**/*.test.ts', 'test/**/*.ts', '**/testing/**/*.ts', '**/testing.ts', 'connectors/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -92,7 +92,7 @@ function eventQuery(query: EventListOptions): Query {
   return { ...rest, ...(types === undefined ? {} : { types: Array.isArray(types) ? types.join(',') : types }) };
 }
 
-function resources(transport: Transport, organizationId: string | undefined, options: ClientOptions): UahClient {
+function resources(transport: Transport, organizationId: string | undefined): UahClient {
   const org = (): string => {
     if (!organizationId) throw new TypeError('This method needs the organizationId option of createClient (or client.forOrganization(id)).');
     return `/v1/organizations/${encodeURIComponent(organizationId)}`;
@@ -122,10 +122,12 @@ function resources(transport: Transport, organizationId: string | undefined, opt
     },
     events: {
       list: (query = {}, o) => get(`${org()}/events`, eventQuery(query), o),
-      iterate: (query = {}, o) =>
-        iterate((cursor) => get(`${org()}/events`, eventQuery(cursor === undefined ? query : { ...query, after: undefined, cursor }), o)),
+      iterate: (query = {}, o) => {
+        const { after: _seed, ...rest } = query;
+        return iterate((cursor) => get(`${org()}/events`, eventQuery(cursor === undefined ? query : { ...rest, cursor }), o));
+      },
     },
-    forOrganization: (other) => resources(transport, other, options),
+    forOrganization: (other) => resources(transport, other),
   };
 }
 
@@ -143,5 +145,5 @@ function resources(transport: Transport, organizationId: string | undefined, opt
  * ```
  */
 export function createClient(options: ClientOptions): UahClient {
-  return resources(createTransport(options), options.organizationId, options);
+  return resources(createTransport(options), options.organizationId);
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_ledger.js';
+import * as m0003 from './0003_sales.js';
 import * as m0004 from './0004_payments.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
@@ -9,6 +10,7 @@ type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_ledger': m0002,
+  '0003_sales': m0003,
   '0004_payments': m0004,
 };
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
@@ -17,6 +18,22 @@ import { createEventStore, type EventStore } from './events/store.js';
 import { createEventRoutes } from './events/routes.js';
 import type { Bus } from './events/bus.js';
 import { createSystemRoutes } from './system/routes.js';
+import { createLedgerService, type LedgerService } from './ledger/service.js';
+import { createLedgerRoutes } from './ledger/routes.js';
+import { createPaymentService, type PaymentService } from './payments/service.js';
+import { createPaymentRoutes } from './payments/routes.js';
+import { createReportService, type ReportService } from './reports/service.js';
+import { createReportRoutes } from './reports/routes.js';
+import { createCatalog } from './catalog/catalog.js';
+import type { ProductService } from './catalog/product-service.js';
+import type { TaxRateService } from './catalog/tax-rate-service.js';
+import { createSales, scheduleSalesJobs } from './sales/sales.js';
+import type { InvoiceService } from './sales/invoice-service.js';
+import type { QuoteService } from './sales/quote-service.js';
+import type { CreditNoteService } from './sales/credit-note-service.js';
+import type { InvoiceSettingsService } from './sales/numbering.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
+import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 
 export interface CoreOptions {
   knex: Knex;
@@ -27,6 +44,10 @@ export interface CoreOptions {
   /** Routes contributed from outside the core (the hub's connectors and integrations). */
   extraRoutes?: Route[];
   version?: string;
+  /** Outgoing mail: SMTP when `smtpUrl` is set, else .eml files in `outboxDir` (default `$DATA_DIR/outbox`, `.data/outbox`). */
+  mail?: { smtpUrl?: string | undefined; outboxDir: string; from?: string | undefined };
+  /** The database is the embedded one (one connection, one process); detected from the knex client when not given. */
+  embedded?: boolean;
 }
 
 export interface CoreServices {
@@ -34,6 +55,17 @@ export interface CoreServices {
   apiKeys: ApiKeyService;
   customers: CustomerService;
   events: EventStore;
+  ledger: LedgerService;
+  products: ProductService;
+  taxRates: TaxRateService;
+  invoices: InvoiceService;
+  quotes: QuoteService;
+  creditNotes: CreditNoteService;
+  invoiceSettings: InvoiceSettingsService;
+  payments: PaymentService;
+  reports: ReportService;
+  mailer: Mailer;
+  scheduler: Scheduler;
 }
 
 export interface Core {
@@ -59,7 +91,19 @@ export function createCore(options: CoreOptions): Core {
   const apiKeys = createApiKeyService({ knex });
   const organizations = createOrganizationService({ knex, apiKeys });
   const customers = createCustomerService({ knex, events, organizations });
-  const services: CoreServices = { organizations, apiKeys, customers, events };
+  const ledger = createLedgerService({ knex, events, organizations });
+  const mailer = createMailer(options.mail ?? { outboxDir: join(process.env['DATA_DIR'] || '.data', 'outbox') });
+  const embedded = options.embedded ?? (knex.client as { config?: { client?: unknown } }).config?.client !== 'pg';
+  const scheduler = createScheduler({ knex, logger, embedded });
+  const catalog = createCatalog({ knex, events, organizations, ledger });
+  const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer });
+  const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
+  const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices });
+  const services: CoreServices = {
+    organizations, apiKeys, customers, events, ledger,
+    products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
+    payments, reports, mailer, scheduler,
+  };
 
   const metrics = createMetrics();
   metrics.gauge('uah_outbox_lag_events', 'Committed events not yet published to the bus.', [], async () => {
@@ -82,10 +126,23 @@ export function createCore(options: CoreOptions): Core {
     ...createAuthRoutes({ organizations, apiKeys }),
     ...createCustomerRoutes(customers),
     ...createEventRoutes(events),
+    ...createLedgerRoutes(ledger),
+    ...catalog.routes,
+    ...sales.routes,
+    ...createPaymentRoutes(payments),
+    ...createReportRoutes(reports),
     ...(options.extraRoutes ?? []),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */
   const backgroundJobs: Array<{ start(): void; stop(): Promise<void> }> = [];
+  let salesJobsScheduled = false;
+  backgroundJobs.push({
+    start() {
+      if (!salesJobsScheduled) scheduleSalesJobs(scheduler, sales);
+      salesJobsScheduled = true;
+    },
+    stop: () => scheduler.stop(),
+  });
   const app = createApp({ routes, logger, metrics, apiKeys, adminToken: options.adminToken, rateLimiter, withIdempotency: createIdempotency({ knex }) });
   return {
     app,

@@ -44,12 +44,13 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
     adminToken: admin.verifier,
     rateLimit: config.rateLimit,
     mail: { smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox') },
-  } as Parameters<typeof createCore>[0]);
+  });
   const relay: Relay = createRelay({ knex: db.knex, bus, logger, embedded: db.embedded });
   relay.start();
   await core.start();
 
-  const server = createServer(core.app.callback());
+  const handle = core.app.callback();
+  const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

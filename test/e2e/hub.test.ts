@@ -14,13 +14,16 @@ const silent = pino({ level: 'silent' });
 const PG_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP_URL = process.env['TEST_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-async function call(hub: Hub, method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: any }> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely; their shapes are checked by value
+type Body = Record<string, any>;
+
+async function call(hub: Hub, method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: Body }> {
   const res = await fetch(hub.url + path, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as Body };
 }
 
 describe('the hub process on the embedded defaults', () => {

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SDK_VERSION } from '../version.js';
-import { HttpError } from './errors.js';
-import { backoffDelay, parseRetryAfter, type BackoffOptions } from './retry.js';
+import type { HttpError } from './errors.js';
+import type { BackoffOptions } from './retry.js';
+import { attemptOnce, waitBeforeRetry, type Attempt } from './attempt.js';
 import { paginate, type PaginateOptions } from './paginate.js';
-import { buildUrl, readBody, type QueryParams, type ResponseType } from './request.js';
+import { buildUrl, type QueryParams, type ResponseType } from './request.js';
 
 /**
  * How a client talks to one provider API.
@@ -129,19 +129,6 @@ export interface HttpClient {
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const DEFAULT_RETRY_STATUSES = [408, 425, 429, 500, 502, 503, 504];
 
-type Outcome<T> = { response: HttpResponse<T> } | { error: HttpError; retryable: boolean; retryAfterMs?: number };
-
-interface Attempt {
-  method: string;
-  url: string;
-  init: RequestInit;
-  number: number;
-  timeoutMs: number;
-  idempotent: boolean;
-  responseType: ResponseType | undefined;
-  signals: AbortSignal[];
-}
-
 /**
  * Creates a client for one provider API. Failed attempts are retried with exponential backoff and
  * jitter — 429 always, 408/425/5xx, timeouts and network errors when the request is idempotent —
@@ -159,42 +146,7 @@ interface Attempt {
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const retryOn = new Set(options.retryOnStatus ?? DEFAULT_RETRY_STATUSES);
-
-  async function attemptOnce<T>(a: Attempt): Promise<Outcome<T>> {
-    const timeout = AbortSignal.timeout(a.timeoutMs);
-    const signal = AbortSignal.any([timeout, ...a.signals]);
-    const failure = (cause: unknown): Outcome<T> => {
-      const code = a.signals.some((s) => s.aborted) ? 'ABORTED' : timeout.aborted ? 'TIMEOUT' : 'NETWORK';
-      return { error: new HttpError({ code, method: a.method, url: a.url, attempts: a.number, cause }), retryable: code !== 'ABORTED' && a.idempotent };
-    };
-    try {
-      const response = await fetchImpl(a.url, { ...a.init, signal });
-      const base = { method: a.method, url: a.url, attempts: a.number, status: response.status, headers: response.headers };
-      if (response.ok) {
-        const body = await readBody(response, a.responseType);
-        if (!body.ok) return { error: new HttpError({ ...base, code: 'INVALID_RESPONSE', detail: 'sent a body that is not valid JSON', body: body.text }), retryable: false };
-        return { response: { status: response.status, headers: response.headers, data: body.data as T, url: a.url, attempts: a.number } };
-      }
-      const body = await readBody(response, undefined);
-      const retryable = retryOn.has(response.status) && (response.status === 429 || a.idempotent);
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      return { error: new HttpError({ ...base, code: 'HTTP_STATUS', body: body.ok ? body.data : body.text }), retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
-    } catch (cause) {
-      return failure(cause);
-    }
-  }
-
-  async function waitBeforeRetry(a: Attempt, failed: Extract<Outcome<unknown>, { error: HttpError }>): Promise<void> {
-    const maxRetryAfter = options.maxRetryAfterMs ?? 120_000;
-    if (failed.retryAfterMs !== undefined && failed.retryAfterMs > maxRetryAfter) throw failed.error;
-    const delayMs = failed.retryAfterMs ?? backoffDelay(a.number - 1, options.backoff, options.random);
-    options.onRetry?.({ method: a.method, url: a.url, attempt: a.number, delayMs, code: failed.error.code, ...(failed.error.status === undefined ? {} : { status: failed.error.status }) });
-    try {
-      await sleep(delayMs, undefined, { signal: AbortSignal.any(a.signals) });
-    } catch (cause) {
-      throw new HttpError({ code: 'ABORTED', method: a.method, url: a.url, attempts: a.number, cause });
-    }
-  }
+  const retryPolicy = { maxRetryAfterMs: options.maxRetryAfterMs ?? 120_000, ...(options.backoff ? { backoff: options.backoff } : {}), ...(options.random ? { random: options.random } : {}), ...(options.onRetry ? { onRetry: options.onRetry } : {}) };
 
   async function request<T>(method: string, path: string, opts: HttpRequestOptions = {}): Promise<HttpResponse<T>> {
     const upper = method.toUpperCase();
@@ -206,11 +158,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     for (let number = 1; ; number++) {
       const headers = { ...(typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {})), ...extraHeaders };
       const init = requestInit(upper, opts, headers);
-      const a: Attempt = { method: upper, url, init, number, timeoutMs: opts.timeoutMs ?? options.timeoutMs ?? 30_000, idempotent, responseType: opts.responseType, signals };
+      const a: Attempt = { fetch: fetchImpl, retryOn, method: upper, url, init, number, timeoutMs: opts.timeoutMs ?? options.timeoutMs ?? 30_000, idempotent, responseType: opts.responseType, signals };
       const outcome = await attemptOnce<T>(a);
       if ('response' in outcome) return outcome.response;
       if (!outcome.retryable || number > retries) throw outcome.error;
-      await waitBeforeRetry(a, outcome);
+      await waitBeforeRetry(a, outcome, retryPolicy);
     }
   }
 

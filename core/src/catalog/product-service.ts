@@ -6,6 +6,7 @@ import { AppError, notFound, unprocessable } from '../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
+import { findAccount } from './accounts.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import { mergeMetadata } from '../customers/service.js';
 import { changedAttributes } from './changes.js';
@@ -51,7 +52,7 @@ interface ProductDeps {
   events: EventStore;
   organizations: OrganizationService;
   taxRates: TaxRateService;
-  ledger: Pick<LedgerService, 'getAccount'>;
+  ledger: Pick<LedgerService, 'accounts'>;
 }
 
 export function createProductService(deps: ProductDeps): ProductService {
@@ -60,7 +61,7 @@ export function createProductService(deps: ProductDeps): ProductService {
   async function checkReferences(organizationId: string, input: { taxRateId?: string | null; incomeAccountId?: string | null }, trx: Knex.Transaction): Promise<void> {
     if (input.taxRateId) await taxRates.requireActive(organizationId, [input.taxRateId], trx);
     if (input.incomeAccountId) {
-      const account = await ledger.getAccount(organizationId, input.incomeAccountId, trx).catch(() => null);
+      const account = await findAccount(ledger, organizationId, input.incomeAccountId, trx);
       if (!account || account.type !== 'REVENUE' || !account.active) {
         throw unprocessable(`Account ${input.incomeAccountId} is not an active revenue account of this organization.`, [{ field: '/incomeAccountId', in: 'body', message: 'must be an active REVENUE account of this organization' }]);
       }

@@ -5,6 +5,7 @@ import { notFound, unprocessable } from '../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
+import { findAccount } from './accounts.js';
 import { mergeMetadata } from '../customers/service.js';
 import { changedAttributes } from './changes.js';
 import { TaxRateModel } from './model.js';
@@ -33,12 +34,12 @@ export function toTaxRate(row: TaxRateModel): TaxRate {
   };
 }
 
-export function createTaxRateService(deps: { knex: Knex; events: EventStore; ledger: Pick<LedgerService, 'accountByKey' | 'getAccount'> }): TaxRateService {
+export function createTaxRateService(deps: { knex: Knex; events: EventStore; ledger: Pick<LedgerService, 'accountByKey' | 'accounts'> }): TaxRateService {
   const { knex, events, ledger } = deps;
 
   /** Tax collected is owed to the tax authority: it can only go to an active liability account of this organization. */
   async function checkAccount(organizationId: string, accountId: string, trx: Knex.Transaction): Promise<void> {
-    const account = await ledger.getAccount(organizationId, accountId, trx).catch(() => null);
+    const account = await findAccount(ledger, organizationId, accountId, trx);
     if (!account) throw unprocessable(`No account ${accountId} in this organization.`, [{ field: '/accountId', in: 'body', message: 'no such account in this organization' }]);
     if (account.type !== 'LIABILITY' || !account.active) {
       throw unprocessable(`Account ${account.code} must be an active liability account to collect tax.`, [{ field: '/accountId', in: 'body', message: 'must be an active LIABILITY account' }]);

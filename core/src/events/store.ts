@@ -92,7 +92,7 @@ export function createEventStore(knex: Knex): EventStore {
       const cursor = decodeCursor(query.cursor);
       const after = cursor ?? query.after;
       if (after !== undefined) {
-        const anchor: { seq: number } | undefined = await knex('events').select('seq').where({ organization_id: organizationId, id: after }).first();
+        const anchor = (await knex('events').select('seq').where({ organization_id: organizationId, id: after }).first()) as { seq: number } | undefined;
         if (!anchor) {
           throw new AppError('VALIDATION_FAILED', `No event ${after} in this organization.`, { errors: [{ field: cursor ? '/cursor' : '/after', in: 'query', message: 'unknown event id' }] });
         }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Event, Payment, PaymentDryRun } from '@uah/schemas';
+import type { Event, JournalEntry, Payment, PaymentDryRun } from '@uah/schemas';
 
 class DryRunRollback extends Error {
   constructor(readonly result: PaymentDryRun) {
@@ -21,8 +21,8 @@ export async function dryRunInTransaction(knex: Knex, write: (trx: Knex.Transact
         `SELECT type, aggregate_type, aggregate_id, organization_id, data, metadata, timestamp FROM events WHERE tx_id = pg_current_xact_id() ORDER BY seq`,
       )).rows;
       const events = rows.map((r) => ({ object: 'event' as const, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, organizationId: r.organizationId, data: r.data, metadata: r.metadata, timestamp: new Date(r.timestamp).toISOString() }));
-      const journalEntries = events.filter((e) => e.type === 'journal_entry.created').map((e) => e.data.object);
-      throw new DryRunRollback({ object: 'payment_dry_run', payment, journalEntries, events } as PaymentDryRun);
+      const journalEntries = events.filter((e) => e.type === 'journal_entry.created').map((e) => e.data.object as JournalEntry);
+      throw new DryRunRollback({ object: 'payment_dry_run', payment, journalEntries, events });
     });
   } catch (error) {
     if (error instanceof DryRunRollback) return error.result;

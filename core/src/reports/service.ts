@@ -1,4 +1,4 @@
-import type { ArAgingQuery, ArAgingReport, BalanceSheetQuery, BalanceSheetReport, CurrencyCode, ProfitAndLossQuery, ProfitAndLossReport, ReportAccountLine, ReportSection, TrialBalanceQuery, TrialBalanceReport } from '@uah/schemas';
+import type { AccountType, ArAgingQuery, ArAgingReport, BalanceSheetQuery, BalanceSheetReport, CurrencyCode, ProfitAndLossQuery, ProfitAndLossReport, ReportAccountLine, ReportSection, TrialBalanceQuery, TrialBalanceReport } from '@uah/schemas';
 import { AppError } from '../http/errors.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import type { CustomerService } from '../customers/service.js';
@@ -25,12 +25,11 @@ export interface ReportServiceDeps {
 }
 
 type Balance = Awaited<ReturnType<LedgerService['accountBalances']>>[number];
-type AccountType = 'asset' | 'liability' | 'equity' | 'revenue' | 'expense';
 
 const today = (): string => new Date().toISOString().slice(0, 10);
-const typeOf = (b: Balance): AccountType => String(b.account.type).toLowerCase() as AccountType;
+const typeOf = (b: Balance): AccountType => b.account.type;
 /** Natural sign: debit-normal accounts (assets, expenses) count debits positive, the others credits. */
-const natural = (b: Balance): number => (typeOf(b) === 'asset' || typeOf(b) === 'expense' ? b.balance : -b.balance);
+const natural = (b: Balance): number => (typeOf(b) === 'ASSET' || typeOf(b) === 'EXPENSE' ? b.balance : -b.balance);
 const byCode = (a: Balance, b: Balance): number => (a.account.code < b.account.code ? -1 : a.account.code > b.account.code ? 1 : 0);
 
 function line(b: Balance): ReportAccountLine {
@@ -59,10 +58,10 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
     async balanceSheet(organizationId, query) {
       const asOf = query.asOf ?? today();
       const balances = await ledger.accountBalances(organizationId, { to: asOf });
-      const assets = section(balances, 'asset');
-      const liabilities = section(balances, 'liability');
-      const equityAccounts = section(balances, 'equity');
-      const currentEarnings = section(balances, 'revenue').total - section(balances, 'expense').total;
+      const assets = section(balances, 'ASSET');
+      const liabilities = section(balances, 'LIABILITY');
+      const equityAccounts = section(balances, 'EQUITY');
+      const currentEarnings = section(balances, 'REVENUE').total - section(balances, 'EXPENSE').total;
       const equity = { accounts: equityAccounts.accounts, currentEarnings, total: equityAccounts.total + currentEarnings };
       const totalLiabilitiesAndEquity = liabilities.total + equity.total;
       return { ...(await head('balance_sheet', organizationId)), asOf, assets, liabilities, equity, totalLiabilitiesAndEquity, balanced: assets.total === totalLiabilitiesAndEquity };
@@ -73,8 +72,8 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
       const from = query.from ?? `${to.slice(0, 4)}-01-01`;
       if (from > to) throw new AppError('VALIDATION_FAILED', `from (${from}) is after to (${to}).`, { errors: [{ field: '/from', in: 'query', message: 'is after to' }] });
       const balances = await ledger.accountBalances(organizationId, { from, to });
-      const revenue = section(balances, 'revenue');
-      const expenses = section(balances, 'expense');
+      const revenue = section(balances, 'REVENUE');
+      const expenses = section(balances, 'EXPENSE');
       return { ...(await head('profit_and_loss', organizationId)), from, to, revenue, expenses, netIncome: revenue.total - expenses.total };
     },
 

@@ -6,7 +6,6 @@ import type { LedgerService, PostEntryInput } from '../ledger/service.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import type { CustomerService } from '../customers/service.js';
 import type { TaxRateService } from '../catalog/tax-rate-service.js';
-import { todayUtc } from './dates.js';
 import { checkDates, checkRate, requireCustomer } from './invoice-drafts.js';
 import { invalidTransition, type InvoiceStore } from './invoice-store.js';
 import { toInvoice } from './mappers.js';
@@ -56,11 +55,11 @@ export function createInvoiceIssuing(deps: IssueDeps) {
     return { patch, entry };
   }
 
-  function reversalDate(row: InvoiceModel, input: InvoiceVoid): string {
-    const today = todayUtc();
-    const date = input.date ?? (today > row.issueDate ? today : row.issueDate);
-    if (date < row.issueDate) throw unprocessable(`The void date ${date} is before the invoice's issue date ${row.issueDate}.`, [{ field: '/date', in: 'body', message: 'before the issue date' }]);
-    return date;
+  /** A void given no date is reversed on the invoice's own date while that period is open (the ledger's default), else today. */
+  function reversalDate(row: InvoiceModel, input: InvoiceVoid): { date?: string } {
+    if (!input.date) return {};
+    if (input.date < row.issueDate) throw unprocessable(`The void date ${input.date} is before the invoice's issue date ${row.issueDate}.`, [{ field: '/date', in: 'body', message: 'before the issue date' }]);
+    return { date: input.date };
   }
 
   return {
@@ -83,7 +82,7 @@ export function createInvoiceIssuing(deps: IssueDeps) {
         const row = await store.find(organizationId, id, trx);
         const settings = await deps.settings.get(organizationId, trx);
         const { patch, entry } = await plan(trx, row, baseCurrency, input, formatNumber(settings.prefix, settings.nextNumber, settings.numberDigits));
-        const journalEntry = entry ? await ledger.preview(organizationId, entry, trx) : null;
+        const journalEntry = entry ? await ledger.preview(organizationId, entry, trx, meta) : null;
         const invoice = toInvoice({ ...row, ...patch, updatedAt: new Date() } as InvoiceModel);
         const events = deps.events.preview([{ type: 'invoice.issued', aggregateType: 'invoice', aggregateId: id, organizationId, data: { object: invoice } }], meta);
         return { invoice, journalEntry, events };
@@ -99,10 +98,9 @@ export function createInvoiceIssuing(deps: IssueDeps) {
           throw new AppError('INVOICE_HAS_PAYMENTS', `Invoice ${row.number} has ${row.amountPaid} paid and ${row.amountCredited} credited: refund or unapply those before voiding it.`);
         }
         if (row.status !== 'DRAFT') {
-          const date = reversalDate(row, input);
-          const memo = `Void of invoice ${row.number}${input.reason ? `: ${input.reason}` : ''}`;
+          const options = { ...reversalDate(row, input), memo: `Void of invoice ${row.number}${input.reason ? `: ${input.reason}` : ''}` };
           for (const entry of await ledger.entriesForSource(organizationId, 'invoice', id, trx)) {
-            if (!entry.reversedBy && !entry.reversalOf) await ledger.reverse(trx, organizationId, entry.id, { date, memo }, meta);
+            if (!entry.reversedBy && !entry.reversalOf) await ledger.reverse(trx, organizationId, entry.id, options, meta);
           }
         }
         return store.change(trx, row, { status: 'CANCELLED', balance: 0, voidedAt: new Date() }, 'invoice.cancelled', meta);

@@ -4,12 +4,13 @@ import { unprocessable, validationFailed } from '../http/errors.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { ProductService } from '../catalog/product-service.js';
 import type { TaxRateService } from '../catalog/tax-rate-service.js';
+import { findAccount } from '../catalog/accounts.js';
 import { computeLine, computeTotals, type DocumentTotals, type PricedLine } from './lines.js';
 
 export interface LineResolverDeps {
   products: Pick<ProductService, 'requireActive'>;
   taxRates: Pick<TaxRateService, 'requireActive'>;
-  ledger: Pick<LedgerService, 'accountByKey' | 'getAccount'>;
+  ledger: Pick<LedgerService, 'accountByKey' | 'accounts'>;
 }
 
 export interface ResolvedLines extends DocumentTotals {
@@ -78,22 +79,15 @@ function priceOf(input: SalesLineInput, product: Product | undefined, currency: 
 /** Revenue accounts of one request: each looked up once. */
 function createAccountLookup(ledger: LineResolverDeps['ledger'], organizationId: string, trx: Knex.Transaction) {
   const cache = new Map<string, Promise<Account | null>>();
-  const byId = (id: string): Promise<Account | null> => {
-    let found = cache.get(id);
-    if (!found) {
-      found = ledger.getAccount(organizationId, id, trx).catch(() => null);
-      cache.set(id, found);
-    }
-    return found;
+  const once = (key: string, load: () => Promise<Account | null>): Promise<Account | null> => {
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const loading = load();
+    cache.set(key, loading);
+    return loading;
   };
-  const byKey = (key: 'sales_revenue' | 'service_revenue'): Promise<Account | null> => {
-    let found = cache.get(key);
-    if (!found) {
-      found = ledger.accountByKey(organizationId, key, trx);
-      cache.set(key, found);
-    }
-    return found;
-  };
+  const byId = (id: string) => once(id, () => findAccount(ledger, organizationId, id, trx));
+  const byKey = (key: 'sales_revenue' | 'service_revenue') => once(key, () => ledger.accountByKey(organizationId, key, trx));
   return {
     async revenueAccount(input: SalesLineInput, product: Product | undefined, field: string): Promise<string> {
       const explicit = input.accountId ?? product?.incomeAccountId;

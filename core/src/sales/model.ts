@@ -14,6 +14,8 @@ function parseDates(json: Pojo, columns: readonly string[]): Pojo {
 
 /** The figures every sales document carries. */
 abstract class SalesDocumentModel extends TenantModel {
+  // Arrays are only stored as jsonb when named here (objection would send them as PostgreSQL arrays).
+  static override jsonAttributes = ['lines', 'taxes', 'metadata'];
   id!: string;
   customerId!: string;
   currency!: CurrencyCode;

@@ -28,7 +28,7 @@ export async function takeNumber(trx: Knex.Transaction, organizationId: string, 
   const result = await trx.raw<{ rows: Array<{ taken: number; prefix: string; numberDigits: number }> }>(
     `INSERT INTO invoice_settings (organization_id, ??) VALUES (?, 2)
      ON CONFLICT (organization_id) DO UPDATE SET ?? = invoice_settings.?? + 1
-     RETURNING ?? - 1 AS taken, ?? AS prefix, number_digits`,
+     RETURNING ?? - 1 AS taken, ?? AS prefix, number_digits AS "numberDigits"`,
     [next, organizationId, next, next, next, prefix],
   );
   const row = result.rows[0];

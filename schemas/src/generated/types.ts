@@ -504,7 +504,7 @@ export interface InvoiceSettings {
 }
 
 /**
- * A bill to a customer. Statuses: DRAFT (editable, no number, nothing posted) → SENT (issued: numbered, posted Dr receivables / Cr revenue per line / Cr tax payable per tax account) → VIEWED → PARTIALLY_PAID → PAID; OVERDUE when unpaid after `dueDate` (a scheduled job; payments still apply, and a partial payment keeps it OVERDUE); CANCELLED (voided: its postings are reversed; refused while payments or credit notes are applied). Amounts are integers in minor units of `currency`. Rounding: per line, half away from zero (see SalesLine); totals are sums of the rounded lines; `total` = subtotal − discountTotal + taxTotal; `balance` = total − amountPaid − amountCredited, never negative (the database enforces both).
+ * A bill to a customer. Statuses: DRAFT (editable, no number, nothing posted) → SENT (issued: numbered, posted Dr receivables / Cr revenue per line / Cr tax payable per tax account) → VIEWED → PARTIALLY_PAID → PAID; OVERDUE when unpaid after `dueDate` (a scheduled job; payments still apply, and a partial payment keeps it OVERDUE); CANCELLED (voided: its postings are reversed; refused while payments or credit notes are applied). Amounts are integers in minor units of `currency`. Rounding: per line, half away from zero (see SalesLine); totals are sums of the rounded lines; `total` = subtotal − discountTotal + taxTotal; `balance` = total − amountPaid − amountCredited (0 once CANCELLED), never negative (the database enforces both).
  */
 export interface Invoice {
   id: string;
@@ -541,7 +541,7 @@ export interface Invoice {
    */
   amountCredited: number;
   /**
-   * total − amountPaid − amountCredited.
+   * total − amountPaid − amountCredited; 0 once CANCELLED.
    */
   balance: number;
   quoteId: string | null;
@@ -1340,6 +1340,29 @@ export interface InvoiceCreate {
 }
 
 /**
+ * What creating or issuing an invoice would do (`?dryRun=true`): the invoice as it would be, the journal entry issuing would post (null when nothing is posted, e.g. a draft), and the events it would append. Every check of the real request was made; nothing was written and no number was taken (the number shown is the next one free now).
+ */
+export interface InvoiceDryRun {
+  object: 'invoice_dry_run';
+  dryRun: true;
+  invoice: Invoice;
+  journalEntry: JournalEntryPreview | null;
+  /**
+   * The invoice's own events, in order, without id and version (the journal entry's are in `journalEntry.events`).
+   */
+  events: {
+    object: 'event';
+    type: EventType;
+    aggregateId: string;
+    aggregateType: string;
+    organizationId: string;
+    data: {};
+    metadata: EventMetadata;
+    timestamp: Timestamp;
+  }[];
+}
+
+/**
  * Issuing a DRAFT invoice: it takes the next number and is posted (Dr receivables total / Cr revenue per line's account / Cr each tax rate's account) on its issue date. Fields given here replace the draft's before it is posted.
  */
 export interface InvoiceIssue {
@@ -1409,12 +1432,17 @@ export interface InvoiceUpdate {
 }
 
 /**
- * Voiding an invoice: it becomes CANCELLED and each of its journal entries is reversed on `date` (default today, UTC). Refused while payments or credit notes are applied to it (refund or unapply them first).
+ * Voiding an invoice: it becomes CANCELLED and each of its journal entries is reversed on `date` (default: the entry's own date while its period is open, else today). Refused while payments or credit notes are applied to it (refund or unapply them first).
  */
 export interface InvoiceVoid {
   date?: string;
   reason?: string;
 }
+
+/**
+ * The invoice written; with `?dryRun=true`, an InvoiceDryRun (`object: "invoice_dry_run"`) instead, and nothing is written.
+ */
+export type InvoiceWriteResult = Invoice | InvoiceDryRun;
 
 /**
  * A manual journal entry. Debits must equal credits in every currency. Amounts are positive integers in minor units; `direction` says the side.
@@ -1782,10 +1810,7 @@ export interface ReportAccountLine {
   accountId: string;
   code: string;
   name: string;
-  /**
-   * asset, liability, equity, revenue or expense.
-   */
-  type: string;
+  type: AccountType;
   amount: number;
 }
 
@@ -1850,7 +1875,7 @@ export interface TrialBalanceReport {
     accountId: string;
     code: string;
     name: string;
-    type: string;
+    type: AccountType;
     debit: number;
     credit: number;
   }[];
@@ -2046,12 +2071,14 @@ export interface SchemaTypes {
   EventListQuery: EventListQuery;
   HealthStatus: HealthStatus;
   InvoiceCreate: InvoiceCreate;
+  InvoiceDryRun: InvoiceDryRun;
   InvoiceIssue: InvoiceIssue;
   InvoiceListQuery: InvoiceListQuery;
   InvoiceSend: InvoiceSend;
   InvoiceSettingsUpdate: InvoiceSettingsUpdate;
   InvoiceUpdate: InvoiceUpdate;
   InvoiceVoid: InvoiceVoid;
+  InvoiceWriteResult: InvoiceWriteResult;
   JournalEntryCreate: JournalEntryCreate;
   JournalEntryExportQuery: JournalEntryExportQuery;
   JournalEntryListQuery: JournalEntryListQuery;

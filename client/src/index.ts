@@ -1,0 +1,3 @@
+export { createClient, type ClientOptions, type EventListOptions, type Page, type PagedIterable, type UahClient } from './client.js';
+export { UahApiError, UahConnectionError, type FieldError } from './errors.js';
+export type { RequestOptions } from './transport.js';

@@ -1,0 +1,255 @@
+import type { Knex } from 'knex';
+import type { CurrencyCode, EventMetadata, JournalEntry, JournalLine } from '@uah/schemas';
+import { newId } from '../shared/ids.js';
+import { AppError, unprocessable } from '../http/errors.js';
+import { balanceDeltas, baseDeltas, totalsOf } from './posting.js';
+import type { AccountRef, LedgerAccount, LedgerContext, PreparedEntry } from './types.js';
+
+type Db = Knex | Knex.Transaction;
+
+/**
+ * The journal's SQL. Raw statements alias every column to its camelCase property (the snake-case
+ * mapper does not touch raw results) and read dates as text (a `date` parsed into a JS Date shifts with
+ * the process's time zone).
+ */
+
+/** The organization's ledger settings and the accounts `refs` name, in one round trip; undefined before seeding. */
+export async function loadContext(db: Db, organizationId: string, refs: AccountRef[]): Promise<LedgerContext | undefined> {
+  const ids = refs.flatMap((r) => ('id' in r ? [r.id] : []));
+  const codes = refs.flatMap((r) => ('code' in r ? [r.code] : []));
+  const keys = refs.flatMap((r) => ('key' in r ? [r.key] : []));
+  const result = await db.raw<{ rows: Array<Omit<LedgerContext, 'accounts'> & { accounts: LedgerAccount[] }> }>(
+    `SELECT s.base_currency AS "baseCurrency", s.lock_date::text AS "lockDate", s.entry_number_sequence AS "entryNumberSequence",
+       COALESCE((SELECT json_agg(json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'type', a.type, 'currency', a.currency,
+                                                   'systemKey', a.system_key, 'active', a.active))
+                   FROM accounts a
+                  WHERE a.organization_id = s.organization_id
+                    AND (a.id IN (SELECT jsonb_array_elements_text(?::jsonb)) OR a.code IN (SELECT jsonb_array_elements_text(?::jsonb))
+                         OR a.system_key IN (SELECT jsonb_array_elements_text(?::jsonb)))), '[]'::json) AS accounts
+       FROM ledger_settings s WHERE s.organization_id = ?`,
+    [JSON.stringify(ids), JSON.stringify(codes), JSON.stringify(keys), organizationId],
+  );
+  return result.rows[0];
+}
+
+export function toJournalEntry(head: Omit<JournalEntry, 'object' | 'lines' | 'totals' | 'baseTotal'>, lines: JournalLine[]): JournalEntry {
+  return {
+    id: head.id,
+    object: 'journal_entry',
+    organizationId: head.organizationId,
+    number: head.number,
+    date: head.date,
+    currency: head.currency,
+    exchangeRate: head.exchangeRate,
+    baseCurrency: head.baseCurrency,
+    memo: head.memo,
+    source: head.source,
+    reversalOf: head.reversalOf,
+    reversedBy: head.reversedBy,
+    lines,
+    totals: totalsOf(lines),
+    baseTotal: lines.filter((l) => l.direction === 'DEBIT').reduce((s, l) => s + l.baseAmount, 0),
+    metadata: head.metadata,
+    createdAt: head.createdAt,
+    updatedAt: head.updatedAt,
+  };
+}
+
+/** The entry as the API returns it, from a prepared entry and the ids it is written with. */
+export function entryFromPrepared(prepared: PreparedEntry, ids: { id: string; number: number; organizationId: string; lineIds: string[]; createdAt: string }): JournalEntry {
+  const lines: JournalLine[] = prepared.lines.map((l, i) => ({
+    id: ids.lineIds[i] ?? '',
+    accountId: l.account.id,
+    accountCode: l.account.code,
+    accountName: l.account.name,
+    direction: l.direction,
+    amount: l.amount,
+    currency: l.currency,
+    baseAmount: l.baseAmount,
+    description: l.description,
+  }));
+  const { date, currency, exchangeRate, baseCurrency, memo, source, reversalOf, metadata } = prepared;
+  return toJournalEntry({ id: ids.id, organizationId: ids.organizationId, number: ids.number, date, currency, exchangeRate, baseCurrency, memo, source, reversalOf, reversedBy: null, metadata, createdAt: ids.createdAt, updatedAt: ids.createdAt }, lines);
+}
+
+/**
+ * Writes an entry, its lines, the cached balances and the events (journal_entry.created, then one
+ * account.balance_changed per account and currency) in ONE statement: one round trip per posting.
+ * Balance rows are locked in account-id order (the upsert takes them in its input order), so concurrent
+ * postings never deadlock. An account's events take their versions from its balance row, which the
+ * statement holds locked, so they are gapless and never collide. The number comes from the
+ * organization's sequence. Run alone (autocommit) the statement is its own transaction and the
+ * deferred balance check runs at its end; run in a caller's transaction, the check runs at its commit.
+ */
+export async function writeEntry(db: Db, organizationId: string, prepared: PreparedEntry, sequence: string, meta: EventMetadata): Promise<JournalEntry> {
+  const id = newId('je');
+  const createdAt = new Date().toISOString();
+  const lineIds = prepared.lines.map(() => newId('jl'));
+  const entry = entryFromPrepared(prepared, { id, number: 0, organizationId, lineIds, createdAt });
+  const deltas = balanceDeltas(prepared.lines);
+  const base = baseDeltas(prepared.lines);
+  const perAccount = new Map<string, { account_id: string; balance: number; currency_balances: Record<string, number>; events: number }>();
+  for (const d of deltas) {
+    const row = perAccount.get(d.accountId) ?? { account_id: d.accountId, balance: base.get(d.accountId) ?? 0, currency_balances: {}, events: 0 };
+    row.currency_balances[d.currency] = d.amount;
+    row.events += 1;
+    perAccount.set(d.accountId, row);
+  }
+  const seen = new Map<string, number>();
+  const balanceEvents = deltas.map((d) => {
+    const index = seen.get(d.accountId) ?? 0;
+    seen.set(d.accountId, index + 1);
+    return { id: newId('evt'), account_id: d.accountId, currency: d.currency, delta: d.amount, back: (perAccount.get(d.accountId)?.events ?? 1) - 1 - index };
+  });
+  const lines = prepared.lines.map((l, i) => ({ id: lineIds[i], line_no: l.lineNo, account_id: l.account.id, direction: l.direction, amount: l.amount, currency: l.currency, base_amount: l.baseAmount, description: l.description }));
+  const metaJson = JSON.stringify(meta);
+  try {
+    const result = await db.raw<{ rows: Array<{ number: number }> }>(WRITE_SQL, [
+      id, organizationId, sequence, prepared.date, prepared.currency, prepared.exchangeRate, prepared.memo, prepared.source?.type ?? null, prepared.source?.id ?? null, prepared.reversalOf, JSON.stringify(prepared.metadata), createdAt, createdAt,
+      organizationId, prepared.date, JSON.stringify(lines),
+      organizationId, JSON.stringify([...perAccount.values()]),
+      newId('evt'), organizationId, JSON.stringify({ object: entry }), metaJson,
+      organizationId, metaJson, JSON.stringify(balanceEvents),
+    ]);
+    const number = result.rows[0]?.number;
+    if (number === undefined) throw new Error('journal entry insert returned no number');
+    return { ...entry, number: Number(number) };
+  } catch (error) {
+    throw translateDbError(error);
+  }
+}
+
+const WRITE_SQL = `
+WITH entry AS (
+  INSERT INTO journal_entries (id, organization_id, number, date, currency, exchange_rate, memo, source_type, source_id, reversal_of, metadata, created_at, updated_at)
+  VALUES (?, ?, nextval(?::regclass), ?::date, ?, ?::numeric, ?, ?, ?, ?, ?::jsonb, ?::timestamptz, ?::timestamptz)
+  RETURNING id, number
+), lines AS (
+  INSERT INTO journal_lines (id, organization_id, entry_id, line_no, entry_number, date, account_id, direction, amount, currency, base_amount, description)
+  SELECT l.id, ?, entry.id, l.line_no, entry.number, ?::date, l.account_id, l.direction, l.amount, l.currency, l.base_amount, l.description
+    FROM entry CROSS JOIN jsonb_to_recordset(?::jsonb)
+      AS l(id text, line_no smallint, account_id text, direction text, amount bigint, currency text, base_amount bigint, description text)
+), balances AS (
+  INSERT INTO account_balances AS b (account_id, organization_id, balance, currency_balances, version)
+  SELECT d.account_id, ?, d.balance, d.currency_balances, d.events
+    FROM jsonb_to_recordset(?::jsonb) AS d(account_id text, balance bigint, currency_balances jsonb, events integer)
+   ORDER BY d.account_id
+  ON CONFLICT (account_id) DO UPDATE SET balance = b.balance + EXCLUDED.balance,
+     currency_balances = ledger_add_balances(b.currency_balances, EXCLUDED.currency_balances),
+     version = b.version + EXCLUDED.version, updated_at = now()
+  RETURNING b.account_id, b.currency_balances, b.version
+), appended AS (
+  INSERT INTO events (id, organization_id, type, aggregate_type, aggregate_id, version, data, metadata)
+  SELECT ?, ?, 'journal_entry.created', 'journal_entry', entry.id, 1, jsonb_set(?::jsonb, '{object,number}', to_jsonb(entry.number)), ?::jsonb
+    FROM entry
+  UNION ALL
+  SELECT e.id, ?, 'account.balance_changed', 'account', e.account_id, b.version - e.back,
+         jsonb_build_object('object', jsonb_build_object('accountId', e.account_id, 'currency', e.currency,
+           'balance', (b.currency_balances ->> e.currency)::bigint, 'previousBalance', (b.currency_balances ->> e.currency)::bigint - e.delta,
+           'entryId', entry.id)), ?::jsonb
+    FROM entry CROSS JOIN jsonb_to_recordset(?::jsonb) AS e(id text, account_id text, currency text, delta bigint, back integer)
+    JOIN balances b ON b.account_id = e.account_id
+)
+SELECT number FROM entry`;
+
+/** The database's refusals, as the API's errors (the service checks first; these are the safety net). */
+export function translateDbError(error: unknown): unknown {
+  const e = error as { code?: string; constraint?: string; message?: string };
+  if (e.code === '23514' && e.constraint === 'journal_entry_period_locked') return new AppError('PERIOD_LOCKED', `The books are locked for this date: ${e.message ?? ''}`.trim());
+  if (e.code === '23514' && (e.constraint === 'journal_entry_balanced' || e.constraint === 'journal_entry_min_lines')) return new AppError('UNBALANCED_ENTRY', e.message);
+  if (e.code === '23503' && e.constraint?.includes('account')) return unprocessable('A line refers to an account that is not in this organization.');
+  return error;
+}
+
+const ENTRY_COLUMNS = `
+  e.id, e.organization_id AS "organizationId", e.number, e.date::text AS date, e.currency, e.exchange_rate::text AS "exchangeRate",
+  e.memo, e.source_type AS "sourceType", e.source_id AS "sourceId", e.reversal_of AS "reversalOf", e.reversed_by AS "reversedBy",
+  e.metadata, e.created_at AS "createdAt", e.updated_at AS "updatedAt", s.base_currency AS "baseCurrency",
+  (SELECT json_agg(json_build_object('id', l.id, 'accountId', l.account_id, 'accountCode', a.code, 'accountName', a.name,
+                   'direction', l.direction, 'amount', l.amount, 'currency', l.currency, 'baseAmount', l.base_amount,
+                   'description', l.description) ORDER BY l.line_no)
+     FROM journal_lines l JOIN accounts a ON a.id = l.account_id WHERE l.entry_id = e.id) AS lines`;
+
+interface EntryRow {
+  id: string;
+  organizationId: string;
+  number: number;
+  date: string;
+  currency: CurrencyCode;
+  exchangeRate: string | null;
+  memo: string | null;
+  sourceType: string | null;
+  sourceId: string | null;
+  reversalOf: string | null;
+  reversedBy: string | null;
+  metadata: Record<string, string>;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+  baseCurrency: CurrencyCode;
+  lines: JournalLine[] | null;
+}
+
+/** `numeric` comes back padded to its scale ("1.100000000000"): the rate as it was given. */
+function trimRate(rate: string | null): string | null {
+  if (rate === null) return null;
+  return rate.includes('.') ? rate.replace(/0+$/, '').replace(/\.$/, '') : rate;
+}
+
+function rowToEntry(row: EntryRow): JournalEntry {
+  return toJournalEntry(
+    {
+      id: row.id,
+      organizationId: row.organizationId,
+      number: Number(row.number),
+      date: row.date,
+      currency: row.currency,
+      exchangeRate: trimRate(row.exchangeRate),
+      baseCurrency: row.baseCurrency,
+      memo: row.memo,
+      source: row.sourceType !== null && row.sourceId !== null ? { type: row.sourceType, id: row.sourceId } : null,
+      reversalOf: row.reversalOf,
+      reversedBy: row.reversedBy,
+      metadata: row.metadata,
+      createdAt: new Date(row.createdAt).toISOString(),
+      updatedAt: new Date(row.updatedAt).toISOString(),
+    },
+    row.lines ?? [],
+  );
+}
+
+export interface EntryFilter {
+  id?: string;
+  sourceType?: string;
+  sourceId?: string;
+  from?: string;
+  to?: string;
+  accountId?: string;
+  afterNumber?: number;
+  limit?: number;
+  /** 'number' (posting order, default) or 'date' (journal order: date, then number). */
+  order?: 'number' | 'date';
+  forUpdate?: boolean;
+}
+
+/** Entries of one organization with their lines, in posting order (or journal order). */
+export async function readEntries(db: Db, organizationId: string, filter: EntryFilter): Promise<JournalEntry[]> {
+  const where: string[] = ['e.organization_id = ?'];
+  const bindings: unknown[] = [organizationId];
+  const add = (sql: string, ...values: unknown[]): void => {
+    where.push(sql);
+    bindings.push(...values);
+  };
+  if (filter.id !== undefined) add('e.id = ?', filter.id);
+  if (filter.sourceType !== undefined) add('e.source_type = ?', filter.sourceType);
+  if (filter.sourceId !== undefined) add('e.source_id = ?', filter.sourceId);
+  if (filter.from !== undefined) add('e.date >= ?::date', filter.from);
+  if (filter.to !== undefined) add('e.date <= ?::date', filter.to);
+  if (filter.accountId !== undefined) add('EXISTS (SELECT 1 FROM journal_lines x WHERE x.entry_id = e.id AND x.account_id = ?)', filter.accountId);
+  if (filter.afterNumber !== undefined) add('e.number > ?', filter.afterNumber);
+  const order = filter.order === 'date' ? 'e.date, e.number' : 'e.number';
+  const limit = filter.limit !== undefined ? ` LIMIT ${Math.trunc(filter.limit)}` : '';
+  const lock = filter.forUpdate ? ' FOR UPDATE OF e' : '';
+  const sql = `SELECT ${ENTRY_COLUMNS} FROM journal_entries e JOIN ledger_settings s ON s.organization_id = e.organization_id WHERE ${where.join(' AND ')} ORDER BY ${order}${limit}${lock}`;
+  const result = await db.raw<{ rows: EntryRow[] }>(sql, bindings as Knex.RawBinding[]);
+  return result.rows.map(rowToEntry);
+}
