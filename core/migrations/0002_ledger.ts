@@ -138,36 +138,39 @@ async function createBalances(knex: Knex): Promise<void> {
 }
 
 async function createRules(knex: Knex): Promise<void> {
+  // One query per entry (plan cached by PL/pgSQL): its lines grouped by currency, and the lock date.
   await knex.raw(`
     CREATE FUNCTION ledger_check_entry() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
-      n integer; consistent boolean; base_diff bigint; unbalanced text; locked date;
+      r record;
     BEGIN
-      SELECT count(*), COALESCE(bool_and(l.date = NEW.date AND l.entry_number = NEW.number AND l.organization_id = NEW.organization_id), true),
-             COALESCE(sum(CASE WHEN l.direction = 'DEBIT' THEN l.base_amount ELSE -l.base_amount END), 0)
-        INTO n, consistent, base_diff
-        FROM journal_lines l WHERE l.entry_id = NEW.id;
-      IF n < 2 THEN
-        RAISE EXCEPTION 'journal entry % has % line(s): an entry needs at least two', NEW.id, n
+      SELECT COALESCE(sum(g.n), 0) AS n, COALESCE(bool_and(g.consistent), true) AS consistent, COALESCE(sum(g.base_diff), 0) AS base_diff,
+             min(g.currency) FILTER (WHERE g.diff <> 0) AS unbalanced,
+             (SELECT s.lock_date FROM ledger_settings s WHERE s.organization_id = NEW.organization_id) AS locked
+        INTO r
+        FROM (SELECT l.currency, count(*) AS n,
+                     bool_and(l.date = NEW.date AND l.entry_number = NEW.number AND l.organization_id = NEW.organization_id) AS consistent,
+                     sum(CASE WHEN l.direction = 'DEBIT' THEN l.amount ELSE -l.amount END) AS diff,
+                     sum(CASE WHEN l.direction = 'DEBIT' THEN l.base_amount ELSE -l.base_amount END) AS base_diff
+                FROM journal_lines l WHERE l.entry_id = NEW.id GROUP BY l.currency) g;
+      IF r.n < 2 THEN
+        RAISE EXCEPTION 'journal entry % has % line(s): an entry needs at least two', NEW.id, r.n
           USING ERRCODE = 'check_violation', CONSTRAINT = 'journal_entry_min_lines';
       END IF;
-      IF NOT consistent THEN
+      IF NOT r.consistent THEN
         RAISE EXCEPTION 'journal entry %: its lines disagree with it on date, number or organization', NEW.id
           USING ERRCODE = 'check_violation', CONSTRAINT = 'journal_line_matches_entry';
       END IF;
-      SELECT l.currency INTO unbalanced FROM journal_lines l WHERE l.entry_id = NEW.id
-        GROUP BY l.currency HAVING sum(CASE WHEN l.direction = 'DEBIT' THEN l.amount ELSE -l.amount END) <> 0 LIMIT 1;
-      IF unbalanced IS NOT NULL THEN
-        RAISE EXCEPTION 'journal entry % does not balance in %', NEW.id, unbalanced
+      IF r.unbalanced IS NOT NULL THEN
+        RAISE EXCEPTION 'journal entry % does not balance in %', NEW.id, r.unbalanced
           USING ERRCODE = 'check_violation', CONSTRAINT = 'journal_entry_balanced';
       END IF;
-      IF base_diff <> 0 THEN
-        RAISE EXCEPTION 'journal entry % does not balance in base currency (debits minus credits: %)', NEW.id, base_diff
+      IF r.base_diff <> 0 THEN
+        RAISE EXCEPTION 'journal entry % does not balance in base currency (debits minus credits: %)', NEW.id, r.base_diff
           USING ERRCODE = 'check_violation', CONSTRAINT = 'journal_entry_balanced';
       END IF;
-      SELECT s.lock_date INTO locked FROM ledger_settings s WHERE s.organization_id = NEW.organization_id;
-      IF locked IS NOT NULL AND NEW.date <= locked THEN
-        RAISE EXCEPTION 'journal entry % is dated %, on or before the lock date %', NEW.id, NEW.date, locked
+      IF r.locked IS NOT NULL AND NEW.date <= r.locked THEN
+        RAISE EXCEPTION 'journal entry % is dated %, on or before the lock date %', NEW.id, NEW.date, r.locked
           USING ERRCODE = 'check_violation', CONSTRAINT = 'journal_entry_period_locked';
       END IF;
       RETURN NULL;

@@ -27,7 +27,7 @@ import { createReportRoutes } from './reports/routes.js';
 import { createCatalog } from './catalog/catalog.js';
 import type { ProductService } from './catalog/product-service.js';
 import type { TaxRateService } from './catalog/tax-rate-service.js';
-import { createSales, scheduleSalesJobs } from './sales/sales.js';
+import { createSales, SALES_JOBS, scheduleSalesJobs } from './sales/sales.js';
 import type { InvoiceService } from './sales/invoice-service.js';
 import type { QuoteService } from './sales/quote-service.js';
 import type { CreditNoteService } from './sales/credit-note-service.js';
@@ -140,6 +140,8 @@ export function createCore(options: CoreOptions): Core {
     start() {
       if (!salesJobsScheduled) scheduleSalesJobs(scheduler, sales);
       salesJobsScheduled = true;
+      // Catch up at start-up (a restart must not wait a whole interval); failures are logged by the scheduler.
+      for (const job of SALES_JOBS) void scheduler.runNow(job);
     },
     stop: () => scheduler.stop(),
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../testing/harness.js';
-import { accountIds, eventTypes, writeCounts } from '../sales/testing.js';
+import { accountIds, eventTypes, writeCounts, storedEvents } from '../sales/testing.js';
 
 describe('catalog: products and tax rates', () => {
   let hub: TestHub;
@@ -28,8 +28,8 @@ describe('catalog: products and tax rates', () => {
     expect(updated.body).toMatchObject({ basisPoints: 2100, active: false });
     expect((await hub.request('GET', path('/tax-rates?active=false'))).body.data.map((r: { id: string }) => r.id)).toEqual([id]);
     expect(await eventTypes(hub, org.id, org.apiKey, id)).toEqual(['tax_rate.created', 'tax_rate.updated']);
-    const events = await hub.request('GET', path(`/events?aggregateId=${id}`));
-    expect(events.body.data[1].data.previousAttributes).toEqual({ basisPoints: 2000, active: true });
+    const events = await storedEvents(hub, { aggregateId: id });
+    expect(events[1]?.data.previousAttributes).toEqual({ basisPoints: 2000, active: true });
   });
 
   it('refuses a tax account that is not a liability of this organization, and rates out of range', async () => {
@@ -66,9 +66,9 @@ describe('catalog: products and tax rates', () => {
     expect(deactivated.body.active).toBe(false);
     expect((await hub.request('GET', path('/products?active=false'))).body.data.map((p: { id: string }) => p.id)).toEqual([id]);
     expect(await eventTypes(hub, org.id, org.apiKey, id)).toEqual(['product.created', 'product.updated', 'product.deactivated']);
-    const events = (await hub.request('GET', path(`/events?aggregateId=${id}`))).body.data;
-    expect(events[0].data.object).toEqual(created.body);
-    expect(events[1].data.previousAttributes).toEqual({ unitPrice: 2999, taxRateId: rate, metadata: {} });
+    const events = await storedEvents(hub, { aggregateId: id });
+    expect(events[0]?.data.object).toEqual(created.body);
+    expect(events[1]?.data.previousAttributes).toEqual({ unitPrice: 2999, taxRateId: rate, metadata: {} });
   });
 
   it('keeps SKUs unique per organization, case-insensitively, and refuses foreign references', async () => {

@@ -135,7 +135,7 @@ export function createProductService(deps: ProductDeps): ProductService {
       if (query.active !== undefined) q.where('active', query.active);
       if (query.search) {
         const like = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        q.where((w) => w.where('name', 'ilike', like).orWhere('sku', 'ilike', like));
+        q.whereRaw('(products.name ILIKE ? OR products.sku ILIKE ?)', [like, like]);
       }
       return toPage(await q, limit, (r) => r.id, toProduct);
     },

@@ -45,7 +45,12 @@ export function toAccount(row: AccountModel): Account {
 }
 
 /** The chart of accounts. `ensureLedger` seeds an organization that predates the ledger on first use. */
-export function createAccountsApi(deps: { knex: Knex; ensureLedger(organizationId: string, trx?: Db): Promise<void> }): AccountsApi {
+export function createAccountsApi(deps: {
+  knex: Knex;
+  ensureLedger(organizationId: string, trx?: Db): Promise<void>;
+  /** Called after this process changed the chart of an organization. */
+  onChange(organizationId: string): void;
+}): AccountsApi {
   const { knex } = deps;
   const withBalances = (organizationId: string, db: Db) =>
     AccountModel.forOrganization(organizationId, db).select('accounts.*', 'b.balance', 'b.currency_balances').leftJoin('account_balances as b', 'b.account_id', 'accounts.id');
@@ -78,6 +83,7 @@ export function createAccountsApi(deps: { knex: Knex; ensureLedger(organizationI
           description: input.description ?? null,
           metadata: input.metadata ?? {},
         } as Partial<AccountModel>);
+        deps.onChange(organizationId);
         return toAccount(row);
       } catch (error) {
         if (error instanceof UniqueViolationError) throw conflict(`An account with code ${input.code} exists already.`);
@@ -119,7 +125,7 @@ export function createAccountsApi(deps: { knex: Knex; ensureLedger(organizationI
         const row = await lockRow(organizationId, id, trx);
         const patch: Partial<AccountModel> = { updatedAt: new Date() };
         if (input.code !== undefined && input.code !== row.code) {
-          const used = await trx('journal_lines').where({ accountId: id }).first('id');
+          const used: unknown = await trx('journal_lines').where({ accountId: id }).first('id');
           if (used) throw conflict(`Account ${row.code} has postings: its code can no longer change (reports and exports refer to it).`);
           patch.code = input.code;
         }
@@ -137,7 +143,7 @@ export function createAccountsApi(deps: { knex: Knex; ensureLedger(organizationI
           throw error;
         }
         return api.get(organizationId, id, trx);
-      });
+      }).finally(() => deps.onChange(organizationId));
     },
   };
   return api;

@@ -11,8 +11,8 @@ function hledger(file: string, ...args: string[]): string {
     return execFileSync('hledger', ['-f', file, ...args], { encoding: 'utf8' });
   } catch (error) {
     const e = error as { code?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('hledger is not installed: apt-get install -y hledger (CI installs it)');
-    throw new Error(`hledger ${args.join(' ')} failed: ${e.stderr ?? String(error)}`);
+    if (e.code === 'ENOENT') throw new Error('hledger is not installed: apt-get install -y hledger (CI installs it)', { cause: error });
+    throw new Error(`hledger ${args.join(' ')} failed: ${e.stderr ?? String(error)}`, { cause: error });
   }
 }
 

@@ -3,7 +3,8 @@ import type { CurrencyCode, EventMetadata, JournalEntry, JournalLine } from '@ua
 import { newId } from '../shared/ids.js';
 import { AppError, unprocessable } from '../http/errors.js';
 import { balanceDeltas, baseDeltas, totalsOf } from './posting.js';
-import type { AccountRef, LedgerAccount, LedgerContext, PreparedEntry } from './types.js';
+import { preparedQuery } from './prepared.js';
+import type { LedgerContext, PreparedEntry } from './types.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -13,23 +14,19 @@ type Db = Knex | Knex.Transaction;
  * the process's time zone).
  */
 
-/** The organization's ledger settings and the accounts `refs` name, in one round trip; undefined before seeding. */
-export async function loadContext(db: Db, organizationId: string, refs: AccountRef[]): Promise<LedgerContext | undefined> {
-  const ids = refs.flatMap((r) => ('id' in r ? [r.id] : []));
-  const codes = refs.flatMap((r) => ('code' in r ? [r.code] : []));
-  const keys = refs.flatMap((r) => ('key' in r ? [r.key] : []));
-  const result = await db.raw<{ rows: Array<Omit<LedgerContext, 'accounts'> & { accounts: LedgerAccount[] }> }>(
+/** The organization's ledger settings and its chart of accounts, in one round trip; undefined before seeding. */
+export async function loadContext(db: Db, organizationId: string): Promise<LedgerContext | undefined> {
+  const rows = await preparedQuery<LedgerContext>(
+    db,
+    'ledger_context_v2',
     `SELECT s.base_currency AS "baseCurrency", s.lock_date::text AS "lockDate", s.entry_number_sequence AS "entryNumberSequence",
        COALESCE((SELECT json_agg(json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'type', a.type, 'currency', a.currency,
-                                                   'systemKey', a.system_key, 'active', a.active))
-                   FROM accounts a
-                  WHERE a.organization_id = s.organization_id
-                    AND (a.id IN (SELECT jsonb_array_elements_text(?::jsonb)) OR a.code IN (SELECT jsonb_array_elements_text(?::jsonb))
-                         OR a.system_key IN (SELECT jsonb_array_elements_text(?::jsonb)))), '[]'::json) AS accounts
+                                                   'systemKey', a.system_key, 'active', a.active) ORDER BY a.code)
+                   FROM accounts a WHERE a.organization_id = s.organization_id), '[]'::json) AS accounts
        FROM ledger_settings s WHERE s.organization_id = ?`,
-    [JSON.stringify(ids), JSON.stringify(codes), JSON.stringify(keys), organizationId],
+    [organizationId],
   );
-  return result.rows[0];
+  return rows[0];
 }
 
 export function toJournalEntry(head: Omit<JournalEntry, 'object' | 'lines' | 'totals' | 'baseTotal'>, lines: JournalLine[]): JournalEntry {
@@ -75,13 +72,18 @@ export function entryFromPrepared(prepared: PreparedEntry, ids: { id: string; nu
 /**
  * Writes an entry, its lines, the cached balances and the events (journal_entry.created, then one
  * account.balance_changed per account and currency) in ONE statement: one round trip per posting.
- * Balance rows are locked in account-id order (the upsert takes them in its input order), so concurrent
- * postings never deadlock. An account's events take their versions from its balance row, which the
- * statement holds locked, so they are gapless and never collide. The number comes from the
- * organization's sequence. Run alone (autocommit) the statement is its own transaction and the
- * deferred balance check runs at its end; run in a caller's transaction, the check runs at its commit.
+ * - The statement first checks that the accounts are still as `prepared` saw them (organization, code,
+ *   name, active, currency) and that the date is after the lock date; if not, it writes nothing and
+ *   returns undefined, and the caller prepares again from fresh data. So the context may come from a
+ *   cache without ever posting on stale facts.
+ * - Balance rows are locked in account-id order (the upsert takes them in its input order), so
+ *   concurrent postings never deadlock. An account's events take their versions from its balance row,
+ *   which the statement holds locked, so they are gapless and never collide.
+ * - The number comes from the organization's sequence.
+ * Run alone (autocommit) the statement is its own transaction and the deferred balance check runs at its
+ * end; run in a caller's transaction, the check runs at the caller's commit.
  */
-export async function writeEntry(db: Db, organizationId: string, prepared: PreparedEntry, sequence: string, meta: EventMetadata): Promise<JournalEntry> {
+export async function writeEntry(db: Db, organizationId: string, prepared: PreparedEntry, sequence: string, meta: EventMetadata): Promise<JournalEntry | undefined> {
   const id = newId('je');
   const createdAt = new Date().toISOString();
   const lineIds = prepared.lines.map(() => newId('jl'));
@@ -101,28 +103,36 @@ export async function writeEntry(db: Db, organizationId: string, prepared: Prepa
     seen.set(d.accountId, index + 1);
     return { id: newId('evt'), account_id: d.accountId, currency: d.currency, delta: d.amount, back: (perAccount.get(d.accountId)?.events ?? 1) - 1 - index };
   });
+  const accounts = [...new Map(prepared.lines.map((l) => [l.account.id, l.account])).values()];
+  const expected = accounts.map((a) => ({ id: a.id, code: a.code, name: a.name, active: a.active, currency: a.currency }));
   const lines = prepared.lines.map((l, i) => ({ id: lineIds[i], line_no: l.lineNo, account_id: l.account.id, direction: l.direction, amount: l.amount, currency: l.currency, base_amount: l.baseAmount, description: l.description }));
   const metaJson = JSON.stringify(meta);
   try {
-    const result = await db.raw<{ rows: Array<{ number: number }> }>(WRITE_SQL, [
+    const rows = await preparedQuery<{ number: number }>(db, 'ledger_post_v2', WRITE_SQL, [
+      JSON.stringify(expected), organizationId, expected.length, organizationId, prepared.date,
       id, organizationId, sequence, prepared.date, prepared.currency, prepared.exchangeRate, prepared.memo, prepared.source?.type ?? null, prepared.source?.id ?? null, prepared.reversalOf, JSON.stringify(prepared.metadata), createdAt, createdAt,
       organizationId, prepared.date, JSON.stringify(lines),
       organizationId, JSON.stringify([...perAccount.values()]),
       newId('evt'), organizationId, JSON.stringify({ object: entry }), metaJson,
       organizationId, metaJson, JSON.stringify(balanceEvents),
     ]);
-    const number = result.rows[0]?.number;
-    if (number === undefined) throw new Error('journal entry insert returned no number');
-    return { ...entry, number: Number(number) };
+    const number = rows[0]?.number;
+    return number === undefined ? undefined : { ...entry, number: Number(number) };
   } catch (error) {
     throw translateDbError(error);
   }
 }
 
 const WRITE_SQL = `
-WITH entry AS (
+WITH guard AS (
+  SELECT (SELECT count(*) FROM accounts a
+            JOIN jsonb_to_recordset(?::jsonb) AS x(id text, code text, name text, active boolean, currency text)
+              ON a.id = x.id AND a.code = x.code AND a.name = x.name AND a.active = x.active AND a.currency IS NOT DISTINCT FROM x.currency
+           WHERE a.organization_id = ?) = ?
+     AND NOT EXISTS (SELECT 1 FROM ledger_settings s WHERE s.organization_id = ? AND s.lock_date >= ?::date) AS ok
+), entry AS (
   INSERT INTO journal_entries (id, organization_id, number, date, currency, exchange_rate, memo, source_type, source_id, reversal_of, metadata, created_at, updated_at)
-  VALUES (?, ?, nextval(?::regclass), ?::date, ?, ?::numeric, ?, ?, ?, ?, ?::jsonb, ?::timestamptz, ?::timestamptz)
+  SELECT ?, ?, nextval(?::regclass), ?::date, ?, ?::numeric, ?, ?, ?, ?, ?::jsonb, ?::timestamptz, ?::timestamptz FROM guard WHERE guard.ok
   RETURNING id, number
 ), lines AS (
   INSERT INTO journal_lines (id, organization_id, entry_id, line_no, entry_number, date, account_id, direction, amount, currency, base_amount, description)
@@ -133,6 +143,7 @@ WITH entry AS (
   INSERT INTO account_balances AS b (account_id, organization_id, balance, currency_balances, version)
   SELECT d.account_id, ?, d.balance, d.currency_balances, d.events
     FROM jsonb_to_recordset(?::jsonb) AS d(account_id text, balance bigint, currency_balances jsonb, events integer)
+   WHERE EXISTS (SELECT 1 FROM entry)
    ORDER BY d.account_id
   ON CONFLICT (account_id) DO UPDATE SET balance = b.balance + EXCLUDED.balance,
      currency_balances = ledger_add_balances(b.currency_balances, EXCLUDED.currency_balances),

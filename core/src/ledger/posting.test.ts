@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CurrencyCode } from '@uah/schemas';
+import { currencyMinorUnits, type CurrencyCode } from '@uah/schemas';
 import { AppError } from '../http/errors.js';
 import { convertMinor } from '../shared/money.js';
 import { balanceDeltas, prepareEntry } from './posting.js';
@@ -69,6 +69,7 @@ describe('prepareEntry', () => {
   it('property: any entry balanced in its currency balances exactly in base, each line within one unit of its own conversion', () => {
     const currencies: CurrencyCode[] = ['EUR', 'JPY', 'KWD', 'USD'];
     const side = fc.array(fc.integer({ min: 1, max: 10_000_000 }), { minLength: 1, maxLength: 8 });
+    let checked = 0;
     fc.assert(
       fc.property(fc.constantFrom(...currencies), side, fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 10 ** 9 }), fc.constantFrom(2, 4, 8, 12), (currency, debits, split, rateUnits, scale) => {
         const total = debits.reduce((s, x) => s + x, 0);
@@ -78,7 +79,15 @@ describe('prepareEntry', () => {
           date: '2026-01-31', currency, ...(currency === 'USD' ? {} : { exchangeRate: rate }),
           lines: [...debits.map((amount) => ({ account: { key: 'bank' as const }, direction: 'DEBIT' as const, amount })), ...credits.map((amount) => ({ account: { code: '4100' }, direction: 'CREDIT' as const, amount }))],
         };
+        // The exact worth in USD cents: entries beyond the safe integer range are refused with a 4xx.
+        const shift = 2 - currencyMinorUnits(currency);
+        const worth = currency === 'USD' ? BigInt(total) : (BigInt(total) * BigInt(rateUnits) * 10n ** BigInt(Math.max(shift, 0))) / 10n ** BigInt(scale + Math.max(-shift, 0));
+        if (worth >= BigInt(Number.MAX_SAFE_INTEGER)) {
+          expect(refused(input).code).toBe('UNPROCESSABLE');
+          return;
+        }
         const prepared = prepareEntry(input, ctx());
+        checked += 1;
         const sum = (d: 'DEBIT' | 'CREDIT') => prepared.lines.filter((l) => l.direction === d).reduce((s, l) => s + l.baseAmount, 0);
         expect(sum('DEBIT')).toBe(sum('CREDIT'));
         for (const line of prepared.lines) {
@@ -89,5 +98,6 @@ describe('prepareEntry', () => {
       }),
       { numRuns: 300 },
     );
+    expect(checked).toBeGreaterThan(150);
   });
 });

@@ -128,6 +128,7 @@ export function allocateBase(lines: PreparedLine[], currency: CurrencyCode, base
     const side = lines.filter((l) => l.direction === direction && l.currency !== base);
     const exact = side.map((l) => BigInt(l.amount) * scaledRate);
     const total = divRound(exact.reduce((s, x) => s + x, 0n), denominator);
+    if (total > BigInt(Number.MAX_SAFE_INTEGER)) throw unprocessable(`At the rate ${rate} the entry is worth more than ${Number.MAX_SAFE_INTEGER} minor units of ${base}.`, [{ field: '/exchangeRate', message: 'gives base amounts that are too large' }]);
     let left = total - exact.reduce((s, x) => s + x / denominator, 0n);
     const byRemainder = side.map((_, i) => i).sort((a, b) => {
       const ra = (exact[a] ?? 0n) % denominator;

@@ -11,11 +11,13 @@ import { createAccountsApi, type AccountsApi } from './accounts.js';
 import { accountPostings, sumByAccount, type AccountBalance } from './account-ledger.js';
 import { seedLedger } from './chart.js';
 import { toHledgerJournal } from './export.js';
-import { loadContext, readEntries, writeEntry } from './journal-store.js';
+import { createContextCache } from './context-cache.js';
+import { readEntries } from './journal-store.js';
+import { createPoster } from './poster.js';
 import { prepareEntry } from './posting.js';
 import { previewEntry } from './preview.js';
 import { createSettingsApi } from './settings.js';
-import type { AccountRef, LedgerContext, PostEntryInput, PreparedEntry } from './types.js';
+import type { AccountRef, PostEntryInput } from './types.js';
 
 export type { AccountRef, PostEntryInput, PostingLineInput, SystemAccountKey } from './types.js';
 export type { AccountBalance } from './account-ledger.js';
@@ -75,23 +77,11 @@ function fromApi(input: JournalEntryCreate): PostEntryInput {
 
 export function createLedgerService(deps: { knex: Knex; events: EventStore; organizations: OrganizationService }): LedgerService {
   const { knex, organizations } = deps;
-  const settings = createSettingsApi({ knex, organizations, seed: seedLedger });
-  const accounts = createAccountsApi({ knex, ensureLedger: settings.ensure });
+  const cache = createContextCache();
+  const settings = createSettingsApi({ knex, organizations, seed: seedLedger, onChange: cache.invalidate });
+  const accounts = createAccountsApi({ knex, ensureLedger: settings.ensure, onChange: cache.invalidate });
+  const poster = createPoster({ cache, ensureLedger: settings.ensure });
   organizations.onCreated((trx, organization) => seedLedger(trx, organization));
-
-  async function context(db: Db, organizationId: string, refs: AccountRef[]): Promise<LedgerContext> {
-    const found = await loadContext(db, organizationId, refs);
-    if (found) return found;
-    await settings.ensure(organizationId, db);
-    const seeded = await loadContext(db, organizationId, refs);
-    if (!seeded) throw notFound('organization', organizationId);
-    return seeded;
-  }
-
-  async function prepare(db: Db, organizationId: string, input: PostEntryInput): Promise<{ prepared: PreparedEntry; ctx: LedgerContext }> {
-    const ctx = await context(db, organizationId, input.lines.map((l) => l.account));
-    return { prepared: prepareEntry(input, ctx), ctx };
-  }
 
   async function getEntry(organizationId: string, entryId: string, db: Db, forUpdate = false): Promise<JournalEntry> {
     const [entry] = await readEntries(db, organizationId, { id: entryId, forUpdate });
@@ -104,22 +94,18 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
     getSettings: settings.get,
     setLockDate: settings.setLockDate,
 
-    async post(trx, organizationId, input, meta) {
-      const { prepared, ctx } = await prepare(trx, organizationId, input);
-      return writeEntry(trx, organizationId, prepared, ctx.entryNumberSequence, meta);
-    },
+    post: (trx, organizationId, input, meta) => poster.post(trx, organizationId, (context) => prepareEntry(input, context), meta),
 
     async preview(organizationId, input, trx, meta = { source: 'SYSTEM' }) {
       const db = trx ?? knex;
-      const { prepared } = await prepare(db, organizationId, input);
-      return previewEntry(db, organizationId, prepared, meta);
+      return previewEntry(db, organizationId, prepareEntry(input, await poster.fresh(db, organizationId)), meta);
     },
 
     async reverse(trx, organizationId, entryId, options, meta) {
       const original = await getEntry(organizationId, entryId, trx, true);
       if (original.reversedBy) throw new AppError('ALREADY_REVERSED', `Journal entry ${entryId} was reversed by ${original.reversedBy} already.`);
-      const ctx = await context(trx, organizationId, original.lines.map((l) => ({ id: l.accountId })));
-      const open = ctx.lockDate === null || original.date > ctx.lockDate;
+      const { lockDate } = await poster.fresh(trx, organizationId);
+      const open = lockDate === null || original.date > lockDate;
       const input: PostEntryInput = {
         date: options.date ?? (open ? original.date : today()),
         currency: original.currency,
@@ -129,9 +115,11 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
         ...(original.exchangeRate !== null ? { exchangeRate: original.exchangeRate } : {}),
       };
       // Reversals may touch accounts deactivated since; base amounts mirror the original exactly.
-      const prepared = prepareEntry(input, ctx, { allowInactive: true, reversalOf: original.id });
-      prepared.lines.forEach((line, i) => (line.baseAmount = original.lines[i]?.baseAmount ?? line.baseAmount));
-      const reversal = await writeEntry(trx, organizationId, prepared, ctx.entryNumberSequence, meta);
+      const reversal = await poster.post(trx, organizationId, (context) => {
+        const prepared = prepareEntry(input, context, { allowInactive: true, reversalOf: original.id });
+        prepared.lines.forEach((line, i) => (line.baseAmount = original.lines[i]?.baseAmount ?? line.baseAmount));
+        return prepared;
+      }, meta);
       await trx('journal_entries').where({ id: original.id, organizationId }).whereNull('reversed_by').update({ reversedBy: reversal.id, updatedAt: trx.fn.now() });
       return reversal;
     },
@@ -154,8 +142,7 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
       const input = fromApi(body);
       if (options.dryRun) return service.preview(organizationId, input, undefined, meta);
       // Outside a transaction: the write is one statement, atomic on its own, with the deferred checks at its end.
-      const { prepared, ctx } = await prepare(knex, organizationId, input);
-      return writeEntry(knex, organizationId, prepared, ctx.entryNumberSequence, meta);
+      return poster.post(knex, organizationId, (context) => prepareEntry(input, context), meta);
     },
 
     reverseEntry: (organizationId, entryId, input, meta) =>

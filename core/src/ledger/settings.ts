@@ -32,6 +32,8 @@ export function createSettingsApi(deps: {
   knex: Knex;
   organizations: Pick<OrganizationService, 'get'>;
   seed(trx: Knex.Transaction, organization: { id: string; baseCurrency: CurrencyCode }): Promise<void>;
+  /** Called after this process changed the settings of an organization. */
+  onChange(organizationId: string): void;
 }): SettingsApi {
   const { knex } = deps;
   // Organizations known to have a ledger: once seeded, always seeded, so this never goes stale.
@@ -73,6 +75,7 @@ export function createSettingsApi(deps: {
     async setLockDate(organizationId, lockDate) {
       await api.ensure(organizationId);
       await knex('ledger_settings').where({ organizationId }).update({ lockDate, updatedAt: knex.fn.now() });
+      deps.onChange(organizationId);
       return api.get(organizationId);
     },
   };

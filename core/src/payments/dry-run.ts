@@ -18,7 +18,9 @@ export async function dryRunInTransaction(knex: Knex, write: (trx: Knex.Transact
       const payment = await write(trx);
       await trx.raw('SET CONSTRAINTS ALL IMMEDIATE');
       const rows = (await trx.raw<{ rows: Array<{ type: Event['type']; aggregateType: string; aggregateId: string; organizationId: string; data: Event['data']; metadata: Event['metadata']; timestamp: Date }> }>(
-        `SELECT type, aggregate_type, aggregate_id, organization_id, data, metadata, timestamp FROM events WHERE tx_id = pg_current_xact_id() ORDER BY seq`,
+        // Quoted camelCase aliases: raw rows are not renamed by the snake-case mappers on every driver.
+        `SELECT type, aggregate_type AS "aggregateType", aggregate_id AS "aggregateId", organization_id AS "organizationId", data, metadata, timestamp
+           FROM events WHERE tx_id = pg_current_xact_id() ORDER BY seq`,
       )).rows;
       const events = rows.map((r) => ({ object: 'event' as const, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, organizationId: r.organizationId, data: r.data, metadata: r.metadata, timestamp: new Date(r.timestamp).toISOString() }));
       const journalEntries = events.filter((e) => e.type === 'journal_entry.created').map((e) => e.data.object as JournalEntry);

@@ -51,7 +51,7 @@ describe('payments', () => {
     expect(history.data[2].data.previousAttributes).toEqual({ status: 'PROCESSING' });
 
     const again = await hub.request('POST', books.path(`/payments/${pending.id}/complete`), { token: books.org.apiKey, body: {} });
-    expect([again.status, again.body.code]).toEqual([409, 'PAYMENT_STATE_INVALID']);
+    expect([again.status, again.body.code]).toEqual([409, 'INVALID_STATE_TRANSITION']);
     await checkBooks(hub, books);
   });
 
@@ -64,7 +64,7 @@ describe('payments', () => {
     expect([after['journal_entries'], after['balances']]).toEqual([before['journal_entries'], before['balances']]);
     for (const action of ['complete', 'process', 'refund']) {
       const res = await hub.request('POST', books.path(`/payments/${pending.id}/${action}`), { token: books.org.apiKey, body: {} });
-      expect([action, res.status, res.body.code]).toEqual([action, 409, 'PAYMENT_STATE_INVALID']);
+      expect([action, res.status, res.body.code]).toEqual([action, 409, 'INVALID_STATE_TRANSITION']);
     }
     expect((await get(hub, books, `/events?aggregateId=${pending.id}`)).data.map((e: { type: string }) => e.type)).toEqual(['payment.initiated', 'payment.failed']);
   });

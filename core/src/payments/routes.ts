@@ -10,15 +10,9 @@ export function createPaymentRoutes(payments: PaymentService): Route[] {
       method: 'POST', path: base, operationId: 'createPayment', tag: 'Payments', summary: 'Record a payment',
       description:
         'Records money received from a customer. COMPLETED (the default) posts it at once: Dr bank or payment clearing (net), Dr payment processing fees, Cr receivables for what is applied to invoices, Cr customer credits for the rest. ' +
-        'With `?dryRun=true` nothing is written: the answer (200, a PaymentDryRun) holds the payment, the journal entries and the events the request would write.',
+        'With `?dryRun=true` nothing is written: the answer (a `payment_dry_run`, same status as the other write dry runs) holds the payment, the journal entries and the events the request would write.',
       body: 'PaymentCreate', dryRun: true, response: { status: 201, schema: 'PaymentCreateResult' }, errors: [422],
-      handler: async ({ organizationId, body, actor, dryRun, ctx }) => {
-        if (!dryRun) return payments.create(organizationId, body, actor.eventMetadata);
-        const result = await payments.dryRun(organizationId, body, actor.eventMetadata);
-        ctx.status = 200;
-        ctx.body = result;
-        return result;
-      },
+      handler: ({ organizationId, body, actor, dryRun }) => (dryRun ? payments.dryRun(organizationId, body, actor.eventMetadata) : payments.create(organizationId, body, actor.eventMetadata)),
     }),
     defineRoute({
       method: 'GET', path: base, operationId: 'listPayments', tag: 'Payments', summary: 'List payments',

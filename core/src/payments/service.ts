@@ -11,6 +11,7 @@ import { checkApplicationSum, lockInvoicesFor, invoiceLegsFor, type InvoicesPort
 import { receiptEntry, creditApplicationEntry, type Money } from './postings.js';
 import { PaymentApplicationModel, PaymentModel } from './model.js';
 import { listPayments, loadPayment, rowsToPayment, type PaymentRows } from './store.js';
+import { dateOnly } from './mapper.js';
 import { normaliseRate, referenceNotFound, today, utcDate } from './inputs.js';
 import { refundPayment } from './refund.js';
 import { dryRunInTransaction } from './dry-run.js';
@@ -70,12 +71,12 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     const money = moneyOf(row, base);
     const applied = requested.reduce((s, a) => s + a.amount, 0);
     const entry = receiptEntry(
-      { paymentId: row.id, date: utcDate(row.date), memo: `Payment ${row.reference ?? row.id} (${row.method})`, deposit: row.depositAccount, net: row.amount - row.fees, fees: row.fees, invoices: invoiceLegsFor(requested, locked, money), credit: row.amount - applied },
+      { paymentId: row.id, date: dateOnly(row.date), memo: `Payment ${row.reference ?? row.id} (${row.method})`, deposit: row.depositAccount, net: row.amount - row.fees, fees: row.fees, invoices: invoiceLegsFor(requested, locked, money), credit: row.amount - applied },
       money,
     );
     const journalEntry = await ledger.post(trx, organizationId, entry, meta);
     const now = new Date();
-    const updated = await PaymentModel.forOrganization(organizationId, trx).patchAndFetchById(row.id, { status: 'COMPLETED', journalEntryId: journalEntry.id, processedAt: row.processedAt ?? now, updatedAt: now, version: row.version + 1 } as Partial<PaymentModel>);
+    const updated = await PaymentModel.forOrganization(organizationId, trx).patchAndFetchById(row.id, { status: 'COMPLETED', journalEntryId: journalEntry.id, processedAt: row.processedAt ?? now, updatedAt: now, version: row.version + 1 });
     if (rows.applications.length > 0) await PaymentApplicationModel.forOrganization(organizationId, trx).where('paymentId', row.id).patch({ appliedAt: now } as Partial<PaymentApplicationModel>);
     const after = await loadPayment(trx, organizationId, updated.id);
     const payment = rowsToPayment(after);
@@ -131,14 +132,14 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     const base = await baseCurrency(organizationId);
     return knex.transaction(async (trx) => {
       const rows = await loadPayment(trx, organizationId, id, true);
-      if (!from.includes(rows.row.status)) throw new AppError('PAYMENT_STATE_INVALID', `A ${rows.row.status} payment cannot be ${action}; only ${from.join(' or ')} payments can.`);
+      if (!from.includes(rows.row.status)) throw new AppError('INVALID_STATE_TRANSITION', `A ${rows.row.status} payment cannot be ${action}; only ${from.join(' or ')} payments can.`);
       return change(trx, rows, base);
     });
   }
 
   async function setStatus(trx: Knex.Transaction, rows: PaymentRows, status: 'PROCESSING' | 'FAILED', patch: Partial<PaymentModel>, meta: EventMetadata): Promise<Payment> {
     const { row } = rows;
-    await PaymentModel.forOrganization(row.organizationId, trx).patchAndFetchById(row.id, { ...patch, status, updatedAt: new Date(), version: row.version + 1 } as Partial<PaymentModel>);
+    await PaymentModel.forOrganization(row.organizationId, trx).patchAndFetchById(row.id, { ...patch, status, updatedAt: new Date(), version: row.version + 1 });
     const payment = rowsToPayment(await loadPayment(trx, row.organizationId, row.id));
     await record(trx, status === 'FAILED' ? 'payment.failed' : 'payment.processing', payment, meta, { status: row.status });
     return payment;
@@ -207,11 +208,13 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
         await PaymentApplicationModel.forOrganization(organizationId, trx).insert(
           input.applications.map((a) => ({ id: newId('papp'), organizationId, paymentId: id, invoiceId: a.invoiceId, amount: a.amount, appliedAt: now })) as Array<Partial<PaymentApplicationModel>>,
         );
-        await PaymentModel.forOrganization(organizationId, trx).patchAndFetchById(id, { updatedAt: now, version: rows.row.version + 1 } as Partial<PaymentModel>);
+        await PaymentModel.forOrganization(organizationId, trx).patchAndFetchById(id, { updatedAt: now, version: rows.row.version + 1 });
+        const payment = rowsToPayment(await loadPayment(trx, organizationId, id));
+        await record(trx, 'payment.applied', payment, meta, { appliedAmount: current.appliedAmount, unappliedAmount: current.unappliedAmount });
         for (const app of [...input.applications].sort((a, b) => (a.invoiceId < b.invoiceId ? -1 : 1))) {
           await invoices.applyPayment(trx, organizationId, app.invoiceId, app.amount, meta);
         }
-        return rowsToPayment(await loadPayment(trx, organizationId, id));
+        return payment;
       });
     },
   };

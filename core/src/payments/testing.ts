@@ -96,6 +96,6 @@ export async function writeCounts(hub: TestHub): Promise<Record<string, number |
     out[table] = Number((await hub.db.knex(table).count({ n: '*' }).first())?.n);
   }
   out['invoices'] = JSON.stringify(await hub.db.knex('invoices').select('id', 'status', 'amount_paid', 'balance').orderBy('id'));
-  out['balances'] = JSON.stringify(await hub.db.knex('account_balances').orderBy(['account_id', 'currency']));
+  out['balances'] = JSON.stringify(await hub.db.knex('account_balances').select('account_id', 'balance', 'currency_balances').orderBy('account_id'));
   return out;
 }

@@ -94,7 +94,7 @@ export function createInvoiceService(deps: InvoiceDeps): { invoices: InvoiceServ
     },
     update: drafts.update,
     issue: issuing.issue,
-    previewIssue: async (organizationId, id, input, meta) => dryRun((await issuing.previewIssue(organizationId, id, input, meta)) as Omit<InvoiceDryRun, 'object' | 'dryRun'>),
+    previewIssue: async (organizationId, id, input, meta) => dryRun(await issuing.previewIssue(organizationId, id, input, meta)),
     view: settlement.view,
     void: issuing.void,
     send: delivery.send,

@@ -84,8 +84,8 @@ export function createInvoiceSettlement(deps: { knex: Knex; store: InvoiceStore 
      * each in a transaction of its own with its `invoice.overdue` event. Returns the invoices it marked.
      */
     async markOverdue(asOf: string): Promise<Invoice[]> {
-      const candidates: Array<{ id: string; organizationId: string }> = await knex('invoices')
-        .select('id', 'organization_id')
+      const candidates = await knex('invoices')
+        .select<Array<{ id: string; organizationId: string }>>('id', 'organization_id')
         .whereIn('status', ['SENT', 'VIEWED', 'PARTIALLY_PAID'])
         .where('due_date', '<', asOf)
         .orderBy('id');

@@ -139,7 +139,7 @@ export function createQuoteService(deps: QuoteDeps): QuoteService {
     },
 
     async expireDue(asOf) {
-      const candidates: Array<{ id: string; organizationId: string }> = await knex('quotes').select('id', 'organization_id').whereIn('status', ['SENT', 'VIEWED']).where('valid_until', '<', asOf).orderBy('id');
+      const candidates = await knex('quotes').select<Array<{ id: string; organizationId: string }>>('id', 'organization_id').whereIn('status', ['SENT', 'VIEWED']).where('valid_until', '<', asOf).orderBy('id');
       const expired: Quote[] = [];
       for (const { id, organizationId } of candidates) {
         const quote = await knex.transaction(async (trx) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../testing/harness.js';
-import { eventTypes, setupSales, writeCounts, type SalesFixture } from './testing.js';
+import { eventTypes, setupSales, writeCounts, type SalesFixture, storedEvents } from './testing.js';
 
 describe('quotes', () => {
   let hub: TestHub;
@@ -100,15 +100,24 @@ describe('quotes', () => {
     expect(expired.map((q) => [q.id, q.status])).toEqual([[sent.id, 'EXPIRED'], [viewed.id, 'EXPIRED']]);
     expect(await hub.core.services.quotes.expireDue('2026-02-01')).toEqual([]);
     expect((await hub.request('GET', f.path(`/quotes/${stillDraft.id}`))).body.status).toBe('DRAFT');
-    const events = (await hub.request('GET', f.path(`/events?aggregateId=${viewed.id}`))).body.data;
+    const events = await storedEvents(hub, { aggregateId: viewed.id });
     expect(events.map((e: { type: string }) => e.type)).toEqual(['quote.created', 'quote.sent', 'quote.viewed', 'quote.expired']);
-    expect(events[3].metadata).toEqual({ source: 'SYSTEM' });
-    expect(events[3].data.object).toMatchObject({ status: 'EXPIRED', expiredAt: expect.any(String) });
+    expect(events[3]?.metadata).toEqual({ source: 'SYSTEM' });
+    expect(events[3]?.data.object).toMatchObject({ status: 'EXPIRED', expiredAt: expect.any(String) });
     expect((await act(sent.id, 'accept')).body.code).toBe('INVALID_STATE_TRANSITION');
     // Past its validity (today is after 2026-02-28) even before the job ran, acceptance is refused.
     const late = await act(later.id, 'accept');
     expect(late.status).toBe(409);
     expect(late.body.detail).toMatch(/valid until 2026-02-28/);
+  });
+
+  it('core.start() schedules the jobs and catches up at once', async () => {
+    const stale = await create({ issueDate: '2026-01-01', validUntil: '2026-01-02' });
+    await act(stale.id, 'send');
+    await hub.core.start();
+    // stop() waits for the runs in progress: the start-up catch-up has run when it returns.
+    await hub.core.stop();
+    expect((await hub.request('GET', f.path(`/quotes/${stale.id}`))).body.status).toBe('EXPIRED');
   });
 
   it('lists quotes by status and customer', async () => {

@@ -52,11 +52,13 @@ export function createSales(deps: SalesDeps): Sales {
 }
 
 /** The jobs that move documents on with the calendar: overdue invoices and expired quotes. */
+export const SALES_JOBS = ['sales.invoices-overdue', 'sales.quotes-expiry'] as const;
+
 export function scheduleSalesJobs(scheduler: Scheduler, sales: Pick<Sales, 'invoices' | 'quotes'>, intervalMs = SALES_JOB_INTERVAL_MS): void {
-  scheduler.every('sales.invoices-overdue', intervalMs, async () => {
+  scheduler.every(SALES_JOBS[0], intervalMs, async () => {
     await sales.invoices.markOverdue(todayUtc());
   });
-  scheduler.every('sales.quotes-expiry', intervalMs, async () => {
+  scheduler.every(SALES_JOBS[1], intervalMs, async () => {
     await sales.quotes.expireDue(todayUtc());
   });
 }

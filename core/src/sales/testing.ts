@@ -58,10 +58,29 @@ export function sortPostings(lines: Array<[string, string, number]>): Array<[str
   return [...lines].sort((a, b) => `${a[0]}${a[1]}${a[2]}`.localeCompare(`${b[0]}${b[1]}${b[2]}`));
 }
 
-/** Event types (and versions) recorded for one aggregate, oldest first. */
-export async function eventTypes(hub: TestHub, orgId: string, token: string, aggregateId: string): Promise<string[]> {
-  const res = await hub.request('GET', `/v1/organizations/${orgId}/events?aggregateId=${aggregateId}&limit=100`, { token });
-  return (res.body.data as Array<{ type: string }>).map((e) => e.type);
+export interface StoredEvent {
+  type: string;
+  aggregateType: string;
+  version: number;
+  data: { object: Record<string, unknown>; previousAttributes?: Record<string, unknown> };
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * The events recorded for one aggregate (or of one type), oldest first, read from the event table: the
+ * API's event list holds back events while any older transaction of the cluster is still running (other
+ * test files run beside this one), which would make assertions right after a write flaky.
+ */
+export async function storedEvents(hub: TestHub, where: { aggregateId?: string; type?: string }): Promise<StoredEvent[]> {
+  const q = hub.db.knex('events').select('type', 'aggregate_type', 'version', 'data', 'metadata').orderBy('seq');
+  if (where.aggregateId) q.where('aggregate_id', where.aggregateId);
+  if (where.type) q.where('type', where.type);
+  return (await q) as StoredEvent[];
+}
+
+/** Event types recorded for one aggregate, oldest first. */
+export async function eventTypes(hub: TestHub, _orgId: string, _token: string, aggregateId: string): Promise<string[]> {
+  return (await storedEvents(hub, { aggregateId })).map((e) => e.type);
 }
 
 /** Row counts of the tables a sales request may write, to prove a refused request wrote nothing. */
@@ -72,6 +91,15 @@ export async function writeCounts(hub: TestHub): Promise<Record<string, number>>
     out[table] = Number(row?.n ?? 0);
   }
   return out;
+}
+
+/**
+ * GETs a PDF. Not through `hub.request`: its OpenAPI check validates the body as a JSON string, which a binary
+ * body (documented as `type: string, format: binary`) can never be.
+ */
+export async function getPdf(hub: TestHub, path: string, token: string): Promise<{ status: number; headers: Headers; body: Buffer }> {
+  const res = await fetch(hub.baseUrl + path, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
 /**

@@ -89,7 +89,7 @@ export function createScheduler(deps: { knex: Knex; logger: Logger; embedded: bo
         if (entry.timer) clearInterval(entry.timer);
         delete entry.timer;
       }
-      await Promise.all([...entries.values()].map((e) => e.running));
+      await Promise.all([...entries.values()].flatMap((e) => (e.running ? [e.running] : [])));
     },
   };
 }

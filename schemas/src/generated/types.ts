@@ -1027,6 +1027,7 @@ export type EventType =
   | 'payment.succeeded'
   | 'payment.failed'
   | 'payment.refunded'
+  | 'payment.applied'
   | 'payment.disputed'
   | 'payment.reconciled'
   | 'journal_entry.created'

@@ -1,0 +1,56 @@
+import type { Knex } from 'knex';
+import type { EventMetadata, JournalEntry } from '@uah/schemas';
+import { conflict, notFound } from '../http/errors.js';
+import type { ContextCache } from './context-cache.js';
+import { loadContext, writeEntry } from './journal-store.js';
+import type { LedgerContext, PreparedEntry } from './types.js';
+
+type Db = Knex | Knex.Transaction;
+
+export interface Poster {
+  /** The context as the database has it now (seeding the ledger of an organization that predates it); cached. */
+  fresh(db: Db, organizationId: string): Promise<LedgerContext>;
+  /**
+   * Prepares an entry with `build` and writes it. The cached context is tried first; whatever it refuses
+   * or the write statement finds stale is prepared again from fresh data, so errors always reflect the
+   * database, and the common case costs a single statement.
+   */
+  post(db: Db, organizationId: string, build: (context: LedgerContext) => PreparedEntry, meta: EventMetadata): Promise<JournalEntry>;
+}
+
+export function createPoster(deps: { cache: ContextCache; ensureLedger(organizationId: string, db?: Db): Promise<void> }): Poster {
+  const { cache } = deps;
+
+  const poster: Poster = {
+    async fresh(db, organizationId) {
+      let context = await loadContext(db, organizationId);
+      if (!context) {
+        await deps.ensureLedger(organizationId, db);
+        context = await loadContext(db, organizationId);
+      }
+      if (!context) throw notFound('organization', organizationId);
+      cache.set(organizationId, context);
+      return context;
+    },
+
+    async post(db, organizationId, build, meta) {
+      const cached = cache.peek(organizationId);
+      if (cached) {
+        let prepared: PreparedEntry | undefined;
+        try {
+          prepared = build(cached);
+        } catch {
+          // Refused on cached facts: decide on fresh ones below.
+        }
+        const written = prepared && (await writeEntry(db, organizationId, prepared, cached.entryNumberSequence, meta));
+        if (written) return written;
+      }
+      const context = await poster.fresh(db, organizationId);
+      const written = await writeEntry(db, organizationId, build(context), context.entryNumberSequence, meta);
+      if (written) return written;
+      cache.invalidate(organizationId);
+      throw conflict('The accounts or the lock date changed while the entry was being posted. Retry the request.');
+    },
+  };
+  return poster;
+}

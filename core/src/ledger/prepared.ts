@@ -1,0 +1,42 @@
+import type { Knex } from 'knex';
+import pg from 'pg';
+
+type Db = Knex | Knex.Transaction;
+
+interface ConnectionSource {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+const nativeSql = new Map<string, string>();
+
+/** knex's `?` placeholders as PostgreSQL's `$1, $2, ...` (the statements given here contain no other `?`). */
+function toNative(name: string, sql: string): string {
+  let text = nativeSql.get(name);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    nativeSql.set(name, text);
+  }
+  return text;
+}
+
+/**
+ * Runs a statement of the posting path as a named prepared statement on node-pg, so that PostgreSQL
+ * parses and plans it once per connection instead of on every posting (for the multi-CTE posting
+ * statement that is most of its cost). In a transaction it runs on the transaction's connection. On
+ * other drivers (the embedded PGlite) it is a plain `raw` query.
+ */
+export async function preparedQuery<R>(db: Db, name: string, sql: string, bindings: unknown[]): Promise<R[]> {
+  const source = db.client as ConnectionSource;
+  const connection = await source.acquireConnection();
+  if (!(connection instanceof pg.Client)) {
+    await source.releaseConnection(connection);
+    return (await db.raw<{ rows: R[] }>(sql, bindings as Knex.RawBinding[])).rows;
+  }
+  try {
+    return (await connection.query<R & pg.QueryResultRow>({ name, text: toNative(name, sql), values: bindings })).rows;
+  } finally {
+    await source.releaseConnection(connection);
+  }
+}
