@@ -16,6 +16,7 @@ import { createCustomerService, type CustomerService } from './customers/service
 import { createCustomerRoutes } from './customers/routes.js';
 import { createEventStore, type EventStore } from './events/store.js';
 import { createEventRoutes } from './events/routes.js';
+import { createEventTail, type EventTail } from './events/stream.js';
 import type { Bus } from './events/bus.js';
 import { createSystemRoutes } from './system/routes.js';
 import { createLedgerService, type LedgerService } from './ledger/service.js';
@@ -55,6 +56,8 @@ export interface CoreServices {
   apiKeys: ApiKeyService;
   customers: CustomerService;
   events: EventStore;
+  /** The live event stream's tailer (one per process; polls only while someone is subscribed). */
+  eventTail: EventTail;
   ledger: LedgerService;
   products: ProductService;
   taxRates: TaxRateService;
@@ -100,7 +103,7 @@ export function createCore(options: CoreOptions): Core {
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
   const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices });
   const services: CoreServices = {
-    organizations, apiKeys, customers, events, ledger,
+    organizations, apiKeys, customers, events, eventTail: createEventTail({ knex, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
     payments, reports, mailer, scheduler,
   };
@@ -160,6 +163,7 @@ export function createCore(options: CoreOptions): Core {
       await Promise.all(backgroundJobs.map((job) => job.stop()));
     },
     async close() {
+      await services.eventTail.close();
       await rateLimiter.close();
     },
   };

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { createTestHub, type TestHub } from '../testing/harness.js';
+import { TEST_DATABASE_URL } from '../testing/database.js';
 import type { NewEvent } from './store.js';
 
 describe('event store (transactional outbox)', () => {
@@ -74,6 +76,21 @@ describe('event store (transactional outbox)', () => {
     const all = await hub.request('GET', `/v1/organizations/${org.id}/events?types=customer.updated&limit=100`);
     const order = all.body.data.map((e: { aggregateId: string }) => e.aggregateId).filter((a: string) => a === 'cus_slow' || a === 'cus_fast');
     expect(order).toEqual(['cus_slow', 'cus_fast']);
+  });
+
+  it('is not held back by a transaction running in another database', async () => {
+    const other = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_current_xact_id()'); // now it has a transaction id, like a writer
+      const created = await hub.request('POST', `/v1/organizations/${org.id}/customers`, { body: { firstName: 'Unblocked' } });
+      const seen = await hub.request('GET', `/v1/organizations/${org.id}/events?aggregateId=${created.body.id}`);
+      expect(seen.body.data.map((e: { type: string }) => e.type)).toEqual(['customer.created']);
+    } finally {
+      await other.query('ROLLBACK');
+      await other.end();
+    }
   });
 
   it('resumes after a known event and filters by type', async () => {

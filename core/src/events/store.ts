@@ -29,8 +29,16 @@ interface EventRow {
 /**
  * Only events of transactions older than every transaction still running are visible to readers and to
  * the relay: a transaction that took a lower `seq` but commits later can then never be skipped.
+ * Transactions that PostgreSQL reports as running in another database cannot write here and are left
+ * out, so a long transaction elsewhere on the server does not hold the log back. One still running, or
+ * just ended, in this database holds it back until the next read.
  */
-export const COMMITTED_BEFORE_RUNNING = 'tx_id < pg_snapshot_xmin(pg_current_snapshot())';
+export const COMMITTED_BEFORE_RUNNING = `tx_id < COALESCE(
+  (SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+      WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database()
+        AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+  pg_snapshot_xmax(pg_current_snapshot()))`;
 
 function camelizeKeys(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));

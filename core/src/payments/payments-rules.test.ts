@@ -83,6 +83,26 @@ describe('payments: refused requests, concurrency and foreign currency', () => {
     await checkBooks(hub, books);
   });
 
+  it('never refunds more than a payment, whatever the number of parallel refunds', async () => {
+    const payment = await post(hub, books, '/payments', { customerId: books.customerId, amount: 1000, method: 'PAYPAL' });
+    const attempts = await Promise.all(Array.from({ length: 5 }, () => hub.request('POST', books.path(`/payments/${payment.id}/refund`), { token: books.org.apiKey, body: { amount: 300 } })));
+    expect(attempts.map((r) => r.status).sort()).toEqual([200, 200, 200, 422, 422]);
+    expect(await get(hub, books, `/payments/${payment.id}`)).toMatchObject({ status: 'COMPLETED', amountRefunded: 900, unappliedAmount: 100 });
+    const last = await post(hub, books, `/payments/${payment.id}/refund`, {}, 200);
+    expect(last).toMatchObject({ status: 'REFUNDED', amountRefunded: 1000, unappliedAmount: 0 });
+    expect(last.refunds.map((r: { amount: number }) => r.amount)).toEqual([300, 300, 300, 100]);
+  });
+
+  it('refuses a payment over invoices of two currencies', async () => {
+    const usd = await issuedInvoice(hub, books, [{ unitPrice: 1000 }]);
+    const eur = await issuedInvoice(hub, books, [{ unitPrice: 1000 }], { currency: 'EUR', exchangeRate: '1.1' });
+    const before = await writeCounts(hub);
+    const [first, second] = usd.id < eur.id ? [usd, eur] : [eur, usd];
+    const res = await hub.request('POST', books.path('/payments'), { token: books.org.apiKey, body: { customerId: books.customerId, amount: 2000, method: 'CASH', applications: [{ invoiceId: first.id, amount: 1000 }, { invoiceId: second.id, amount: 1000 }] } });
+    expect([res.status, res.body.code, res.body.errors[0].field]).toEqual([422, 'UNPROCESSABLE', '/applications/1/invoiceId']);
+    expect(await writeCounts(hub)).toEqual(before);
+  });
+
   it('posts a foreign-currency payment at its rate, with the realized FX difference, so receivables clear in base currency', async () => {
     const invoice = await issuedInvoice(hub, books, [{ unitPrice: 10000 }], { currency: 'EUR', exchangeRate: '1.1' });
     expect(await postingsOf(hub, books, invoice.journalEntryId)).toEqual([['1100', 'DEBIT', 10000, 'EUR'], ['4100', 'CREDIT', 10000, 'EUR']]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../testing/harness.js';
-import { checkBooks, eventsSince, get, issuedInvoice, lastEventId, post, postingsOf, setupBooks, writeCounts, type Books } from './testing.js';
+import { checkBooks, eventsOf, eventsSince, get, issuedInvoice, lastEventId, post, postingsOf, setupBooks, writeCounts, type Books } from './testing.js';
 
 describe('payments', () => {
   let hub: TestHub;
@@ -46,9 +46,9 @@ describe('payments', () => {
     expect(completed).toMatchObject({ status: 'COMPLETED', date: '2026-03-02', processedAt: '2026-03-02T10:00:00.000Z', fees: 50, net: 1950, appliedAmount: 2000, unappliedAmount: 0 });
     expect(await postingsOf(hub, books, completed.journalEntryId)).toEqual([['1000', 'DEBIT', 1950, 'USD'], ['6100', 'DEBIT', 50, 'USD'], ['1100', 'CREDIT', 2000, 'USD']]);
     expect(await get(hub, books, `/invoices/${invoice.id}`)).toMatchObject({ status: 'PARTIALLY_PAID', amountPaid: 2000, balance: 3500 });
-    const history = await get(hub, books, `/events?aggregateId=${pending.id}`);
-    expect(history.data.map((e: { type: string; version: number }) => [e.type, e.version])).toEqual([['payment.initiated', 1], ['payment.processing', 2], ['payment.succeeded', 3]]);
-    expect(history.data[2].data.previousAttributes).toEqual({ status: 'PROCESSING' });
+    const history = await eventsOf(hub, books, pending.id);
+    expect(history.map((e: { type: string; version: number }) => [e.type, e.version])).toEqual([['payment.initiated', 1], ['payment.processing', 2], ['payment.succeeded', 3]]);
+    expect(history[2].data.previousAttributes).toEqual({ status: 'PROCESSING' });
 
     const again = await hub.request('POST', books.path(`/payments/${pending.id}/complete`), { token: books.org.apiKey, body: {} });
     expect([again.status, again.body.code]).toEqual([409, 'INVALID_STATE_TRANSITION']);
@@ -66,7 +66,7 @@ describe('payments', () => {
       const res = await hub.request('POST', books.path(`/payments/${pending.id}/${action}`), { token: books.org.apiKey, body: {} });
       expect([action, res.status, res.body.code]).toEqual([action, 409, 'INVALID_STATE_TRANSITION']);
     }
-    expect((await get(hub, books, `/events?aggregateId=${pending.id}`)).data.map((e: { type: string }) => e.type)).toEqual(['payment.initiated', 'payment.failed']);
+    expect((await eventsOf(hub, books, pending.id)).map((e: { type: string }) => e.type)).toEqual(['payment.initiated', 'payment.failed']);
   });
 
   it('refunds credit first, then the latest applications, reopening those invoices; fully refunded is REFUNDED', async () => {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CurrencyCode, EventMetadata, EventType, Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDryRun, PaymentFail, PaymentListQuery, PaymentRefundCreate } from '@uah/schemas';
+import type { CurrencyCode, EventMetadata, EventType, Invoice, Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDryRun, PaymentFail, PaymentListQuery, PaymentRefundCreate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError } from '../http/errors.js';
 import type { Page } from '../http/paging.js';
@@ -63,11 +63,12 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
    * Posts a payment and applies it to its (locked, checked) invoices. The entry comes first, then the
    * payment's own event, then the invoices' events, all in the caller's transaction.
    */
-  async function post(trx: Knex.Transaction, rows: PaymentRows, base: CurrencyCode, meta: EventMetadata, type: EventType, previous?: Record<string, unknown>): Promise<Payment> {
+  async function post(trx: Knex.Transaction, rows: PaymentRows, base: CurrencyCode, meta: EventMetadata, event: { type: EventType; previous?: Record<string, unknown>; locked?: Map<string, Invoice> }): Promise<Payment> {
     const { row } = rows;
     const organizationId = row.organizationId;
     const requested = rows.applications.map((a) => ({ invoiceId: a.invoiceId, amount: a.amount }));
-    const locked = await lockInvoicesFor(trx, invoices, organizationId, requested, { customerId: row.customerId, currency: row.currency });
+    // A pending payment's invoices are checked again on completion: their balances may have moved since.
+    const locked = event.locked ?? (await lockInvoicesFor(trx, invoices, organizationId, requested, { customerId: row.customerId, currency: row.currency }));
     const money = moneyOf(row, base);
     const applied = requested.reduce((s, a) => s + a.amount, 0);
     const entry = receiptEntry(
@@ -80,7 +81,7 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     if (rows.applications.length > 0) await PaymentApplicationModel.forOrganization(organizationId, trx).where('paymentId', row.id).patch({ appliedAt: now } as Partial<PaymentApplicationModel>);
     const after = await loadPayment(trx, organizationId, updated.id);
     const payment = rowsToPayment(after);
-    await record(trx, type, payment, meta, previous);
+    await record(trx, event.type, payment, meta, event.previous);
     for (const app of [...requested].sort((a, b) => (a.invoiceId < b.invoiceId ? -1 : 1))) {
       await invoices.applyPayment(trx, organizationId, app.invoiceId, app.amount, meta);
     }
@@ -94,6 +95,10 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     // Checked now whatever the status, so a pending payment that could never be applied is refused at once.
     const locked = await lockInvoicesFor(trx, invoices, organizationId, applications, { customerId: customer.id, currency: input.currency });
     const currency = input.currency ?? locked.get(applications[0]?.invoiceId ?? '')?.currency ?? customer.currency;
+    applications.forEach((a, i) => {
+      const invoiceCurrency = locked.get(a.invoiceId)?.currency;
+      if (invoiceCurrency !== currency) throw new AppError('UNPROCESSABLE', `Invoice ${a.invoiceId} is in ${invoiceCurrency}, the payment in ${currency}: one payment settles invoices of one currency.`, { errors: [{ field: `/applications/${i}/invoiceId`, in: 'body', message: `invoice currency ${invoiceCurrency} differs` }] });
+    });
     const fees = input.fees ?? 0;
     if (fees > input.amount) throw new AppError('VALIDATION_FAILED', `The fees ${fees} exceed the amount ${input.amount}.`, { errors: [{ field: '/fees', in: 'body', message: 'exceeds the amount' }] });
     const status = input.status ?? 'COMPLETED';
@@ -121,7 +126,7 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
       );
     }
     const rows = await loadPayment(trx, organizationId, row.id);
-    if (status === 'COMPLETED') return post(trx, rows, base, meta, 'payment.succeeded');
+    if (status === 'COMPLETED') return post(trx, rows, base, meta, { type: 'payment.succeeded', locked });
     const payment = rowsToPayment(rows);
     await record(trx, STATUS_EVENT[status] ?? 'payment.initiated', payment, meta);
     return payment;
@@ -186,7 +191,7 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
           reference: input.reference ?? row.reference,
         };
         const patched = await PaymentModel.forOrganization(organizationId, trx).patchAndFetchById(id, patch);
-        return post(trx, { ...rows, row: patched }, base, meta, 'payment.succeeded', { status: row.status });
+        return post(trx, { ...rows, row: patched }, base, meta, { type: 'payment.succeeded', previous: { status: row.status } });
       });
     },
 

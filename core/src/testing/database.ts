@@ -1,22 +1,46 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { createDatabase, type Database } from '../db/database.js';
 
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+export type TestDatabase = Database & { name: string; url: string; schema: string };
+
+async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
- * A migrated database of the test file's own: a fresh schema in the test PostgreSQL, dropped on close,
- * so test files can run in parallel without seeing each other's rows.
+ * A migrated database of the test file's own on the test PostgreSQL server, dropped on close: test files
+ * run in parallel without seeing each other's rows or each other's running transactions.
  */
-export async function createTestDatabase(options: { poolMax?: number } = {}): Promise<Database & { schema: string }> {
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const db = await createDatabase({ url: TEST_DATABASE_URL, schema, poolMax: options.poolMax ?? 10 });
-  await db.migrate();
+export async function createTestDatabase(options: { poolMax?: number } = {}): Promise<TestDatabase> {
+  const name = `uah_t_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const db = await createDatabase({ url: url.href, poolMax: options.poolMax ?? 10 });
+  try {
+    await db.migrate();
+  } catch (error) {
+    await db.close();
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    throw error;
+  }
   return {
     ...db,
-    schema,
+    name,
+    url: url.href,
+    schema: 'public',
     async close() {
-      await db.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
       await db.close();
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
 }

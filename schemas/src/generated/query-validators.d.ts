@@ -9,6 +9,7 @@ export declare const CreditNoteListQuery: ValidateFunction<T.CreditNoteListQuery
 export declare const CustomerListQuery: ValidateFunction<T.CustomerListQuery>;
 export declare const EmptyQuery: ValidateFunction<T.EmptyQuery>;
 export declare const EventListQuery: ValidateFunction<T.EventListQuery>;
+export declare const EventStreamQuery: ValidateFunction<T.EventStreamQuery>;
 export declare const InvoiceListQuery: ValidateFunction<T.InvoiceListQuery>;
 export declare const JournalEntryExportQuery: ValidateFunction<T.JournalEntryExportQuery>;
 export declare const JournalEntryListQuery: ValidateFunction<T.JournalEntryListQuery>;

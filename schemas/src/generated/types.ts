@@ -812,11 +812,11 @@ export interface Payment {
   net: number;
   amountRefunded: number;
   /**
-   * What currently settles invoices: Σ(applications.amount − applications.amountRefunded).
+   * What currently settles invoices: Σ(applications.amount − applications.amountRefunded) of the applications made (0 until the payment is posted).
    */
   appliedAmount: number;
   /**
-   * Customer credit left on this payment.
+   * Customer credit left on this payment (0 until the payment is posted, and for a FAILED payment).
    */
   unappliedAmount: number;
   depositAccount: 'bank' | 'payment_clearing';
@@ -992,6 +992,19 @@ export interface EventMetadata {
   ipAddress?: string;
   userAgent?: string;
 }
+
+/**
+ * One text frame of the event stream (the WebSocket on `/v1/organizations/{orgId}/events`). The first frame is `ready`: the stream is live, and `after` is where it began, the id to resume from (`?after=`) if the connection drops before any event arrives; it is null when the organization had no event yet at that point (resume with `?from=start`). Then one `event` frame per event, in the log's order, each exactly as `GET /v1/organizations/{orgId}/events` returns it, never one twice on a connection. Resume with `?after=<id of the last event received>`: nothing is missed or repeated.
+ */
+export type EventStreamMessage =
+  | {
+      type: 'ready';
+      after: string | null;
+    }
+  | {
+      type: 'event';
+      event: Event;
+    };
 
 /**
  * Every domain event type. The routing key on the `uah.events` exchange is `<organizationId>.<type>`.
@@ -1309,6 +1322,15 @@ export interface EventListQuery {
   types?: string;
   after?: string;
   aggregateId?: string;
+}
+
+/**
+ * Query string of the event stream, the WebSocket on `/v1/organizations/{orgId}/events`. `types` is a comma-separated list of event types, as for the event log. `after` resumes after the event with that id: the events since then come first, oldest first, then new events as they commit. Without `after`, `from` says where the stream begins: `now` (the default) streams only the events committed after the stream is ready; `start` replays the whole log first. `after` and `from` cannot be combined.
+ */
+export interface EventStreamQuery {
+  types?: string;
+  after?: string;
+  from?: 'now' | 'start';
 }
 
 export interface HealthStatus {
@@ -2050,6 +2072,7 @@ export interface SchemaTypes {
   TaxRate: TaxRate;
   AccountBalanceChanged: AccountBalanceChanged;
   EventMetadata: EventMetadata;
+  EventStreamMessage: EventStreamMessage;
   EventType: EventType;
   Event: Event;
   AccountCreate: AccountCreate;
@@ -2070,6 +2093,7 @@ export interface SchemaTypes {
   CustomerUpdate: CustomerUpdate;
   EmptyQuery: EmptyQuery;
   EventListQuery: EventListQuery;
+  EventStreamQuery: EventStreamQuery;
   HealthStatus: HealthStatus;
   InvoiceCreate: InvoiceCreate;
   InvoiceDryRun: InvoiceDryRun;

@@ -38,6 +38,7 @@ export declare const Quote: ValidateFunction<T.Quote>;
 export declare const TaxRate: ValidateFunction<T.TaxRate>;
 export declare const AccountBalanceChanged: ValidateFunction<T.AccountBalanceChanged>;
 export declare const EventMetadata: ValidateFunction<T.EventMetadata>;
+export declare const EventStreamMessage: ValidateFunction<T.EventStreamMessage>;
 export declare const EventType: ValidateFunction<T.EventType>;
 export declare const Event: ValidateFunction<T.Event>;
 export declare const AccountCreate: ValidateFunction<T.AccountCreate>;

@@ -1,0 +1,122 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Problem } from '@uah/schemas';
+import type { ApiKeyService, AuthenticatedKey } from '../auth/api-key-service.js';
+import { AppError, ERRORS, PROBLEM_TYPE_BASE, notFound } from '../http/errors.js';
+import type { RateLimiter } from '../http/rate-limit.js';
+import { validateInput } from '../http/validate.js';
+import type { EventTailSubscription } from './stream.js';
+
+/** The path of the event log, which a WebSocket upgrade turns into the live stream. */
+const STREAM_PATH = /^\/v1\/organizations\/([^/]+)\/events\/?$/;
+/** Browsers cannot set headers on a WebSocket: they send the key as this subprotocol instead. */
+export const BEARER_PROTOCOL_PREFIX = 'uah.bearer.';
+/** The subprotocol the server selects (never the one carrying the key, so the key is not echoed back). */
+export const STREAM_PROTOCOL = 'uah.v1';
+
+const challenge = { headers: { 'WWW-Authenticate': 'Bearer realm="uah"' } };
+
+export interface StreamGrant {
+  key: AuthenticatedKey;
+  /** The secret presented, to check again later that the key was not revoked. */
+  secret: string;
+  subscription: EventTailSubscription & { from: 'now' | 'start' };
+}
+
+export interface EventStreamAccess {
+  /** Whether a request path is the stream's (other upgrade paths are refused with 404). */
+  matches(path: string): boolean;
+  /**
+   * Checks an upgrade request before the handshake, with the REST API's rules: a valid key (header or
+   * subprotocol), of the path's organization (else 404), with the `read` scope, within its rate limit,
+   * and a valid query. Throws an AppError to answer with.
+   */
+  authorize(request: { url: string; headers: IncomingHttpHeaders }): Promise<StreamGrant>;
+  /** Whether the key behind a grant is still valid (revocation ends a stream). */
+  stillValid(grant: StreamGrant): Promise<boolean>;
+}
+
+function pathOf(url: string): URL {
+  return new URL(url, 'http://stream.invalid');
+}
+
+/** The key from `Authorization: Bearer …`, or from the `uah.bearer.<key>` subprotocol. */
+export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const header = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
+  if (header?.[1]) return header[1];
+  const protocols = (headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const bearer = protocols.find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX));
+  return bearer ? bearer.slice(BEARER_PROTOCOL_PREFIX.length) || undefined : undefined;
+}
+
+function queryOf(url: URL): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    if (name in query) throw new AppError('VALIDATION_FAILED', `The query parameter ${name} is given twice.`, { errors: [{ field: `/${name}`, in: 'query', message: 'is given twice' }] });
+    query[name] = value;
+  }
+  return query;
+}
+
+export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; rateLimiter?: RateLimiter | undefined }): EventStreamAccess {
+  async function keyFor(secret: string | undefined, organizationId: string): Promise<AuthenticatedKey> {
+    if (!secret) throw new AppError('UNAUTHENTICATED', 'Send `Authorization: Bearer <API key>`, or the key as the WebSocket subprotocol `uah.bearer.<API key>`.', challenge);
+    const key = await deps.apiKeys.authenticate(secret);
+    if (!key) throw new AppError('UNAUTHENTICATED', 'The API key is not valid or has been revoked.', challenge);
+    if (key.organizationId !== organizationId) throw notFound('organization', organizationId);
+    if (!key.scopes.includes('read')) throw new AppError('FORBIDDEN', 'The event stream needs the `read` scope.');
+    const decision = deps.rateLimiter?.take(key.id);
+    if (decision && !decision.allowed) {
+      throw new AppError('RATE_LIMITED', `This API key made more than ${decision.limit} requests in the current window. Retry after ${decision.resetSeconds} s.`, {
+        headers: { 'Retry-After': String(decision.resetSeconds) },
+      });
+    }
+    return key;
+  }
+
+  return {
+    matches: (path) => STREAM_PATH.test(pathOf(path).pathname),
+
+    async authorize(request) {
+      const url = pathOf(request.url);
+      const match = STREAM_PATH.exec(url.pathname);
+      if (!match?.[1]) throw new AppError('ROUTE_NOT_FOUND', `No WebSocket at ${url.pathname}.`);
+      let organizationId: string;
+      try {
+        organizationId = decodeURIComponent(match[1]);
+      } catch {
+        throw notFound('organization');
+      }
+      const secret = presentedKey(request.headers);
+      const key = await keyFor(secret, organizationId);
+      const query = queryOf(url);
+      validateInput('EventStreamQuery', 'query', query);
+      const { types, after, from } = query as { types?: string; after?: string; from?: 'now' | 'start' };
+      if (after !== undefined && from !== undefined) {
+        throw new AppError('VALIDATION_FAILED', 'Give either `after` or `from`, not both.', { errors: [{ field: '/from', in: 'query', message: 'cannot be combined with after' }] });
+      }
+      return { key, secret: secret ?? '', subscription: { organizationId, types: types?.split(','), after, from: from ?? 'now' } };
+    },
+
+    async stillValid(grant) {
+      return (await deps.apiKeys.authenticate(grant.secret))?.id === grant.key.id;
+    },
+  };
+}
+
+/** The RFC 9457 body (and headers) that answer a refused upgrade, as the REST API renders errors. */
+export function problemOf(error: AppError, instance: string, requestId: string): { status: number; headers: Record<string, string>; body: Problem } {
+  return {
+    status: error.status,
+    headers: { ...(error.headers ?? {}) },
+    body: {
+      type: PROBLEM_TYPE_BASE + error.code,
+      title: ERRORS[error.code].title,
+      status: error.status,
+      detail: error.message,
+      instance,
+      code: error.code,
+      requestId,
+      ...(error.errors ? { errors: error.errors } : {}),
+    },
+  };
+}
