@@ -15,6 +15,7 @@ import type {
   OrganizationCreated,
 } from '@uah/schemas';
 import { createTransport, type Query, type RequestOptions, type Transport, type TransportOptions } from './transport.js';
+import { subscribeToEvents, type EventSubscribeOptions, type EventSubscription, type WebSocketConstructor } from './subscribe.js';
 
 /** A page of a list: `nextCursor` is null on the last page. */
 export interface Page<T> {
@@ -33,6 +34,11 @@ export interface ClientOptions extends TransportOptions {
    * Needed by every method except `organizations.create` (admin token).
    */
   organizationId?: string;
+  /**
+   * The WebSocket class for `events.subscribe`, where there is no global one (Node 20: pass the `ws`
+   * package's class). Default: `globalThis.WebSocket` (browsers, Node 22+).
+   */
+  WebSocket?: WebSocketConstructor;
 }
 
 /** `types` as a list of event types (or the comma-separated string the API takes). */
@@ -64,6 +70,12 @@ export interface UahClient {
     list(query?: EventListOptions, options?: RequestOptions): Promise<Page<Event>>;
     /** Every event after `after` (or from the start), oldest first, matching `types`. */
     iterate(query?: Omit<EventListOptions, 'cursor'>, options?: RequestOptions): PagedIterable<Event>;
+    /**
+     * Streams new events over a WebSocket as they commit (after `after`, or the whole log with
+     * `from: 'start'`), reconnecting by itself and resuming after the last event received: none is
+     * missed or repeated. `close()` ends it.
+     */
+    subscribe(options: EventSubscribeOptions): EventSubscription;
   };
   /** The same client for another organization (an admin token manages several). */
   forOrganization(organizationId: string): UahClient;
@@ -92,7 +104,14 @@ function eventQuery(query: EventListOptions): Query {
   return { ...rest, ...(types === undefined ? {} : { types: Array.isArray(types) ? types.join(',') : types }) };
 }
 
-function resources(transport: Transport, organizationId: string | undefined): UahClient {
+/** What `events.subscribe` needs besides the transport. */
+interface StreamOptions {
+  baseUrl: string;
+  apiKey: string;
+  WebSocket: WebSocketConstructor | undefined;
+}
+
+function resources(transport: Transport, organizationId: string | undefined, stream: StreamOptions): UahClient {
   const org = (): string => {
     if (!organizationId) throw new TypeError('This method needs the organizationId option of createClient (or client.forOrganization(id)).');
     return `/v1/organizations/${encodeURIComponent(organizationId)}`;
@@ -126,8 +145,12 @@ function resources(transport: Transport, organizationId: string | undefined): Ua
         const { after: _seed, ...rest } = query;
         return iterate((cursor) => get(`${org()}/events`, eventQuery(cursor === undefined ? query : { ...rest, cursor }), o));
       },
+      subscribe: (options) => {
+        const organizationPath = org();
+        return subscribeToEvents({ ...stream, organizationPath, probe: (query) => get(`${organizationPath}/events`, query) }, options);
+      },
     },
-    forOrganization: (other) => resources(transport, other),
+    forOrganization: (other) => resources(transport, other, stream),
   };
 }
 
@@ -145,5 +168,6 @@ function resources(transport: Transport, organizationId: string | undefined): Ua
  * ```
  */
 export function createClient(options: ClientOptions): UahClient {
-  return resources(createTransport(options), options.organizationId);
+  const globalWebSocket = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  return resources(createTransport(options), options.organizationId, { baseUrl: options.baseUrl, apiKey: options.apiKey, WebSocket: options.WebSocket ?? globalWebSocket });
 }

@@ -2,13 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { createAmqpBus, createCore, createDatabase, createMemoryBus, createRelay, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
+import { createAmqpBus, createCore, createDatabase, createEventStreamAccess, createMemoryBus, createRelay, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
+import { attachEventSocket, type EventSocketServer } from './event-socket.js';
 import type { HubConfig } from './config.js';
 import { resolveAdminToken, resolveSecretKey } from './secrets.js';
 
 export interface Hub {
   core: Core;
   server: Server;
+  /** The live event stream (WebSocket on `/v1/organizations/{orgId}/events`). */
+  eventSocket: EventSocketServer;
   url: string;
   /** The admin token generated at this start, if none existed (printed once by the caller). */
   generatedAdminToken: string | undefined;
@@ -52,6 +55,13 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 5_000;
+  const eventSocket = attachEventSocket({
+    server,
+    access: createEventStreamAccess({ apiKeys: core.services.apiKeys, rateLimiter: core.rateLimiter }),
+    tail: core.services.eventTail,
+    logger,
+    metrics: core.metrics,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -64,15 +74,19 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   return {
     core,
     server,
+    eventSocket,
     url,
     generatedAdminToken: admin.generated,
     stop() {
       stopping ??= (async () => {
         // Stop accepting, let in-flight requests finish (idle keep-alive sockets are closed), then drain.
+        // Streams first: an upgraded socket would otherwise keep server.close() waiting.
+        const streamsClosed = eventSocket.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await streamsClosed;
         await core.stop();
         await relay.stop();
         await core.close();

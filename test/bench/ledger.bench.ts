@@ -9,16 +9,16 @@
  *
  * Environment: BENCH_DATABASE_URL (a server where the benchmark may create and drop the database
  * `uah_bench`; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS, BENCH_CLIENTS,
- * BENCH_ACCOUNTS. The load generator runs in a worker thread, so it does not share the server's event loop.
+ * BENCH_ACCOUNTS. The load generator runs in a child process, so it does not share the server's event loop,
+ * and the CPU used per entry is reported for the server process, the PostgreSQL backends and the client.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import pino from 'pino';
 import { createCore, createDatabase, createMemoryBus } from '@uah/core';
@@ -50,8 +50,8 @@ function databaseUrl(): string {
 
 /** The load generator: each client posts entries back to back over one keep-alive connection. */
 const LOAD = `
-const { workerData, parentPort } = require('node:worker_threads');
 const http = require('node:http');
+const workerData = JSON.parse(process.argv[1]);
 const { port, path, token, accounts, clients, seconds } = workerData;
 const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
 const latencies = [];
@@ -79,15 +79,37 @@ function once() {
   });
 }
 async function client() { while (Date.now() < until) await once(); }
-Promise.all(Array.from({ length: clients }, client)).then(() => { agent.destroy(); parentPort.postMessage({ ok, failed, firstError, latencies }); });
+Promise.all(Array.from({ length: clients }, client)).then(() => { agent.destroy(); process.stdout.write(JSON.stringify({ ok, failed, firstError, latencies, cpuMicros: process.cpuUsage().user + process.cpuUsage().system })); });
 `;
 
-function runLoad(data: Record<string, unknown>): Promise<{ ok: number; failed: number; firstError: string | null; latencies: number[] }> {
-  return new Promise((resolveLoad, reject) => {
-    const worker = new Worker(LOAD, { eval: true, workerData: data });
-    worker.once('message', resolveLoad);
-    worker.once('error', reject);
-  });
+interface LoadResult {
+  ok: number;
+  failed: number;
+  firstError: string | null;
+  latencies: number[];
+  /** CPU time the load generator used. */
+  cpuMicros: number;
+}
+
+/** Runs the load generator in a child process, so that its CPU is neither the server's nor measured as it. */
+async function runLoad(data: Record<string, unknown>): Promise<LoadResult> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', LOAD, JSON.stringify(data)], { maxBuffer: 256 * 1024 * 1024 });
+  return JSON.parse(stdout) as LoadResult;
+}
+
+/** CPU time (µs) used so far by the PostgreSQL backends serving the benchmark database (read from /proc). */
+async function backendCpuMicros(knex: { raw(sql: string): Promise<{ rows: Array<{ pid: number }> }> }): Promise<number | undefined> {
+  const { rows } = await knex.raw(`SELECT pid FROM pg_stat_activity WHERE datname = '${DATABASE}'`);
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return undefined; // PostgreSQL runs elsewhere (or /proc is not readable): no figure.
+    }
+  }
+  return (ticks * 1_000_000) / 100;
 }
 
 async function baseline(): Promise<number | undefined> {
@@ -120,12 +142,18 @@ async function main(): Promise<void> {
     const load = { port, path: `/v1/organizations/${org.id}/journal-entries`, token: org.apiKey, accounts, clients: CLIENTS };
     await runLoad({ ...load, seconds: 2 });
 
+    const serverBefore = process.cpuUsage();
+    const pgBefore = await backendCpuMicros(db.knex as never);
     const api = await runLoad({ ...load, seconds: SECONDS });
+    const pgAfter = await backendCpuMicros(db.knex as never);
+    const serverCpu = process.cpuUsage(serverBefore);
     const rate = api.ok / SECONDS;
+    const perEntry = (micros: number): string => (micros / Math.max(api.ok, 1)).toFixed(0);
     const sorted = [...api.latencies].sort((a, b) => a - b);
     print(`clients=${CLIENTS} seconds=${SECONDS} accounts=${ACCOUNTS}`);
     print(`api_entries=${api.ok} api_failed=${api.failed}${api.firstError ? ` first_error=${JSON.stringify(api.firstError)}` : ''}`);
     print(`api_latency_ms p50=${percentile(sorted, 0.5).toFixed(2)} p90=${percentile(sorted, 0.9).toFixed(2)} p99=${percentile(sorted, 0.99).toFixed(2)}`);
+    print(`cpu_us_per_entry server=${perEntry(serverCpu.user + serverCpu.system)} (user ${perEntry(serverCpu.user)}) postgres=${pgBefore !== undefined && pgAfter !== undefined ? perEntry(pgAfter - pgBefore) : 'n/a'} client=${perEntry(api.cpuMicros)}`);
     const balances = await core.services.ledger.accountBalances(org.id, {});
     print(`trial_balance_sum=${balances.reduce((s, b) => s + b.balance, 0)}`);
     print(`api_entries_per_s=${rate.toFixed(1)}`);

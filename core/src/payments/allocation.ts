@@ -1,17 +1,11 @@
 import type { Knex } from 'knex';
-import type { CurrencyCode, EventMetadata, Invoice } from '@uah/schemas';
+import type { CurrencyCode, Invoice } from '@uah/schemas';
+import type { InvoiceService } from '../sales/invoice-service.js';
 import { AppError, type FieldError } from '../http/errors.js';
 import { fxDifference, type InvoiceLeg, type Money } from './postings.js';
 
-/** What payments need of the invoices (the sales context's InvoiceService satisfies it). */
-export interface InvoicesPort {
-  /** Locks the invoice row, adds to amountPaid, moves the status on and emits invoice.partially_paid / invoice.paid. */
-  applyPayment(trx: Knex.Transaction, organizationId: string, invoiceId: string, amount: number, meta: EventMetadata): Promise<Invoice>;
-  unapplyPayment(trx: Knex.Transaction, organizationId: string, invoiceId: string, amount: number, meta: EventMetadata): Promise<Invoice>;
-  getForUpdate(trx: Knex.Transaction, organizationId: string, invoiceId: string): Promise<Invoice>;
-  /** Issued, not cancelled, balance > 0, issued on or before `asOf`. */
-  listOpen(organizationId: string, asOf: string): Promise<Invoice[]>;
-}
+/** What payments need of the invoices: the sales context's service, in the payment's transaction. */
+export type InvoicesPort = Pick<InvoiceService, 'applyPayment' | 'unapplyPayment' | 'getForUpdate'>;
 
 export interface RequestedApplication {
   invoiceId: string;

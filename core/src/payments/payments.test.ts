@@ -123,4 +123,16 @@ describe('payments', () => {
     const refused = await hub.request('POST', books.path('/payments?dryRun=true'), { token: books.org.apiKey, body: { customerId: books.customerId, amount: 4500, method: 'CASH', applications: [{ invoiceId: invoice.id, amount: 4001 }] } });
     expect([refused.status, refused.body.code]).toEqual([422, 'PAYMENT_EXCEEDS_BALANCE']);
   });
+
+  it('records a payment once for a retried request with the same Idempotency-Key', async () => {
+    const invoice = await issuedInvoice(hub, books, [{ unitPrice: 2000 }]);
+    const body = { customerId: books.customerId, amount: 2000, method: 'CARD', applications: [{ invoiceId: invoice.id, amount: 2000 }] };
+    const send = () => hub.request('POST', books.path('/payments'), { token: books.org.apiKey, body, headers: { 'idempotency-key': `pay-${invoice.id}` } });
+    const first = await send();
+    const retry = await send();
+    expect([first.status, retry.status, retry.headers.get('idempotent-replayed')]).toEqual([201, 201, 'true']);
+    expect(retry.body).toEqual(first.body);
+    expect((await get(hub, books, `/payments?invoiceId=${invoice.id}`)).data).toHaveLength(1);
+    expect(await get(hub, books, `/invoices/${invoice.id}`)).toMatchObject({ status: 'PAID', amountPaid: 2000 });
+  });
 });

@@ -3,7 +3,7 @@ import { AppError } from '../http/errors.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import type { CustomerService } from '../customers/service.js';
 import type { LedgerService } from '../ledger/service.js';
-import type { InvoicesPort } from '../payments/allocation.js';
+import type { InvoiceService } from '../sales/invoice-service.js';
 import { ageInvoices } from './aging.js';
 
 export interface ReportService {
@@ -21,7 +21,7 @@ export interface ReportServiceDeps {
   organizations: OrganizationService;
   customers: Pick<CustomerService, 'get'>;
   ledger: Pick<LedgerService, 'accountBalances'>;
-  invoices: Pick<InvoicesPort, 'listOpen'>;
+  invoices: Pick<InvoiceService, 'listOpen'>;
 }
 
 type Balance = Awaited<ReturnType<LedgerService['accountBalances']>>[number];

@@ -1627,7 +1627,7 @@ export interface PaymentComplete {
 export type PaymentCreateResult = Payment | PaymentDryRun;
 
 /**
- * Records a payment received from a customer. Without `status` the payment is COMPLETED and posted at once; PENDING or PROCESSING payments are posted when completed. `applications` settle invoices of the same customer and currency (each at most the invoice's balance, together at most `amount`); the rest is kept as customer credit.
+ * Records a payment received from a customer. Without `status` the payment is COMPLETED and posted at once; PENDING or PROCESSING payments are posted when completed. `applications` settle invoices of the same customer and currency (each at most the invoice's balance, together at most `amount`); the rest is kept as customer credit. In a currency other than the base, the payment is posted at `exchangeRate` and each invoice's receivable is relieved at the invoice's own rate (cumulatively, so a settled invoice leaves no rounding residue); the difference is a realized FX gain or loss on the FX gain/loss account.
  */
 export interface PaymentCreate {
   customerId: string;

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Event, EventStreamMessage } from '@uah/schemas';
+import { AppError, problemOf, STREAM_PROTOCOL, type Core, type EventStreamAccess, type EventTail, type StreamGrant } from '@uah/core';
+
+export interface EventSocketOptions {
+  server: Server;
+  access: EventStreamAccess;
+  tail: EventTail;
+  logger: Logger;
+  /** Registers `uah_event_stream_connections` when given. */
+  metrics?: Pick<Core['metrics'], 'gauge'> | undefined;
+  /** A ping this often; a peer that has not answered the previous one is terminated. @default 30000 */
+  heartbeatMs?: number;
+  /** Unsent bytes a client may let pile up before it is closed with 1013. @default 1 MiB */
+  maxBufferedBytes?: number;
+}
+
+export interface EventSocketServer {
+  /** The `ws` server (noServer mode): its `clients` are the open streams. */
+  readonly wss: WebSocketServer;
+  /** Stops accepting upgrades and closes every stream with 1001, so clients reconnect elsewhere. */
+  close(): Promise<void>;
+}
+
+interface Connection {
+  ws: WebSocket;
+  grant: StreamGrant;
+  unsubscribe: () => void;
+  alive: boolean;
+}
+
+const RESUME_HINT = 'reconnect with after=<last event id>';
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+/** Between backlog pages, wait until the client has taken all but this much. */
+const DRAIN_LOW_BYTES = 64 * 1024;
+const SHUTDOWN_GRACE_MS = 2_000;
+
+/**
+ * The live event stream: a WebSocket on the event log's path, `/v1/organizations/{orgId}/events`. The
+ * request is checked before the handshake (key, organization, scope, query; refused with the REST API's
+ * problem+json), the tail subscription is anchored, and only then is the connection upgraded: every
+ * event committed after the client sees the connection open (and its first `ready` frame) is delivered.
+ */
+export function attachEventSocket(options: EventSocketOptions): EventSocketServer {
+  const { server, access, tail, logger } = options;
+  const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 64 * 1024,
+    // Select our protocol name, never the `uah.bearer.<key>` entry, so the key is not echoed back.
+    handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
+  });
+  const connections = new Set<Connection>();
+  const handshaking = new Set<Duplex>();
+  let closing = false;
+
+  function send(connection: Connection, message: EventStreamMessage): void {
+    const { ws } = connection;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify(message));
+    if (ws.bufferedAmount > maxBuffered) {
+      connection.unsubscribe();
+      logger.info({ organizationId: connection.grant.key.organizationId, bufferedBytes: ws.bufferedAmount }, 'event stream client too slow; closing');
+      ws.close(1013, `Too slow to keep up: ${RESUME_HINT}.`);
+    }
+  }
+
+  /** Resolves once the client has read most of what was sent (or the socket is gone). */
+  async function drained(connection: () => Connection | undefined): Promise<void> {
+    for (;;) {
+      const ws = connection()?.ws;
+      if (!ws || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount <= DRAIN_LOW_BYTES) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  function accept(client: WebSocket, grant: StreamGrant, unsubscribe: () => void, requestId: string): Connection {
+    const connection: Connection = { ws: client, grant, unsubscribe, alive: true };
+    connections.add(connection);
+    const log = logger.child({ requestId, organizationId: grant.key.organizationId, apiKeyId: grant.key.id });
+    log.info({ types: grant.subscription.types, after: grant.subscription.after, from: grant.subscription.from }, 'event stream opened');
+    client.on('pong', () => {
+      connection.alive = true;
+    });
+    client.on('error', (err) => log.debug({ err }, 'event stream socket error'));
+    client.on('close', (code) => {
+      unsubscribe();
+      connections.delete(connection);
+      log.info({ code }, 'event stream closed');
+    });
+    return connection;
+  }
+
+  /** Subscribes, and upgrades once the subscription is anchored; rejects if it cannot be (unknown `after`). */
+  function open(req: IncomingMessage, socket: Duplex, head: Buffer, grant: StreamGrant, requestId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let connection: Connection | undefined;
+      const early: Event[] = [];
+      const onEvent = (event: Event): void => {
+        if (connection) send(connection, { type: 'event', event });
+        else early.push(event);
+      };
+      const unsubscribe = tail.subscribe(grant.subscription, onEvent, {
+        onReady: (after) => {
+          if (closing || socket.destroyed) {
+            unsubscribe();
+            return closing ? reject(new AppError('SERVICE_UNAVAILABLE', 'The hub is shutting down.')) : resolve();
+          }
+          resolve();
+          wss.handleUpgrade(req, socket, head, (client) => {
+            const accepted = accept(client, grant, unsubscribe, requestId);
+            connection = accepted;
+            send(accepted, { type: 'ready', after });
+            for (const event of early.splice(0)) send(accepted, { type: 'event', event });
+          });
+        },
+        drain: () => drained(() => connection),
+        onError: (err) => {
+          if (!connection) return reject(err);
+          logger.error({ err, requestId }, 'event stream failed');
+          connection.ws.close(1011, `The stream failed: ${RESUME_HINT}.`);
+        },
+      });
+      // A handshake that fails (or a client that gives up) before the upgrade leaves no subscription behind.
+      socket.once('close', () => {
+        if (!connection) unsubscribe();
+      });
+    });
+  }
+
+  function refuse(socket: Duplex, error: unknown, instance: string, requestId: string): void {
+    const known = error instanceof AppError ? error : new AppError('INTERNAL', 'Something went wrong on our side. The request id identifies it in the logs.');
+    if (!(error instanceof AppError)) logger.error({ err: error, requestId }, 'event stream upgrade failed');
+    if (socket.destroyed || !socket.writable) return void socket.destroy();
+    const { status, headers, body } = problemOf(known, instance, requestId);
+    const text = JSON.stringify(body);
+    const lines = [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+      'Connection: close',
+      'Content-Type: application/problem+json',
+      `Content-Length: ${Buffer.byteLength(text)}`,
+      `X-Request-Id: ${requestId}`,
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    ];
+    socket.once('finish', () => socket.destroy());
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
+  }
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID().replace(/-/g, '')}`;
+    const path = new URL(req.url ?? '/', 'http://hub.invalid').pathname;
+    handshaking.add(socket);
+    socket.on('error', (err) => logger.debug({ err, requestId }, 'event stream handshake socket error'));
+    try {
+      if (closing) throw new AppError('SERVICE_UNAVAILABLE', 'The hub is shutting down.');
+      const grant = await access.authorize({ url: req.url ?? '/', headers: req.headers });
+      await open(req, socket, head, grant, requestId);
+    } catch (error) {
+      refuse(socket, error, path, requestId);
+    } finally {
+      handshaking.delete(socket);
+    }
+  }
+
+  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => void onUpgrade(req, socket, head);
+  server.on('upgrade', listener);
+
+  const heartbeat = setInterval(() => {
+    for (const connection of connections) {
+      if (!connection.alive) {
+        connection.ws.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.ws.ping();
+      // A revoked key ends its streams within one heartbeat.
+      access.stillValid(connection.grant).then(
+        (valid) => valid || connection.ws.close(1008, 'The API key is no longer valid.'),
+        (err: unknown) => logger.warn({ err }, 'event stream could not check its API key'),
+      );
+    }
+  }, options.heartbeatMs ?? 30_000);
+  heartbeat.unref();
+
+  options.metrics?.gauge('uah_event_stream_connections', 'Open event stream WebSockets.', [], async () => [{ value: connections.size }]);
+
+  return {
+    wss,
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      server.off('upgrade', listener);
+      for (const socket of handshaking) socket.destroy();
+      await Promise.all([...connections].map((connection) => closeForShutdown(connection)));
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function closeForShutdown(connection: Connection): Promise<void> {
+  connection.unsubscribe();
+  const { ws } = connection;
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => ws.terminate(), SHUTDOWN_GRACE_MS);
+    ws.once('close', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    ws.close(1001, `The hub is shutting down: ${RESUME_HINT}.`);
+  });
+}
