@@ -17,6 +17,7 @@ import type { Knex } from 'knex';
 export async function up(knex: Knex): Promise<void> {
   await createAccounts(knex);
   await createSettings(knex);
+  await createChartVersioning(knex);
   await createJournal(knex);
   await createBalances(knex);
   await createRules(knex);
@@ -49,6 +50,10 @@ async function createAccounts(knex: Knex): Promise<void> {
   await knex.raw('CREATE UNIQUE INDEX accounts_system_key_unique ON accounts (organization_id, system_key) WHERE system_key IS NOT NULL');
 }
 
+async function createChartVersioning(knex: Knex): Promise<void> {
+  await knex.raw('CREATE TRIGGER accounts_chart_version AFTER INSERT OR UPDATE OR DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION ledger_bump_chart_version()');
+}
+
 async function createSettings(knex: Knex): Promise<void> {
   await knex.schema.createTable('ledger_settings', (t) => {
     t.text('organization_id').primary().references('organizations.id');
@@ -56,8 +61,18 @@ async function createSettings(knex: Knex): Promise<void> {
     t.date('lock_date');
     // The per-organization sequence that numbers journal entries (see createEntryNumberSequence).
     t.text('entry_number_sequence').notNullable();
+    // Bumped by every change to the organization's accounts and lock date: a posting prepared from a cached
+    // chart checks it in its own statement (see writeEntry).
+    t.bigInteger('chart_version').notNullable().defaultTo(0);
     t.timestamps(true, true);
   });
+  await knex.raw(`
+    CREATE FUNCTION ledger_bump_chart_version() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE ledger_settings SET chart_version = chart_version + 1
+       WHERE organization_id IN (NEW.organization_id, OLD.organization_id);
+      RETURN NULL;
+    END $$`);
 }
 
 async function createJournal(knex: Knex): Promise<void> {
@@ -218,7 +233,7 @@ export async function down(knex: Knex): Promise<void> {
   for (const table of ['account_balances', 'journal_lines', 'journal_entries', 'ledger_settings', 'accounts']) {
     await knex.raw('DROP TABLE IF EXISTS ?? CASCADE', [table]);
   }
-  for (const fn of ['ledger_add_balances(jsonb, jsonb)', 'ledger_check_entry()', 'ledger_line_stamp()', 'ledger_refuse_change()', 'ledger_entry_guard()']) {
+  for (const fn of ['ledger_bump_chart_version()', 'ledger_add_balances(jsonb, jsonb)', 'ledger_check_entry()', 'ledger_line_stamp()', 'ledger_refuse_change()', 'ledger_entry_guard()']) {
     await knex.raw(`DROP FUNCTION IF EXISTS ${fn}`);
   }
   // The per-organization entry-number sequences.

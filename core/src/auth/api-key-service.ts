@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyScope } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { notFound } from '../http/errors.js';
-import { toPage, decodeCursor, type Page } from '../http/paging.js';
+import { fetchPage, type Page } from '../http/paging.js';
 import { ApiKeyModel } from './models.js';
 import { newApiKeySecret, sha256 } from './secrets.js';
 
@@ -69,11 +69,8 @@ export function createApiKeyService(deps: { knex: Knex }): ApiKeyService {
     },
 
     async list(organizationId, query) {
-      const limit = query.limit ?? 20;
-      const after = decodeCursor(query.cursor);
-      const q = ApiKeyModel.forOrganization(organizationId, deps.knex).orderBy('id').limit(limit + 1);
-      if (after) q.where('id', '>', after);
-      return toPage(await q, limit, (r) => r.id, toApiKey);
+      const q = ApiKeyModel.forOrganization(organizationId, deps.knex);
+      return fetchPage(q, query, toApiKey);
     },
 
     async revoke(organizationId, id) {

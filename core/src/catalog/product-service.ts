@@ -3,7 +3,7 @@ import { UniqueViolationError } from 'objection';
 import type { EventMetadata, EventType, Product, ProductCreate, ProductListQuery, ProductUpdate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError, notFound, unprocessable } from '../http/errors.js';
-import { decodeCursor, toPage, type Page } from '../http/paging.js';
+import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
 import { findAccount } from './accounts.js';
@@ -126,10 +126,7 @@ export function createProductService(deps: ProductDeps): ProductService {
     },
 
     async list(organizationId, query) {
-      const limit = query.limit ?? 20;
-      const after = decodeCursor(query.cursor);
-      const q = ProductModel.forOrganization(organizationId, knex).orderBy('id').limit(limit + 1);
-      if (after) q.where('id', '>', after);
+      const q = ProductModel.forOrganization(organizationId, knex);
       if (query.sku) q.whereRaw('upper(sku) = upper(?)', [query.sku]);
       if (query.type) q.where('type', query.type);
       if (query.active !== undefined) q.where('active', query.active);
@@ -137,7 +134,7 @@ export function createProductService(deps: ProductDeps): ProductService {
         const like = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
         q.whereRaw('(products.name ILIKE ? OR products.sku ILIKE ?)', [like, like]);
       }
-      return toPage(await q, limit, (r) => r.id, toProduct);
+      return fetchPage(q, query, toProduct);
     },
 
     async update(organizationId, id, input, meta) {

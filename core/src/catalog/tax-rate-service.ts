@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { EventMetadata, EventType, TaxRate, TaxRateCreate, TaxRateListQuery, TaxRateUpdate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { notFound, unprocessable } from '../http/errors.js';
-import { decodeCursor, toPage, type Page } from '../http/paging.js';
+import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
 import { findAccount } from './accounts.js';
@@ -77,12 +77,9 @@ export function createTaxRateService(deps: { knex: Knex; events: EventStore; led
     },
 
     async list(organizationId, query) {
-      const limit = query.limit ?? 20;
-      const after = decodeCursor(query.cursor);
-      const q = TaxRateModel.forOrganization(organizationId, knex).orderBy('id').limit(limit + 1);
-      if (after) q.where('id', '>', after);
+      const q = TaxRateModel.forOrganization(organizationId, knex);
       if (query.active !== undefined) q.where('active', query.active);
-      return toPage(await q, limit, (r) => r.id, toTaxRate);
+      return fetchPage(q, query, toTaxRate);
     },
 
     async update(organizationId, id, input, meta) {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Customer, CustomerCreate, CustomerListQuery, CustomerUpdate, EventMetadata, EventType } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError, notFound } from '../http/errors.js';
-import { decodeCursor, toPage, type Page } from '../http/paging.js';
+import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import { CustomerModel } from './model.js';
@@ -109,13 +109,10 @@ export function createCustomerService(deps: { knex: Knex; events: EventStore; or
     },
 
     async list(organizationId, query) {
-      const limit = query.limit ?? 20;
-      const after = decodeCursor(query.cursor);
-      const q = CustomerModel.forOrganization(organizationId, knex).orderBy('id').limit(limit + 1);
-      if (after) q.where('id', '>', after);
+      const q = CustomerModel.forOrganization(organizationId, knex);
       if (query.email) q.where('email', query.email.toLowerCase());
       if (query.status) q.where('status', query.status);
-      return toPage(await q, limit, (r) => r.id, toCustomer);
+      return fetchPage(q, query, toCustomer);
     },
 
     async update(organizationId, id, input, meta) {

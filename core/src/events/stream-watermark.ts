@@ -4,24 +4,27 @@ import type { Knex } from 'knex';
  * Why the stream does not read "seq > cursor AND COMMITTED_BEFORE_RUNNING" alone: a transaction gets its
  * id (xid) at its first write and its `seq` when it appends its event, so the two orders can differ. If A
  * writes first (lower xid) and appends last (higher seq) while B, with a higher xid and a lower seq, is
- * still running, A's event passes `tx_id < xmin` before B's does; a cursor moved past A would then skip B.
+ * still running, A's event passes `tx_id < xmin` before B's does; a cursor moved past A would skip B.
  *
- * Instead each observation records the highest `seq` taken so far with the snapshot's `xmax` (the next
- * xid to be assigned). Every transaction holding a lower `seq` had its xid by then, so once the oldest
- * running transaction is past that `xmax`, all of them have ended: every event up to that `seq` is
- * settled (committed and visible, or rolled back and never coming). The stream only reads settled ranges.
+ * Instead, when the log has grown, the watermark notes the highest `seq` together with a fresh xid of its
+ * own, taken after that `seq` was read. Every transaction holding a lower `seq` had its xid by then (the
+ * services write their state before they append; a transaction whose first write is the event gets its
+ * xid within that same INSERT, microseconds after its `seq`), so it is older than that xid; once the oldest running transaction is younger
+ * (`xmin` above it), all of them have ended: every event up to that `seq` is settled (committed and
+ * visible, or rolled back and never coming). The stream only reads settled ranges. (The snapshot's
+ * `xmax` cannot serve here: it is one past the latest *completed* xid, and running ones may be above it.)
  */
 interface Observation {
-  /** Snapshot xmax when `seq` was the highest in the log. */
-  xmax: bigint;
+  /** An xid assigned after `seq` was the highest in the log. */
+  xid: bigint;
   seq: number;
   observedAt: number;
 }
 
 export interface SettledWatermark {
   /**
-   * Observes the log once. Resolves with the highest `seq` up to which every event is settled, or
-   * undefined while no observation has settled yet.
+   * Observes the log. Resolves with the highest `seq` up to which every event is settled, or undefined
+   * while no observation has settled yet.
    */
   advance(): Promise<number | undefined>;
   /** Milliseconds the oldest unsettled observation has been waiting (0 when none is). */
@@ -33,9 +36,9 @@ export interface SettledWatermark {
 /** Observations kept while a long transaction holds the horizon back; dropping the oldest only delays. */
 const MAX_PENDING = 1_000;
 
-interface SnapshotRow {
-  xmin: string;
-  xmax: string;
+interface Row {
+  xmin?: string;
+  xid?: string;
   top: number | string | null;
 }
 
@@ -43,27 +46,42 @@ export function createSettledWatermark(knex: Knex): SettledWatermark {
   let pending: Observation[] = [];
   let settled: number | undefined;
 
-  async function observe(): Promise<{ xmin: bigint; xmax: bigint; top: number }> {
-    // One statement: the snapshot and the highest seq are read together. Single-word aliases, because
-    // rows of knex.raw may or may not pass through the camelCase mapper depending on the driver.
-    const result = await knex.raw<{ rows: SnapshotRow[] }>(
-      `WITH s AS (SELECT pg_current_snapshot() AS snap)
-       SELECT pg_snapshot_xmin(snap)::text AS xmin, pg_snapshot_xmax(snap)::text AS xmax, (SELECT max(seq) FROM events) AS top FROM s`,
-    );
-    const row = result.rows[0];
-    if (!row) throw new Error('the snapshot query returned no row');
-    return { xmin: BigInt(row.xmin), xmax: BigInt(row.xmax), top: Number(row.top ?? 0) };
+  // Single-word aliases: rows of knex.raw may or may not pass through the camelCase mapper.
+  async function query(sql: string): Promise<Row> {
+    const row = (await knex.raw<{ rows: Row[] }>(sql)).rows[0];
+    if (!row) throw new Error('the watermark query returned no row');
+    return row;
+  }
+
+  /** The oldest running xid (all below it have ended) and the highest seq visible. */
+  async function look(): Promise<{ xmin: bigint; top: number }> {
+    const row = await query('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, (SELECT max(seq) FROM events) AS top');
+    return { xmin: BigInt(row.xmin ?? '0'), top: Number(row.top ?? 0) };
+  }
+
+  /** Notes the highest seq with an xid assigned after the statement's snapshot (one xid per growth of the log). */
+  async function note(): Promise<void> {
+    const row = await query('SELECT pg_current_xact_id()::text AS xid, (SELECT max(seq) FROM events) AS top');
+    pending.push({ xid: BigInt(row.xid ?? '0'), seq: Number(row.top ?? 0), observedAt: Date.now() });
+    if (pending.length > MAX_PENDING) pending = pending.slice(pending.length - MAX_PENDING);
+  }
+
+  function settle(xmin: bigint): void {
+    while (pending[0] !== undefined && pending[0].xid < xmin) {
+      const done = pending.shift();
+      if (done) settled = Math.max(settled ?? 0, done.seq);
+    }
   }
 
   return {
     async advance() {
-      const now = await observe();
+      const before = await look();
+      settle(before.xmin);
       const known = pending[pending.length - 1]?.seq ?? settled ?? -1;
-      if (now.top > known) pending.push({ xmax: now.xmax, seq: now.top, observedAt: Date.now() });
-      if (pending.length > MAX_PENDING) pending = pending.slice(pending.length - MAX_PENDING);
-      while (pending[0] !== undefined && pending[0].xmax <= now.xmin) {
-        const done = pending.shift();
-        if (done) settled = Math.max(settled ?? 0, done.seq);
+      if (before.top > known) {
+        await note();
+        // On a quiet database the new observation settles at once: no need to wait for the next poll.
+        settle((await look()).xmin);
       }
       return settled;
     },

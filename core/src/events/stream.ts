@@ -162,7 +162,7 @@ export function createEventTail(options: EventTailOptions): EventTail {
   }
 
   function deliver(subscriber: Subscriber, seq: number, event: Event): void {
-    if (subscriber.closed) return;
+    if (subscriber.closed || seq <= subscriber.position) return;
     subscriber.position = seq;
     if (subscriber.types && !subscriber.types.has(event.type)) return;
     try {
@@ -212,7 +212,6 @@ export function createEventTail(options: EventTailOptions): EventTail {
   /** Reads the backlog up to the tailer's head, then joins the fan-out at that very seq. */
   async function catchUp(subscriber: Subscriber): Promise<void> {
     await headKnown();
-    { let set0 = live.get(subscriber.organizationId); if (!set0) live.set(subscriber.organizationId, (set0 = new Set())); set0.add(subscriber); }
     while (!subscriber.closed && head !== undefined) {
       const target = head;
       if (subscriber.position >= target) {

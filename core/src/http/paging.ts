@@ -1,3 +1,4 @@
+import type { Model, QueryBuilder } from 'objection';
 import { AppError } from './errors.js';
 
 export interface Page<T> {
@@ -28,4 +29,21 @@ export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => string
   const pageRows = more ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];
   return { data: pageRows.map(map), nextCursor: more && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}
+
+export interface PageQuery {
+  limit?: number;
+  cursor?: string;
+}
+
+/**
+ * One page of a list in id order (ids are time-ordered ULIDs): `builder` holds the tenant scope and the
+ * list's filters; this adds the cursor, the order and the limit.
+ */
+export async function fetchPage<M extends Model & { id: string }, T>(builder: QueryBuilder<M, M[]>, query: PageQuery, map: (row: M) => T, idColumn = 'id'): Promise<Page<T>> {
+  const limit = query.limit ?? 20;
+  const after = decodeCursor(query.cursor);
+  builder.orderBy(idColumn).limit(limit + 1);
+  if (after) builder.where(idColumn, '>', after);
+  return toPage(await builder, limit, (r) => r.id, map);
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { CreditNote, CreditNoteCreate, CreditNoteListQuery, EventMetadata, SalesTaxSummary } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError, notFound, unprocessable } from '../http/errors.js';
-import { decodeCursor, toPage, type Page } from '../http/paging.js';
+import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { TaxRateService } from '../catalog/tax-rate-service.js';
@@ -108,13 +108,10 @@ export function createCreditNoteService(deps: CreditNoteDeps): CreditNoteService
     },
 
     async list(organizationId, query) {
-      const limit = query.limit ?? 20;
-      const after = decodeCursor(query.cursor);
-      const q = CreditNoteModel.forOrganization(organizationId, knex).orderBy('id').limit(limit + 1);
-      if (after) q.where('id', '>', after);
+      const q = CreditNoteModel.forOrganization(organizationId, knex);
       if (query.invoiceId) q.where('invoice_id', query.invoiceId);
       if (query.customerId) q.where('customer_id', query.customerId);
-      return toPage(await q, limit, (r) => r.id, toCreditNote);
+      return fetchPage(q, query, toCreditNote);
     },
   };
 }

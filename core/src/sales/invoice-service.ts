@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { EventMetadata, Invoice, InvoiceCreate, InvoiceDryRun, InvoiceIssue, InvoiceListQuery, InvoiceSend, InvoiceUpdate, InvoiceVoid } from '@uah/schemas';
-import { decodeCursor, toPage, type Page } from '../http/paging.js';
+import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { OrganizationService } from '../auth/organization-service.js';
@@ -81,16 +81,13 @@ export function createInvoiceService(deps: InvoiceDeps): { invoices: InvoiceServ
       return toInvoice(await store.find(organizationId, id, trx ?? knex));
     },
     async list(organizationId, query) {
-      const limit = query.limit ?? 20;
-      const after = decodeCursor(query.cursor);
-      const q = InvoiceModel.forOrganization(organizationId, knex).orderBy('id').limit(limit + 1);
-      if (after) q.where('id', '>', after);
+      const q = InvoiceModel.forOrganization(organizationId, knex);
       if (query.status) q.where('status', query.status);
       if (query.customerId) q.where('customer_id', query.customerId);
       if (query.number) q.where('number', query.number);
       if (query.issuedFrom) q.where('issue_date', '>=', query.issuedFrom);
       if (query.issuedTo) q.where('issue_date', '<=', query.issuedTo);
-      return toPage(await q, limit, (r) => r.id, toInvoice);
+      return fetchPage(q, query, toInvoice);
     },
     update: drafts.update,
     issue: issuing.issue,

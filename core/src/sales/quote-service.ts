@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { EventMetadata, EventType, Invoice, Quote, QuoteCreate, QuoteListQuery } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError, notFound, unprocessable } from '../http/errors.js';
-import { decodeCursor, toPage, type Page } from '../http/paging.js';
+import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { CustomerService } from '../customers/service.js';
 import { changedAttributes } from '../catalog/changes.js';
@@ -106,13 +106,10 @@ export function createQuoteService(deps: QuoteDeps): QuoteService {
     },
 
     async list(organizationId, query) {
-      const limit = query.limit ?? 20;
-      const after = decodeCursor(query.cursor);
-      const q = QuoteModel.forOrganization(organizationId, knex).orderBy('id').limit(limit + 1);
-      if (after) q.where('id', '>', after);
+      const q = QuoteModel.forOrganization(organizationId, knex);
       if (query.status) q.where('status', query.status);
       if (query.customerId) q.where('customer_id', query.customerId);
-      return toPage(await q, limit, (r) => r.id, toQuote);
+      return fetchPage(q, query, toQuote);
     },
 
     send: transition(TRANSITIONS.send),
