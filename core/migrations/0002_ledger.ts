@@ -70,7 +70,7 @@ async function createSettings(knex: Knex): Promise<void> {
     CREATE FUNCTION ledger_bump_chart_version() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       UPDATE ledger_settings SET chart_version = chart_version + 1
-       WHERE organization_id IN (NEW.organization_id, OLD.organization_id);
+       WHERE organization_id = CASE WHEN TG_OP = 'DELETE' THEN OLD.organization_id ELSE NEW.organization_id END;
       RETURN NULL;
     END $$`);
 }

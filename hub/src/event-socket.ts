@@ -120,7 +120,7 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
         },
         drain: () => drained(() => connection),
         onError: (err) => {
-          if (!connection) return reject(err);
+          if (!connection) return reject(err instanceof Error ? err : new Error(String(err)));
           logger.error({ err, requestId }, 'event stream failed');
           connection.ws.close(1011, `The stream failed: ${RESUME_HINT}.`);
         },
@@ -189,15 +189,19 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
 
   options.metrics?.gauge('uah_event_stream_connections', 'Open event stream WebSockets.', [], async () => [{ value: connections.size }]);
 
+  let closed: Promise<void> | undefined;
   return {
     wss,
-    async close() {
-      closing = true;
-      clearInterval(heartbeat);
-      server.off('upgrade', listener);
-      for (const socket of handshaking) socket.destroy();
-      await Promise.all([...connections].map((connection) => closeForShutdown(connection)));
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        clearInterval(heartbeat);
+        server.off('upgrade', listener);
+        for (const socket of handshaking) socket.destroy();
+        await Promise.all([...connections].map((connection) => closeForShutdown(connection)));
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      })();
+      return closed;
     },
   };
 }

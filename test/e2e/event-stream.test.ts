@@ -11,6 +11,8 @@ import { createClient, UahApiError, type UahClient } from '../../client/src/inde
 import { loadConfig } from '../../hub/src/config.js';
 import { startHub, type Hub } from '../../hub/src/hub.js';
 
+/** A frame's text, whichever of its shapes `ws` hands over. */
+const textOf = (data: WebSocket.RawData): string => (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
 const silent = pino({ level: 'silent' });
 const PG_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN = 'stream-admin';
@@ -35,7 +37,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 function openStream(url: string, auth: { key?: string; protocol?: boolean }) {
   const messages: EventStreamMessage[] = [];
   const ws = new WebSocket(url, auth.protocol && auth.key ? ['uah.v1', `uah.bearer.${auth.key}`] : [], auth.key && !auth.protocol ? { headers: { authorization: `Bearer ${auth.key}` } } : {});
-  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as EventStreamMessage));
+  ws.on('message', (data) => messages.push(JSON.parse(textOf(data)) as EventStreamMessage));
   const events = (): Event[] => messages.flatMap((m) => (m.type === 'event' ? [m.event] : []));
   const ready = (): EventStreamMessage | undefined => messages[0];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));

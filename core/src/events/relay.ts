@@ -175,12 +175,12 @@ export function createRelay(options: RelayOptions): Relay {
 
   async function publishBatch(): Promise<number> {
     // The query builder, not knex.raw: only the builder's rows go through the snake_case → camelCase mapper.
-    const rows: EventRow[] = await knex('events')
+    const rows = (await knex('events')
       .select('id', 'seq', 'organization_id', 'type', 'aggregate_type', 'aggregate_id', 'version', 'data', 'metadata', 'timestamp')
       .whereNull('published_at')
       .whereRaw(COMMITTED_BEFORE_RUNNING)
       .orderBy('seq', 'asc')
-      .limit(batchSize);
+      .limit(batchSize)) as EventRow[];
     const events = rows.map(rowToEvent);
     if (events.length === 0) return 0;
     let failure: unknown;
@@ -195,7 +195,7 @@ export function createRelay(options: RelayOptions): Relay {
       const ids = events.slice(0, confirmed).map((event) => event.id);
       await knex.raw('UPDATE events SET published_at = now() WHERE id = ANY(?::text[])', [ids]);
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure instanceof Error ? failure : new Error('publish failed', { cause: failure });
     return events.length;
   }
 

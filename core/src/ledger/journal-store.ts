@@ -18,8 +18,9 @@ type Db = Knex | Knex.Transaction;
 export async function loadContext(db: Db, organizationId: string): Promise<LedgerContext | undefined> {
   const rows = await preparedQuery<LedgerContext>(
     db,
-    'ledger_context_v2',
+    'ledger_context_v3',
     `SELECT s.base_currency AS "baseCurrency", s.lock_date::text AS "lockDate", s.entry_number_sequence AS "entryNumberSequence",
+       s.chart_version AS "chartVersion",
        COALESCE((SELECT json_agg(json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'type', a.type, 'currency', a.currency,
                                                    'systemKey', a.system_key, 'active', a.active) ORDER BY a.code)
                    FROM accounts a WHERE a.organization_id = s.organization_id), '[]'::json) AS accounts
@@ -72,10 +73,11 @@ export function entryFromPrepared(prepared: PreparedEntry, ids: { id: string; nu
 /**
  * Writes an entry, its lines, the cached balances and the events (journal_entry.created, then one
  * account.balance_changed per account and currency) in ONE statement: one round trip per posting.
- * - The statement first checks that the accounts are still as `prepared` saw them (organization, code,
- *   name, active, currency) and that the date is after the lock date; if not, it writes nothing and
- *   returns undefined, and the caller prepares again from fresh data. So the context may come from a
- *   cache without ever posting on stale facts.
+ * - The statement first checks that the organization's chart of accounts and lock date are still the
+ *   version the entry was prepared with (`chart_version`, bumped by the database on every change) and
+ *   that the date is after the lock date; if not, it writes nothing and returns undefined, and the
+ *   caller prepares again from fresh data. So the context may come from a cache without ever posting
+ *   on stale facts.
  * - Balance rows are locked in account-id order (the upsert takes them in its input order), so
  *   concurrent postings never deadlock. An account's events take their versions from its balance row,
  *   which the statement holds locked, so they are gapless and never collide.
@@ -83,7 +85,7 @@ export function entryFromPrepared(prepared: PreparedEntry, ids: { id: string; nu
  * Run alone (autocommit) the statement is its own transaction and the deferred balance check runs at its
  * end; run in a caller's transaction, the check runs at the caller's commit.
  */
-export async function writeEntry(db: Db, organizationId: string, prepared: PreparedEntry, sequence: string, meta: EventMetadata): Promise<JournalEntry | undefined> {
+export async function writeEntry(db: Db, organizationId: string, prepared: PreparedEntry, context: Pick<LedgerContext, 'entryNumberSequence' | 'chartVersion'>, meta: EventMetadata): Promise<JournalEntry | undefined> {
   const id = newId('je');
   const createdAt = new Date().toISOString();
   const lineIds = prepared.lines.map(() => newId('jl'));
@@ -103,14 +105,12 @@ export async function writeEntry(db: Db, organizationId: string, prepared: Prepa
     seen.set(d.accountId, index + 1);
     return { id: newId('evt'), account_id: d.accountId, currency: d.currency, delta: d.amount, back: (perAccount.get(d.accountId)?.events ?? 1) - 1 - index };
   });
-  const accounts = [...new Map(prepared.lines.map((l) => [l.account.id, l.account])).values()];
-  const expected = accounts.map((a) => ({ id: a.id, code: a.code, name: a.name, active: a.active, currency: a.currency }));
   const lines = prepared.lines.map((l, i) => ({ id: lineIds[i], line_no: l.lineNo, account_id: l.account.id, direction: l.direction, amount: l.amount, currency: l.currency, base_amount: l.baseAmount, description: l.description }));
   const metaJson = JSON.stringify(meta);
   try {
-    const rows = await preparedQuery<{ number: number }>(db, 'ledger_post_v2', WRITE_SQL, [
-      JSON.stringify(expected), organizationId, expected.length, organizationId, prepared.date,
-      id, organizationId, sequence, prepared.date, prepared.currency, prepared.exchangeRate, prepared.memo, prepared.source?.type ?? null, prepared.source?.id ?? null, prepared.reversalOf, JSON.stringify(prepared.metadata), createdAt, createdAt,
+    const rows = await preparedQuery<{ number: number }>(db, 'ledger_post_v3', WRITE_SQL, [
+      organizationId, context.chartVersion, prepared.date,
+      id, organizationId, context.entryNumberSequence, prepared.date, prepared.currency, prepared.exchangeRate, prepared.memo, prepared.source?.type ?? null, prepared.source?.id ?? null, prepared.reversalOf, JSON.stringify(prepared.metadata), createdAt, createdAt,
       organizationId, prepared.date, JSON.stringify(lines),
       organizationId, JSON.stringify([...perAccount.values()]),
       newId('evt'), organizationId, JSON.stringify({ object: entry }), metaJson,
@@ -125,11 +125,8 @@ export async function writeEntry(db: Db, organizationId: string, prepared: Prepa
 
 const WRITE_SQL = `
 WITH guard AS (
-  SELECT (SELECT count(*) FROM accounts a
-            JOIN jsonb_to_recordset(?::jsonb) AS x(id text, code text, name text, active boolean, currency text)
-              ON a.id = x.id AND a.code = x.code AND a.name = x.name AND a.active = x.active AND a.currency IS NOT DISTINCT FROM x.currency
-           WHERE a.organization_id = ?) = ?
-     AND NOT EXISTS (SELECT 1 FROM ledger_settings s WHERE s.organization_id = ? AND s.lock_date >= ?::date) AS ok
+  SELECT EXISTS (SELECT 1 FROM ledger_settings s
+                  WHERE s.organization_id = ? AND s.chart_version = ? AND (s.lock_date IS NULL OR s.lock_date < ?::date)) AS ok
 ), entry AS (
   INSERT INTO journal_entries (id, organization_id, number, date, currency, exchange_rate, memo, source_type, source_id, reversal_of, metadata, created_at, updated_at)
   SELECT ?, ?, nextval(?::regclass), ?::date, ?, ?::numeric, ?, ?, ?, ?, ?::jsonb, ?::timestamptz, ?::timestamptz FROM guard WHERE guard.ok

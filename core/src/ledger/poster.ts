@@ -42,11 +42,11 @@ export function createPoster(deps: { cache: ContextCache; ensureLedger(organizat
         } catch {
           // Refused on cached facts: decide on fresh ones below.
         }
-        const written = prepared && (await writeEntry(db, organizationId, prepared, cached.entryNumberSequence, meta));
+        const written = prepared && (await writeEntry(db, organizationId, prepared, cached, meta));
         if (written) return written;
       }
       const context = await poster.fresh(db, organizationId);
-      const written = await writeEntry(db, organizationId, build(context), context.entryNumberSequence, meta);
+      const written = await writeEntry(db, organizationId, build(context), context, meta);
       if (written) return written;
       cache.invalidate(organizationId);
       throw conflict('The accounts or the lock date changed while the entry was being posted. Retry the request.');

@@ -8,7 +8,7 @@ import type { LedgerAccount, LedgerContext, PostEntryInput } from './types.js';
 
 const account = (id: string, code: string, extra: Partial<LedgerAccount> = {}): LedgerAccount => ({ id, code, name: `Account ${code}`, type: 'ASSET', currency: null, systemKey: null, active: true, ...extra });
 const accounts = [account('acc_a', '1000', { systemKey: 'bank' }), account('acc_b', '4100', { type: 'REVENUE' }), account('acc_c', '7900', { type: 'EXPENSE' }), account('acc_old', '6000', { active: false })];
-const ctx = (extra: Partial<LedgerContext> = {}): LedgerContext => ({ baseCurrency: 'USD', lockDate: null, entryNumberSequence: 'seq', accounts, ...extra });
+const ctx = (extra: Partial<LedgerContext> = {}): LedgerContext => ({ baseCurrency: 'USD', lockDate: null, entryNumberSequence: 'seq', chartVersion: 1, accounts, ...extra });
 
 function refused(input: PostEntryInput, context = ctx()): AppError {
   try {

@@ -74,7 +74,7 @@ export function createSettingsApi(deps: {
 
     async setLockDate(organizationId, lockDate) {
       await api.ensure(organizationId);
-      await knex('ledger_settings').where({ organizationId }).update({ lockDate, updatedAt: knex.fn.now() });
+      await knex('ledger_settings').where({ organizationId }).update({ lockDate, chartVersion: knex.raw('chart_version + 1'), updatedAt: knex.fn.now() });
       deps.onChange(organizationId);
       return api.get(organizationId);
     },

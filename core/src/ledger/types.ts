@@ -44,7 +44,9 @@ export interface LedgerContext {
   baseCurrency: CurrencyCode;
   lockDate: string | null;
   entryNumberSequence: string;
-  /** The accounts the entry's lines refer to (those that exist in the organization). */
+  /** Bumped by the database on every change to the accounts or the lock date. */
+  chartVersion: number;
+  /** The organization's chart of accounts. */
   accounts: LedgerAccount[];
 }
 
