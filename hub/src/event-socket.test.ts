@@ -8,7 +8,7 @@ import { AppError, type EventStreamAccess, type EventTail, type EventTailHooks, 
 import { attachEventSocket, type EventSocketServer } from './event-socket.js';
 
 /** A frame's text, whichever of its shapes `ws` hands over. */
-const textOf = (data: WebSocket.RawData): string => (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+const textOf = (data: WebSocket.RawData): string => (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
 const logger = pino({ level: 'silent' });
 const KEY = 'uah_sk_good';
 

@@ -12,7 +12,7 @@ import { loadConfig } from '../../hub/src/config.js';
 import { startHub, type Hub } from '../../hub/src/hub.js';
 
 /** A frame's text, whichever of its shapes `ws` hands over. */
-const textOf = (data: WebSocket.RawData): string => (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+const textOf = (data: WebSocket.RawData): string => (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
 const silent = pino({ level: 'silent' });
 const PG_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN = 'stream-admin';
@@ -244,5 +244,30 @@ describe('the live event stream through the hub', () => {
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(errors).toHaveLength(1);
     expect(unknown).toHaveLength(1);
+  });
+});
+
+describe('the live event stream on the embedded database', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'uah-stream-embedded-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('streams through the client on PGlite, and the hub stops with the stream open', async () => {
+    const hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, HUB_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent' }), silent);
+    const errors: Error[] = [];
+    try {
+      const org = await createClient({ baseUrl: hub.url, apiKey: ADMIN }).organizations.create({ name: 'Embedded Streams Ltd' });
+      const uah = createClient({ baseUrl: hub.url, apiKey: org.apiKey, organizationId: org.id, WebSocket });
+      const received: Event[] = [];
+      let ready = false;
+      uah.events.subscribe({ onEvent: (event) => void received.push(event), onReady: () => void (ready = true), onError: (e) => void errors.push(e) });
+      await until(() => ready, 'ready');
+      const customer = await uah.customers.create({ businessName: 'Lite Ltd' });
+      await until(() => received.length === 1, 'the event');
+      expect(received).toEqual((await uah.events.list({ aggregateId: customer.id })).data);
+    } finally {
+      await hub.stop();
+    }
+    await until(() => errors.length === 1, 'the shutdown notice');
+    expect(errors[0]?.message).toMatch(/closed \(1001: The hub is shutting down/);
   });
 });

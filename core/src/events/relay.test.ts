@@ -276,6 +276,7 @@ describe('relay with PostgreSQL and RabbitMQ', () => {
       // The holder's session ends, as when its process dies: PostgreSQL releases the lock.
       const killed = await db.knex.raw<{ rows: Array<{ killed: boolean }> }>(
         `SELECT pg_terminate_backend(pid) AS killed FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND objsubid = 2
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
            AND objid = (hashtext(current_schema())::bigint & 4294967295)::oid AND granted`,
         [RELAY_LOCK_KEY],
       );
