@@ -69,6 +69,14 @@ export async function up(knex: Knex): Promise<void> {
   // transaction still running, so an event that commits late can never be skipped by a reader's cursor.
   await knex.raw(`ALTER TABLE events ADD COLUMN tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()`);
   await knex.raw(`CREATE INDEX events_unpublished ON events (seq) WHERE published_at IS NULL`);
+  // Every event's transaction has its id before it takes its number: readers rely on it to know when all
+  // events up to a number have settled (see core/src/events/watermark.ts).
+  await knex.raw(`CREATE FUNCTION uah_next_event_seq() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+    BEGIN
+      PERFORM pg_current_xact_id();
+      RETURN nextval('events_seq_seq');
+    END $$`);
+  await knex.raw(`ALTER TABLE events ALTER COLUMN seq SET DEFAULT uah_next_event_seq()`);
 
   await knex.schema.createTable('idempotency_keys', (t) => {
     t.text('scope').notNullable();
@@ -96,4 +104,5 @@ export async function down(knex: Knex): Promise<void> {
   for (const table of ['rate_limit_windows', 'idempotency_keys', 'events', 'customers', 'api_keys', 'organizations', 'hub_settings']) {
     await knex.schema.dropTableIfExists(table);
   }
+  await knex.raw('DROP FUNCTION IF EXISTS uah_next_event_seq()');
 }

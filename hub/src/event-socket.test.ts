@@ -33,7 +33,6 @@ function fakeTail() {
 function fakeAccess(valid: { key: boolean }): EventStreamAccess {
   const grant: StreamGrant = { key: { id: 'key_1', organizationId: 'org_1', scopes: ['read'] }, secret: KEY, subscription: { organizationId: 'org_1', from: 'now' } };
   return {
-    matches: (path) => path.startsWith('/v1/organizations/org_1/events'),
     async authorize(request) {
       if (!request.url.startsWith('/v1/organizations/org_1/events')) throw new AppError('ROUTE_NOT_FOUND', 'No WebSocket here.');
       if (request.headers.authorization !== `Bearer ${KEY}`) throw new AppError('UNAUTHENTICATED', 'Bad key.', { headers: { 'WWW-Authenticate': 'Bearer realm="uah"' } });

@@ -127,7 +127,9 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
       });
       // A handshake that fails (or a client that gives up) before the upgrade leaves no subscription behind.
       socket.once('close', () => {
-        if (!connection) unsubscribe();
+        if (connection) return;
+        unsubscribe();
+        resolve();
       });
     });
   }
@@ -153,11 +155,14 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID().replace(/-/g, '')}`;
-    const path = new URL(req.url ?? '/', 'http://hub.invalid').pathname;
+    const path = URL.canParse(req.url ?? '/', 'http://hub.invalid') ? new URL(req.url ?? '/', 'http://hub.invalid').pathname : '/';
     handshaking.add(socket);
     socket.on('error', (err) => logger.debug({ err, requestId }, 'event stream handshake socket error'));
     try {
       if (closing) throw new AppError('SERVICE_UNAVAILABLE', 'The hub is shutting down.');
+      if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+        throw new AppError('VALIDATION_FAILED', 'Only WebSocket upgrades are served.', { errors: [{ field: '/Upgrade', in: 'header', message: 'must be websocket' }] });
+      }
       const grant = await access.authorize({ url: req.url ?? '/', headers: req.headers });
       await open(req, socket, head, grant, requestId);
     } catch (error) {

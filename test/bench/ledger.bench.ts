@@ -16,12 +16,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
-import { createCore, createDatabase, createMemoryBus } from '@uah/core';
+import { createCore, createDatabase, createMemoryBus, type Core, type Database } from '@uah/core';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 4);
@@ -124,6 +124,46 @@ async function baseline(): Promise<number | undefined> {
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
+interface Setup {
+  core: Core;
+  db: Database;
+  port: number;
+  organization: { id: string; apiKey: string };
+  accounts: string[];
+}
+
+/** The organization and its accounts, created through the services (not measured). */
+async function populate(core: Core, port: number, db: Database): Promise<Setup> {
+  const organization = await core.services.organizations.create({ name: 'Bench Ltd', baseCurrency: 'USD' });
+  const accounts: string[] = [];
+  for (let i = 0; i < ACCOUNTS; i++) {
+    accounts.push((await core.services.ledger.accounts.create(organization.id, { code: `B${1000 + i}`, name: `Bench account ${i}`, type: i % 2 ? 'ASSET' : 'EXPENSE' })).id);
+  }
+  return { core, db, port, organization: { id: organization.id, apiKey: organization.apiKey }, accounts };
+}
+
+/** Warms up, then posts for SECONDS and prints the API's rate, latencies and CPU per entry. */
+async function measure(setup: Setup): Promise<number> {
+  const { organization, accounts, port, db } = setup;
+  const load = { port, path: `/v1/organizations/${organization.id}/journal-entries`, token: organization.apiKey, accounts, clients: CLIENTS };
+  await runLoad({ ...load, seconds: 2 });
+  const serverBefore = process.cpuUsage();
+  const pgBefore = await backendCpuMicros(db.knex as never);
+  const api = await runLoad({ ...load, seconds: SECONDS });
+  const pgAfter = await backendCpuMicros(db.knex as never);
+  const serverCpu = process.cpuUsage(serverBefore);
+  const perEntry = (micros: number): string => (micros / Math.max(api.ok, 1)).toFixed(0);
+  const sorted = [...api.latencies].sort((a, b) => a - b);
+  print(`clients=${CLIENTS} seconds=${SECONDS} accounts=${ACCOUNTS}`);
+  print(`api_entries=${api.ok} api_failed=${api.failed}${api.firstError ? ` first_error=${JSON.stringify(api.firstError)}` : ''}`);
+  print(`api_latency_ms p50=${percentile(sorted, 0.5).toFixed(2)} p90=${percentile(sorted, 0.9).toFixed(2)} p99=${percentile(sorted, 0.99).toFixed(2)}`);
+  const postgres = pgBefore !== undefined && pgAfter !== undefined ? perEntry(pgAfter - pgBefore) : 'n/a';
+  print(`cpu_us_per_entry server=${perEntry(serverCpu.user + serverCpu.system)} postgres=${postgres} client=${perEntry(api.cpuMicros)}`);
+  const balances = await setup.core.services.ledger.accountBalances(organization.id, {});
+  print(`trial_balance_sum=${balances.reduce((sum, b) => sum + b.balance, 0)}`);
+  return api.ok / SECONDS;
+}
+
 async function main(): Promise<void> {
   await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE}`);
   await adminQuery(`CREATE DATABASE ${DATABASE}`);
@@ -131,31 +171,12 @@ async function main(): Promise<void> {
   const logger = pino({ level: 'warn' });
   const bus = createMemoryBus({ logger });
   const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async () => false }, rateLimit: { limit: 10_000_000, windowSeconds: 60 } });
-  const server = createServer(core.app.callback());
+  const handle = core.app.callback();
+  const server = createServer((req, res) => void handle(req, res));
   try {
     await db.migrate();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as AddressInfo).port;
-    const org = await core.services.organizations.create({ name: 'Bench Ltd', baseCurrency: 'USD' });
-    const accounts: string[] = [];
-    for (let i = 0; i < ACCOUNTS; i++) accounts.push((await core.services.ledger.accounts.create(org.id, { code: `B${1000 + i}`, name: `Bench account ${i}`, type: i % 2 ? 'ASSET' : 'EXPENSE' })).id);
-    const load = { port, path: `/v1/organizations/${org.id}/journal-entries`, token: org.apiKey, accounts, clients: CLIENTS };
-    await runLoad({ ...load, seconds: 2 });
-
-    const serverBefore = process.cpuUsage();
-    const pgBefore = await backendCpuMicros(db.knex as never);
-    const api = await runLoad({ ...load, seconds: SECONDS });
-    const pgAfter = await backendCpuMicros(db.knex as never);
-    const serverCpu = process.cpuUsage(serverBefore);
-    const rate = api.ok / SECONDS;
-    const perEntry = (micros: number): string => (micros / Math.max(api.ok, 1)).toFixed(0);
-    const sorted = [...api.latencies].sort((a, b) => a - b);
-    print(`clients=${CLIENTS} seconds=${SECONDS} accounts=${ACCOUNTS}`);
-    print(`api_entries=${api.ok} api_failed=${api.failed}${api.firstError ? ` first_error=${JSON.stringify(api.firstError)}` : ''}`);
-    print(`api_latency_ms p50=${percentile(sorted, 0.5).toFixed(2)} p90=${percentile(sorted, 0.9).toFixed(2)} p99=${percentile(sorted, 0.99).toFixed(2)}`);
-    print(`cpu_us_per_entry server=${perEntry(serverCpu.user + serverCpu.system)} (user ${perEntry(serverCpu.user)}) postgres=${pgBefore !== undefined && pgAfter !== undefined ? perEntry(pgAfter - pgBefore) : 'n/a'} client=${perEntry(api.cpuMicros)}`);
-    const balances = await core.services.ledger.accountBalances(org.id, {});
-    print(`trial_balance_sum=${balances.reduce((s, b) => s + b.balance, 0)}`);
+    const rate = await measure(await populate(core, (server.address() as AddressInfo).port, db));
     print(`api_entries_per_s=${rate.toFixed(1)}`);
     const raw = await baseline();
     if (raw !== undefined) {

@@ -7,7 +7,7 @@ import pg from 'pg';
 import pino from 'pino';
 import WebSocket from 'ws';
 import type { Event, EventStreamMessage } from '@uah/schemas';
-import { createClient, UahApiError, type UahClient } from '../../client/src/index.js';
+import { createClient, UahApiError, type EventSubscription, type UahClient } from '../../client/src/index.js';
 import { loadConfig } from '../../hub/src/config.js';
 import { startHub, type Hub } from '../../hub/src/hub.js';
 
@@ -254,12 +254,13 @@ describe('the live event stream on the embedded database', () => {
   it('streams through the client on PGlite, and the hub stops with the stream open', async () => {
     const hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, HUB_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent' }), silent);
     const errors: Error[] = [];
+    let subscription: EventSubscription | undefined;
     try {
       const org = await createClient({ baseUrl: hub.url, apiKey: ADMIN }).organizations.create({ name: 'Embedded Streams Ltd' });
       const uah = createClient({ baseUrl: hub.url, apiKey: org.apiKey, organizationId: org.id, WebSocket });
       const received: Event[] = [];
       let ready = false;
-      uah.events.subscribe({ onEvent: (event) => void received.push(event), onReady: () => void (ready = true), onError: (e) => void errors.push(e) });
+      subscription = uah.events.subscribe({ onEvent: (event) => void received.push(event), onReady: () => void (ready = true), onError: (e) => void errors.push(e) });
       await until(() => ready, 'ready');
       const customer = await uah.customers.create({ businessName: 'Lite Ltd' });
       await until(() => received.length === 1, 'the event');
@@ -268,6 +269,7 @@ describe('the live event stream on the embedded database', () => {
       await hub.stop();
     }
     await until(() => errors.length === 1, 'the shutdown notice');
+    subscription?.close();
     expect(errors[0]?.message).toMatch(/closed \(1001: The hub is shutting down/);
   });
 });

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Event } from '@uah/schemas';
 import { PublishError, type Bus } from './bus.js';
-import { COMMITTED_BEFORE_RUNNING, rowToEvent } from './store.js';
+import { rowToEvent } from './store.js';
+import { createSettledWatermark } from './watermark.js';
 
 export interface RelayOptions {
   knex: Knex;
@@ -157,6 +158,7 @@ function confirmedPrefix(events: Event[], err: unknown): number {
  */
 export function createRelay(options: RelayOptions): Relay {
   const { knex, bus, logger, embedded } = options;
+  const watermark = createSettledWatermark(knex);
   const batchSize = options.batchSize ?? 500;
   const idleMs = options.idleMs ?? 100;
   const lockRetryMs = options.lockRetryMs ?? 3_000;
@@ -175,10 +177,12 @@ export function createRelay(options: RelayOptions): Relay {
 
   async function publishBatch(): Promise<number> {
     // The query builder, not knex.raw: only the builder's rows go through the snake_case → camelCase mapper.
+    const settled = await watermark.advance();
+    if (settled === undefined) return 0;
     const rows = (await knex('events')
       .select('id', 'seq', 'organization_id', 'type', 'aggregate_type', 'aggregate_id', 'version', 'data', 'metadata', 'timestamp')
       .whereNull('published_at')
-      .whereRaw(COMMITTED_BEFORE_RUNNING)
+      .where('seq', '<=', settled)
       .orderBy('seq', 'asc')
       .limit(batchSize)) as EventRow[];
     const events = rows.map(rowToEvent);

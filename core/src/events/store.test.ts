@@ -78,6 +78,44 @@ describe('event store (transactional outbox)', () => {
     expect(order).toEqual(['cus_slow', 'cus_fast']);
   });
 
+  it('never lets a cursor pass an event whose transaction wrote first but took its number last', async () => {
+    const gate = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return { open, opened };
+    };
+    const aWrote = gate();
+    const bAppended = gate();
+    const aMayAppend = gate();
+    const bMayCommit = gate();
+    // A takes its transaction id first (a state change), but appends its event after B has appended.
+    const a = hub.db.knex.transaction(async (trx) => {
+      await trx('hub_settings').insert({ key: 'writer-a', value: '{}' });
+      aWrote.open();
+      await aMayAppend.opened;
+      await hub.core.services.events.append(trx, [probe('cus_a_late')], meta);
+    });
+    await aWrote.opened;
+    const b = hub.db.knex.transaction(async (trx) => {
+      await hub.core.services.events.append(trx, [probe('cus_b_early')], meta);
+      bAppended.open();
+      await bMayCommit.opened;
+    });
+    await bAppended.opened;
+    aMayAppend.open();
+    await a;
+    const [eventA] = await eventsOf('cus_a_late');
+    const [eventB] = await hub.db.knex('events').where({ aggregate_id: 'cus_b_early' }).forShare().catch(() => [undefined]);
+    expect(eventB).toBeUndefined(); // B has not committed
+    const listed = await hub.request('GET', `/v1/organizations/${org.id}/events?limit=100`);
+    expect(listed.body.data.map((e: { id: string }) => e.id)).not.toContain(eventA.id);
+    bMayCommit.open();
+    await b;
+    const after = await hub.request('GET', `/v1/organizations/${org.id}/events?limit=100`);
+    const ids = after.body.data.map((e: { aggregateId: string }) => e.aggregateId).filter((x: string) => x === 'cus_a_late' || x === 'cus_b_early');
+    expect(ids).toEqual(['cus_b_early', 'cus_a_late']);
+  });
+
   it('is not held back by a transaction running in another database', async () => {
     const other = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await other.connect();

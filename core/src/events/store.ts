@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Event, EventListQuery, EventMetadata, EventType } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
+import { createSettledWatermark } from './watermark.js';
 import { AppError } from '../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../http/paging.js';
 
@@ -25,20 +26,6 @@ interface EventRow {
   metadata: EventMetadata;
   timestamp: Date | string;
 }
-
-/**
- * Only events of transactions older than every transaction still running are visible to readers and to
- * the relay: a transaction that took a lower `seq` but commits later can then never be skipped.
- * Transactions that PostgreSQL reports as running in another database cannot write here and are left
- * out, so a long transaction elsewhere on the server does not hold the log back. One still running, or
- * just ended, in this database holds it back until the next read.
- */
-export const COMMITTED_BEFORE_RUNNING = `tx_id < COALESCE(
-  (SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-    WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-      WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database()
-        AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
-  pg_snapshot_xmax(pg_current_snapshot()))`;
 
 function camelizeKeys(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
@@ -68,6 +55,7 @@ export interface EventStore {
 }
 
 export function createEventStore(knex: Knex): EventStore {
+  const watermark = createSettledWatermark(knex);
   return {
     async append(trx, events, metadata) {
       const stored: Event[] = [];
@@ -96,7 +84,10 @@ export function createEventStore(knex: Knex): EventStore {
 
     async list(organizationId, query) {
       const limit = query.limit ?? 20;
-      const q = knex<EventRow>('events').where('organization_id', organizationId).whereRaw(COMMITTED_BEFORE_RUNNING).orderBy('seq', 'asc').limit(limit + 1);
+      // Only settled events (see watermark.ts): a cursor past them can never skip one that commits later.
+      const settled = await watermark.advance();
+      if (settled === undefined) return { data: [], nextCursor: null };
+      const q = knex<EventRow>('events').where('organization_id', organizationId).where('seq', '<=', settled).orderBy('seq', 'asc').limit(limit + 1);
       const cursor = decodeCursor(query.cursor);
       const after = cursor ?? query.after;
       if (after !== undefined) {

@@ -23,12 +23,10 @@ export interface StreamGrant {
 }
 
 export interface EventStreamAccess {
-  /** Whether a request path is the stream's (other upgrade paths are refused with 404). */
-  matches(path: string): boolean;
   /**
    * Checks an upgrade request before the handshake, with the REST API's rules: a valid key (header or
    * subprotocol), of the path's organization (else 404), with the `read` scope, within its rate limit,
-   * and a valid query. Throws an AppError to answer with.
+   * and a valid query. Throws an AppError to answer with (ROUTE_NOT_FOUND for another path).
    */
   authorize(request: { url: string; headers: IncomingHttpHeaders }): Promise<StreamGrant>;
   /** Whether the key behind a grant is still valid (revocation ends a stream). */
@@ -36,6 +34,7 @@ export interface EventStreamAccess {
 }
 
 function pathOf(url: string): URL {
+  if (!URL.canParse(url, 'http://stream.invalid')) throw new AppError('ROUTE_NOT_FOUND', 'The request URL cannot be parsed.');
   return new URL(url, 'http://stream.invalid');
 }
 
@@ -74,8 +73,6 @@ export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; rateLimi
   }
 
   return {
-    matches: (path) => STREAM_PATH.test(pathOf(path).pathname),
-
     async authorize(request) {
       const url = pathOf(request.url);
       const match = STREAM_PATH.exec(url.pathname);

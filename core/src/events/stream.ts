@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Event } from '@uah/schemas';
 import { AppError } from '../http/errors.js';
 import { rowToEvent } from './store.js';
-import { createSettledWatermark } from './stream-watermark.js';
+import { createSettledWatermark } from './watermark.js';
 
 export interface EventTailOptions {
   knex: Knex;
@@ -66,7 +66,7 @@ const STALL_WARNING_MS = 60_000;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
- * One tailer per process: it reads the log's settled events in `seq` order (see stream-watermark.ts),
+ * One tailer per process: it reads the log's settled events in `seq` order (see watermark.ts),
  * across organizations, and fans them out to the subscribers in memory. It polls only while someone is
  * subscribed. A subscriber that resumes reads its backlog from the log page by page and joins the live
  * fan-out at the exact `seq` the tailer has reached, so there is no gap and no duplicate at the seam.

@@ -4,7 +4,7 @@ import { newId } from '../shared/ids.js';
 import { AppError, unprocessable } from '../http/errors.js';
 import { balanceDeltas, baseDeltas, totalsOf } from './posting.js';
 import { preparedQuery } from './prepared.js';
-import type { LedgerContext, PreparedEntry } from './types.js';
+import type { AccountRef, LedgerContext, PreparedEntry } from './types.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -14,20 +14,30 @@ type Db = Knex | Knex.Transaction;
  * the process's time zone).
  */
 
-/** The organization's ledger settings and its chart of accounts, in one round trip; undefined before seeding. */
-export async function loadContext(db: Db, organizationId: string): Promise<LedgerContext | undefined> {
+/**
+ * The organization's ledger settings and the accounts `refs` name (those that exist), in one round trip;
+ * undefined before the ledger is seeded.
+ */
+export async function loadContext(db: Db, organizationId: string, refs: AccountRef[]): Promise<LedgerContext | undefined> {
+  const ids = refs.flatMap((r) => ('id' in r ? [r.id] : []));
+  const codes = refs.flatMap((r) => ('code' in r ? [r.code] : []));
+  const keys = refs.flatMap((r) => ('key' in r ? [r.key] : []));
   const rows = await preparedQuery<LedgerContext>(
     db,
-    'ledger_context_v3',
+    'ledger_context_v4',
     `SELECT s.base_currency AS "baseCurrency", s.lock_date::text AS "lockDate", s.entry_number_sequence AS "entryNumberSequence",
-       s.chart_version AS "chartVersion",
-       COALESCE((SELECT json_agg(json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'type', a.type, 'currency', a.currency,
-                                                   'systemKey', a.system_key, 'active', a.active) ORDER BY a.code)
-                   FROM accounts a WHERE a.organization_id = s.organization_id), '[]'::json) AS accounts
+            s.chart_version AS "chartVersion",
+            COALESCE((SELECT json_agg(json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'type', a.type, 'currency', a.currency,
+                                                        'systemKey', a.system_key, 'active', a.active))
+                        FROM accounts a
+                       WHERE a.organization_id = s.organization_id
+                         AND (a.id IN (SELECT jsonb_array_elements_text(?::jsonb)) OR a.code IN (SELECT jsonb_array_elements_text(?::jsonb))
+                              OR a.system_key IN (SELECT jsonb_array_elements_text(?::jsonb)))), '[]'::json) AS accounts
        FROM ledger_settings s WHERE s.organization_id = ?`,
-    [organizationId],
+    [JSON.stringify(ids), JSON.stringify(codes), JSON.stringify(keys), organizationId],
   );
-  return rows[0];
+  const context = rows[0];
+  return context && { ...context, chartVersion: Number(context.chartVersion) };
 }
 
 export function toJournalEntry(head: Omit<JournalEntry, 'object' | 'lines' | 'totals' | 'baseTotal'>, lines: JournalLine[]): JournalEntry {
@@ -71,6 +81,30 @@ export function entryFromPrepared(prepared: PreparedEntry, ids: { id: string; nu
 }
 
 /**
+ * The balance-row changes of an entry, one per account (base and per-currency deltas, and how many
+ * account.balance_changed events it gets), and those events, each with `back`: how far its version is
+ * below the account's new version (an account's events in one entry take consecutive versions).
+ */
+function balanceChanges(prepared: PreparedEntry) {
+  const deltas = balanceDeltas(prepared.lines);
+  const base = baseDeltas(prepared.lines);
+  const accounts = new Map<string, { account_id: string; balance: number; currency_balances: Record<string, number>; events: number }>();
+  for (const d of deltas) {
+    const row = accounts.get(d.accountId) ?? { account_id: d.accountId, balance: base.get(d.accountId) ?? 0, currency_balances: {}, events: 0 };
+    row.currency_balances[d.currency] = d.amount;
+    row.events += 1;
+    accounts.set(d.accountId, row);
+  }
+  const seen = new Map<string, number>();
+  const events = deltas.map((d) => {
+    const index = seen.get(d.accountId) ?? 0;
+    seen.set(d.accountId, index + 1);
+    return { id: newId('evt'), account_id: d.accountId, currency: d.currency, delta: d.amount, back: (accounts.get(d.accountId)?.events ?? 1) - 1 - index };
+  });
+  return { accounts: [...accounts.values()], events };
+}
+
+/**
  * Writes an entry, its lines, the cached balances and the events (journal_entry.created, then one
  * account.balance_changed per account and currency) in ONE statement: one round trip per posting.
  * - The statement first checks that the organization's chart of accounts and lock date are still the
@@ -90,21 +124,7 @@ export async function writeEntry(db: Db, organizationId: string, prepared: Prepa
   const createdAt = new Date().toISOString();
   const lineIds = prepared.lines.map(() => newId('jl'));
   const entry = entryFromPrepared(prepared, { id, number: 0, organizationId, lineIds, createdAt });
-  const deltas = balanceDeltas(prepared.lines);
-  const base = baseDeltas(prepared.lines);
-  const perAccount = new Map<string, { account_id: string; balance: number; currency_balances: Record<string, number>; events: number }>();
-  for (const d of deltas) {
-    const row = perAccount.get(d.accountId) ?? { account_id: d.accountId, balance: base.get(d.accountId) ?? 0, currency_balances: {}, events: 0 };
-    row.currency_balances[d.currency] = d.amount;
-    row.events += 1;
-    perAccount.set(d.accountId, row);
-  }
-  const seen = new Map<string, number>();
-  const balanceEvents = deltas.map((d) => {
-    const index = seen.get(d.accountId) ?? 0;
-    seen.set(d.accountId, index + 1);
-    return { id: newId('evt'), account_id: d.accountId, currency: d.currency, delta: d.amount, back: (perAccount.get(d.accountId)?.events ?? 1) - 1 - index };
-  });
+  const { accounts, events } = balanceChanges(prepared);
   const lines = prepared.lines.map((l, i) => ({ id: lineIds[i], line_no: l.lineNo, account_id: l.account.id, direction: l.direction, amount: l.amount, currency: l.currency, base_amount: l.baseAmount, description: l.description }));
   const metaJson = JSON.stringify(meta);
   try {
@@ -112,9 +132,9 @@ export async function writeEntry(db: Db, organizationId: string, prepared: Prepa
       organizationId, context.chartVersion, prepared.date,
       id, organizationId, context.entryNumberSequence, prepared.date, prepared.currency, prepared.exchangeRate, prepared.memo, prepared.source?.type ?? null, prepared.source?.id ?? null, prepared.reversalOf, JSON.stringify(prepared.metadata), createdAt, createdAt,
       organizationId, prepared.date, JSON.stringify(lines),
-      organizationId, JSON.stringify([...perAccount.values()]),
+      organizationId, JSON.stringify(accounts),
       newId('evt'), organizationId, JSON.stringify({ object: entry }), metaJson,
-      organizationId, metaJson, JSON.stringify(balanceEvents),
+      organizationId, metaJson, JSON.stringify(events),
     ]);
     const number = rows[0]?.number;
     return number === undefined ? undefined : { ...entry, number: Number(number) };

@@ -139,6 +139,39 @@ describe('ledger: chart of accounts and journal entries', () => {
     expect(await account('1010')).toMatchObject({ balance: 3254, balances: [{ currency: 'EUR', balance: 3003 }] });
   });
 
+  it('gives an account touched in two currencies one event per currency, with consecutive versions', async () => {
+    const receivables = await account('1100');
+    const res = await post({
+      date: '2026-03-12', currency: 'EUR', exchangeRate: '1.1',
+      lines: [
+        { accountCode: '1010', direction: 'DEBIT', amount: 1000 }, { accountCode: '1100', direction: 'CREDIT', amount: 1000 },
+        { accountCode: '1100', direction: 'DEBIT', amount: 25, currency: 'USD' }, { accountCode: '7900', direction: 'CREDIT', amount: 25, currency: 'USD' },
+      ],
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.totals).toEqual([{ currency: 'EUR', debit: 1000, credit: 1000 }, { currency: 'USD', debit: 25, credit: 25 }]);
+    expect(res.body.baseTotal).toBe(1125);
+    const events = await hub.db.knex('events').where({ aggregateId: receivables.id }).orderBy('version');
+    expect(events.map((e: { version: number; data: { object: { currency: string; balance: number; previousBalance: number; entryId: string } } }) => [e.version, e.data.object.currency, e.data.object.previousBalance, e.data.object.balance, e.data.object.entryId])).toEqual([
+      [1, 'EUR', 0, -1000, res.body.id],
+      [2, 'USD', 0, 25, res.body.id],
+    ]);
+    expect(await account('1100')).toMatchObject({ balance: -1100 + 25, balances: [{ currency: 'EUR', balance: -1000 }, { currency: 'USD', balance: 25 }] });
+  });
+
+  it('posts once for a retried request with the same Idempotency-Key', async () => {
+    const before = await counts();
+    const body = entry([{ accountCode: '6900', direction: 'DEBIT', amount: 4242 }, { accountCode: '1000', direction: 'CREDIT', amount: 4242 }]);
+    const headers = { 'idempotency-key': 'je-retry-1' };
+    const first = await hub.request('POST', path('/journal-entries'), { body, headers });
+    const retry = await hub.request('POST', path('/journal-entries'), { body, headers });
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    const after = await counts();
+    expect([after.entries - before.entries, after.lines - before.lines, after.events - before.events]).toEqual([1, 2, 3]);
+  });
+
   it('reverses an entry once: mirrored lines, links both ways, balances restored', async () => {
     const before = await account('6900');
     const original = await post(entry([{ accountCode: '6900', direction: 'DEBIT', amount: 777 }, { accountCode: '1000', direction: 'CREDIT', amount: 777 }], { memo: 'Wrong' }));

@@ -3,39 +3,39 @@ import type { EventMetadata, JournalEntry } from '@uah/schemas';
 import { conflict, notFound } from '../http/errors.js';
 import type { ContextCache } from './context-cache.js';
 import { loadContext, writeEntry } from './journal-store.js';
-import type { LedgerContext, PreparedEntry } from './types.js';
+import { findAccount } from './posting.js';
+import type { AccountRef, LedgerContext, PreparedEntry } from './types.js';
 
 type Db = Knex | Knex.Transaction;
 
 export interface Poster {
-  /** The context as the database has it now (seeding the ledger of an organization that predates it); cached. */
-  fresh(db: Db, organizationId: string): Promise<LedgerContext>;
+  /** The context with the accounts `refs` name, as the database has it now (seeding the ledger of an organization that predates it); cached. */
+  fresh(db: Db, organizationId: string, refs: AccountRef[]): Promise<LedgerContext>;
   /**
    * Prepares an entry with `build` and writes it. The cached context is tried first; whatever it refuses
    * or the write statement finds stale is prepared again from fresh data, so errors always reflect the
    * database, and the common case costs a single statement.
    */
-  post(db: Db, organizationId: string, build: (context: LedgerContext) => PreparedEntry, meta: EventMetadata): Promise<JournalEntry>;
+  post(db: Db, organizationId: string, refs: AccountRef[], build: (context: LedgerContext) => PreparedEntry, meta: EventMetadata): Promise<JournalEntry>;
 }
 
 export function createPoster(deps: { cache: ContextCache; ensureLedger(organizationId: string, db?: Db): Promise<void> }): Poster {
   const { cache } = deps;
 
   const poster: Poster = {
-    async fresh(db, organizationId) {
-      let context = await loadContext(db, organizationId);
+    async fresh(db, organizationId, refs) {
+      let context = await loadContext(db, organizationId, refs);
       if (!context) {
         await deps.ensureLedger(organizationId, db);
-        context = await loadContext(db, organizationId);
+        context = await loadContext(db, organizationId, refs);
       }
       if (!context) throw notFound('organization', organizationId);
-      cache.set(organizationId, context);
-      return context;
+      return cache.set(organizationId, context);
     },
 
-    async post(db, organizationId, build, meta) {
+    async post(db, organizationId, refs, build, meta) {
       const cached = cache.peek(organizationId);
-      if (cached) {
+      if (cached && refs.every((ref) => findAccount(cached.accounts, ref))) {
         let prepared: PreparedEntry | undefined;
         try {
           prepared = build(cached);
@@ -45,7 +45,7 @@ export function createPoster(deps: { cache: ContextCache; ensureLedger(organizat
         const written = prepared && (await writeEntry(db, organizationId, prepared, cached, meta));
         if (written) return written;
       }
-      const context = await poster.fresh(db, organizationId);
+      const context = await poster.fresh(db, organizationId, refs);
       const written = await writeEntry(db, organizationId, build(context), context, meta);
       if (written) return written;
       cache.invalidate(organizationId);

@@ -55,6 +55,7 @@ export interface LedgerService {
 }
 
 const today = (): string => new Date().toISOString().slice(0, 10);
+const refsOf = (input: PostEntryInput): AccountRef[] => input.lines.map((l) => l.account);
 
 /** An API line names its account by id or by code, not both. */
 function fromApi(input: JournalEntryCreate): PostEntryInput {
@@ -75,6 +76,11 @@ function fromApi(input: JournalEntryCreate): PostEntryInput {
   };
 }
 
+/**
+ * The ledger. Its events (journal_entry.created, account.balance_changed) go to the same event log as
+ * `events.append` writes, but are inserted by the posting statement itself (one round trip per entry);
+ * `events` is kept in the dependencies for the contexts' common shape.
+ */
 export function createLedgerService(deps: { knex: Knex; events: EventStore; organizations: OrganizationService }): LedgerService {
   const { knex, organizations } = deps;
   const cache = createContextCache();
@@ -94,17 +100,17 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
     getSettings: settings.get,
     setLockDate: settings.setLockDate,
 
-    post: (trx, organizationId, input, meta) => poster.post(trx, organizationId, (context) => prepareEntry(input, context), meta),
+    post: (trx, organizationId, input, meta) => poster.post(trx, organizationId, refsOf(input), (context) => prepareEntry(input, context), meta),
 
     async preview(organizationId, input, trx, meta = { source: 'SYSTEM' }) {
       const db = trx ?? knex;
-      return previewEntry(db, organizationId, prepareEntry(input, await poster.fresh(db, organizationId)), meta);
+      return previewEntry(db, organizationId, prepareEntry(input, await poster.fresh(db, organizationId, refsOf(input))), meta);
     },
 
     async reverse(trx, organizationId, entryId, options, meta) {
       const original = await getEntry(organizationId, entryId, trx, true);
       if (original.reversedBy) throw new AppError('ALREADY_REVERSED', `Journal entry ${entryId} was reversed by ${original.reversedBy} already.`);
-      const { lockDate } = await poster.fresh(trx, organizationId);
+      const { lockDate } = await poster.fresh(trx, organizationId, []);
       const open = lockDate === null || original.date > lockDate;
       const input: PostEntryInput = {
         date: options.date ?? (open ? original.date : today()),
@@ -115,7 +121,7 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
         ...(original.exchangeRate !== null ? { exchangeRate: original.exchangeRate } : {}),
       };
       // Reversals may touch accounts deactivated since; base amounts mirror the original exactly.
-      const reversal = await poster.post(trx, organizationId, (context) => {
+      const reversal = await poster.post(trx, organizationId, refsOf(input), (context) => {
         const prepared = prepareEntry(input, context, { allowInactive: true, reversalOf: original.id });
         prepared.lines.forEach((line, i) => (line.baseAmount = original.lines[i]?.baseAmount ?? line.baseAmount));
         return prepared;
@@ -142,7 +148,7 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
       const input = fromApi(body);
       if (options.dryRun) return service.preview(organizationId, input, undefined, meta);
       // Outside a transaction: the write is one statement, atomic on its own, with the deferred checks at its end.
-      return poster.post(knex, organizationId, (context) => prepareEntry(input, context), meta);
+      return poster.post(knex, organizationId, refsOf(input), (context) => prepareEntry(input, context), meta);
     },
 
     reverseEntry: (organizationId, entryId, input, meta) =>

@@ -1,19 +1,33 @@
 import type { Knex } from 'knex';
 
 /**
- * Why the stream does not read "seq > cursor AND COMMITTED_BEFORE_RUNNING" alone: a transaction gets its
+ * Readers of the log (the REST list, the relay, the stream) only read up to a settled `seq`.
+ *
+ * Why not "every event of a transaction older than the oldest running one": a transaction gets its
  * id (xid) at its first write and its `seq` when it appends its event, so the two orders can differ. If A
  * writes first (lower xid) and appends last (higher seq) while B, with a higher xid and a lower seq, is
  * still running, A's event passes `tx_id < xmin` before B's does; a cursor moved past A would skip B.
  *
  * Instead, when the log has grown, the watermark notes the highest `seq` together with a fresh xid of its
  * own, taken after that `seq` was read. Every transaction holding a lower `seq` had its xid by then (the
- * services write their state before they append; a transaction whose first write is the event gets its
- * xid within that same INSERT, microseconds after its `seq`), so it is older than that xid; once the oldest running transaction is younger
+ * column default of `seq`, `uah_next_event_seq()`, assigns the transaction's xid before it takes the
+ * number), so it is older than that xid; once the oldest running transaction is younger
  * (`xmin` above it), all of them have ended: every event up to that `seq` is settled (committed and
  * visible, or rolled back and never coming). The stream only reads settled ranges. (The snapshot's
  * `xmax` cannot serve here: it is one past the latest *completed* xid, and running ones may be above it.)
  */
+/**
+ * The oldest transaction id still running in this database (or, with none, the first not yet completed):
+ * every transaction below it has ended. Transactions PostgreSQL reports running in another database
+ * cannot write here and are left out, so a long transaction elsewhere on the server holds nothing back.
+ */
+export const OLDEST_RUNNING_HERE = `COALESCE(
+  (SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+      WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database()
+        AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+  pg_snapshot_xmax(pg_current_snapshot()))`;
+
 interface Observation {
   /** An xid assigned after `seq` was the highest in the log. */
   xid: bigint;
@@ -55,7 +69,7 @@ export function createSettledWatermark(knex: Knex): SettledWatermark {
 
   /** The oldest running xid (all below it have ended) and the highest seq visible. */
   async function look(): Promise<{ xmin: bigint; top: number }> {
-    const row = await query('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, (SELECT max(seq) FROM events) AS top');
+    const row = await query(`SELECT (${OLDEST_RUNNING_HERE})::text AS xmin, (SELECT max(seq) FROM events) AS top`);
     return { xmin: BigInt(row.xmin ?? '0'), top: Number(row.top ?? 0) };
   }
 
