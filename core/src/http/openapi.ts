@@ -22,19 +22,22 @@ function parameters(route: Route): unknown[] {
   return params;
 }
 
+function mediaSchema(contentType: string): Record<string, unknown> {
+  if (contentType === 'application/json') return { type: 'object' };
+  return { type: 'string', ...(contentType === 'application/pdf' ? { contentMediaType: 'application/pdf' } : {}) };
+}
+
 function successResponse(route: Route): Record<string, unknown> {
   const r = route.response;
   const description = r.description ?? 'Success';
-  if (r.contentType) {
-    const schema = r.contentType === 'application/json' ? { type: 'object' } : { type: 'string', ...(r.contentType === 'application/pdf' ? { contentMediaType: 'application/pdf' } : {}) };
-    return { description, content: { [r.contentType]: { schema } } };
-  }
-  if (r.list) {
+  const content: Record<string, { schema: unknown }> = {};
+  if (r.contentType) content[r.contentType] = { schema: mediaSchema(r.contentType) };
+  else if (r.list) {
     const schema = { type: 'object', required: ['data', 'nextCursor'], properties: { data: { type: 'array', items: ref(r.list) }, nextCursor: { type: ['string', 'null'] } } };
-    return { description, content: { 'application/json': { schema } } };
-  }
-  if (r.schema) return { description, content: { 'application/json': { schema: ref(r.schema) } } };
-  return { description };
+    content['application/json'] = { schema };
+  } else if (r.schema) content['application/json'] = { schema: ref(r.schema) };
+  for (const other of r.alsoContentTypes ?? []) content[other] = { schema: mediaSchema(other) };
+  return Object.keys(content).length > 0 ? { description, content } : { description };
 }
 
 function errorResponses(route: Route): Record<string, unknown> {

@@ -34,6 +34,8 @@ export interface ResponseSpec {
   list?: SchemaName;
   /** A body that is not JSON (a PDF, a text export, Prometheus metrics). */
   contentType?: string;
+  /** Other media types the same status may answer with (e.g. `text/plain` for `?format=ledger`). */
+  alsoContentTypes?: string[];
 }
 
 /**

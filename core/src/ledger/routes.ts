@@ -73,7 +73,7 @@ function entryRoutes(ledger: LedgerService): Route[] {
       description:
         'In posting order (by number). Filter by date range, account or source document. ' +
         '`format=ledger` returns the journal as plain text instead (`text/plain`, the same as `GET .../journal-entries/export`).',
-      query: 'JournalEntryListQuery', response: { status: 200, list: 'JournalEntry' },
+      query: 'JournalEntryListQuery', response: { status: 200, list: 'JournalEntry', alsoContentTypes: ['text/plain'] },
       handler: async ({ organizationId, query, ctx }) => {
         if (query.format === 'ledger') return sendJournal(ctx, await ledger.exportJournal(organizationId, { from: query.from, to: query.to }));
         return ledger.listEntries(organizationId, query);
