@@ -92,4 +92,37 @@ describe('client transport', () => {
       'http://api.test/v1/organizations/org_1/customers/cus%2F..%2Fx',
     ]);
   });
+
+  it('turns { dryRun: true } into ?dryRun=true and keeps it out of the body', async () => {
+    const { uah, sent } = client([() => json(201, { object: 'payment_dry_run' }), () => json(200, { object: 'invoice_dry_run' })]);
+    await uah.payments.create({ customerId: 'cus_1', amount: 100, method: 'CASH' }, { dryRun: true, idempotencyKey: 'k-1' });
+    await uah.invoices.issue('inv_1', {}, { dryRun: true });
+    expect(sent.map((s) => [s.method, s.url, s.body])).toEqual([
+      ['POST', 'http://api.test/v1/organizations/org_1/payments?dryRun=true', '{"customerId":"cus_1","amount":100,"method":"CASH"}'],
+      ['POST', 'http://api.test/v1/organizations/org_1/invoices/inv_1/issue?dryRun=true', '{}'],
+    ]);
+    expect(sent[0]?.headers['idempotency-key']).toBe('k-1');
+  });
+
+  it('reads a text export and PDF bytes, asking for those media types', async () => {
+    const pdf = new Uint8Array([0x25, 0x50, 0x44, 0x46, 0x2d]);
+    const { uah, sent } = client([
+      () => new Response('2026-01-31 Opening\n', { status: 200, headers: { 'content-type': 'text/plain' } }),
+      () => new Response(pdf, { status: 200, headers: { 'content-type': 'application/pdf' } }),
+    ]);
+    expect(await uah.journalEntries.exportLedger({ from: '2026-01-01' })).toBe('2026-01-31 Opening\n');
+    expect(await uah.invoices.pdf('inv_1')).toEqual(pdf);
+    expect(sent.map((s) => [s.url, s.headers['accept']?.split(',')[0]])).toEqual([
+      ['http://api.test/v1/organizations/org_1/journal-entries/export?from=2026-01-01', 'text/plain'],
+      ['http://api.test/v1/organizations/org_1/invoices/inv_1/pdf', 'application/pdf'],
+    ]);
+  });
+
+  it('sends settings with PUT and does not repeat it after a 5xx', async () => {
+    const { uah, sent } = client([() => json(503, { code: 'SERVICE_UNAVAILABLE', status: 503 }, { 'retry-after': '0' })]);
+    await expect(uah.ledgerSettings.update({ lockDate: '2025-12-31' })).rejects.toMatchObject({ status: 503 });
+    expect(sent.map((s) => [s.method, s.url, s.body, s.headers['idempotency-key']])).toEqual([
+      ['PUT', 'http://api.test/v1/organizations/org_1/ledger/settings', '{"lockDate":"2025-12-31"}', undefined],
+    ]);
+  });
 });

@@ -23,8 +23,25 @@ export interface TransportOptions {
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
+/** How to read a successful answer: JSON (the default), text (an export) or bytes (a PDF). */
+export type ResponseType = 'json' | 'text' | 'bytes';
+
+export interface TransportRequest extends RequestOptions {
+  query?: Query;
+  body?: unknown;
+  responseType?: ResponseType;
+}
+
 export interface Transport {
-  request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, init?: { query?: Query; body?: unknown } & RequestOptions): Promise<T>;
+  request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, init?: TransportRequest): Promise<T>;
+}
+
+const ACCEPT: Record<ResponseType, string> = { json: 'application/json', text: 'text/plain, application/problem+json', bytes: 'application/pdf, application/octet-stream, application/problem+json' };
+
+async function bodyOf(response: Response, responseType: ResponseType): Promise<unknown> {
+  if (responseType === 'text') return response.text();
+  if (responseType === 'bytes') return new Uint8Array(await response.arrayBuffer());
+  return response.status === 204 ? undefined : response.json();
 }
 
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
@@ -46,7 +63,7 @@ async function errorFrom(response: Response): Promise<UahApiError> {
 }
 
 function shouldRetry(method: string, error: UahApiError | UahConnectionError): boolean {
-  // GET repeats safely and POST carries an idempotency key; a PATCH is repeated only when it was refused (429).
+  // GET repeats safely and POST carries an idempotency key; a PATCH or PUT is repeated only when it was refused (429).
   const repeatable = method === 'GET' || method === 'POST';
   if (error instanceof UahConnectionError) return repeatable;
   if (error.status === 429) return true;
@@ -93,8 +110,9 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   return {
-    async request<T>(method: string, path: string, init: { query?: Query; body?: unknown } & RequestOptions = {}): Promise<T> {
-      const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' };
+    async request<T>(method: string, path: string, init: TransportRequest = {}): Promise<T> {
+      const responseType = init.responseType ?? 'json';
+      const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey}`, accept: ACCEPT[responseType] };
       const body = init.body === undefined ? undefined : JSON.stringify(init.body);
       if (body !== undefined) headers['content-type'] = 'application/json';
       // One key for every attempt: that is what makes the retry of a POST safe.
@@ -104,7 +122,7 @@ export function createTransport(options: TransportOptions): Transport {
         let failure: UahApiError | UahConnectionError;
         try {
           const response = await attempt(method, url, headers, body, init.signal);
-          if (response.ok) return (response.status === 204 ? undefined : await response.json()) as T;
+          if (response.ok) return (await bodyOf(response, responseType)) as T;
           failure = await errorFrom(response);
         } catch (error) {
           if (!(error instanceof UahConnectionError) || init.signal?.aborted) throw error;
