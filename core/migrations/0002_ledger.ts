@@ -118,6 +118,11 @@ async function createJournal(knex: Knex): Promise<void> {
       currency char(3) NOT NULL,
       base_amount bigint NOT NULL CHECK (base_amount >= 0),
       description text,
+      -- The subledger reference: the invoice and customer a receivables (or customer-credit) line belongs to,
+      -- so that the AR aging is read from the postings. No foreign key: invoices live in a later migration
+      -- and posted lines are immutable anyway; the prefixes keep ids of other kinds out.
+      invoice_id text CONSTRAINT journal_lines_invoice_id_check CHECK (invoice_id ~ '^inv_[0-9A-Za-z]+$'),
+      customer_id text CONSTRAINT journal_lines_customer_id_check CHECK (customer_id ~ '^cus_[0-9A-Za-z]+$'),
       tx_id xid8 NOT NULL,
       UNIQUE (entry_id, line_no),
       FOREIGN KEY (entry_id, tx_id) REFERENCES journal_entries (id, tx_id),
@@ -126,6 +131,8 @@ async function createJournal(knex: Knex): Promise<void> {
   // The account ledger in date order, with what running balances and report sums need (index-only scans).
   await knex.raw(`CREATE INDEX journal_lines_account_ledger ON journal_lines (account_id, date, entry_number, line_no)
     INCLUDE (direction, amount, base_amount, currency)`);
+  // An invoice's receivable history (its postings across entries), for the invoice and the AR aging.
+  await knex.raw('CREATE INDEX journal_lines_invoice ON journal_lines (organization_id, invoice_id) WHERE invoice_id IS NOT NULL');
 }
 
 async function createBalances(knex: Knex): Promise<void> {

@@ -174,6 +174,24 @@ async function all<T>(list: (cursor: string | undefined) => Promise<{ data: T[];
   return out;
 }
 
+/**
+ * The AR aging, read from the postings, totals the receivables account (today and at any later date), and
+ * each invoice it lists owes exactly the invoice's own balance: the subledger agrees with the documents.
+ */
+async function checkAging(w: World, invoices: Invoice[], receivables: number): Promise<void> {
+  const { services: s, orgId } = w;
+  const today = await s.reports.arAging(orgId, {});
+  const trialToday = await s.reports.trialBalance(orgId, { asOf: today.asOf });
+  const ar = trialToday.accounts.find((a) => a.code === '1100');
+  expect(today.totals.total).toBe(ar ? ar.debit - ar.credit : 0);
+  const later = await s.reports.arAging(orgId, { asOf: '2999-12-31' });
+  expect(later.totals.total).toBe(receivables);
+  expect(later.unallocated.entries).toEqual([]);
+  const aged = new Map(later.customers.flatMap((c) => c.invoices.map((i) => [i.invoiceId, i.balance])));
+  const owed = new Map(invoices.filter((i) => OPEN.includes(i.status) && i.balance > 0).map((i) => [i.id, i.balance]));
+  expect(aged).toEqual(owed);
+}
+
 /** The invariants of the books, after any operation. */
 export async function checkInvariants(w: World): Promise<void> {
   const { services: s, orgId } = w;
@@ -199,6 +217,7 @@ export async function checkInvariants(w: World): Promise<void> {
   const balanceOf = (key: string) => balances.find((b) => b.account.systemKey === key)?.balance ?? 0;
   expect(balanceOf('receivables')).toBe(open);
   expect(open).toBe(invoices.filter((i) => OPEN.includes(i.status)).reduce((sum, i) => sum + i.balance, 0));
+  await checkAging(w, invoices, balanceOf('receivables'));
   for (const p of payments) {
     expect(p.unappliedAmount).toBeGreaterThanOrEqual(0);
     if (p.status === 'COMPLETED' || p.status === 'REFUNDED') expect(p.appliedAmount + p.unappliedAmount).toBe(p.amount - p.amountRefunded);

@@ -7,7 +7,8 @@ import { checkInvariants, opArbitrary, runOp, snapshot, type Op, type World } fr
  * Property: whatever sequence of sales-cycle operations is run (invoices with random lines, issue, partial,
  * full and over-payments, payments refused for exceeding a balance, refunds, voids, credit notes, customer
  * credit applied), the books stay whole after every single operation: the trial balance sums to zero,
- * receivables equal the open invoice balances, every invoice's balance is total − paid − credited ≥ 0 and
+ * receivables equal the open invoice balances and the AR aging total (read from the postings, today and
+ * later) with each aged invoice owing its own balance, every invoice's balance is total − paid − credited ≥ 0 and
  * matches the payments applied to it, customer credits equal the unapplied payments, and the cached
  * account balances equal the sums of the postings. A refused operation writes nothing.
  */

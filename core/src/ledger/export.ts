@@ -7,7 +7,8 @@ import { formatMinor } from '../shared/money.js';
  * - a `commodity` directive per currency with its decimals (`1000.00 USD`, `1000. JPY`);
  * - an `account` directive per account, named `<type>:<code> <name>` and tagged with its hledger type;
  * - one transaction per entry, dated by its accounting date, with the entry number as the code and the
- *   ids as tags; debits are positive amounts, credits negative, in major units;
+ *   ids as tags; debits are positive amounts, credits negative, in major units; a line's invoice and
+ *   customer references are posting tags (`invoice:`, `customer:`);
  * - a line in another currency than the base carries its base-currency value as a total cost
  *   (`100.00 EUR @@ 110.00 USD`), so `hledger bal -B` gives the base-currency balances of the reports.
  */
@@ -54,7 +55,9 @@ function transaction(entry: JournalEntry, names: Map<string, string>): string {
     const sign = line.direction === 'DEBIT' ? 1 : -1;
     let posting = `    ${names.get(line.accountId) ?? `unknown:${line.accountId}`}  ${amountText(sign * line.amount, line.currency)}`;
     if (line.currency !== entry.baseCurrency) posting += ` @@ ${amountText(line.baseAmount, entry.baseCurrency)}`;
-    if (line.description) posting += `  ; ${clean(line.description)}`;
+    // The subledger reference as hledger tags (`hledger bal tag:invoice=inv_…` gives an invoice's receivable).
+    const comment = [...(line.description ? [clean(line.description)] : []), ...(line.invoiceId ? [`invoice:${line.invoiceId}`] : []), ...(line.customerId ? [`customer:${line.customerId}`] : [])];
+    if (comment.length > 0) posting += `  ; ${comment.join(', ')}`;
     out.push(posting);
   }
   return out.join('\n');

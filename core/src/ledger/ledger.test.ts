@@ -45,8 +45,8 @@ describe('ledger: chart of accounts and journal entries', () => {
       source: null, reversalOf: null, reversedBy: null, totals: [{ currency: 'USD', debit: 500000, credit: 500000 }], baseTotal: 500000, metadata: { ref: 'A-1' },
     });
     expect(res.body.lines).toEqual([
-      { id: expect.stringMatching(/^jl_/), accountId: bank.id, accountCode: '1000', accountName: 'Bank', direction: 'DEBIT', amount: 500000, currency: 'USD', baseAmount: 500000, description: null },
-      { id: expect.stringMatching(/^jl_/), accountId: expect.stringMatching(/^acc_/), accountCode: '3000', accountName: "Owner's equity", direction: 'CREDIT', amount: 500000, currency: 'USD', baseAmount: 500000, description: 'capital' },
+      { id: expect.stringMatching(/^jl_/), accountId: bank.id, accountCode: '1000', accountName: 'Bank', direction: 'DEBIT', amount: 500000, currency: 'USD', baseAmount: 500000, description: null, invoiceId: null, customerId: null },
+      { id: expect.stringMatching(/^jl_/), accountId: expect.stringMatching(/^acc_/), accountCode: '3000', accountName: "Owner's equity", direction: 'CREDIT', amount: 500000, currency: 'USD', baseAmount: 500000, description: 'capital', invoiceId: null, customerId: null },
     ]);
     expect((await hub.request('GET', path(`/journal-entries/${res.body.id}`))).body).toEqual(res.body);
     expect(await account('1000')).toMatchObject({ balance: 500000, balances: [{ currency: 'USD', balance: 500000 }] });

@@ -16,6 +16,9 @@ import type { AccountRef, BalanceDelta, LedgerAccount, LedgerContext, PostEntryI
 export const MAX_LINE_AMOUNT = 100_000_000_000_000;
 const RATE_DECIMALS = 12;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+// The same shapes as the journal_lines CHECK constraints.
+const INVOICE_ID = /^inv_[0-9A-Za-z]+$/;
+const CUSTOMER_ID = /^cus_[0-9A-Za-z]+$/;
 
 export function isCalendarDate(value: string): boolean {
   if (!DATE.test(value)) return false;
@@ -88,7 +91,11 @@ function resolveLines(input: PostEntryInput, ctx: LedgerContext, allowInactive: 
     }
     if (!account.active && !allowInactive) inactive.push(`${account.code} ${account.name}`);
     if (account.currency !== null && account.currency !== currency) errors.push({ field: `${at}/currency`, message: `account ${account.code} only takes ${account.currency}` });
-    lines.push({ lineNo: i + 1, account, direction: line.direction, amount: line.amount, currency, baseAmount: 0, description: line.description ?? null });
+    const invoiceId = line.reference?.invoiceId ?? null;
+    const customerId = line.reference?.customerId ?? null;
+    if (invoiceId !== null && !INVOICE_ID.test(invoiceId)) errors.push({ field: `${at}/reference/invoiceId`, message: 'is not an invoice id (inv_…)' });
+    if (customerId !== null && !CUSTOMER_ID.test(customerId)) errors.push({ field: `${at}/reference/customerId`, message: 'is not a customer id (cus_…)' });
+    lines.push({ lineNo: i + 1, account, direction: line.direction, amount: line.amount, currency, baseAmount: 0, description: line.description ?? null, invoiceId, customerId });
   });
   if (errors.length > 0) throw unprocessable(`The entry has ${errors.length} invalid line field${errors.length === 1 ? '' : 's'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`, errors);
   if (inactive.length > 0) throw new AppError('ACCOUNT_INACTIVE', `Inactive accounts take no postings: ${inactive.join(', ')}.`);

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type {
-  Account, EventMetadata, JournalEntry, JournalEntryCreate, JournalEntryListQuery, JournalEntryPostResult, JournalEntryPreview, JournalEntryReverse,
+  Account, EventMetadata, JournalEntry, JournalEntryCreate, JournalLine, JournalEntryListQuery, JournalEntryPostResult, JournalEntryPreview, JournalEntryReverse,
   LedgerPosting, LedgerQuery, LedgerSettings, SystemAccountKey,
 } from '@uah/schemas';
 import { AppError, notFound, unprocessable } from '../http/errors.js';
@@ -13,14 +13,16 @@ import { seedLedger } from './chart.js';
 import { toHledgerJournal } from './export.js';
 import { createContextCache } from './context-cache.js';
 import { readEntries } from './journal-store.js';
+import { receivablesAsOf, type ReceivablesAsOf } from './receivables.js';
 import { createPoster } from './poster.js';
 import { prepareEntry } from './posting.js';
 import { previewEntry } from './preview.js';
 import { createSettingsApi } from './settings.js';
-import type { AccountRef, PostEntryInput } from './types.js';
+import type { AccountRef, LineReference, PostEntryInput } from './types.js';
 
-export type { AccountRef, PostEntryInput, PostingLineInput, SystemAccountKey } from './types.js';
+export type { AccountRef, LineReference, PostEntryInput, PostingLineInput, SystemAccountKey } from './types.js';
 export type { AccountBalance } from './account-ledger.js';
+export type { InvoiceReceivable, ReceivablesAsOf, UnallocatedReceivable } from './receivables.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -40,6 +42,12 @@ export interface LedgerService {
   /** Every account with its debits, credits and balance (debit minus credit) in base currency over the inclusive range. */
   accountBalances(organizationId: string, range: { from?: string; to?: string }): Promise<AccountBalance[]>;
   accountByKey(organizationId: string, key: SystemAccountKey, trx?: Knex.Transaction): Promise<Account>;
+  /**
+   * The receivables subledger at a day (inclusive), from the postings: per invoice reference the balance in
+   * base currency and per line currency (non-zero ones only), and the lines naming no invoice per entry.
+   * `balance` equals the receivables account's balance in the trial balance at that day.
+   */
+  receivablesByInvoice(organizationId: string, asOf: string, trx?: Knex.Transaction): Promise<ReceivablesAsOf>;
 
   /** POST /journal-entries: a manual entry, posted in its own transaction (one statement), or previewed. */
   createEntry(organizationId: string, input: JournalEntryCreate, meta: EventMetadata, options?: { dryRun?: boolean }): Promise<JournalEntryPostResult>;
@@ -55,6 +63,8 @@ export interface LedgerService {
 }
 
 const today = (): string => new Date().toISOString().slice(0, 10);
+/** A reversal belongs to the same invoice and customer as the line it mirrors. */
+const referenceOf = (line: JournalLine): LineReference => ({ ...(line.invoiceId ? { invoiceId: line.invoiceId } : {}), ...(line.customerId ? { customerId: line.customerId } : {}) });
 const refsOf = (input: PostEntryInput): AccountRef[] => input.lines.map((l) => l.account);
 
 /** An API line names its account by id or by code, not both. */
@@ -116,7 +126,7 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
         date: options.date ?? (open ? original.date : today()),
         currency: original.currency,
         memo: options.memo ?? `Reversal of entry ${original.number}${original.memo ? `: ${original.memo}` : ''}`,
-        lines: original.lines.map((l) => ({ account: { id: l.accountId }, direction: l.direction === 'DEBIT' ? 'CREDIT' : 'DEBIT', amount: l.amount, currency: l.currency, ...(l.description ? { description: l.description } : {}) })),
+        lines: original.lines.map((l) => ({ account: { id: l.accountId }, direction: l.direction === 'DEBIT' ? 'CREDIT' : 'DEBIT', amount: l.amount, currency: l.currency, ...(l.description ? { description: l.description } : {}), reference: referenceOf(l) })),
         ...(original.source ? { source: original.source } : {}),
         ...(original.exchangeRate !== null ? { exchangeRate: original.exchangeRate } : {}),
       };
@@ -143,6 +153,8 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
     },
 
     accountByKey: (organizationId, key, trx) => accounts.byKey(organizationId, key, trx),
+
+    receivablesByInvoice: (organizationId, asOf, trx) => receivablesAsOf(trx ?? knex, organizationId, asOf),
 
     async createEntry(organizationId, body, meta, options = {}) {
       const input = fromApi(body);

@@ -13,6 +13,17 @@ export interface PostingLineInput {
   /** The entry's currency (default) or the organization's base currency (FX adjustments). */
   currency?: CurrencyCode;
   description?: string;
+  /**
+   * The subledger this line belongs to: the invoice (and its customer) a receivables line settles or
+   * charges, or the customer of a customer-credit line. The AR aging is built from these references.
+   */
+  reference?: LineReference;
+}
+
+/** Ids of the documents a journal line belongs to (`inv_…`, `cus_…`). */
+export interface LineReference {
+  invoiceId?: string;
+  customerId?: string;
 }
 
 export interface PostEntryInput {
@@ -58,6 +69,8 @@ export interface PreparedLine {
   currency: CurrencyCode;
   baseAmount: number;
   description: string | null;
+  invoiceId: string | null;
+  customerId: string | null;
 }
 
 /** An entry that passed every check and has its base amounts: ready to write or to preview. */

@@ -76,7 +76,7 @@ export function invoiceLegsFor(applications: RequestedApplication[], locked: Map
     if (!invoice) throw new Error(`invoice ${a.invoiceId} was not locked`);
     const settled = invoice.total - invoice.balance;
     const settledBefore = unapply ? settled - a.amount : settled;
-    return { invoiceId: a.invoiceId, label: invoice.number ?? invoice.id, amount: a.amount, fx: fxDifference(money, invoice.exchangeRate, a.amount, settledBefore) };
+    return { invoiceId: a.invoiceId, customerId: invoice.customerId, label: invoice.number ?? invoice.id, amount: a.amount, fx: fxDifference(money, invoice.exchangeRate, a.amount, settledBefore) };
   });
 }
 

@@ -1,5 +1,5 @@
 import type { CurrencyCode } from '@uah/schemas';
-import type { PostEntryInput, PostingLineInput, SystemAccountKey } from '../ledger/service.js';
+import type { LineReference, PostEntryInput, PostingLineInput, SystemAccountKey } from '../ledger/service.js';
 import { convertMinor } from '../shared/money.js';
 
 /**
@@ -14,6 +14,8 @@ import { convertMinor } from '../shared/money.js';
 
 export interface InvoiceLeg {
   invoiceId: string;
+  /** The invoice's customer, carried on its receivables lines (the AR aging's subledger reference). */
+  customerId?: string;
   /** How the invoice is named in the line description (its number). */
   label: string;
   /** Minor units of the payment's currency. */
@@ -51,9 +53,15 @@ interface Leg {
   description?: string;
   /** Set for base-currency lines of a foreign-currency entry (FX adjustments). */
   currency?: CurrencyCode;
+  reference?: LineReference | undefined;
 }
 
 const flip = (d: 'DEBIT' | 'CREDIT'): 'DEBIT' | 'CREDIT' => (d === 'DEBIT' ? 'CREDIT' : 'DEBIT');
+
+function customerReference(customerId: string | undefined, invoiceId?: string): LineReference | undefined {
+  if (customerId === undefined && invoiceId === undefined) return undefined;
+  return { ...(invoiceId !== undefined ? { invoiceId } : {}), ...(customerId !== undefined ? { customerId } : {}) };
+}
 
 /**
  * Receivables lines for the invoices, with their FX pairs: credited for a receipt, debited (and the FX
@@ -63,11 +71,13 @@ function invoiceLegs(invoices: InvoiceLeg[], money: Money, reverse = false): Leg
   const dir = (d: 'DEBIT' | 'CREDIT'): 'DEBIT' | 'CREDIT' => (reverse ? flip(d) : d);
   const legs: Leg[] = [];
   for (const inv of invoices) {
-    legs.push({ key: 'receivables', direction: dir('CREDIT'), amount: inv.amount, description: `${reverse ? 'Refund on' : 'Payment of'} invoice ${inv.label}` });
+    const reference = customerReference(inv.customerId, inv.invoiceId);
+    legs.push({ key: 'receivables', direction: dir('CREDIT'), amount: inv.amount, description: `${reverse ? 'Refund on' : 'Payment of'} invoice ${inv.label}`, reference });
     if (inv.fx === 0) continue;
     const gain = inv.fx > 0;
     const description = `${reverse ? 'Reversal of realized' : 'Realized'} FX ${gain ? 'gain' : 'loss'} on invoice ${inv.label}`;
-    legs.push({ key: 'receivables', direction: dir(gain ? 'DEBIT' : 'CREDIT'), amount: Math.abs(inv.fx), currency: money.baseCurrency, description });
+    // The FX pair's receivables line belongs to the invoice too: it makes the invoice's base-currency receivable exact.
+    legs.push({ key: 'receivables', direction: dir(gain ? 'DEBIT' : 'CREDIT'), amount: Math.abs(inv.fx), currency: money.baseCurrency, description, reference });
     legs.push({ key: 'fx_gain_loss', direction: dir(gain ? 'CREDIT' : 'DEBIT'), amount: Math.abs(inv.fx), currency: money.baseCurrency, description });
   }
   return legs;
@@ -82,6 +92,7 @@ function toEntry(legs: Leg[], money: Money, head: { date: string; memo: string; 
       amount: l.amount,
       ...(l.currency && l.currency !== money.currency ? { currency: l.currency } : {}),
       ...(l.description ? { description: l.description } : {}),
+      ...(l.reference ? { reference: l.reference } : {}),
     }));
   return {
     date: head.date,
@@ -103,6 +114,8 @@ export interface ReceiptInput {
   invoices: InvoiceLeg[];
   /** Kept as customer credit. */
   credit: number;
+  /** The payer, carried on the customer-credit line. */
+  customerId?: string;
 }
 
 /** Completion: Dr deposit (net), Dr fees, Cr receivables per invoice, Cr customer credits (unapplied). */
@@ -111,7 +124,7 @@ export function receiptEntry(input: ReceiptInput, money: Money): PostEntryInput 
     { key: input.deposit, direction: 'DEBIT', amount: input.net, description: 'Payment received' },
     { key: 'payment_fees', direction: 'DEBIT', amount: input.fees, description: 'Processing fees' },
     ...invoiceLegs(input.invoices, money),
-    { key: 'customer_credits', direction: 'CREDIT', amount: input.credit, description: 'Unapplied payment kept as customer credit' },
+    { key: 'customer_credits', direction: 'CREDIT', amount: input.credit, description: 'Unapplied payment kept as customer credit', reference: customerReference(input.customerId) },
   ];
   return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'payment', id: input.paymentId } });
 }
@@ -124,6 +137,7 @@ export interface RefundInput {
   /** Taken back from invoices; `fx` as computed for the unapplication (see `fxDifference`). */
   invoices: InvoiceLeg[];
   credit: number;
+  customerId?: string;
 }
 
 /** A refund is the receipt reversed, without the fees (processors keep them): Cr deposit, Dr receivables, Dr credits. */
@@ -132,7 +146,7 @@ export function refundEntry(input: RefundInput, money: Money): PostEntryInput {
   const legs: Leg[] = [
     { key: input.deposit, direction: 'CREDIT', amount: total, description: 'Refund paid out' },
     ...invoiceLegs(input.invoices, money, true),
-    { key: 'customer_credits', direction: 'DEBIT', amount: input.credit, description: 'Customer credit refunded' },
+    { key: 'customer_credits', direction: 'DEBIT', amount: input.credit, description: 'Customer credit refunded', reference: customerReference(input.customerId) },
   ];
   return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'refund', id: input.refundId } });
 }
@@ -140,6 +154,7 @@ export function refundEntry(input: RefundInput, money: Money): PostEntryInput {
 /** Applying customer credit to invoices: Dr customer credits, Cr receivables per invoice. */
 export function creditApplicationEntry(input: { paymentId: string; date: string; memo: string; invoices: InvoiceLeg[] }, money: Money): PostEntryInput {
   const total = input.invoices.reduce((s, i) => s + i.amount, 0);
-  const legs: Leg[] = [{ key: 'customer_credits', direction: 'DEBIT', amount: total, description: 'Customer credit applied' }, ...invoiceLegs(input.invoices, money)];
+  const reference = customerReference(input.invoices[0]?.customerId);
+  const legs: Leg[] = [{ key: 'customer_credits', direction: 'DEBIT', amount: total, description: 'Customer credit applied', reference }, ...invoiceLegs(input.invoices, money)];
   return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'payment', id: input.paymentId } });
 }

@@ -45,7 +45,7 @@ export async function refundPayment(ctx: RefundContext): Promise<Payment> {
   const locked = await lockInvoicesFor(trx, ctx.invoices, organizationId, invoiceParts.map((p) => ({ ...p, amount: 0 })), { customerId: row.customerId, currency: row.currency });
   const refundId = newId('rfd');
   const date = input.date ?? today();
-  const entry = refundEntry({ refundId, date, memo: `Refund of payment ${row.reference ?? row.id}${input.reason ? `: ${input.reason}` : ''}`, deposit: row.depositAccount, invoices: invoiceLegsFor(invoiceParts, locked, ctx.money, true), credit: split.credit }, ctx.money);
+  const entry = refundEntry({ refundId, date, memo: `Refund of payment ${row.reference ?? row.id}${input.reason ? `: ${input.reason}` : ''}`, deposit: row.depositAccount, invoices: invoiceLegsFor(invoiceParts, locked, ctx.money, true), credit: split.credit, customerId: row.customerId }, ctx.money);
   const journalEntry = await ctx.ledger.post(trx, organizationId, entry, ctx.meta);
 
   for (const part of split.applications) {

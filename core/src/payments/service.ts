@@ -72,7 +72,7 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     const money = moneyOf(row, base);
     const applied = requested.reduce((s, a) => s + a.amount, 0);
     const entry = receiptEntry(
-      { paymentId: row.id, date: dateOnly(row.date), memo: `Payment ${row.reference ?? row.id} (${row.method})`, deposit: row.depositAccount, net: row.amount - row.fees, fees: row.fees, invoices: invoiceLegsFor(requested, locked, money), credit: row.amount - applied },
+      { paymentId: row.id, date: dateOnly(row.date), memo: `Payment ${row.reference ?? row.id} (${row.method})`, deposit: row.depositAccount, net: row.amount - row.fees, fees: row.fees, invoices: invoiceLegsFor(requested, locked, money), credit: row.amount - applied, customerId: row.customerId },
       money,
     );
     const journalEntry = await ledger.post(trx, organizationId, entry, meta);

@@ -1,5 +1,5 @@
 import type { ArAgingBuckets, ArAgingReport, CurrencyCode, Invoice } from '@uah/schemas';
-import { convertMinor } from '../shared/money.js';
+import type { ReceivablesAsOf } from '../ledger/service.js';
 
 export type Bucket = Exclude<keyof ArAgingBuckets, 'total'>;
 
@@ -23,39 +23,64 @@ export function emptyBuckets(): ArAgingBuckets {
   return { current: 0, days1To30: 0, days31To60: 0, days61To90: 0, over90: 0, total: 0 };
 }
 
-/**
- * An invoice's open balance in base currency, measured as the ledger carries it: the total at the
- * invoice's rate less what was settled at that rate (payments relieve receivables cumulatively, so this
- * is exactly the receivable left for the invoice).
- */
-export function baseBalanceOf(invoice: Pick<Invoice, 'currency' | 'exchangeRate' | 'total' | 'balance'>, base: CurrencyCode): number {
-  if (invoice.currency === base || invoice.exchangeRate === null) return invoice.balance;
-  const at = (v: number): number => convertMinor(v, invoice.currency, base, invoice.exchangeRate as string);
-  return at(invoice.total) - at(invoice.total - invoice.balance);
+type CustomerAging = ArAgingReport['customers'][number];
+type InvoiceAging = CustomerAging['invoices'][number];
+export type AgingBody = Pick<ArAgingReport, 'customers' | 'unallocated' | 'totals'>;
+
+function addTo(buckets: ArAgingBuckets[], bucket: Bucket, amount: number): void {
+  for (const b of buckets) {
+    b[bucket] += amount;
+    b.total += amount;
+  }
 }
 
-type CustomerAging = ArAgingReport['customers'][number];
+/** Earliest due first, then by id: the most overdue invoice of a customer at the top. */
+const byDue = (a: InvoiceAging, b: InvoiceAging): number => {
+  const da = a.dueDate ?? '';
+  const db = b.dueDate ?? '';
+  return da === db ? (a.invoiceId < b.invoiceId ? -1 : 1) : da < db ? -1 : 1;
+};
 
-/** Groups open invoices by customer and bucket; customers and invoices in a stable order. */
-export function ageInvoices(invoices: Invoice[], asOf: string, base: CurrencyCode, nameOf: (customerId: string) => string): { customers: CustomerAging[]; totals: ArAgingBuckets } {
+/**
+ * Ages the receivables subledger at `asOf`: each invoice's balance as the postings give it at that day,
+ * by days past its due date; the lines that name no invoice by days since their entry. The invoices
+ * (number, customer, dates, currency) come from the sales context; an invoice reference it does not know
+ * is still counted (under the customer its lines name), so the total never drifts from the ledger.
+ */
+export function ageReceivables(receivables: ReceivablesAsOf, invoices: Map<string, Invoice>, base: CurrencyCode, nameOf: (customerId: string) => string): AgingBody {
+  const { asOf } = receivables;
   const byCustomer = new Map<string, CustomerAging>();
   const totals = emptyBuckets();
-  const sorted = [...invoices].sort((a, b) => (a.dueDate === b.dueDate ? (a.id < b.id ? -1 : 1) : a.dueDate < b.dueDate ? -1 : 1));
-  for (const invoice of sorted) {
-    const daysPastDue = Math.max(0, daysBetween(invoice.dueDate, asOf));
+  for (const open of receivables.invoices) {
+    const invoice = invoices.get(open.invoiceId);
+    const customerId = invoice?.customerId ?? open.customerId ?? '';
+    const dueDate = invoice?.dueDate ?? null;
+    const daysPastDue = dueDate === null ? 0 : Math.max(0, daysBetween(dueDate, asOf));
     const bucket = bucketOf(daysPastDue);
-    const baseBalance = baseBalanceOf(invoice, base);
-    let entry = byCustomer.get(invoice.customerId);
+    const currency = invoice?.currency ?? documentCurrency(open.currencyBalances, base);
+    let entry = byCustomer.get(customerId);
     if (!entry) {
-      entry = { customerId: invoice.customerId, displayName: nameOf(invoice.customerId), buckets: emptyBuckets(), invoices: [] };
-      byCustomer.set(invoice.customerId, entry);
+      entry = { customerId, displayName: nameOf(customerId), buckets: emptyBuckets(), invoices: [] };
+      byCustomer.set(customerId, entry);
     }
-    entry.invoices.push({ invoiceId: invoice.id, number: invoice.number, issueDate: invoice.issueDate, dueDate: invoice.dueDate, daysPastDue, bucket, currency: invoice.currency, balance: invoice.balance, baseBalance });
-    for (const b of [entry.buckets, totals]) {
-      b[bucket] += baseBalance;
-      b.total += baseBalance;
-    }
+    const balance = open.currencyBalances[currency] ?? 0;
+    entry.invoices.push({ invoiceId: open.invoiceId, number: invoice?.number ?? null, issueDate: invoice?.issueDate ?? null, dueDate, daysPastDue, bucket, currency, balance, baseBalance: open.baseBalance });
+    addTo([entry.buckets, totals], bucket, open.baseBalance);
   }
+  for (const c of byCustomer.values()) c.invoices.sort(byDue);
   const customers = [...byCustomer.values()].sort((a, b) => a.displayName.localeCompare(b.displayName) || (a.customerId < b.customerId ? -1 : 1));
-  return { customers, totals };
+
+  const unallocated: AgingBody['unallocated'] = { buckets: emptyBuckets(), entries: [] };
+  for (const u of receivables.unallocated) {
+    const daysOutstanding = Math.max(0, daysBetween(u.date, asOf));
+    const bucket = bucketOf(daysOutstanding);
+    unallocated.entries.push({ entryId: u.entryId, number: u.entryNumber, date: u.date, memo: u.memo, daysOutstanding, bucket, baseBalance: u.baseBalance });
+    addTo([unallocated.buckets, totals], bucket, u.baseBalance);
+  }
+  return { customers, unallocated, totals };
+}
+
+/** The document currency of an invoice the sales context does not know: its non-base line currency, else the base. */
+function documentCurrency(balances: ReceivablesAsOf['invoices'][number]['currencyBalances'], base: CurrencyCode): CurrencyCode {
+  return (Object.keys(balances) as CurrencyCode[]).find((c) => c !== base) ?? base;
 }

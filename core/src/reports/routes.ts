@@ -25,7 +25,7 @@ export function createReportRoutes(reports: ReportService): Route[] {
     }),
     defineRoute({
       method: 'GET', path: `${base}/ar-aging`, operationId: 'getArAging', tag: 'Reports', summary: 'Accounts receivable aging',
-      description: 'Open invoices issued on or before `asOf`, by days past due at `asOf`: current, 1–30, 31–60, 61–90, over 90; per customer and in total, in base currency. Balances are the invoices\' current balances.',
+      description: 'The receivables at `asOf`, from the postings dated on or before it: each invoice with what it owed that day (an invoice paid later still shows), by days past due at `asOf` (current, 1–30, 31–60, 61–90, over 90), per customer and in total, in base currency. Receivables postings that name no invoice (manual journal entries) are listed under `unallocated`, aged by entry date. `totals.total` equals the receivables account balance in the trial balance at `asOf`.',
       query: 'ArAgingQuery', response: { status: 200, schema: 'ArAgingReport' },
       handler: ({ organizationId, query }) => reports.arAging(organizationId, query),
     }),

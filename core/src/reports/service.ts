@@ -4,7 +4,7 @@ import type { OrganizationService } from '../auth/organization-service.js';
 import type { CustomerService } from '../customers/service.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { InvoiceService } from '../sales/invoice-service.js';
-import { ageInvoices } from './aging.js';
+import { ageReceivables } from './aging.js';
 
 export interface ReportService {
   /** Every account's debit or credit balance as of a day (inclusive), base currency. */
@@ -13,15 +13,15 @@ export interface ReportService {
   balanceSheet(organizationId: string, query: BalanceSheetQuery): Promise<BalanceSheetReport>;
   /** Revenue − expenses between two days (inclusive). */
   profitAndLoss(organizationId: string, query: ProfitAndLossQuery): Promise<ProfitAndLossReport>;
-  /** Open invoices by days past due, per customer. */
+  /** The receivables at a day, from the postings: per invoice by days past due, per customer, plus unallocated entries; totals = the receivables balance. */
   arAging(organizationId: string, query: ArAgingQuery): Promise<ArAgingReport>;
 }
 
 export interface ReportServiceDeps {
   organizations: OrganizationService;
   customers: Pick<CustomerService, 'get'>;
-  ledger: Pick<LedgerService, 'accountBalances'>;
-  invoices: Pick<InvoiceService, 'listOpen'>;
+  ledger: Pick<LedgerService, 'accountBalances' | 'receivablesByInvoice'>;
+  invoices: Pick<InvoiceService, 'getMany'>;
 }
 
 type Balance = Awaited<ReturnType<LedgerService['accountBalances']>>[number];
@@ -80,13 +80,15 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
     async arAging(organizationId, query) {
       const asOf = query.asOf ?? today();
       const currency = await base(organizationId);
-      const open = await deps.invoices.listOpen(organizationId, asOf);
+      const receivables = await ledger.receivablesByInvoice(organizationId, asOf);
+      const invoices = new Map((await deps.invoices.getMany(organizationId, receivables.invoices.map((i) => i.invoiceId))).map((i) => [i.id, i]));
       const names = new Map<string, string>();
-      for (const customerId of new Set(open.map((i) => i.customerId))) {
-        names.set(customerId, (await deps.customers.get(organizationId, customerId)).displayName);
+      const customerIds = new Set(receivables.invoices.map((r) => invoices.get(r.invoiceId)?.customerId ?? r.customerId ?? ''));
+      for (const customerId of customerIds) {
+        if (customerId) names.set(customerId, (await deps.customers.get(organizationId, customerId)).displayName);
       }
-      const { customers, totals } = ageInvoices(open, asOf, currency, (id) => names.get(id) ?? id);
-      return { ...(await head('ar_aging', organizationId)), asOf, customers, totals };
+      const body = ageReceivables(receivables, invoices, currency, (id) => names.get(id) ?? (id || 'Unknown customer'));
+      return { ...(await head('ar_aging', organizationId)), asOf, ...body };
     },
   };
 }

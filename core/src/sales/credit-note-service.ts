@@ -87,6 +87,7 @@ export function createCreditNoteService(deps: CreditNoteDeps): CreditNoteService
         for (const rateId of new Set(resolved.lines.flatMap((l) => (l.taxRateId ? [l.taxRateId] : [])))) taxAccounts.set(rateId, (await deps.taxRates.get(organizationId, rateId, trx)).accountId);
         const entry = documentEntry(legsOf(resolved.lines, (rateId) => taxAccounts.get(rateId) ?? ''), {
           date, currency: invoice.currency, exchangeRate: invoice.exchangeRate, memo: `Credit note ${number} on invoice ${invoice.number}`, source: { type: 'credit_note', id },
+          reference: { invoiceId: invoice.id, customerId: invoice.customerId },
         }, 'credit');
         const journalEntry = entry ? await deps.ledger.post(trx, organizationId, entry, meta) : null;
         const row = await CreditNoteModel.forOrganization(organizationId, trx).insertAndFetch({

@@ -47,7 +47,7 @@ export function createInvoiceIssuing(deps: IssueDeps) {
     const taxAccounts = new Map<string, string>();
     for (const id of new Set(row.lines.flatMap((l) => (l.taxRateId ? [l.taxRateId] : [])))) taxAccounts.set(id, (await deps.taxRates.get(row.organizationId, id, trx)).accountId);
     const legs = legsOf(row.lines, (id) => taxAccounts.get(id) ?? '');
-    const entry = documentEntry(legs, { date: issueDate, currency: row.currency, exchangeRate, memo: `Invoice ${number}`, source: { type: 'invoice', id: row.id } }, 'invoice');
+    const entry = documentEntry(legs, { date: issueDate, currency: row.currency, exchangeRate, memo: `Invoice ${number}`, source: { type: 'invoice', id: row.id }, reference: { invoiceId: row.id, customerId: row.customerId } }, 'invoice');
     const now = new Date();
     // A zero invoice posts nothing and is settled the moment it is issued.
     const settled = row.total === 0;

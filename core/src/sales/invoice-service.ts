@@ -22,6 +22,8 @@ export interface InvoiceService {
   /** `create` as a dry run: the invoice it would make and the events, nothing written. */
   previewCreate(organizationId: string, input: InvoiceCreate, meta: EventMetadata): Promise<InvoiceDryRun>;
   get(organizationId: string, id: string, trx?: Knex.Transaction): Promise<Invoice>;
+  /** The invoices of the organization among `ids` (unknown ids are left out), in id order; one query (reports). */
+  getMany(organizationId: string, ids: string[]): Promise<Invoice[]>;
   list(organizationId: string, query: InvoiceListQuery): Promise<Page<Invoice>>;
   /** Changes a DRAFT (409 INVALID_STATE_TRANSITION once issued). */
   update(organizationId: string, id: string, input: InvoiceUpdate, meta: EventMetadata): Promise<Invoice>;
@@ -79,6 +81,10 @@ export function createInvoiceService(deps: InvoiceDeps): { invoices: InvoiceServ
     previewCreate: async (organizationId, input, meta) => dryRun(await drafts.preview(organizationId, input, meta)),
     async get(organizationId, id, trx) {
       return toInvoice(await store.find(organizationId, id, trx ?? knex));
+    },
+    async getMany(organizationId, ids) {
+      if (ids.length === 0) return [];
+      return (await InvoiceModel.forOrganization(organizationId, knex).whereIn('id', ids).orderBy('id')).map(toInvoice);
     },
     async list(organizationId, query) {
       const q = InvoiceModel.forOrganization(organizationId, knex);

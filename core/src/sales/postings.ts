@@ -1,5 +1,5 @@
 import type { CurrencyCode, SalesLine } from '@uah/schemas';
-import type { PostEntryInput, PostingLineInput } from '../ledger/service.js';
+import type { LineReference, PostEntryInput, PostingLineInput } from '../ledger/service.js';
 
 /** What a document posts, before the direction of each leg is chosen. */
 export interface DocumentLegs {
@@ -34,6 +34,8 @@ export interface DocumentPosting {
   exchangeRate: string | null;
   memo: string;
   source: { type: string; id: string };
+  /** The invoice (and its customer) the receivables line charges or credits: the AR aging reads it. */
+  reference: LineReference;
 }
 
 /**
@@ -44,7 +46,7 @@ export function documentEntry(legs: DocumentLegs, posting: DocumentPosting, kind
   if (legs.total === 0) return null;
   const toRevenue = kind === 'invoice' ? 'CREDIT' : 'DEBIT';
   const toReceivables = kind === 'invoice' ? 'DEBIT' : 'CREDIT';
-  const lines: PostingLineInput[] = [{ account: { key: 'receivables' }, direction: toReceivables, amount: legs.total }];
+  const lines: PostingLineInput[] = [{ account: { key: 'receivables' }, direction: toReceivables, amount: legs.total, reference: posting.reference }];
   for (const [id, amount] of legs.revenue) lines.push({ account: { id }, direction: toRevenue, amount });
   for (const [id, amount] of legs.tax) lines.push({ account: { id }, direction: toRevenue, amount, description: 'Sales tax' });
   return {

@@ -727,6 +727,14 @@ export interface JournalLine {
    */
   baseAmount: number;
   description: string | null;
+  /**
+   * The invoice this line charges or settles (receivables lines of invoices, credit notes, payments and refunds); null otherwise. The AR aging sums receivables lines by this reference.
+   */
+  invoiceId: string | null;
+  /**
+   * The customer this line belongs to (receivables and customer-credit lines); null otherwise.
+   */
+  customerId: string | null;
 }
 
 /**
@@ -1166,13 +1174,13 @@ export interface ArAgingBuckets {
 
 export interface ArAgingQuery {
   /**
-   * Ages open invoices issued on or before this day by their days past due at this day (default: today, UTC).
+   * The day the aging is taken at (inclusive; default: today, UTC): postings dated after it are not counted, and days past due are counted to it.
    */
   asOf?: string;
 }
 
 /**
- * Accounts receivable aging: every open invoice (issued, not cancelled, balance > 0) by days past its due date, per customer and in total. Amounts in the organization's base currency (minor units); an invoice in another currency is converted at its own exchange rate, and its own balance is given beside.
+ * Accounts receivable aging as of a day, read from the postings: the receivables account's lines dated on or before `asOf`, summed per invoice they name (so an invoice paid after `asOf` still shows with what it owed then), aged by days past the invoice's due date at `asOf`: current (not yet due), 1–30, 31–60, 61–90, over 90; per customer and in total, in the organization's base currency (minor units), with each invoice's balance in its own currency beside. Receivables lines that name no invoice (manual journal entries to the receivables account) are listed under `unallocated`, per entry, aged by the entry's date, and are included in `totals`: `totals.total` is exactly the receivables account's balance in the trial balance at `asOf`.
  */
 export interface ArAgingReport {
   object: 'ar_aging';
@@ -1192,15 +1200,42 @@ export interface ArAgingReport {
       bucket: 'current' | 'days1To30' | 'days31To60' | 'days61To90' | 'over90';
       currency: CurrencyCode;
       /**
-       * In the invoice's currency.
+       * In the invoice's currency, as of `asOf`.
        */
       balance: number;
       /**
-       * In the report's currency.
+       * In the report's currency, as of `asOf`: the invoice's receivable in the ledger (at its own rate, with realized FX adjustments).
        */
       baseBalance: number;
     }[];
   }[];
+  /**
+   * Receivables postings without an invoice reference (manual journal entries to the receivables account), per entry, aged by the entry's date as if due that day. Included in `totals`.
+   */
+  unallocated: {
+    buckets: ArAgingBuckets;
+    entries: {
+      entryId: string;
+      /**
+       * The journal entry's number.
+       */
+      number: number;
+      date: string;
+      memo: string | null;
+      /**
+       * Days from the entry's date to `asOf`.
+       */
+      daysOutstanding: number;
+      bucket: 'current' | 'days1To30' | 'days31To60' | 'days61To90' | 'over90';
+      /**
+       * The entry's net effect on receivables (debit minus credit), in the report's currency; negative for a credit.
+       */
+      baseBalance: number;
+    }[];
+  };
+  /**
+   * Invoices and unallocated entries together; `total` equals the receivables account balance at `asOf`.
+   */
   totals: ArAgingBuckets;
   generatedAt: Timestamp;
 }
