@@ -54,6 +54,12 @@ export interface EventStore {
   list(organizationId: string, query: EventListQuery): Promise<Page<Event>>;
 }
 
+/**
+ * How long a list request waits for transactions still running (ordinarily milliseconds) so that a
+ * caller reads its own events; past it, the list answers with what has settled.
+ */
+const LIST_SETTLE_WAIT_MS = 1_000;
+
 export function createEventStore(knex: Knex): EventStore {
   const watermark = createSettledWatermark(knex);
   return {
@@ -85,7 +91,7 @@ export function createEventStore(knex: Knex): EventStore {
     async list(organizationId, query) {
       const limit = query.limit ?? 20;
       // Only settled events (see watermark.ts): a cursor past them can never skip one that commits later.
-      const settled = await watermark.advance();
+      const settled = await watermark.advance({ waitMs: LIST_SETTLE_WAIT_MS });
       if (settled === undefined) return { data: [], nextCursor: null };
       const q = knex<EventRow>('events').where('organization_id', organizationId).where('seq', '<=', settled).orderBy('seq', 'asc').limit(limit + 1);
       const cursor = decodeCursor(query.cursor);

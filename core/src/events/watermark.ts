@@ -40,7 +40,7 @@ export interface SettledWatermark {
    * Observes the log. Resolves with the highest `seq` up to which every event is settled, or undefined
    * while no observation has settled yet.
    */
-  advance(): Promise<number | undefined>;
+  advance(options?: { waitMs?: number }): Promise<number | undefined>;
   /** Milliseconds the oldest unsettled observation has been waiting (0 when none is). */
   waitingMs(): number;
   /** Forgets everything (the stream went idle: a later start observes afresh). */
@@ -88,13 +88,19 @@ export function createSettledWatermark(knex: Knex): SettledWatermark {
   }
 
   return {
-    async advance() {
+    async advance(options = {}) {
       const before = await look();
       settle(before.xmin);
       const known = pending[pending.length - 1]?.seq ?? settled ?? -1;
       if (before.top > known) {
         await note();
         // On a quiet database the new observation settles at once: no need to wait for the next poll.
+        settle((await look()).xmin);
+      }
+      // A reader that wants its own writes waits (briefly) for the short transactions still running.
+      const until = Date.now() + (options.waitMs ?? 0);
+      for (let pause = 2; pending.length > 0 && Date.now() < until; pause = Math.min(pause * 2, 50)) {
+        await new Promise((resolve) => setTimeout(resolve, pause));
         settle((await look()).xmin);
       }
       return settled;
