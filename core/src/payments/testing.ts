@@ -53,32 +53,13 @@ export async function postingsOf(hub: TestHub, books: Books, entryId: string): P
   return (entry.lines as Array<{ accountCode: string; direction: 'DEBIT' | 'CREDIT'; amount: number; currency: string }>).map((l) => [l.accountCode, l.direction, l.amount, l.currency]);
 }
 
-/**
- * Waits until every event of the organization is visible to readers. The event log only shows events of
- * transactions older than every transaction still running in the cluster (so a late commit is never
- * skipped), and tests of other files running at the same time can hold that horizon back a moment.
- */
-export async function eventsSettled(hub: TestHub, orgId: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const row = (await hub.db.knex.raw<{ rows: Array<{ hidden: number | string }> }>(
-      'SELECT count(*) AS hidden FROM events WHERE organization_id = ? AND NOT (tx_id < pg_snapshot_xmin(pg_current_snapshot()))',
-      [orgId],
-    )).rows[0];
-    if (Number(row?.hidden ?? 0) === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`events of ${orgId} still not visible after 5 s`);
-}
-
 /** The events of one aggregate, oldest first. */
 export async function eventsOf(hub: TestHub, books: Books, aggregateId: string): Promise<Json[]> {
-  await eventsSettled(hub, books.org.id);
   return (await get(hub, books, `/events?aggregateId=${aggregateId}&limit=100`)).data;
 }
 
 /** Events appended since `afterId` (every aggregate), oldest first. */
 export async function eventsSince(hub: TestHub, books: Books, afterId: string | null): Promise<Json[]> {
-  await eventsSettled(hub, books.org.id);
   const out: Json[] = [];
   let cursor: string | null = null;
   do {
