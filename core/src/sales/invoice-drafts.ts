@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CurrencyCode, EventMetadata, Invoice, InvoiceCreate, InvoiceUpdate, SalesLine, SalesTaxSummary } from '@uah/schemas';
+import type { CurrencyCode, EventMetadata, Invoice, InvoiceCreate, InvoiceUpdate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError, unprocessable } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
@@ -13,23 +13,11 @@ import { toInvoice } from './mappers.js';
 import { InvoiceModel } from './model.js';
 import { invalidTransition, type InvoiceStore } from './invoice-store.js';
 
-/** Everything a new draft invoice holds. */
-export interface DraftValues {
-  customerId: string;
-  currency: CurrencyCode;
-  exchangeRate: string | null;
-  issueDate: string;
-  dueDate: string;
-  lines: SalesLine[];
-  taxes: SalesTaxSummary[];
-  subtotal: number;
-  discountTotal: number;
-  taxTotal: number;
-  total: number;
-  notes: string | null;
-  quoteId: string | null;
-  metadata: Record<string, string>;
-}
+/** Everything a new draft invoice holds: the invoice's own fields, as its schema defines them. */
+export type DraftValues = Pick<
+  Invoice,
+  'customerId' | 'currency' | 'exchangeRate' | 'issueDate' | 'dueDate' | 'lines' | 'taxes' | 'subtotal' | 'discountTotal' | 'taxTotal' | 'total' | 'notes' | 'quoteId' | 'metadata'
+>;
 
 export interface DraftDeps {
   knex: Knex;
