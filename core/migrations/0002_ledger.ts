@@ -44,7 +44,7 @@ async function createAccounts(knex: Knex): Promise<void> {
       ADD CONSTRAINT accounts_type_check CHECK (type IN ('ASSET', 'LIABILITY', 'EQUITY', 'REVENUE', 'EXPENSE')),
       ADD CONSTRAINT accounts_code_check CHECK (code ~ '^[0-9A-Za-z][0-9A-Za-z._-]{0,19}$'),
       ADD CONSTRAINT accounts_name_check CHECK (length(name) BETWEEN 1 AND 120),
-      ADD CONSTRAINT accounts_system_key_check CHECK (system_key IN ('bank', 'payment_clearing', 'receivables', 'inventory', 'payables',
+      ADD CONSTRAINT accounts_system_key_check CHECK (system_key IN ('bank', 'payment_clearing', 'disputed_funds', 'receivables', 'inventory', 'payables',
         'sales_tax_payable', 'customer_credits', 'owners_equity', 'retained_earnings', 'sales_revenue', 'service_revenue',
         'cost_of_goods_sold', 'payment_fees', 'general_expenses', 'fx_gain_loss'))`);
   await knex.raw('CREATE UNIQUE INDEX accounts_system_key_unique ON accounts (organization_id, system_key) WHERE system_key IS NOT NULL');

@@ -2,12 +2,16 @@ import type { Knex } from 'knex';
 
 const METHODS = ['CARD', 'BANK_TRANSFER', 'E_TRANSFER', 'CASH', 'CHECK', 'PAYPAL', 'OTHER'];
 const STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'REFUNDED', 'DISPUTED'];
+const DISPUTE_REASONS = ['FRAUDULENT', 'DUPLICATE', 'PRODUCT_NOT_RECEIVED', 'PRODUCT_UNACCEPTABLE', 'SUBSCRIPTION_CANCELED', 'CREDIT_NOT_PROCESSED', 'GENERAL'];
 const list = (values: string[]): string => values.map((v) => `'${v}'`).join(', ');
+/** What a lost dispute took back from the payment: it counts with the refunds against the amount. */
+const LOST = "(CASE WHEN dispute_status = 'LOST' THEN dispute_amount ELSE 0 END)";
+const LOST_OF_P = "(CASE WHEN p.dispute_status = 'LOST' THEN p.dispute_amount ELSE 0 END)";
 
 /**
  * Payments, their applications to invoices and their refunds. The database keeps the money of a payment
  * consistent whatever the service does: what stays applied to invoices plus what was refunded never
- * exceeds the amount (the rest is customer credit, so nothing is lost), and the refunds add up to
+ * (and what a lost dispute took back) exceeds the amount (the rest is customer credit, so nothing is lost), and the refunds add up to
  * `amount_refunded`. Those sums span rows, so a deferred constraint trigger checks them at commit.
  */
 export async function up(knex: Knex): Promise<void> {
@@ -38,6 +42,19 @@ export async function up(knex: Knex): Promise<void> {
     if (hasJournal) entry.references('journal_entries.id');
     t.jsonb('metadata').notNullable().defaultTo('{}');
     t.integer('version').notNullable().defaultTo(1);
+    // At most one dispute per payment (as a Stripe charge), kept on the payment row.
+    t.bigInteger('dispute_amount');
+    t.text('dispute_reason');
+    t.text('dispute_status');
+    t.date('dispute_evidence_due_by');
+    t.timestamp('dispute_opened_at', { useTz: true });
+    t.timestamp('dispute_resolved_at', { useTz: true });
+    const disputeEntry = t.text('dispute_journal_entry_id');
+    const resolutionEntry = t.text('dispute_resolution_journal_entry_id');
+    if (hasJournal) {
+      disputeEntry.references('journal_entries.id');
+      resolutionEntry.references('journal_entries.id');
+    }
     t.timestamps(true, true);
     t.unique(['organization_id', 'id']);
     t.index(['organization_id', 'customer_id']);
@@ -48,8 +65,14 @@ export async function up(knex: Knex): Promise<void> {
     ADD CONSTRAINT payments_status_check CHECK (status IN (${list(STATUSES)})),
     ADD CONSTRAINT payments_amount_check CHECK (amount > 0),
     ADD CONSTRAINT payments_fees_check CHECK (fees >= 0 AND fees <= amount),
-    ADD CONSTRAINT payments_refunded_check CHECK (amount_refunded >= 0 AND amount_refunded <= amount),
-    ADD CONSTRAINT payments_refunded_status_check CHECK (status <> 'REFUNDED' OR amount_refunded = amount),
+    ADD CONSTRAINT payments_refunded_check CHECK (amount_refunded >= 0 AND amount_refunded + ${LOST} <= amount),
+    ADD CONSTRAINT payments_refunded_status_check CHECK (status <> 'REFUNDED' OR amount_refunded + ${LOST} = amount),
+    ADD CONSTRAINT payments_dispute_none_check CHECK (dispute_status IS NOT NULL OR (dispute_amount IS NULL AND dispute_reason IS NULL AND dispute_evidence_due_by IS NULL
+      AND dispute_opened_at IS NULL AND dispute_resolved_at IS NULL AND dispute_journal_entry_id IS NULL AND dispute_resolution_journal_entry_id IS NULL)),
+    ADD CONSTRAINT payments_dispute_check CHECK (dispute_status IS NULL OR (dispute_status IN ('OPEN', 'WON', 'LOST') AND dispute_amount > 0
+      AND dispute_amount <= amount AND (dispute_status <> 'OPEN' OR dispute_amount + amount_refunded <= amount) AND dispute_reason IN (${list(DISPUTE_REASONS)}) AND dispute_opened_at IS NOT NULL AND dispute_journal_entry_id IS NOT NULL
+      AND (dispute_status = 'OPEN') = (dispute_resolved_at IS NULL) AND (dispute_status = 'OPEN') = (dispute_resolution_journal_entry_id IS NULL))),
+    ADD CONSTRAINT payments_disputed_status_check CHECK ((status = 'DISPUTED') = (dispute_status IS NOT NULL AND dispute_status = 'OPEN')),
     ADD CONSTRAINT payments_refund_posted_check CHECK (amount_refunded = 0 OR status IN ('COMPLETED', 'REFUNDED', 'DISPUTED')),
     ADD CONSTRAINT payments_posted_check CHECK ((status IN ('COMPLETED', 'REFUNDED', 'DISPUTED')) = (journal_entry_id IS NOT NULL)),
     ADD CONSTRAINT payments_deposit_check CHECK (deposit_account IN ('bank', 'payment_clearing')),
@@ -113,8 +136,8 @@ export async function up(knex: Knex): Promise<void> {
              COALESCE(SUM(amount) FILTER (WHERE applied_at IS NULL), 0)
         INTO applied, requested FROM payment_applications WHERE payment_id = pid;
       SELECT COALESCE(SUM(amount), 0) INTO refunded FROM payment_refunds WHERE payment_id = pid;
-      IF applied + p.amount_refunded > p.amount THEN
-        RAISE EXCEPTION 'payment %: % applied and % refunded exceed the amount %', pid, applied, p.amount_refunded, p.amount USING ERRCODE = '23514';
+      IF applied + p.amount_refunded + ${LOST_OF_P} > p.amount THEN
+        RAISE EXCEPTION 'payment %: % applied and % refunded exceed the amount % (with % lost in a dispute)', pid, applied, p.amount_refunded, p.amount, ${LOST_OF_P} USING ERRCODE = '23514';
       END IF;
       IF requested > p.amount THEN
         RAISE EXCEPTION 'payment %: requested applications % exceed the amount %', pid, requested, p.amount USING ERRCODE = '23514';

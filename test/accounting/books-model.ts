@@ -17,7 +17,8 @@ export type Op =
   | { kind: 'refund'; pick: number; fraction: number; mode: 'part' | 'all' | 'exceed' }
   | { kind: 'void'; pick: number }
   | { kind: 'credit'; pick: number; fraction: number }
-  | { kind: 'applyCredit'; pickPayment: number; pickInvoice: number };
+  | { kind: 'applyCredit'; pickPayment: number; pickInvoice: number }
+  | { kind: 'dispute'; pick: number; fraction: number; mode: 'part' | 'all' | 'exceed'; outcome: 'WON' | 'LOST' };
 
 const pick = fc.nat({ max: 1000 });
 const fraction = fc.double({ min: 0.05, max: 0.95, noNaN: true });
@@ -42,10 +43,13 @@ export const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('void' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('credit' as const), pick, fraction }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('applyCredit' as const), pickPayment: pick, pickInvoice: pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('dispute' as const), pick, fraction, mode: fc.constantFrom('part' as const, 'all' as const, 'exceed' as const), outcome: fc.constantFrom('WON' as const, 'LOST' as const) }) },
 );
 
 const META: EventMetadata = { source: 'SYSTEM' };
 const OPEN = ['SENT', 'VIEWED', 'PARTIALLY_PAID', 'OVERDUE'];
+/** What a lost dispute took back from a payment: it counts with the refunds against the amount. */
+const lost = (p: Payment): number => (p.dispute?.status === 'LOST' ? p.dispute.amount : 0);
 const chosen = <T>(list: T[], index: number): T | undefined => (list.length === 0 ? undefined : list[index % list.length]);
 
 export interface World {
@@ -98,7 +102,7 @@ export async function runOp(w: World, op: Op): Promise<{ expected: Expect; error
     case 'refund': {
       const p = await payment(w, chosen(w.payments, op.pick));
       if (!p) return { expected: { ok: true }, skipped: true };
-      const refundable = p.amount - p.amountRefunded;
+      const refundable = p.amount - p.amountRefunded - lost(p);
       if (p.status !== 'COMPLETED') return attempt({ refused: ['INVALID_STATE_TRANSITION'] }, () => s.payments.refund(w.orgId, p.id, {}, META));
       if (op.mode === 'exceed') return attempt({ refused: ['REFUND_EXCEEDS_REFUNDABLE'] }, () => s.payments.refund(w.orgId, p.id, { amount: refundable + 1 }, META));
       const amount = op.mode === 'all' ? undefined : Math.max(1, Math.floor(refundable * op.fraction));
@@ -117,6 +121,8 @@ export async function runOp(w: World, op: Op): Promise<{ expected: Expect; error
       const amount = open ? Math.max(1, Math.floor(inv.balance * op.fraction)) : 1;
       return attempt(open ? { ok: true } : { refused: ['UNPROCESSABLE', 'CREDIT_EXCEEDS_BALANCE', 'INVALID_STATE_TRANSITION'] }, () => s.creditNotes.create(w.orgId, { invoiceId: inv.id, amount }, META));
     }
+    case 'dispute':
+      return dispute(w, op, attempt);
     case 'applyCredit': {
       const p = await payment(w, chosen(w.payments, op.pickPayment));
       const inv = await invoice(w, chosen(w.invoices, op.pickInvoice));
@@ -147,6 +153,21 @@ async function pay(w: World, op: Extract<Op, { kind: 'pay' }>, attempt: Attempt)
   };
   const [amount, applied] = amounts[op.mode];
   return attempt(op.mode === 'exceed' ? { refused: ['PAYMENT_EXCEEDS_BALANCE'] } : { ok: true }, () => record(amount, [{ invoiceId: inv.id, amount: applied }]));
+}
+
+/** Opens a dispute on a payment and resolves it at once (so the invariants are checked on settled books). */
+async function dispute(w: World, op: Extract<Op, { kind: 'dispute' }>, attempt: Attempt): Promise<{ expected: Expect; error?: AppError; skipped?: true }> {
+  const p = await payment(w, chosen(w.payments, op.pick));
+  if (!p) return { expected: { ok: true }, skipped: true };
+  const s = w.services.payments;
+  if (p.status !== 'COMPLETED' || p.dispute !== null) return attempt({ refused: ['INVALID_STATE_TRANSITION'] }, () => s.dispute(w.orgId, p.id, { reason: 'GENERAL' }, META));
+  const disputable = p.amount - p.amountRefunded;
+  if (op.mode === 'exceed') return attempt({ refused: ['DISPUTE_EXCEEDS_DISPUTABLE'] }, () => s.dispute(w.orgId, p.id, { reason: 'FRAUDULENT', amount: disputable + 1 }, META));
+  const amount = op.mode === 'all' ? {} : { amount: Math.max(1, Math.floor(disputable * op.fraction)) };
+  return attempt({ ok: true }, async () => {
+    await s.dispute(w.orgId, p.id, { reason: 'PRODUCT_NOT_RECEIVED', ...amount }, META);
+    await s.resolveDispute(w.orgId, p.id, { outcome: op.outcome }, META);
+  });
 }
 
 /** Everything of the organization a refused request must leave untouched. */
@@ -220,8 +241,11 @@ export async function checkInvariants(w: World): Promise<void> {
   await checkAging(w, invoices, balanceOf('receivables'));
   for (const p of payments) {
     expect(p.unappliedAmount).toBeGreaterThanOrEqual(0);
-    if (p.status === 'COMPLETED' || p.status === 'REFUNDED') expect(p.appliedAmount + p.unappliedAmount).toBe(p.amount - p.amountRefunded);
+    if (p.status === 'COMPLETED' || p.status === 'REFUNDED') expect(p.appliedAmount + p.unappliedAmount).toBe(p.amount - p.amountRefunded - lost(p));
+    if (p.status === 'REFUNDED') expect(p.amountRefunded + lost(p)).toBe(p.amount);
   }
+  // Every dispute is resolved within its operation: nothing is left in disputed funds.
+  expect(balanceOf('disputed_funds')).toBe(0);
   // Customer credits is a liability: its credit balance is the credit left on the payments.
   expect(balanceOf('customer_credits') + payments.reduce((sum, p) => sum + p.unappliedAmount, 0)).toBe(0);
   const sheet = await s.reports.balanceSheet(orgId, { asOf: far });

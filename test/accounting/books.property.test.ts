@@ -26,6 +26,11 @@ const COVERAGE: Op[] = [
   { kind: 'refund', pick: 0, fraction: 0.5, mode: 'exceed' },
   { kind: 'refund', pick: 1, fraction: 0.5, mode: 'part' },
   { kind: 'refund', pick: 0, fraction: 0.5, mode: 'all' },
+  { kind: 'dispute', pick: 1, fraction: 0.5, mode: 'exceed', outcome: 'LOST' },
+  { kind: 'dispute', pick: 1, fraction: 0.5, mode: 'part', outcome: 'LOST' },
+  { kind: 'dispute', pick: 1, fraction: 0.5, mode: 'all', outcome: 'WON' },
+  { kind: 'pay', pick: 0, mode: 'credit_only', fraction: 0.5, extra: 900, fees: 20, clearing: true },
+  { kind: 'dispute', pick: 2, fraction: 0.5, mode: 'all', outcome: 'WON' },
   { kind: 'invoice', lines: [line], issue: false },
   { kind: 'issue', pick: 2 },
   { kind: 'issue', pick: 2 },
@@ -71,7 +76,7 @@ describe('books invariants under random operations (fast-check)', () => {
       }),
       { numRuns: 50, examples: [[COVERAGE]] },
     );
-    for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done']) {
+    for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused']) {
       expect(tally.get(key) ?? 0, key).toBeGreaterThan(0);
     }
   }, 120_000);

@@ -62,8 +62,9 @@ describe('sales cycle, end to end', () => {
     invoiceId = invoice.id;
     expect(invoice).toMatchObject({ status: 'DRAFT', number: null, quoteId: quote.id, total: 125100, balance: 125100, journalEntryId: null });
     const events = await stepEvents();
-    expect(typesOf(events)).toEqual([['quote.created', quote.id], ['quote.sent', quote.id], ['quote.accepted', quote.id], ['invoice.created', invoice.id], ['quote.converted', quote.id]]);
-    expect(events[3].data.object).toEqual(invoice);
+    expect(typesOf(events)).toEqual([['quote.created', quote.id], ['quote.sent', quote.id], ['email.sent', expect.any(String)], ['quote.accepted', quote.id], ['invoice.created', invoice.id], ['quote.converted', quote.id]]);
+    expect(events[2].data.object).toMatchObject({ object: 'email', relatedObject: { type: 'quote', id: quote.id } });
+    expect(events[4].data.object).toEqual(invoice);
     await expectBooks(0);
   });
 

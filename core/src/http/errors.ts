@@ -21,6 +21,7 @@ export const ERRORS = {
   PAYMENT_EXCEEDS_BALANCE: { status: 422, title: 'The payment applied exceeds the invoice balance' },
   APPLICATIONS_EXCEED_PAYMENT: { status: 422, title: 'The applications exceed what the payment has to apply' },
   REFUND_EXCEEDS_REFUNDABLE: { status: 422, title: 'The refund exceeds what is left to refund' },
+  DISPUTE_EXCEEDS_DISPUTABLE: { status: 422, title: 'The dispute exceeds what is left of the payment' },
   INVALID_STATE_TRANSITION: { status: 409, title: "The document's status does not allow this action" },
   DUPLICATE_SKU: { status: 409, title: 'A product with this SKU already exists' },
   QUOTE_ALREADY_CONVERTED: { status: 409, title: 'The quote was already converted into an invoice' },

@@ -14,6 +14,7 @@ interface ChartAccount {
 export const DEFAULT_CHART: readonly ChartAccount[] = [
   { key: 'bank', code: '1000', name: 'Bank', type: 'ASSET', description: 'Money in the bank.' },
   { key: 'payment_clearing', code: '1050', name: 'Payment clearing (undeposited funds)', type: 'ASSET', description: 'Payments received and not yet deposited or paid out by the processor.' },
+  { key: 'disputed_funds', code: '1060', name: 'Disputed funds', type: 'ASSET', description: 'Payments withdrawn by the processor while a dispute (chargeback) is open; returned if it is won, taken back from the payment if it is lost.' },
   { key: 'receivables', code: '1100', name: 'Accounts receivable', type: 'ASSET', description: 'What customers owe on issued invoices.' },
   { key: 'inventory', code: '1200', name: 'Inventory', type: 'ASSET', description: 'Goods held for sale, at cost.' },
   { key: 'payables', code: '2000', name: 'Accounts payable', type: 'LIABILITY', description: 'What the organization owes its vendors.' },

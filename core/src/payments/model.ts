@@ -1,4 +1,4 @@
-import type { CurrencyCode, PaymentMethod, PaymentStatus } from '@uah/schemas';
+import type { CurrencyCode, PaymentDisputeReason, PaymentMethod, PaymentStatus } from '@uah/schemas';
 import { TenantModel } from '../db/tenant-model.js';
 
 export class PaymentModel extends TenantModel {
@@ -21,8 +21,21 @@ export class PaymentModel extends TenantModel {
   journalEntryId!: string | null;
   metadata!: Record<string, string>;
   version!: number;
+  disputeAmount!: number | null;
+  disputeReason!: PaymentDisputeReason | null;
+  disputeStatus!: 'OPEN' | 'WON' | 'LOST' | null;
+  disputeEvidenceDueBy!: Date | string | null;
+  disputeOpenedAt!: Date | string | null;
+  disputeResolvedAt!: Date | string | null;
+  disputeJournalEntryId!: string | null;
+  disputeResolutionJournalEntryId!: string | null;
   createdAt!: Date;
   updatedAt!: Date;
+}
+
+/** What a lost dispute took back from the payment (it counts with the refunds against the amount). */
+export function lostInDispute(row: Pick<PaymentModel, 'disputeStatus' | 'disputeAmount'>): number {
+  return row.disputeStatus === 'LOST' ? (row.disputeAmount ?? 0) : 0;
 }
 
 export class PaymentApplicationModel extends TenantModel {

@@ -133,7 +133,12 @@ export interface RefundInput {
   refundId: string;
   date: string;
   memo: string;
-  deposit: 'bank' | 'payment_clearing';
+  /** Where the money goes out from: the deposit account, or disputed funds when a dispute is lost. */
+  deposit: 'bank' | 'payment_clearing' | 'disputed_funds';
+  /** Defaults to { type: 'refund', id: refundId }. */
+  source?: { type: string; id: string };
+  /** The description of the money-out line; defaults to 'Refund paid out'. */
+  payout?: string;
   /** Taken back from invoices; `fx` as computed for the unapplication (see `fxDifference`). */
   invoices: InvoiceLeg[];
   credit: number;
@@ -144,11 +149,11 @@ export interface RefundInput {
 export function refundEntry(input: RefundInput, money: Money): PostEntryInput {
   const total = input.credit + input.invoices.reduce((s, i) => s + i.amount, 0);
   const legs: Leg[] = [
-    { key: input.deposit, direction: 'CREDIT', amount: total, description: 'Refund paid out' },
+    { key: input.deposit, direction: 'CREDIT', amount: total, description: input.payout ?? 'Refund paid out' },
     ...invoiceLegs(input.invoices, money, true),
     { key: 'customer_credits', direction: 'DEBIT', amount: input.credit, description: 'Customer credit refunded', reference: customerReference(input.customerId) },
   ];
-  return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'refund', id: input.refundId } });
+  return toEntry(legs, money, { date: input.date, memo: input.memo, source: input.source ?? { type: 'refund', id: input.refundId } });
 }
 
 /** Applying customer credit to invoices: Dr customer credits, Cr receivables per invoice. */
@@ -157,4 +162,17 @@ export function creditApplicationEntry(input: { paymentId: string; date: string;
   const reference = customerReference(input.invoices[0]?.customerId);
   const legs: Leg[] = [{ key: 'customer_credits', direction: 'DEBIT', amount: total, description: 'Customer credit applied', reference }, ...invoiceLegs(input.invoices, money)];
   return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'payment', id: input.paymentId } });
+}
+
+/**
+ * A dispute's withdrawal (`opened`: Dr disputed funds, Cr deposit) or, when it is won, the funds coming
+ * back (Dr deposit, Cr disputed funds). A lost dispute is `refundEntry` paid out of disputed funds.
+ */
+export function disputeFundsEntry(input: { paymentId: string; date: string; memo: string; deposit: 'bank' | 'payment_clearing'; amount: number; opened: boolean }, money: Money): PostEntryInput {
+  const into: 'DEBIT' | 'CREDIT' = input.opened ? 'CREDIT' : 'DEBIT';
+  const legs: Leg[] = [
+    { key: 'disputed_funds', direction: flip(into), amount: input.amount, description: input.opened ? 'Funds withdrawn by the processor for a dispute' : 'Disputed funds returned' },
+    { key: input.deposit, direction: into, amount: input.amount, description: input.opened ? 'Dispute withdrawal' : 'Dispute won: funds returned' },
+  ];
+  return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'dispute', id: input.paymentId } });
 }

@@ -52,5 +52,21 @@ export function createPaymentRoutes(payments: PaymentService): Route[] {
       body: 'PaymentApply', response: { status: 200, schema: 'Payment' }, errors: [422],
       handler: ({ organizationId, params, body, actor }) => payments.apply(organizationId, id(params), body, actor.eventMetadata),
     }),
+    defineRoute({
+      method: 'POST', path: `${base}/:paymentId/dispute`, operationId: 'disputePayment', tag: 'Payments', summary: 'Open a dispute (chargeback) on a payment',
+      description:
+        'COMPLETED → DISPUTED. The processor has withdrawn the disputed amount (default: everything not refunded): Dr disputed funds (1060), Cr the deposit account. ' +
+        'While the dispute is open the payment cannot be refunded or applied. A payment has one dispute (a second one is refused with 409).',
+      body: 'PaymentDisputeCreate', response: { status: 200, schema: 'Payment' }, errors: [422],
+      handler: ({ organizationId, params, body, actor }) => payments.dispute(organizationId, id(params), body, actor.eventMetadata),
+    }),
+    defineRoute({
+      method: 'POST', path: `${base}/:paymentId/dispute/resolve`, operationId: 'resolvePaymentDispute', tag: 'Payments', summary: 'Close the dispute of a payment as won or lost',
+      description:
+        'WON: the funds come back (Dr deposit account, Cr disputed funds) and the payment is COMPLETED again. ' +
+        'LOST: the disputed amount is taken back from the payment like a refund (customer credit first, then the invoices paid last, which reopen): Dr customer credits / receivables, Cr disputed funds; REFUNDED if nothing of the payment is left, else COMPLETED.',
+      body: 'PaymentDisputeResolve', response: { status: 200, schema: 'Payment' }, errors: [422],
+      handler: ({ organizationId, params, body, actor }) => payments.resolveDispute(organizationId, id(params), body, actor.eventMetadata),
+    }),
   ];
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CurrencyCode, EventMetadata, EventType, Invoice, Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDryRun, PaymentFail, PaymentListQuery, PaymentRefundCreate } from '@uah/schemas';
+import type { CurrencyCode, EventMetadata, EventType, Invoice, Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDisputeCreate, PaymentDisputeResolve, PaymentDryRun, PaymentFail, PaymentListQuery, PaymentRefundCreate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError } from '../http/errors.js';
 import type { Page } from '../http/paging.js';
@@ -15,6 +15,7 @@ import { dateOnly } from './mapper.js';
 import { normaliseRate, referenceNotFound, today, utcDate } from './inputs.js';
 import { refundPayment } from './refund.js';
 import { dryRunInTransaction } from './dry-run.js';
+import { openDispute, resolveDispute, type DisputeContext } from './dispute.js';
 
 export interface PaymentService {
   /** Records a payment; COMPLETED (the default) posts it and applies it to its invoices at once. */
@@ -33,6 +34,10 @@ export interface PaymentService {
   refund(organizationId: string, id: string, input: PaymentRefundCreate, meta: EventMetadata): Promise<Payment>;
   /** Applies the customer credit left on a COMPLETED payment to invoices. */
   apply(organizationId: string, id: string, input: PaymentApply, meta: EventMetadata): Promise<Payment>;
+  /** COMPLETED → DISPUTED: the processor withdrew the disputed amount (Dr disputed funds, Cr deposit); emits payment.disputed. */
+  dispute(organizationId: string, id: string, input: PaymentDisputeCreate, meta: EventMetadata): Promise<Payment>;
+  /** Closes the OPEN dispute, WON (funds back) or LOST (taken back from the payment like a refund); emits payment.dispute_closed. */
+  resolveDispute(organizationId: string, id: string, input: PaymentDisputeResolve, meta: EventMetadata): Promise<Payment>;
 }
 
 export interface PaymentServiceDeps {
@@ -150,6 +155,10 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     return payment;
   }
 
+  function disputeContext(trx: Knex.Transaction, rows: PaymentRows, base: CurrencyCode, meta: EventMetadata): DisputeContext {
+    return { trx, rows, money: moneyOf(rows.row, base), meta, ledger, invoices, record: (type, payment, previous) => record(trx, type, payment, meta, previous) };
+  }
+
   return {
     async create(organizationId, input, meta) {
       const base = await baseCurrency(organizationId);
@@ -193,6 +202,14 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
         const patched = await PaymentModel.forOrganization(organizationId, trx).patchAndFetchById(id, patch);
         return post(trx, { ...rows, row: patched }, base, meta, { type: 'payment.succeeded', previous: { status: row.status } });
       });
+    },
+
+    dispute(organizationId, id, input, meta) {
+      return transition(organizationId, id, ['COMPLETED'], 'disputed', (trx, rows, base) => openDispute(disputeContext(trx, rows, base, meta), input));
+    },
+
+    resolveDispute(organizationId, id, input, meta) {
+      return transition(organizationId, id, ['DISPUTED'], 'resolved as a dispute', (trx, rows, base) => resolveDispute(disputeContext(trx, rows, base, meta), input));
     },
 
     refund(organizationId, id, input, meta) {

@@ -1,7 +1,5 @@
 import type { Knex } from 'knex';
 import type { Customer, EventMetadata, Invoice, InvoiceSend, Organization } from '@uah/schemas';
-import { newId } from '../shared/ids.js';
-import { AppError } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import type { CustomerService } from '../customers/service.js';
@@ -9,6 +7,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { invalidTransition, type InvoiceStore } from './invoice-store.js';
 import type { InvoiceIssuing } from './invoice-issue.js';
 import { toInvoice } from './mappers.js';
+import { documentEmailText, mailDocument, recipientOf, recordEmailSent } from './document-mail.js';
 import { money, renderSalesDocumentPdf, type SalesDocumentView } from './pdf.js';
 
 export interface DeliveryDeps {
@@ -66,27 +65,22 @@ export function createInvoiceDelivery(deps: DeliveryDeps) {
     async send(organizationId: string, id: string, input: InvoiceSend, meta: EventMetadata): Promise<Invoice> {
       const before = await load(organizationId, id);
       if (before.invoice.status === 'CANCELLED') throw invalidTransition('invoice', 'CANCELLED', ['DRAFT', 'SENT', 'VIEWED', 'PARTIALLY_PAID', 'PAID', 'OVERDUE']);
-      const to = input.to ?? before.customer.email;
-      if (!to) throw new AppError('CUSTOMER_EMAIL_MISSING', `Customer ${before.customer.displayName} has no email address: add one, or give "to".`, { errors: [{ field: '/to', in: 'body', message: 'required: the customer has no email' }] });
+      const to = recipientOf(before.customer, input.to);
       if (before.invoice.status === 'DRAFT') await deps.issuing.issue(organizationId, id, {}, meta);
       const { invoice, organization, customer } = await load(organizationId, id);
       const pdf = await renderSalesDocumentPdf(invoiceView(invoice, organization, customer), { compress: deps.compressPdf ?? true });
-      const subject = `Invoice ${invoice.number} from ${organization.name}`;
-      const text = [
-        input.message,
+      const text = documentEmailText(input.message, [
         `Invoice ${invoice.number}, issued ${invoice.issueDate}, due ${invoice.dueDate}.`,
         `Total: ${money(invoice.total, invoice.currency)}. Balance due: ${money(invoice.balance, invoice.currency)}.`,
-        'The invoice is attached as a PDF.',
-      ].filter(Boolean).join('\n\n');
-      const filename = `${invoice.number}.pdf`;
-      const sent = await deps.mailer.send({ to, subject, text, fromName: organization.name, attachments: [{ filename, content: pdf, contentType: 'application/pdf' }] }).catch((error: unknown) => {
-        throw new AppError('MAIL_DELIVERY_FAILED', `The invoice email to ${to} could not be delivered: ${error instanceof Error ? error.message : String(error)}`);
+      ], 'invoice');
+      const email = await mailDocument(deps.mailer, {
+        to, subject: `Invoice ${invoice.number} from ${organization.name}`, text, fromName: organization.name,
+        filename: `${invoice.number}.pdf`, pdf, relatedObject: { type: 'invoice', id },
       });
       return knex.transaction(async (trx) => {
         const row = await store.lock(organizationId, id, trx);
         const after = await store.change(trx, row, { sentAt: new Date() }, 'invoice.sent', meta);
-        const email = { id: newId('eml'), object: 'email', to, subject, messageId: sent.messageId, transport: sent.transport, attachments: [filename], relatedObject: { type: 'invoice', id } };
-        await deps.events.append(trx, [{ type: 'email.sent', aggregateType: 'email', aggregateId: email.id, organizationId, data: { object: email } }], meta);
+        await recordEmailSent(deps.events, trx, organizationId, email, meta);
         return after;
       });
     },

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { EventMetadata, EventType, Invoice, Quote, QuoteCreate, QuoteListQuery } from '@uah/schemas';
+import type { EventMetadata, EventType, Invoice, Quote, QuoteCreate, QuoteListQuery, QuoteSend } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError, notFound, unprocessable } from '../http/errors.js';
 import { fetchPage, type Page } from '../http/paging.js';
@@ -10,6 +10,8 @@ import { addDays, todayUtc } from './dates.js';
 import { requireCustomer, type InvoiceDrafts } from './invoice-drafts.js';
 import { invalidTransition } from './invoice-store.js';
 import type { LineResolver } from './line-resolver.js';
+import { recordEmailSent } from './document-mail.js';
+import type { QuoteDelivery } from './quote-delivery.js';
 import { toQuote } from './mappers.js';
 import { QuoteModel } from './model.js';
 import { takeNumber, type InvoiceSettingsService } from './numbering.js';
@@ -18,7 +20,12 @@ export interface QuoteService {
   create(organizationId: string, input: QuoteCreate, meta: EventMetadata): Promise<Quote>;
   get(organizationId: string, id: string): Promise<Quote>;
   list(organizationId: string, query: QuoteListQuery): Promise<Page<Quote>>;
-  send(organizationId: string, id: string, meta: EventMetadata): Promise<Quote>;
+  /**
+   * Emails the quote with its PDF to the customer (or `to`) and records `quote.sent` and `email.sent`. A DRAFT
+   * becomes SENT; a SENT or VIEWED quote is sent again (a reminder) and keeps its status.
+   */
+  send(organizationId: string, id: string, input: QuoteSend, meta: EventMetadata): Promise<Quote>;
+  pdf(organizationId: string, id: string): Promise<{ quote: Quote; pdf: Buffer }>;
   view(organizationId: string, id: string, meta: EventMetadata): Promise<Quote>;
   accept(organizationId: string, id: string, meta: EventMetadata): Promise<Quote>;
   reject(organizationId: string, id: string, meta: EventMetadata): Promise<Quote>;
@@ -35,13 +42,16 @@ export interface QuoteDeps {
   lines: LineResolver;
   settings: InvoiceSettingsService;
   drafts: InvoiceDrafts;
+  delivery: QuoteDelivery;
 }
 
 type Transition = { from: ReadonlyArray<Quote['status']>; to: Quote['status']; event: EventType; stamp: 'sentAt' | 'viewedAt' | 'acceptedAt' | 'rejectedAt' | 'expiredAt' };
 
+/** Sending (DRAFT → SENT, or again while SENT or VIEWED) goes with an email: see `send`. */
+const SENDABLE: ReadonlyArray<Quote['status']> = ['DRAFT', 'SENT', 'VIEWED'];
+
 /** The lifecycle: DRAFT → SENT → VIEWED → ACCEPTED | REJECTED | EXPIRED (accept and reject also straight from SENT). */
 const TRANSITIONS = {
-  send: { from: ['DRAFT'], to: 'SENT', event: 'quote.sent', stamp: 'sentAt' },
   view: { from: ['SENT'], to: 'VIEWED', event: 'quote.viewed', stamp: 'viewedAt' },
   accept: { from: ['SENT', 'VIEWED'], to: 'ACCEPTED', event: 'quote.accepted', stamp: 'acceptedAt' },
   reject: { from: ['SENT', 'VIEWED'], to: 'REJECTED', event: 'quote.rejected', stamp: 'rejectedAt' },
@@ -112,7 +122,18 @@ export function createQuoteService(deps: QuoteDeps): QuoteService {
       return fetchPage(q, query, toQuote);
     },
 
-    send: transition(TRANSITIONS.send),
+    async send(organizationId, id, input, meta) {
+      // The mail goes out before anything is written: if it cannot be delivered, nothing is recorded as sent.
+      const email = await deps.delivery.mail(organizationId, id, input, SENDABLE);
+      return knex.transaction(async (trx) => {
+        const row = await lock(organizationId, id, trx);
+        if (!SENDABLE.includes(row.status)) throw invalidTransition('quote', row.status, [...SENDABLE]);
+        const quote = await change(trx, row, { status: row.status === 'DRAFT' ? 'SENT' : row.status, sentAt: new Date() }, 'quote.sent', meta);
+        await recordEmailSent(events, trx, organizationId, email, meta);
+        return quote;
+      });
+    },
+    pdf: (organizationId, id) => deps.delivery.pdf(organizationId, id),
     view: transition(TRANSITIONS.view),
     accept: transition(TRANSITIONS.accept),
     reject: transition(TRANSITIONS.reject),

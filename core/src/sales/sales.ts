@@ -13,6 +13,7 @@ import { createInvoiceRoutes } from './invoice-routes.js';
 import { createInvoiceService, type InvoiceService } from './invoice-service.js';
 import { createLineResolver } from './line-resolver.js';
 import { createInvoiceSettingsService, type InvoiceSettingsService } from './numbering.js';
+import { createQuoteDelivery } from './quote-delivery.js';
 import { createQuoteRoutes } from './quote-routes.js';
 import { createQuoteService, type QuoteService } from './quote-service.js';
 import type { Route } from '../http/route.js';
@@ -45,7 +46,7 @@ export function createSales(deps: SalesDeps): Sales {
   const settings = createInvoiceSettingsService({ knex: deps.knex });
   const lines = createLineResolver(deps);
   const { invoices, internals } = createInvoiceService({ ...deps, settings, lines });
-  const quotes = createQuoteService({ ...deps, lines, settings, drafts: internals.drafts });
+  const quotes = createQuoteService({ ...deps, lines, settings, drafts: internals.drafts, delivery: createQuoteDelivery(deps) });
   const creditNotes = createCreditNoteService({ ...deps, lines, store: internals.store, settlement: internals.settlement });
   const routes = [...createQuoteRoutes(quotes), ...createInvoiceRoutes({ invoices, settings, creditNotes })];
   return { invoices, quotes, creditNotes, invoiceSettings: settings, routes };

@@ -207,6 +207,18 @@ export type PageCursor = string;
 export type PageLimit = number;
 
 /**
+ * Why the payer contested the payment with their bank or card network (the categories Stripe and the card networks use).
+ */
+export type PaymentDisputeReason =
+  | 'FRAUDULENT'
+  | 'DUPLICATE'
+  | 'PRODUCT_NOT_RECEIVED'
+  | 'PRODUCT_UNACCEPTABLE'
+  | 'SUBSCRIPTION_CANCELED'
+  | 'CREDIT_NOT_PROCESSED'
+  | 'GENERAL';
+
+/**
  * How a payment was made.
  */
 export type PaymentMethod = 'CARD' | 'BANK_TRANSFER' | 'E_TRANSFER' | 'CASH' | 'CHECK' | 'PAYPAL' | 'OTHER';
@@ -342,6 +354,7 @@ export interface SalesTaxSummary {
 export type SystemAccountKey =
   | 'bank'
   | 'payment_clearing'
+  | 'disputed_funds'
   | 'receivables'
   | 'inventory'
   | 'payables'
@@ -792,7 +805,7 @@ export interface Organization {
 }
 
 /**
- * Money received from a customer. A COMPLETED payment is in the books: Dr the deposit account (bank, or payment clearing for card processors) for `net`, Dr payment processing fees for `fees`, Cr receivables for what is applied to invoices and Cr customer credits for `unappliedAmount`, which stays the customer's credit until applied or refunded. A partial refund leaves the status COMPLETED with `amountRefunded` > 0 (as a Stripe charge does); a payment refunded in full is REFUNDED. `unappliedAmount` = amount − amountRefunded − Σ(applications.amount − applications.amountRefunded).
+ * Money received from a customer. A COMPLETED payment is in the books: Dr the deposit account (bank, or payment clearing for card processors) for `net`, Dr payment processing fees for `fees`, Cr receivables for what is applied to invoices and Cr customer credits for `unappliedAmount`, which stays the customer's credit until applied or refunded. A partial refund leaves the status COMPLETED with `amountRefunded` > 0 (as a Stripe charge does); a payment refunded in full is REFUNDED. A disputed payment (chargeback) is DISPUTED while the dispute is OPEN; a lost dispute takes its amount back from the payment as a refund would, without being a refund. `unappliedAmount` = amount − amountRefunded − (dispute LOST ? dispute.amount : 0) − Σ(applications.amount − applications.amountRefunded).
  */
 export interface Payment {
   id: string;
@@ -874,6 +887,25 @@ export interface Payment {
   metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
+  /**
+   * The payment's dispute (chargeback), null if it was never disputed. While OPEN the payment is DISPUTED; a LOST dispute's amount is no longer the payment's (it counts with amountRefunded against the amount).
+   */
+  dispute: {
+    amount: number;
+    reason: PaymentDisputeReason;
+    status: 'OPEN' | 'WON' | 'LOST';
+    evidenceDueBy: string | null;
+    openedAt: Timestamp;
+    resolvedAt: Timestamp | null;
+    /**
+     * The entry of the withdrawal: Dr disputed funds, Cr the deposit account.
+     */
+    journalEntryId: string;
+    /**
+     * The entry that closed the dispute (funds returned, or taken back from the payment).
+     */
+    resolutionJournalEntryId: string | null;
+  } | null;
 }
 
 /**
@@ -1050,6 +1082,7 @@ export type EventType =
   | 'payment.refunded'
   | 'payment.applied'
   | 'payment.disputed'
+  | 'payment.dispute_closed'
   | 'payment.reconciled'
   | 'journal_entry.created'
   | 'account.balance_changed'
@@ -1706,6 +1739,32 @@ export interface PaymentCreate {
 }
 
 /**
+ * Opens a dispute (chargeback) on a COMPLETED payment: the processor withdraws the disputed amount, posted Dr disputed funds, Cr the account the payment was deposited to. A payment has at most one dispute (as a Stripe charge); while it is OPEN the payment is DISPUTED and cannot be refunded or applied.
+ */
+export interface PaymentDisputeCreate {
+  /**
+   * Minor units of the payment's currency; defaults to everything not refunded (amount − amountRefunded).
+   */
+  amount?: number;
+  reason: PaymentDisputeReason;
+  /**
+   * When the evidence is due at the processor.
+   */
+  evidenceDueBy?: string;
+}
+
+/**
+ * Closes the OPEN dispute of a payment. WON: the processor returns the funds (Dr deposit account, Cr disputed funds) and the payment is COMPLETED again. LOST: the disputed amount is taken back from the payment the way a refund is (customer credit first, then the invoice applications, latest first, which reopen): Dr customer credits / receivables, Cr disputed funds; the payment is REFUNDED if nothing is left, else COMPLETED.
+ */
+export interface PaymentDisputeResolve {
+  outcome: 'WON' | 'LOST';
+  /**
+   * Accounting date of the resolution entry; defaults to today.
+   */
+  date?: string;
+}
+
+/**
  * What recording the payment would do, from `POST .../payments?dryRun=true`: the request ran through every check and constraint in a transaction that was rolled back. Nothing was written; the ids shown were never used.
  */
 export interface PaymentDryRun {
@@ -1859,6 +1918,17 @@ export interface QuoteListQuery {
   cursor?: PageCursor;
   status?: 'DRAFT' | 'SENT' | 'VIEWED' | 'ACCEPTED' | 'REJECTED' | 'EXPIRED';
   customerId?: string;
+}
+
+/**
+ * Emailing a quote with its PDF attached. `to` defaults to the customer's email.
+ */
+export interface QuoteSend {
+  to?: string;
+  /**
+   * Text placed above the summary in the email body.
+   */
+  message?: string;
 }
 
 /**
@@ -2078,6 +2148,7 @@ export interface SchemaTypes {
   Metadata: Metadata;
   PageCursor: PageCursor;
   PageLimit: PageLimit;
+  PaymentDisputeReason: PaymentDisputeReason;
   PaymentMethod: PaymentMethod;
   PaymentStatus: PaymentStatus;
   PostingDirection: PostingDirection;
@@ -2152,6 +2223,8 @@ export interface SchemaTypes {
   PaymentComplete: PaymentComplete;
   PaymentCreateResult: PaymentCreateResult;
   PaymentCreate: PaymentCreate;
+  PaymentDisputeCreate: PaymentDisputeCreate;
+  PaymentDisputeResolve: PaymentDisputeResolve;
   PaymentDryRun: PaymentDryRun;
   PaymentFail: PaymentFail;
   PaymentListQuery: PaymentListQuery;
@@ -2163,6 +2236,7 @@ export interface SchemaTypes {
   ProfitAndLossReport: ProfitAndLossReport;
   QuoteCreate: QuoteCreate;
   QuoteListQuery: QuoteListQuery;
+  QuoteSend: QuoteSend;
   ReportAccountLine: ReportAccountLine;
   ReportSection: ReportSection;
   TaxRateCreate: TaxRateCreate;
