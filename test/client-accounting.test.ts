@@ -37,7 +37,8 @@ describe('@uah/client accounting resources', () => {
 
     const quote = await uah.quotes.create({ customerId: customer.id, lines: [{ productId: product.id, quantity: '3' }] });
     expect(quote).toMatchObject({ status: 'DRAFT', subtotal: 30000, taxTotal: 6000, total: 36000 });
-    expect((await uah.quotes.send(quote.id)).status).toBe('SENT');
+    expect(Buffer.from(await uah.quotes.pdf(quote.id)).subarray(0, 5).toString()).toBe('%PDF-');
+    expect((await uah.quotes.send(quote.id, { message: 'As discussed.' })).status).toBe('SENT');
     expect((await uah.quotes.view(quote.id)).status).toBe('VIEWED');
     expect((await uah.quotes.accept(quote.id)).status).toBe('ACCEPTED');
     const draft = await uah.quotes.convert(quote.id);

@@ -1,4 +1,4 @@
-import type { Invoice, Quote, QuoteCreate, QuoteListQuery } from '@uah/schemas';
+import type { Invoice, Quote, QuoteCreate, QuoteListQuery, QuoteSend } from '@uah/schemas';
 import type { Page, PagedIterable } from '../paging.js';
 import type { RequestOptions } from '../transport.js';
 import type { ResourceContext } from './context.js';
@@ -12,7 +12,10 @@ export interface QuotesResource {
   get(id: string, options?: RequestOptions): Promise<Quote>;
   list(query?: QuoteListQuery, options?: RequestOptions): Promise<Page<Quote>>;
   iterate(query?: Omit<QuoteListQuery, 'cursor'>, options?: RequestOptions): PagedIterable<Quote>;
-  send(id: string, options?: RequestOptions): Promise<Quote>;
+  /** Emails the quote with its PDF to the customer (or `body.to`); a DRAFT becomes SENT. */
+  send(id: string, body?: QuoteSend, options?: RequestOptions): Promise<Quote>;
+  /** The quote as a PDF. */
+  pdf(id: string, options?: RequestOptions): Promise<Uint8Array>;
   view(id: string, options?: RequestOptions): Promise<Quote>;
   accept(id: string, options?: RequestOptions): Promise<Quote>;
   reject(id: string, options?: RequestOptions): Promise<Quote>;
@@ -28,7 +31,8 @@ export function createQuotesResource(c: ResourceContext): QuotesResource {
     get: (quoteId, o) => c.get(`${base()}/${c.id(quoteId)}`, undefined, o),
     list: (query, o) => c.get(base(), query, o),
     iterate: (query, o) => c.iterate(base(), query, o),
-    send: step<Quote>('send'),
+    send: (quoteId, body, o) => c.post(`${base()}/${c.id(quoteId)}/send`, body ?? {}, o),
+    pdf: (quoteId, o) => c.getBytes(`${base()}/${c.id(quoteId)}/pdf`, undefined, o),
     view: step<Quote>('view'),
     accept: step<Quote>('accept'),
     reject: step<Quote>('reject'),
