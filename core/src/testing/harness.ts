@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import pino from 'pino';
 import { createCore, type Core, type CoreOptions } from '../core.js';
@@ -49,6 +52,8 @@ export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimi
     logger,
     adminToken: { verify: async (token) => token === TEST_ADMIN_TOKEN },
     rateLimit: options.rateLimit ?? { limit: 100_000, windowSeconds: 60 },
+    // Mail goes to $DATA_DIR/outbox when a test sets DATA_DIR to read it, else to a folder of its own.
+    mail: { outboxDir: join(process.env['DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'uah-mail-')), 'outbox') },
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });
   const handle = core.app.callback();
