@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../testing/harness.js';
@@ -8,21 +7,13 @@ import { eventTypes, getPdf, pdfText, setupSales, writeCounts, type SalesFixture
 describe('invoice PDF and email', () => {
   let hub: TestHub;
   let f: SalesFixture;
-  let dataDir: string;
-  const previousDataDir = process.env['DATA_DIR'];
 
   beforeAll(async () => {
-    // Without SMTP_URL the core writes mail as .eml files under $DATA_DIR/outbox.
-    dataDir = await mkdtemp(join(tmpdir(), 'uah-sales-mail-'));
-    process.env['DATA_DIR'] = dataDir;
     hub = await createTestHub();
     f = await setupSales(hub);
   });
   afterAll(async () => {
     await hub.close();
-    if (previousDataDir === undefined) delete process.env['DATA_DIR'];
-    else process.env['DATA_DIR'] = previousDataDir;
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   const draft = async (customerId = f.customerId) =>
@@ -57,8 +48,8 @@ describe('invoice PDF and email', () => {
     const sent = await hub.request('POST', f.path(`/invoices/${id}/send`), { body: { message: 'Thanks for your order.' } });
     expect(sent.status).toBe(200);
     expect(sent.body).toMatchObject({ status: 'SENT', number: expect.stringMatching(/^INV-/), sentAt: expect.any(String), journalEntryId: expect.any(String) });
-    const files = await readdir(join(dataDir, 'outbox'));
-    const emails = await Promise.all(files.map((file) => readFile(join(dataDir, 'outbox', file), 'utf8')));
+    const files = await readdir(hub.outboxDir);
+    const emails = await Promise.all(files.map((file) => readFile(join(hub.outboxDir, file), 'utf8')));
     const eml = emails.find((e) => e.includes(`Subject: Invoice ${sent.body.number} from Acme Ltd`));
     expect(eml).toBeDefined();
     expect(eml).toMatch(/^To: jane@roe\.example$/m);
@@ -76,7 +67,7 @@ describe('invoice PDF and email', () => {
     const again = await hub.request('POST', f.path(`/invoices/${id}/send`), { body: { to: 'ap@roe.example' } });
     expect(again.body).toMatchObject({ status: 'SENT', number: sent.body.number });
     expect(await eventTypes(hub, f.org.id, f.org.apiKey, id)).toEqual(['invoice.created', 'invoice.issued', 'invoice.sent', 'invoice.sent']);
-    expect(await readdir(join(dataDir, 'outbox'))).toHaveLength(files.length + 1);
+    expect(await readdir(hub.outboxDir)).toHaveLength(files.length + 1);
   });
 
   it('needs an address: a customer without email gets 422 and the draft stays a draft', async () => {

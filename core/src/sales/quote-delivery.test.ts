@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../testing/harness.js';
@@ -16,22 +15,13 @@ function attachedPdf(eml: string): Buffer {
 describe('quote PDF and email', () => {
   let hub: TestHub;
   let f: SalesFixture;
-  let dataDir: string;
-  const previousDataDir = process.env['DATA_DIR'];
-  const outbox = () => join(dataDir, 'outbox');
 
   beforeAll(async () => {
-    // Without SMTP_URL the core writes mail as .eml files under $DATA_DIR/outbox.
-    dataDir = await mkdtemp(join(tmpdir(), 'uah-quote-mail-'));
-    process.env['DATA_DIR'] = dataDir;
     hub = await createTestHub();
     f = await setupSales(hub);
   });
   afterAll(async () => {
     await hub.close();
-    if (previousDataDir === undefined) delete process.env['DATA_DIR'];
-    else process.env['DATA_DIR'] = previousDataDir;
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   const create = async (customerId = f.customerId) => {
@@ -39,11 +29,11 @@ describe('quote PDF and email', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body as { id: string; number: string; total: number };
   };
-  const outboxFiles = async (): Promise<string[]> => readdir(outbox()).catch(() => []);
+  const outboxFiles = async (): Promise<string[]> => readdir(hub.outboxDir).catch(() => []);
   /** The emails written since `before` (a list of outbox file names). */
   const newEmails = async (before: string[]): Promise<string[]> => {
     const added = (await outboxFiles()).filter((file) => !before.includes(file));
-    return Promise.all(added.map((file) => readFile(join(outbox(), file), 'utf8')));
+    return Promise.all(added.map((file) => readFile(join(hub.outboxDir, file), 'utf8')));
   };
 
   it('renders the quote as a PDF: number, validity, customer, lines, taxes and totals, no payment section', async () => {

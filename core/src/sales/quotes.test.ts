@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../testing/harness.js';
 import { eventTypes, setupSales, writeCounts, type SalesFixture, storedEvents } from './testing.js';
@@ -8,21 +5,13 @@ import { eventTypes, setupSales, writeCounts, type SalesFixture, storedEvents } 
 describe('quotes', () => {
   let hub: TestHub;
   let f: SalesFixture;
-  let dataDir: string;
-  const previousDataDir = process.env['DATA_DIR'];
 
   beforeAll(async () => {
-    // Sending a quote emails it: keep the .eml files out of the working tree.
-    dataDir = await mkdtemp(join(tmpdir(), 'uah-quotes-'));
-    process.env['DATA_DIR'] = dataDir;
     hub = await createTestHub();
     f = await setupSales(hub);
   });
   afterAll(async () => {
     await hub.close();
-    if (previousDataDir === undefined) delete process.env['DATA_DIR'];
-    else process.env['DATA_DIR'] = previousDataDir;
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   const create = async (extra: Record<string, unknown> = {}) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,8 @@ export interface RequestOptions {
 export interface TestHub {
   core: Core;
   bus: Bus;
+  /** Where the hub writes outgoing mail (.eml files). */
+  outboxDir: string;
   db: Awaited<ReturnType<typeof createTestDatabase>>;
   baseUrl: string;
   /** Calls the API; every response is checked against the OpenAPI document. */
@@ -46,14 +48,16 @@ export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimi
   const db = await createTestDatabase();
   const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
   const bus = options.bus ?? createMemoryBus({ logger });
+  // Mail is written as .eml files into a folder of the hub's own, removed on close.
+  const mailDir = mkdtempSync(join(tmpdir(), 'uah-mail-'));
+  const outboxDir = join(mailDir, 'outbox');
   const core = createCore({
     knex: db.knex,
     bus,
     logger,
     adminToken: { verify: async (token) => token === TEST_ADMIN_TOKEN },
     rateLimit: options.rateLimit ?? { limit: 100_000, windowSeconds: 60 },
-    // Mail goes to $DATA_DIR/outbox when a test sets DATA_DIR to read it, else to a folder of its own.
-    mail: { outboxDir: join(process.env['DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'uah-mail-')), 'outbox') },
+    mail: { outboxDir },
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });
   const handle = core.app.callback();
@@ -68,6 +72,7 @@ export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimi
     core,
     bus,
     db,
+    outboxDir,
     baseUrl,
     async request(method, path, opts = {}) {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
@@ -96,6 +101,7 @@ export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimi
       await core.close();
       if (!options.bus) await bus.close();
       await db.close();
+      rmSync(mailDir, { recursive: true, force: true });
     },
   };
   return hub;
