@@ -6,7 +6,7 @@ import { createApp } from './http/app.js';
 import { createMetrics, type HttpMetrics } from './http/metrics.js';
 import { buildOpenApi } from './http/openapi.js';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './http/rate-limit.js';
-import { createIdempotency } from './http/idempotency.js';
+import { createIdempotency, purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import type { Route } from './http/route.js';
 import type { AdminTokenVerifier } from './auth/authenticate.js';
 import { createApiKeyService, type ApiKeyService } from './auth/api-key-service.js';
@@ -35,6 +35,9 @@ import type { CreditNoteService } from './sales/credit-note-service.js';
 import type { InvoiceSettingsService } from './sales/numbering.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+
+/** Hourly: idempotency records past their replay window are deleted. */
+const IDEMPOTENCY_PURGE_JOB = 'http.idempotency-purge';
 
 export interface CoreOptions {
   knex: Knex;
@@ -138,13 +141,18 @@ export function createCore(options: CoreOptions): Core {
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */
   const backgroundJobs: Array<{ start(): void; stop(): Promise<void> }> = [];
-  let salesJobsScheduled = false;
+  let jobsScheduled = false;
   backgroundJobs.push({
     start() {
-      if (!salesJobsScheduled) scheduleSalesJobs(scheduler, sales);
-      salesJobsScheduled = true;
+      if (!jobsScheduled) {
+        scheduleSalesJobs(scheduler, sales);
+        scheduler.every(IDEMPOTENCY_PURGE_JOB, 60 * 60 * 1000, async () => {
+          await purgeExpiredIdempotencyKeys(knex);
+        });
+      }
+      jobsScheduled = true;
       // Catch up at start-up (a restart must not wait a whole interval); failures are logged by the scheduler.
-      for (const job of SALES_JOBS) void scheduler.runNow(job);
+      for (const job of [...SALES_JOBS, IDEMPOTENCY_PURGE_JOB]) void scheduler.runNow(job);
     },
     stop: () => scheduler.stop(),
   });

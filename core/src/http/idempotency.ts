@@ -114,3 +114,11 @@ async function store(knex: Knex, scope: string, key: string, status: number, hea
       updated_at: knex.fn.now(),
     });
 }
+
+/** Deletes the records past their replay window (a scheduled job); a request still running keeps its claim. */
+export async function purgeExpiredIdempotencyKeys(knex: Knex): Promise<number> {
+  return knex('idempotency_keys')
+    .where('created_at', '<', knex.raw(`now() - make_interval(hours => ?)`, [IDEMPOTENCY_TTL_HOURS]))
+    .where((q) => void q.whereNotNull('response_status').orWhere('locked_until', '<', knex.fn.now()))
+    .delete();
+}
