@@ -83,6 +83,7 @@ function queryObject(ctx: Context, route: Route): Record<string, unknown> {
 function handlerFor(route: Route, deps: AppDeps) {
   return async function routeHandler(ctx: Context): Promise<void> {
     ctx.state.routePath = route.path;
+    checkPathParams(ctx.params as Record<string, string>);
     const actor = await authenticate(ctx, route, deps);
     const bucket = actor.apiKeyId ?? (actor.kind === 'admin' ? 'admin' : `ip:${ctx.ip}`);
     if (route.auth !== 'none') applyRateLimit(ctx, deps.rateLimiter, bucket);
@@ -98,6 +99,7 @@ function handlerFor(route: Route, deps: AppDeps) {
     if (route.body) {
       body = ctx.request.body;
       if (body === undefined || (ctx.request.length === undefined && !ctx.get('transfer-encoding'))) body = {};
+      refuseNulCharacters(body);
       validateInput(route.body, 'body', body);
     }
 
@@ -111,6 +113,29 @@ function handlerFor(route: Route, deps: AppDeps) {
     };
     await deps.withIdempotency(ctx, actor.organizationId ?? actor.kind, run);
   };
+}
+
+/** PostgreSQL text cannot hold U+0000: a string with one is refused here rather than failing in the database. */
+function refuseNulCharacters(value: unknown, pointer = ''): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) throw new AppError('VALIDATION_FAILED', `${pointer || 'The body'} contains a NUL character.`, { errors: [{ field: pointer, in: 'body', message: 'must not contain NUL (\\u0000) characters' }] });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => refuseNulCharacters(item, `${pointer}/${i}`));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      refuseNulCharacters(key, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+      refuseNulCharacters(item, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    }
+  }
+}
+
+/** Ids are `prefix_ULID`: anything else (a NUL byte, a path, 500 characters) names nothing that exists. */
+const PATH_PARAM = /^[A-Za-z0-9_-]{1,100}$/;
+
+function checkPathParams(params: Record<string, string>): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (!PATH_PARAM.test(value)) throw new AppError('NOT_FOUND', `No ${name.replace(/Id$/, '')} ${JSON.stringify(value.slice(0, 100))}.`);
+  }
 }
 
 function applyRateLimit(ctx: Context, limiter: RateLimiter, bucket: string): void {

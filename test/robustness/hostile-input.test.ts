@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../../core/src/testing/harness.js';
+
+/**
+ * Every route of the table, called with hostile path parameters, query strings and bodies: each answer
+ * must be a 2xx or a 4xx problem+json, never a 5xx.
+ */
+const PARAMS = ['x', 'cus_0', "'; DROP TABLE customers; --", 'a'.repeat(500), '%00', '%E2%80%AE', '..%2F..%2Fetc'];
+const QUERIES = ['limit=-1', 'limit=1e9', 'cursor=%FF%FE', 'asOf=2026-02-30', 'from=9999-99-99', 'types=a.b,,c', 'after=evt_%00', 'dryRun=yes', 'format=xml', 'limit[]=1&limit[]=2'];
+const BODIES: unknown[] = [
+  null, [], 'text', 12, true, {},
+  // Past Number.MAX_SAFE_INTEGER and past double range, as the raw JSON text a client could send.
+  { raw: '{"amount": 9007199254740993, "fees": 1e400, "quantity": "1e400", "currency": "usd", "lines": [{}]}' },
+  { lines: Array.from({ length: 2000 }, () => ({ description: 'x', quantity: '1', unitPrice: 1 })) },
+  { name: '\u0000\uD800', metadata: { ['k'.repeat(100)]: 'v' } },
+  { name: 'a\u0000b', firstName: 'a\u0000b', businessName: 'x\u0000', description: '\u0000', sku: 'S\u0000', reason: 'GENERAL', metadata: { ['k\u0000']: 'v' } },
+  JSON.parse('{"a":' + '{"a":'.repeat(200) + '1' + '}'.repeat(201)) as unknown,
+  { __proto__: { admin: true }, constructor: { prototype: { polluted: true } } },
+];
+
+describe('hostile input on every route', () => {
+  let hub: TestHub;
+  let org: { id: string; apiKey: string };
+
+  beforeAll(async () => {
+    hub = await createTestHub();
+    org = await hub.createOrganization('Hostile Ltd');
+  });
+  afterAll(() => hub.close());
+
+  const pathOf = (template: string, param: string): string => template.replace(':orgId', org.id).replace(/:[A-Za-z]+/g, param);
+
+  it('answers every hostile request with a 2xx or a 4xx problem, never a 5xx', async () => {
+    const failures: string[] = [];
+    const check = async (method: string, path: string, init: { body?: unknown; raw?: string }): Promise<void> => {
+      const token = path.startsWith('/v1/organizations/') ? org.apiKey : TEST_ADMIN_TOKEN;
+      const res = await fetch(hub.baseUrl + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(method === 'GET' ? {} : { body: init.raw ?? JSON.stringify(init.body) }),
+      });
+      const type = res.headers.get('content-type') ?? '';
+      await res.arrayBuffer();
+      if (res.status >= 500 || (res.status >= 400 && !type.startsWith('application/problem+json'))) failures.push(`${method} ${path.slice(0, 120)} → ${res.status} ${type}`);
+    };
+    for (const route of hub.core.routes) {
+      if (route.path === '/metrics') continue;
+      for (const param of PARAMS) await check(route.method, pathOf(route.path, param), { body: {} });
+      const path = pathOf(route.path, 'x');
+      for (const query of QUERIES) await check(route.method, `${path}?${query}`, { body: {} });
+      if (route.method !== 'GET') {
+        for (const body of BODIES) {
+          const raw = body !== null && typeof body === 'object' && 'raw' in body ? String(body.raw) : undefined;
+          await check(route.method, path, raw !== undefined ? { raw } : { body });
+        }
+        await check(route.method, path, { raw: '{"unterminated": ' });
+      }
+    }
+    // A body that is valid but for a NUL character: refused before it reaches the database.
+    const nul = await hub.request('POST', `/v1/organizations/${org.id}/customers`, { token: org.apiKey, body: { firstName: 'Ada\u0000' } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors).toEqual([{ field: '/firstName', in: 'body', message: 'must not contain NUL (\\u0000) characters' }]);
+    expect(failures).toEqual([]);
+    const stillThere = await hub.request('GET', `/v1/organizations/${org.id}`, { token: org.apiKey });
+    expect(stillThere.status).toBe(200);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  }, 120_000);
+});
