@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { components } from '@uah/schemas';
 import { createTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../../core/src/testing/harness.js';
 
 /**
@@ -17,6 +18,12 @@ const BODIES: unknown[] = [
   JSON.parse('{"a":' + '{"a":'.repeat(200) + '1' + '}'.repeat(201)) as unknown,
   { __proto__: { admin: true }, constructor: { prototype: { polluted: true } } },
 ];
+
+function queryParameters(schema: string | undefined): string[] {
+  if (!schema) return [];
+  const properties = (components[schema] as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  return Object.keys(properties);
+}
 
 describe('hostile input on every route', () => {
   let hub: TestHub;
@@ -48,6 +55,11 @@ describe('hostile input on every route', () => {
       for (const param of PARAMS) await check(route.method, pathOf(route.path, param), { body: {} });
       const path = pathOf(route.path, 'x');
       for (const query of QUERIES) await check(route.method, `${path}?${query}`, { body: {} });
+      // Every documented query parameter with a NUL byte, and with a 10 kB value.
+      for (const name of queryParameters(route.query)) {
+        await check(route.method, `${path}?${name}=a%00b`, { body: {} });
+        await check(route.method, `${path}?${name}=${'z'.repeat(10_000)}`, { body: {} });
+      }
       if (route.method !== 'GET') {
         for (const body of BODIES) {
           const raw = body !== null && typeof body === 'object' && 'raw' in body ? String(body.raw) : undefined;

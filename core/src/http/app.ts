@@ -89,6 +89,7 @@ function handlerFor(route: Route, deps: AppDeps) {
     if (route.auth !== 'none') applyRateLimit(ctx, deps.rateLimiter, bucket);
 
     const query = queryObject(ctx, route);
+    refuseNulCharacters(query, '', 'query');
     if (route.query) validateInput(route.query, 'query', query);
     else if (Object.keys(query).length > 0) validateInput('EmptyQuery', 'query', query);
     const dryRunParam = ctx.query['dryRun'];
@@ -116,15 +117,16 @@ function handlerFor(route: Route, deps: AppDeps) {
 }
 
 /** PostgreSQL text cannot hold U+0000: a string with one is refused here rather than failing in the database. */
-function refuseNulCharacters(value: unknown, pointer = ''): void {
+function refuseNulCharacters(value: unknown, pointer = '', where: 'body' | 'query' = 'body'): void {
   if (typeof value === 'string') {
-    if (value.includes('\u0000')) throw new AppError('VALIDATION_FAILED', `${pointer || 'The body'} contains a NUL character.`, { errors: [{ field: pointer, in: 'body', message: 'must not contain NUL (\\u0000) characters' }] });
+    if (value.includes('\u0000')) throw new AppError('VALIDATION_FAILED', `${pointer || `The ${where}`} contains a NUL character.`, { errors: [{ field: pointer, in: where, message: 'must not contain NUL (\\u0000) characters' }] });
   } else if (Array.isArray(value)) {
-    value.forEach((item, i) => refuseNulCharacters(item, `${pointer}/${i}`));
+    value.forEach((item, i) => refuseNulCharacters(item, `${pointer}/${i}`, where));
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
-      refuseNulCharacters(key, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
-      refuseNulCharacters(item, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+      const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      refuseNulCharacters(key, child, where);
+      refuseNulCharacters(item, child, where);
     }
   }
 }
