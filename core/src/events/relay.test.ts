@@ -1,26 +1,22 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino, type Logger } from 'pino';
 import { Connection } from 'rabbitmq-client';
-import type { Event, EventType } from '@uah/schemas';
+import type { Event } from '@uah/schemas';
 import { createDatabase } from '../db/database.js';
 import { createTestDatabase } from '../testing/database.js';
-import { createAmqpBus, parkingQueueName, retryQueueName } from './amqp-bus.js';
-import { EVENTS_EXCHANGE, type Bus, type ConsumerOptions, type Delivery } from './bus.js';
+import { createAmqpBus } from './amqp-bus.js';
+import { EVENTS_EXCHANGE, type Bus } from './bus.js';
 import { createMemoryBus } from './memory-bus.js';
 import { createRelay, RELAY_LOCK_KEY, type Relay } from './relay.js';
 import { createEventStore, rowToEvent, type NewEvent } from './store.js';
+import { AMQP_URL, createCollector, createCuttableProxy, dropConnection, newEvent, waitFor } from './testing.js';
 
-const AMQP_URL = process.env['TEST_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const run = randomBytes(4).toString('hex');
 const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-const execFileAsync = promisify(execFile);
 
 type Db = Awaited<ReturnType<typeof createTestDatabase>>;
 let db: Db;
@@ -36,6 +32,8 @@ beforeAll(async () => {
   admin.on('error', () => undefined);
 });
 
+const collect: ReturnType<typeof createCollector> = (name, options) => createCollector(consumerBus, admin, run)(name, options);
+
 afterAll(async () => {
   await consumerBus?.close();
   await relayBus?.close();
@@ -43,86 +41,15 @@ afterAll(async () => {
   await db?.close();
 });
 
-function newEvent(organizationId: string, type: EventType, aggregateId: string, n: number): NewEvent {
-  return { type, aggregateType: 'invoice', aggregateId, organizationId, data: { object: { id: aggregateId, n, note: 'ünïcode ✓' } } };
-}
-
 function append(events: NewEvent[]): Promise<Event[]> {
   const store = createEventStore(db.knex);
   return db.knex.transaction((trx) => store.append(trx, events, { source: 'SYSTEM' }));
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** A consumer that records what it receives; its queues are deleted at the end of the test. */
-async function collect(name: string, options: Partial<ConsumerOptions> & { bindings: string[] }) {
-  const queue = `uah-test.${run}.${name}`;
-  const received: Array<{ event: Event; delivery: Delivery }> = [];
-  const consumer = await consumerBus.consume({ queue, handler: async (event, delivery) => void received.push({ event, delivery }), ...options });
-  return {
-    queue,
-    received,
-    ids: () => received.map((r) => r.event.id),
-    async dispose() {
-      await consumer.close();
-      const retries = Array.from({ length: (options.maxAttempts ?? 5) - 1 }, (_, i) => retryQueueName(queue, i + 1));
-      for (const name of [queue, parkingQueueName(queue), ...retries]) await admin.queueDelete({ queue: name });
-    },
-  };
 }
 
 function startRelay(bus: Bus, options: { batchSize?: number; lockRetryMs?: number; logger?: Logger } = {}): Relay {
   const relay = createRelay({ knex: db.knex, bus, logger, embedded: false, idleMs: 20, ...options });
   relay.start();
   return relay;
-}
-
-/** Closes one connection from the server side, as a broker restart or a network cut would (once it is up). */
-async function dropConnection(connectionName: string): Promise<void> {
-  let pid: string | undefined;
-  await waitFor(async () => {
-    const { stdout } = await execFileAsync('rabbitmqctl', ['list_connections', 'pid', 'client_properties', '-q', '--no-table-headers']);
-    pid = stdout.split('\n').find((line) => line.includes(`"${connectionName}"`))?.split('\t')[0];
-    return pid !== undefined;
-  }, 15_000);
-  await execFileAsync('rabbitmqctl', ['close_connection', pid ?? '', 'relay test: connection drop']);
-}
-
-/** A TCP relay to RabbitMQ whose sockets can be cut at an exact moment, which `rabbitmqctl` cannot time. */
-async function createCuttableProxy(): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
-  const target = new URL(AMQP_URL);
-  const sockets = new Set<Socket>();
-  const cut = (): void => {
-    for (const socket of sockets) socket.destroy();
-  };
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5672), target.hostname);
-    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
-      sockets.add(from);
-      from.on('error', () => to.destroy());
-      from.on('close', () => {
-        sockets.delete(from);
-        to.destroy();
-      });
-      from.pipe(to);
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `${target.protocol}//${target.username}:${target.password}@127.0.0.1:${port}${target.pathname}`,
-    cut,
-    close: () => new Promise<void>((resolve) => {
-      cut();
-      server.close(() => resolve());
-    }),
-  };
 }
 
 describe('relay with PostgreSQL and RabbitMQ', () => {
@@ -305,53 +232,6 @@ describe('relay with PostgreSQL and RabbitMQ', () => {
       expect(row.publishedAt).toBeNull();
     } finally {
       await relay.stop();
-    }
-  });
-});
-
-describe('AMQP consumer retries', () => {
-  it('retries through delay queues with the original routing key, then parks', async () => {
-    const org = `org_retry${run}`;
-    const attempts = new Map<string, Delivery[]>();
-    const sink = await collect('retry', {
-      bindings: [`${org}.#`],
-      maxAttempts: 3,
-      retryDelaysMs: [100, 200],
-      handler: async (event, delivery) => {
-        attempts.set(event.id, [...(attempts.get(event.id) ?? []), delivery]);
-        if (event.type === 'payment.failed') throw new Error('always fails');
-        if (delivery.attempt < 3) throw new Error('not yet');
-      },
-    });
-    try {
-      const [flaky, poison] = (['payment.succeeded', 'payment.failed'] as const).map((type, i): Event => ({
-        ...newEvent(org, type, 'pay_r', i),
-        data: { object: { id: 'pay_r', n: i } },
-        id: `evt_retry${run}${i}`,
-        object: 'event',
-        metadata: { source: 'SYSTEM' },
-        version: i + 1,
-        timestamp: new Date().toISOString(),
-      }));
-      if (!flaky || !poison) throw new Error('two events expected');
-      await consumerBus.publish([flaky, poison]);
-      const publisher = admin.createPublisher({ confirm: true });
-      await publisher.send({ exchange: EVENTS_EXCHANGE, routingKey: `${org}.invoice.paid`, contentType: 'application/json' }, Buffer.from('{not json'));
-      await publisher.close();
-
-      const parking = parkingQueueName(sink.queue);
-      await waitFor(async () => (await consumerBus.queueDepths()).some((d) => d.queue === parking && d.messages === 2), 10_000);
-      expect(attempts.get(flaky.id)?.map((d) => d.attempt)).toEqual([1, 2, 3]);
-      expect(attempts.get(flaky.id)?.every((d) => d.routingKey === `${org}.payment.succeeded`)).toBe(true);
-      expect(attempts.get(poison.id)?.map((d) => d.attempt)).toEqual([1, 2, 3]);
-      expect(await consumerBus.queueDepths()).toEqual(expect.arrayContaining([{ queue: sink.queue, messages: 0 }, { queue: parking, messages: 2 }]));
-
-      const parked = [await admin.basicGet({ queue: parking, noAck: true }), await admin.basicGet({ queue: parking, noAck: true })];
-      const byError = new Map(parked.map((m) => [String(m?.headers?.['x-last-error']), m]));
-      expect(byError.get('always fails')).toMatchObject({ messageId: poison.id, body: poison, headers: { 'x-attempt': 3, 'x-original-routing-key': `${org}.payment.failed` } });
-      expect(byError.get('malformed message: not a JSON event')?.body).toEqual(Buffer.from('{not json'));
-    } finally {
-      await sink.dispose();
     }
   });
 });
