@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { Knex } from 'knex';
 import type { Event, EventType } from '@uah/schemas';
@@ -10,7 +10,8 @@ import { createEventTail, type EventTail, type EventTailSubscription } from './s
 const logger = pino({ level: 'silent' });
 const meta = { source: 'SYSTEM' as const };
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+/** Waits for a condition; generous, because the full suite loads both cores while this file runs. */
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -59,15 +60,26 @@ describe('the event tail', () => {
     const received: Event[] = [];
     const errors: unknown[] = [];
     let ready: string | null | undefined;
-    const stop = tail.subscribe(request, (event) => received.push(event), {
+    const unsubscribe = tail.subscribe(request, (event) => received.push(event), {
       onReady: (after) => {
         ready = after;
       },
       onError: (error) => errors.push(error),
       ...hooks,
     });
+    open.add(unsubscribe);
+    const stop = (): void => {
+      open.delete(unsubscribe);
+      unsubscribe();
+    };
     return { received, errors, stop, ready: () => ready, isReady: () => ready !== undefined };
   }
+  /** Subscriptions a failed test left open are ended, so one failure does not spill into the next test. */
+  const open = new Set<() => void>();
+  afterEach(() => {
+    for (const unsubscribe of open) unsubscribe();
+    open.clear();
+  });
 
   it('delivers the events committed after it is ready, in log order, as the REST list returns them, and only its organization’s', async () => {
     const before = await append('org_live');
