@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { UniqueViolationError } from 'objection';
 import type { EventMetadata, EventType, Product, ProductCreate, ProductListQuery, ProductUpdate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
-import { AppError, notFound, unprocessable } from '../http/errors.js';
+import { AppError, unprocessable } from '../http/errors.js';
 import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
@@ -73,8 +73,7 @@ export function createProductService(deps: ProductDeps): ProductService {
   }
 
   async function lockRow(organizationId: string, id: string, trx: Knex.Transaction): Promise<ProductModel> {
-    const row = await ProductModel.forOrganization(organizationId, trx).findById(id).forUpdate();
-    if (!row) throw notFound('product', id);
+    const row = await ProductModel.findInOrganization(organizationId, id, 'product', trx, { forUpdate: true });
     return row;
   }
 
@@ -120,8 +119,7 @@ export function createProductService(deps: ProductDeps): ProductService {
     },
 
     async get(organizationId, id, trx) {
-      const row = await ProductModel.forOrganization(organizationId, trx ?? knex).findById(id);
-      if (!row) throw notFound('product', id);
+      const row = await ProductModel.findInOrganization(organizationId, id, 'product', trx ?? knex);
       return toProduct(row);
     },
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { EventMetadata, EventType, TaxRate, TaxRateCreate, TaxRateListQuery, TaxRateUpdate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
-import { notFound, unprocessable } from '../http/errors.js';
+import { unprocessable } from '../http/errors.js';
 import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
@@ -71,8 +71,7 @@ export function createTaxRateService(deps: { knex: Knex; events: EventStore; led
     },
 
     async get(organizationId, id, trx) {
-      const row = await TaxRateModel.forOrganization(organizationId, trx ?? knex).findById(id);
-      if (!row) throw notFound('tax rate', id);
+      const row = await TaxRateModel.findInOrganization(organizationId, id, 'tax rate', trx ?? knex);
       return toTaxRate(row);
     },
 
@@ -84,8 +83,7 @@ export function createTaxRateService(deps: { knex: Knex; events: EventStore; led
 
     async update(organizationId, id, input, meta) {
       return knex.transaction(async (trx) => {
-        const row = await TaxRateModel.forOrganization(organizationId, trx).findById(id).forUpdate();
-        if (!row) throw notFound('tax rate', id);
+        const row = await TaxRateModel.findInOrganization(organizationId, id, 'tax rate', trx, { forUpdate: true });
         if (input.accountId !== undefined) await checkAccount(organizationId, input.accountId, trx);
         const before = toTaxRate(row);
         const patch: Partial<TaxRateModel> = { updatedAt: new Date() };

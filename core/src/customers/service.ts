@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Customer, CustomerCreate, CustomerListQuery, CustomerUpdate, EventMetadata, EventType } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError } from '../http/errors.js';
 import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { OrganizationService } from '../auth/organization-service.js';
@@ -64,8 +64,7 @@ export function createCustomerService(deps: { knex: Knex; events: EventStore; or
   const { knex, events } = deps;
 
   async function lockRow(organizationId: string, id: string, trx: Knex.Transaction): Promise<CustomerModel> {
-    const row = await CustomerModel.forOrganization(organizationId, trx).findById(id).forUpdate();
-    if (!row) throw notFound('customer', id);
+    const row = await CustomerModel.findInOrganization(organizationId, id, 'customer', trx, { forUpdate: true });
     return row;
   }
 
@@ -97,8 +96,7 @@ export function createCustomerService(deps: { knex: Knex; events: EventStore; or
     },
 
     async get(organizationId, id, trx) {
-      const row = await CustomerModel.forOrganization(organizationId, trx ?? knex).findById(id);
-      if (!row) throw notFound('customer', id);
+      const row = await CustomerModel.findInOrganization(organizationId, id, 'customer', trx ?? knex);
       return toCustomer(row);
     },
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { Model, type QueryBuilder, type StaticHookArguments } from 'objection';
+import { notFound } from '../http/errors.js';
 
 /**
  * Base of every model that belongs to an organization. Queries go through `forOrganization`, which
@@ -14,6 +15,22 @@ export class TenantModel extends Model {
     return this.query(trx)
       .context({ organizationId })
       .where(`${this.tableName}.organization_id`, organizationId) as unknown as QueryBuilder<M, M[]>;
+  }
+
+  /** The organization's row with this id, or a 404 naming `what`; `forUpdate` locks it in the caller's transaction. */
+  static async findInOrganization<M extends Model>(
+    this: { new (): M } & typeof TenantModel,
+    organizationId: string,
+    id: string,
+    what: string,
+    trx?: Knex | Knex.Transaction,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<M> {
+    const query = this.forOrganization<M>(organizationId, trx).findById(id);
+    if (options.forUpdate) query.forUpdate();
+    const row = await query;
+    if (!row) throw notFound(what, id);
+    return row;
   }
 
   static guard(args: StaticHookArguments<TenantModel>): void {

@@ -56,8 +56,7 @@ export function createAccountsApi(deps: {
     AccountModel.forOrganization(organizationId, db).select('accounts.*', 'b.balance', 'b.currency_balances').leftJoin('account_balances as b', 'b.account_id', 'accounts.id');
 
   async function lockRow(organizationId: string, id: string, trx: Knex.Transaction): Promise<AccountModel> {
-    const row = await AccountModel.forOrganization(organizationId, trx).findById(id).forUpdate();
-    if (!row) throw notFound('account', id);
+    const row = await AccountModel.findInOrganization(organizationId, id, 'account', trx, { forUpdate: true });
     return row;
   }
 

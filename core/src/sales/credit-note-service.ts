@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { CreditNote, CreditNoteCreate, CreditNoteListQuery, EventMetadata, SalesTaxSummary } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
-import { AppError, notFound, unprocessable } from '../http/errors.js';
+import { AppError, unprocessable } from '../http/errors.js';
 import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
@@ -103,8 +103,7 @@ export function createCreditNoteService(deps: CreditNoteDeps): CreditNoteService
     },
 
     async get(organizationId, id) {
-      const row = await CreditNoteModel.forOrganization(organizationId, knex).findById(id);
-      if (!row) throw notFound('credit note', id);
+      const row = await CreditNoteModel.findInOrganization(organizationId, id, 'credit note', knex);
       return toCreditNote(row);
     },
 

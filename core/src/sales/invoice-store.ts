@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { EventMetadata, EventType, Invoice } from '@uah/schemas';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
 import { changedAttributes } from '../catalog/changes.js';
 import { toInvoice } from './mappers.js';
@@ -23,14 +23,12 @@ export function invalidTransition(what: string, status: string, allowed: string[
 export function createInvoiceStore(events: EventStore): InvoiceStore {
   const store: InvoiceStore = {
     async find(organizationId, id, trx) {
-      const row = await InvoiceModel.forOrganization(organizationId, trx).findById(id);
-      if (!row) throw notFound('invoice', id);
+      const row = await InvoiceModel.findInOrganization(organizationId, id, 'invoice', trx);
       return row;
     },
 
     async lock(organizationId, id, trx) {
-      const row = await InvoiceModel.forOrganization(organizationId, trx).findById(id).forUpdate();
-      if (!row) throw notFound('invoice', id);
+      const row = await InvoiceModel.findInOrganization(organizationId, id, 'invoice', trx, { forUpdate: true });
       return row;
     },
 

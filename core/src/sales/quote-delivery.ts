@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { Customer, Organization, Quote, QuoteSend } from '@uah/schemas';
-import { notFound } from '../http/errors.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import type { CustomerService } from '../customers/service.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -51,8 +50,7 @@ export function quoteView(quote: Quote, organization: Organization, customer: Cu
 
 export function createQuoteDelivery(deps: QuoteDeliveryDeps): QuoteDelivery {
   async function load(organizationId: string, id: string) {
-    const row = await QuoteModel.forOrganization(organizationId, deps.knex).findById(id);
-    if (!row) throw notFound('quote', id);
+    const row = await QuoteModel.findInOrganization(organizationId, id, 'quote', deps.knex);
     const quote = toQuote(row);
     const [organization, customer] = await Promise.all([deps.organizations.get(organizationId), deps.customers.get(organizationId, quote.customerId)]);
     return { quote, organization, customer };

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { EventMetadata, EventType, Invoice, Quote, QuoteCreate, QuoteListQuery, QuoteSend } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
-import { AppError, notFound, unprocessable } from '../http/errors.js';
+import { AppError, unprocessable } from '../http/errors.js';
 import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { CustomerService } from '../customers/service.js';
@@ -62,8 +62,7 @@ export function createQuoteService(deps: QuoteDeps): QuoteService {
   const { knex, events } = deps;
 
   async function lock(organizationId: string, id: string, trx: Knex.Transaction): Promise<QuoteModel> {
-    const row = await QuoteModel.forOrganization(organizationId, trx).findById(id).forUpdate();
-    if (!row) throw notFound('quote', id);
+    const row = await QuoteModel.findInOrganization(organizationId, id, 'quote', trx, { forUpdate: true });
     return row;
   }
 
@@ -110,8 +109,7 @@ export function createQuoteService(deps: QuoteDeps): QuoteService {
     },
 
     async get(organizationId, id) {
-      const row = await QuoteModel.forOrganization(organizationId, knex).findById(id);
-      if (!row) throw notFound('quote', id);
+      const row = await QuoteModel.findInOrganization(organizationId, id, 'quote', knex);
       return toQuote(row);
     },
 
