@@ -5,6 +5,7 @@
 export const ERRORS = {
   VALIDATION_FAILED: { status: 400, title: 'Validation failed' },
   INVALID_JSON: { status: 400, title: 'The body is not valid JSON' },
+  JSON_LIMIT_EXCEEDED: { status: 400, title: 'The body nests deeper, or holds more members or items, than accepted' },
   INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
   FORBIDDEN: { status: 403, title: 'The API key lacks a scope this request needs' },

@@ -93,7 +93,7 @@ describe('Idempotency-Key across crashes', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('IDEMPOTENCY_KEY_IN_USE');
     expect(refused.headers.get('retry-after')).toBe('1');
-    const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
     holder.on('error', () => undefined);
     await hub.db.knex.raw('SELECT pg_terminate_backend(?)', [pid]);
     await holder.end().catch(() => undefined);
