@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
 import { checkInvariants, opArbitrary, runOp, snapshot, type Op, type World } from './books-model.js';
+import { CRASH_FAULTS, deliveryArbitrary, httpWrites, type Delivery, type HttpWrites } from './books-http.js';
 
 /**
  * Property: whatever sequence of sales-cycle operations is run (invoices with random lines, issue, partial,
@@ -11,6 +12,10 @@ import { checkInvariants, opArbitrary, runOp, snapshot, type Op, type World } fr
  * later) with each aged invoice owing its own balance, every invoice's balance is total − paid − credited ≥ 0 and
  * matches the payments applied to it, customer credits equal the unapplied payments, and the cached
  * account balances equal the sums of the postings. A refused operation writes nothing.
+ *
+ * Every write goes through the HTTP API with an Idempotency-Key and a random delivery: once, twice, twice at
+ * once, or cut by a crash after or before its commit and retried with the same key. Each must take effect
+ * once: the books above, and as many invoices and payments stored as the operations created.
  */
 /** Run first: every kind of operation succeeds and is refused at least once, whatever the random runs draw. */
 const line = { quantity: '2.5', unitPrice: 10_000, discountBp: 0, taxed: true };
@@ -37,21 +42,32 @@ const COVERAGE: Op[] = [
   { kind: 'void', pick: 2 },
 ];
 
+const DELIVERIES: Delivery[] = ['once', 'duplicate', 'concurrent', 'crash-after-commit', 'crash-before-commit'];
+
 describe('books invariants under random operations (fast-check)', () => {
   let hub: TestHub;
   let runs = 0;
+  const deliveries = new Map<Delivery, number>();
 
   beforeAll(async () => {
-    hub = await createTestHub();
+    hub = await createTestHub({ idempotencyFaults: CRASH_FAULTS });
   });
   afterAll(() => hub.close());
 
-  async function newWorld(): Promise<World> {
+  async function newWorld(): Promise<World & { writes: HttpWrites }> {
     const s = hub.core.services;
-    const org = await s.organizations.create({ name: `Property ${++runs}`, baseCurrency: 'USD' });
+    const org = await hub.createOrganization(`Property ${++runs}`, 'USD');
     const customer = await s.customers.create(org.id, { businessName: 'Random Customer' }, { source: 'SYSTEM' });
     const tax = await s.taxRates.create(org.id, { name: 'Tax 8.25%', basisPoints: 825 }, { source: 'SYSTEM' });
-    return { services: s, orgId: org.id, customerId: customer.id, taxRateId: tax.id, invoices: [], payments: [] };
+    const writes = httpWrites(hub, org, s);
+    return { services: writes.services, writes, orgId: org.id, customerId: customer.id, taxRateId: tax.id, invoices: [], payments: [] };
+  }
+
+  /** Nothing was written twice: exactly the invoices and payments the operations created are stored. */
+  async function checkCreatedOnce(world: World): Promise<void> {
+    const count = async (table: string) => Number((await hub.db.knex(table).where('organization_id', world.orgId).count({ n: '*' }).first())?.n);
+    expect(await count('invoices')).toBe(world.invoices.length);
+    expect(await count('payments')).toBe(world.payments.length);
   }
 
   it('keeps the books whole after every operation', async () => {
@@ -59,9 +75,10 @@ describe('books invariants under random operations (fast-check)', () => {
     const tally = new Map<string, number>();
     const count = (key: string) => tally.set(key, (tally.get(key) ?? 0) + 1);
     await fc.assert(
-      fc.asyncProperty(fc.array(opArbitrary, { minLength: 1, maxLength: 15 }), async (ops: Op[]) => {
+      fc.asyncProperty(fc.array(fc.tuple(opArbitrary, deliveryArbitrary), { minLength: 1, maxLength: 15 }), async (steps: Array<[Op, Delivery]>) => {
         const world = await newWorld();
-        for (const op of ops) {
+        for (const [op, delivery] of steps) {
+          world.writes.delivery = delivery;
           const before = await snapshot(hub, world.orgId);
           const { expected, error, skipped } = await runOp(world, op);
           count(`${op.kind}:${skipped ? 'skipped' : error ? 'refused' : 'done'}`);
@@ -72,10 +89,15 @@ describe('books invariants under random operations (fast-check)', () => {
             expect(await snapshot(hub, world.orgId)).toBe(before);
           }
           await checkInvariants(world);
+          await checkCreatedOnce(world);
         }
+        for (const [kind, n] of world.writes.tally) deliveries.set(kind, (deliveries.get(kind) ?? 0) + n);
       }),
-      { numRuns: 50, examples: [[COVERAGE]] },
+      { numRuns: 50, examples: [[COVERAGE.map((op, i): [Op, Delivery] => [op, DELIVERIES[i % DELIVERIES.length] ?? 'once'])]] },
     );
+    for (const kind of DELIVERIES) {
+      expect(deliveries.get(kind) ?? 0, kind).toBeGreaterThan(0);
+    }
     for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused']) {
       expect(tally.get(key) ?? 0, key).toBeGreaterThan(0);
     }
