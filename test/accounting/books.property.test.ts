@@ -101,5 +101,5 @@ describe('books invariants under random operations (fast-check)', () => {
     for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused']) {
       expect(tally.get(key) ?? 0, key).toBeGreaterThan(0);
     }
-  }, 120_000);
+  }, 300_000);
 });
