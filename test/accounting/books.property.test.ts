@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
 import { checkInvariants, opArbitrary, runOp, snapshot, type Op, type World } from './books-model.js';
+import { PROJECT_COVERAGE } from './projects-model.js';
 
 /**
  * Property: whatever sequence of sales-cycle operations is run (invoices with random lines, issue, partial,
@@ -10,7 +11,10 @@ import { checkInvariants, opArbitrary, runOp, snapshot, type Op, type World } fr
  * receivables equal the open invoice balances and the AR aging total (read from the postings, today and
  * later) with each aged invoice owing its own balance, every invoice's balance is total − paid − credited ≥ 0 and
  * matches the payments applied to it, customer credits equal the unapplied payments, and the cached
- * account balances equal the sums of the postings. A refused operation writes nothing.
+ * account balances equal the sums of the postings. With the projects operations (milestones billed in advance and
+ * completed, time recorded, submitted, invoiced, and paid by payroll): deferred revenue equals what milestones billed
+ * and did not recognise, no time entry is billed twice, no timesheet is paid twice, and the wages accounts equal the
+ * payroll runs. A refused operation writes nothing.
  */
 /** Run first: every kind of operation succeeds and is refused at least once, whatever the random runs draw. */
 const line = { quantity: '2.5', unitPrice: 10_000, discountBp: 0, taxed: true };
@@ -51,7 +55,9 @@ describe('books invariants under random operations (fast-check)', () => {
     const org = await s.organizations.create({ name: `Property ${++runs}`, baseCurrency: 'USD' });
     const customer = await s.customers.create(org.id, { businessName: 'Random Customer' }, { source: 'SYSTEM' });
     const tax = await s.taxRates.create(org.id, { name: 'Tax 8.25%', basisPoints: 825 }, { source: 'SYSTEM' });
-    return { services: s, orgId: org.id, customerId: customer.id, taxRateId: tax.id, invoices: [], payments: [] };
+    const project = await s.projects.projects.create(org.id, { customerId: customer.id, name: 'Random project', budget: 1_000_000 }, { source: 'SYSTEM' });
+    await s.projects.projects.transition(org.id, project.id, 'start', { source: 'SYSTEM' });
+    return { services: s, orgId: org.id, customerId: customer.id, taxRateId: tax.id, invoices: [], payments: [], projectId: project.id };
   }
 
   it('keeps the books whole after every operation', async () => {
@@ -74,10 +80,12 @@ describe('books invariants under random operations (fast-check)', () => {
           await checkInvariants(world);
         }
       }),
-      { numRuns: 50, examples: [[COVERAGE]] },
+      { numRuns: 50, examples: [[COVERAGE], [PROJECT_COVERAGE]] },
     );
-    for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused']) {
+    for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused',
+      'milestone:done', 'billMilestone:done', 'billMilestone:refused', 'completeMilestone:done', 'completeMilestone:refused', 'time:done', 'time:refused',
+      'submit:done', 'submit:refused', 'invoiceTime:done', 'invoiceTime:refused', 'payroll:done', 'payroll:refused']) {
       expect(tally.get(key) ?? 0, key).toBeGreaterThan(0);
     }
-  }, 120_000);
+  }, 300_000);
 });
