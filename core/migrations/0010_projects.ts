@@ -29,7 +29,7 @@ export async function up(knex: Knex): Promise<void> {
  * Adds the projects' keys to whatever the system-key check allows when this runs (other contexts may have
  * added theirs), and gives every existing organization the new accounts.
  */
-async function extendSystemKeys(knex: Knex): Promise<void> {
+export async function extendSystemKeys(knex: Knex): Promise<void> {
   const row = (await knex.raw<{ rows: Array<{ def: string }> }>("SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'accounts_system_key_check'")).rows[0];
   const existing = row ? [...row.def.matchAll(/'([a-z_]+)'/g)].map((m) => m[1] ?? '') : [];
   const keys = [...new Set([...existing, ...PROJECT_ACCOUNTS.map((a) => a.key)])];
