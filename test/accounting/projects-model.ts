@@ -90,7 +90,7 @@ export async function runProjectOp(w: World, op: ProjectOp, attempt: Attempt): P
   switch (op.kind) {
     case 'milestone':
       return attempt({ ok: true }, async () => {
-        const m = await p.milestones.create(w.orgId, w.projectId, { name: 'Deliverable', amount: op.amount });
+        const m = await p.milestones.create(w.orgId, w.projectId, { name: 'Deliverable', amount: op.amount }, META);
         const bill = Math.floor(op.amount * op.bill);
         if (bill > 0) await p.milestones.invoice(w.orgId, m.id, { amount: bill }, META);
       });

@@ -11,7 +11,7 @@ import { changedAttributes } from '../catalog/changes.js';
 import { todayUtc } from '../sales/dates.js';
 import { ACTIVE, type ProjectService } from './project-service.js';
 import { toMilestone } from './mappers.js';
-import { MilestoneModel, type ProjectModel } from './model.js';
+import { MilestoneModel, ProjectModel } from './model.js';
 
 /**
  * Milestones and their revenue. Method: a milestone's revenue is earned when it is completed. What is
@@ -23,7 +23,7 @@ import { MilestoneModel, type ProjectModel } from './model.js';
  * takes no more billing; milestones bill in the organization's base currency.
  */
 export interface MilestoneService {
-  create(organizationId: string, projectId: string, input: MilestoneCreate): Promise<Milestone>;
+  create(organizationId: string, projectId: string, input: MilestoneCreate, meta: EventMetadata): Promise<Milestone>;
   get(organizationId: string, id: string): Promise<Milestone>;
   list(organizationId: string, projectId: string, query: MilestoneListQuery): Promise<Page<Milestone>>;
   /** Bills part or all of a PENDING milestone in advance (to deferred revenue). */
@@ -87,14 +87,16 @@ export function createMilestoneService(deps: MilestoneDeps): MilestoneService {
   }
 
   return {
-    async create(organizationId, projectId, input) {
+    async create(organizationId, projectId, input, meta) {
       return knex.transaction(async (trx) => {
         const project = await deps.projects.require(trx, organizationId, projectId, [...OPEN_PROJECT]);
         const row = await MilestoneModel.forOrganization(organizationId, trx).insertAndFetch({
           id: newId('ms'), organizationId, projectId, name: input.name, amount: input.amount, currency: project.currency, dueDate: input.dueDate ?? null,
           status: 'PENDING', completedOn: null, amountBilled: 0, amountRecognized: 0, invoices: [], metadata: input.metadata ?? {},
         } as Partial<MilestoneModel>);
-        return toMilestone(row);
+        const milestone = toMilestone(row);
+        await events.append(trx, [{ type: 'milestone.created', aggregateType: 'milestone', aggregateId: milestone.id, organizationId, data: { object: milestone } }], meta);
+        return milestone;
       });
     },
 
@@ -103,7 +105,7 @@ export function createMilestoneService(deps: MilestoneDeps): MilestoneService {
     },
 
     async list(organizationId, projectId, query) {
-      await knex.transaction((trx) => deps.projects.require(trx, organizationId, projectId, ['CREATED', 'STARTED', 'PAUSED', 'COMPLETED', 'CANCELLED']));
+      await ProjectModel.findInOrganization(organizationId, projectId, 'project', knex);
       const q = MilestoneModel.forOrganization(organizationId, knex).where('project_id', projectId);
       if (query.status) q.where('status', query.status);
       return fetchPage(q, query, toMilestone);
@@ -115,7 +117,9 @@ export function createMilestoneService(deps: MilestoneDeps): MilestoneService {
         const row = await lock(trx, organizationId, id);
         if (row.status !== 'PENDING') throw new AppError('INVALID_STATE_TRANSITION', `Milestone ${id} is ${row.status}: only a PENDING milestone is billed in advance.`);
         const project = await deps.projects.require(trx, organizationId, row.projectId, [...OPEN_PROJECT]);
-        return (await change(trx, row, await bill(trx, row, project, baseCurrency, input, meta))).after;
+        const { before, after } = await change(trx, row, await bill(trx, row, project, baseCurrency, input, meta));
+        await events.append(trx, [{ type: 'milestone.billed', aggregateType: 'milestone', aggregateId: id, organizationId, data: { object: after, previousAttributes: changedAttributes(before, after) } }], meta);
+        return after;
       });
     },
 

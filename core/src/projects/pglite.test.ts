@@ -42,7 +42,7 @@ describe('projects on the embedded PostgreSQL', () => {
     expect(invoice).toMatchObject({ total: 12_000, currency: 'EUR' });
     const run = await payroll.create(org, { periodStart: '2026-03-01', periodEnd: '2026-03-31', rates: [{ personId: 'ann', hourlyRate: 3_000 }], withholdings: [{ name: 'Tax', basisPoints: 1_000 }] }, meta);
     expect(run).toMatchObject({ grossPay: 4_500, totalWithholdings: 450, netPay: 4_050 });
-    const ms = await milestones.create(org, project.id, { name: 'Phase 1', amount: 50_000 });
+    const ms = await milestones.create(org, project.id, { name: 'Phase 1', amount: 50_000 }, meta);
     await milestones.invoice(org, ms.id, { amount: 20_000, issueDate: '2026-03-10' }, meta);
     expect((await s.ledger.accountByKey(org, 'deferred_revenue')).balance).toBe(-20_000);
     const done = await milestones.complete(org, ms.id, { date: '2026-03-31', invoice: { issueDate: '2026-03-31' } }, meta);

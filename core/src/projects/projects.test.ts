@@ -132,9 +132,10 @@ describe('milestones: billing in advance, completion and revenue recognition', (
     expect(pnl.accounts.find((a) => a.accountId === f.acc['deferred_revenue'])?.credit).toBe(500_000);
 
     const events = await storedEvents(hub, { aggregateId: ms.id });
-    expect(events.map((e) => e.type)).toEqual(['milestone.completed', 'revenue.recognized']);
-    expect(events[1]?.data.object).toEqual({ object: 'revenue_recognition', milestoneId: ms.id, projectId: project, amount: 500_000, currency: 'USD', date: '2026-03-31', journalEntryId: recognition?.id });
-    expect(events[0]?.data.previousAttributes).toMatchObject({ status: 'PENDING', amountRecognized: 0 });
+    expect(events.map((e) => [e.type, e.version])).toEqual([['milestone.created', 1], ['milestone.billed', 2], ['milestone.completed', 3], ['revenue.recognized', 4]]);
+    expect(events[1]?.data.previousAttributes).toMatchObject({ amountBilled: 0, invoices: [] });
+    expect(events[3]?.data.object).toEqual({ object: 'revenue_recognition', milestoneId: ms.id, projectId: project, amount: 500_000, currency: 'USD', date: '2026-03-31', journalEntryId: recognition?.id });
+    expect(events[2]?.data.previousAttributes).toMatchObject({ status: 'PENDING', amountRecognized: 0, amountBilled: 200_000 });
   });
 
   it('completes a milestone that was never billed without posting anything', async () => {
@@ -144,7 +145,7 @@ describe('milestones: billing in advance, completion and revenue recognition', (
     const done = await f.post(`/milestones/${ms.id}/complete`, {}, 200);
     expect(done).toMatchObject({ status: 'COMPLETED', amountBilled: 0, amountRecognized: 0 });
     expect(await hub.db.knex('journal_entries').count({ n: '*' }).first()).toEqual(before);
-    expect((await storedEvents(hub, { aggregateId: ms.id })).map((e) => e.type)).toEqual(['milestone.completed']);
+    expect((await storedEvents(hub, { aggregateId: ms.id })).map((e) => e.type)).toEqual(['milestone.created', 'milestone.completed']);
   });
 
   it('refuses over-billing, billing or completing twice, completing on an inactive project, and bad input; nothing is written', async () => {

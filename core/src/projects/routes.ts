@@ -48,9 +48,9 @@ export function createProjectRoutes(deps: { projects: ProjectService; milestones
     }),
     defineRoute({
       method: 'POST', path: `${project}/milestones`, operationId: 'createMilestone', tag: 'Projects', summary: 'Add a milestone to a project',
-      description: 'In the project\'s currency; the project must be CREATED, STARTED or PAUSED (409 PROJECT_NOT_ACTIVE otherwise).',
+      description: 'In the project\'s currency (milestone.created); the project must be CREATED, STARTED or PAUSED (409 PROJECT_NOT_ACTIVE otherwise).',
       body: 'MilestoneCreate', response: { status: 201, schema: 'Milestone' }, errors: [409],
-      handler: ({ organizationId, params, body }) => milestones.create(organizationId, projectId(params), body),
+      handler: ({ organizationId, params, body, actor }) => milestones.create(organizationId, projectId(params), body, actor.eventMetadata),
     }),
     defineRoute({
       method: 'GET', path: `${project}/milestones`, operationId: 'listMilestones', tag: 'Projects', summary: 'List the milestones of a project',
@@ -64,7 +64,7 @@ export function createProjectRoutes(deps: { projects: ProjectService; milestones
     }),
     defineRoute({
       method: 'POST', path: `${org}/milestones/:milestoneId/invoice`, operationId: 'invoiceMilestone', tag: 'Projects', summary: 'Bill a milestone in advance',
-      description: 'Creates and issues an invoice for part or all of a PENDING milestone and defers its revenue (Dr service revenue / Cr deferred revenue), in one transaction. Never more than the milestone\'s amount in all (422).',
+      description: 'Creates and issues an invoice for part or all of a PENDING milestone and defers its revenue (Dr service revenue / Cr deferred revenue), in one transaction (milestone.billed). Never more than the milestone\'s amount in all (422).',
       body: 'MilestoneInvoice', response: { status: 200, schema: 'Milestone' }, errors: [409, 422],
       handler: ({ organizationId, params, body, actor }) => milestones.invoice(organizationId, milestoneId(params), body, actor.eventMetadata),
     }),

@@ -1220,6 +1220,8 @@ export type EventType =
   | 'project.paused'
   | 'project.completed'
   | 'project.cancelled'
+  | 'milestone.created'
+  | 'milestone.billed'
   | 'milestone.completed'
   | 'invoice.created'
   | 'invoice.updated'
