@@ -24,6 +24,18 @@ import {
 } from './resources/invoices.js';
 import { createPaymentsResource, type PaymentsResource } from './resources/payments.js';
 import { createReportsResource, type ReportsResource } from './resources/reports.js';
+import {
+  createMilestonesResource,
+  createPayrollRunsResource,
+  createProjectsResource,
+  createTimeEntriesResource,
+  createTimesheetsResource,
+  type MilestonesResource,
+  type PayrollRunsResource,
+  type ProjectsResource,
+  type TimeEntriesResource,
+  type TimesheetsResource,
+} from './resources/projects.js';
 import type { Transport } from './transport.js';
 
 export interface ClientOptions extends TransportOptions {
@@ -57,6 +69,11 @@ export interface UahClient {
   creditNotes: CreditNotesResource;
   payments: PaymentsResource;
   reports: ReportsResource;
+  projects: ProjectsResource;
+  milestones: MilestonesResource;
+  timeEntries: TimeEntriesResource;
+  timesheets: TimesheetsResource;
+  payrollRuns: PayrollRunsResource;
   /** The same client for another organization (an admin token manages several). */
   forOrganization(organizationId: string): UahClient;
 }
@@ -80,6 +97,11 @@ export function resources(transport: Transport, organizationId: string | undefin
     creditNotes: createCreditNotesResource(c),
     payments: createPaymentsResource(c),
     reports: createReportsResource(c),
+    projects: createProjectsResource(c),
+    milestones: createMilestonesResource(c),
+    timeEntries: createTimeEntriesResource(c),
+    timesheets: createTimesheetsResource(c),
+    payrollRuns: createPayrollRunsResource(c),
     forOrganization: (other) => resources(transport, other, stream),
   };
 }

@@ -16,3 +16,4 @@ export type { ReportsResource } from './resources/reports.js';
 export { normalizeBaseUrl } from './transport.js';
 export { UniversalAccountingAPI, type OrgDryRunAction, type OrgDryRunWrite, type PerOrganization, type SubscribeOptions, type UniversalAccountingAPIOptions } from './universal-api.js';
 export { matchesPattern, type EventHandler, type EventStream } from './event-emitter.js';
+export type { MilestonesResource, PayrollRunsResource, ProjectsResource, TimeEntriesResource, TimesheetsResource } from './resources/projects.js';

@@ -36,6 +36,7 @@ import type { CreditNoteService } from './sales/credit-note-service.js';
 import type { InvoiceSettingsService } from './sales/numbering.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { createProjects, type Projects } from './projects/projects.js';
 
 /** Hourly: idempotency records past their replay window are deleted. */
 const IDEMPOTENCY_PURGE_JOB = 'http.idempotency-purge';
@@ -75,6 +76,8 @@ export interface CoreServices {
   reports: ReportService;
   mailer: Mailer;
   scheduler: Scheduler;
+  /** Projects, milestones, time, timesheets and payroll. */
+  projects: Omit<Projects, 'routes'>;
 }
 
 export interface Core {
@@ -112,10 +115,11 @@ export function createCore(options: CoreOptions): Core {
   const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer });
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
   const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices });
+  const { routes: projectRoutes, ...projects } = createProjects({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
   const services: CoreServices = {
     organizations, apiKeys, customers, events, eventTail: createEventTail({ knex: root, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
-    payments, reports, mailer, scheduler,
+    payments, reports, mailer, scheduler, projects,
   };
 
   const metrics = createMetrics();
@@ -144,6 +148,7 @@ export function createCore(options: CoreOptions): Core {
     ...sales.routes,
     ...createPaymentRoutes(payments),
     ...createReportRoutes(reports),
+    ...projectRoutes,
     ...(options.extraRoutes ?? []),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
 import { checkInvariants, opArbitrary, runOp, snapshot, type Op, type World } from './books-model.js';
 import { CRASH_FAULTS, deliveryArbitrary, httpWrites, type Delivery, type HttpWrites } from './books-http.js';
+import { PROJECT_COVERAGE } from './projects-model.js';
 
 /**
  * Property: whatever sequence of sales-cycle operations is run (invoices with random lines, issue, partial,
@@ -11,7 +12,10 @@ import { CRASH_FAULTS, deliveryArbitrary, httpWrites, type Delivery, type HttpWr
  * receivables equal the open invoice balances and the AR aging total (read from the postings, today and
  * later) with each aged invoice owing its own balance, every invoice's balance is total − paid − credited ≥ 0 and
  * matches the payments applied to it, customer credits equal the unapplied payments, and the cached
- * account balances equal the sums of the postings. A refused operation writes nothing.
+ * account balances equal the sums of the postings. With the projects operations (milestones billed in advance and
+ * completed, time recorded, submitted, invoiced, and paid by payroll): deferred revenue equals what milestones billed
+ * and did not recognise, no time entry is billed twice, no timesheet is paid twice, and the wages accounts equal the
+ * payroll runs. A refused operation writes nothing.
  *
  * Every write goes through the HTTP API with an Idempotency-Key and a random delivery: once, twice, twice at
  * once, or cut by a crash after or before its commit and retried with the same key. Each must take effect
@@ -59,14 +63,24 @@ describe('books invariants under random operations (fast-check)', () => {
     const org = await hub.createOrganization(`Property ${++runs}`, 'USD');
     const customer = await s.customers.create(org.id, { businessName: 'Random Customer' }, { source: 'SYSTEM' });
     const tax = await s.taxRates.create(org.id, { name: 'Tax 8.25%', basisPoints: 825 }, { source: 'SYSTEM' });
+    const project = await s.projects.projects.create(org.id, { customerId: customer.id, name: 'Random project', budget: 1_000_000 }, { source: 'SYSTEM' });
+    await s.projects.projects.transition(org.id, project.id, 'start', { source: 'SYSTEM' });
     const writes = httpWrites(hub, org, s);
-    return { services: writes.services, writes, orgId: org.id, customerId: customer.id, taxRateId: tax.id, invoices: [], payments: [] };
+    return { services: writes.services, writes, orgId: org.id, customerId: customer.id, taxRateId: tax.id, invoices: [], payments: [], projectId: project.id };
   }
 
   /** Nothing was written twice: exactly the invoices and payments the operations created are stored. */
   async function checkCreatedOnce(world: World): Promise<void> {
-    const count = async (table: string) => Number((await hub.db.knex(table).where('organization_id', world.orgId).count({ n: '*' }).first())?.n);
-    expect(await count('invoices')).toBe(world.invoices.length);
+    const k = hub.db.knex;
+    const count = async (table: string) => Number((await k(table).where('organization_id', world.orgId).count({ n: '*' }).first())?.n);
+    // Invoices the projects operations made (milestone billing, time invoicing) are theirs, not the writes'.
+    const fromProjects = await k.raw<{ rows: Array<{ n: string }> }>(
+      `SELECT count(DISTINCT id) AS n FROM (
+         SELECT jsonb_array_elements_text(invoices) AS id FROM milestones WHERE organization_id = ?
+         UNION SELECT invoice_id FROM time_entries WHERE organization_id = ? AND invoice_id IS NOT NULL) AS project_invoices`,
+      [world.orgId, world.orgId],
+    );
+    expect(await count('invoices')).toBe(world.invoices.length + Number(fromProjects.rows[0]?.n ?? 0));
     expect(await count('payments')).toBe(world.payments.length);
   }
 
@@ -93,12 +107,14 @@ describe('books invariants under random operations (fast-check)', () => {
         }
         for (const [kind, n] of world.writes.tally) deliveries.set(kind, (deliveries.get(kind) ?? 0) + n);
       }),
-      { numRuns: 50, examples: [[COVERAGE.map((op, i): [Op, Delivery] => [op, DELIVERIES[i % DELIVERIES.length] ?? 'once'])]] },
+      { numRuns: 50, examples: [[COVERAGE.map((op, i): [Op, Delivery] => [op, DELIVERIES[i % DELIVERIES.length] ?? 'once'])], [PROJECT_COVERAGE.map((op, i): [Op, Delivery] => [op, DELIVERIES[i % DELIVERIES.length] ?? 'once'])]] },
     );
     for (const kind of DELIVERIES) {
       expect(deliveries.get(kind) ?? 0, kind).toBeGreaterThan(0);
     }
-    for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused']) {
+    for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused',
+      'milestone:done', 'billMilestone:done', 'billMilestone:refused', 'completeMilestone:done', 'completeMilestone:refused', 'time:done', 'time:refused',
+      'submit:done', 'submit:refused', 'invoiceTime:done', 'invoiceTime:refused', 'payroll:done', 'payroll:refused']) {
       expect(tally.get(key) ?? 0, key).toBeGreaterThan(0);
     }
   }, 300_000);

@@ -34,6 +34,8 @@ export const ERRORS = {
   UNBALANCED_ENTRY: { status: 422, title: 'The journal entry does not balance' },
   ACCOUNT_INACTIVE: { status: 422, title: 'The account is inactive' },
   ALREADY_REVERSED: { status: 409, title: 'The journal entry has been reversed already' },
+  PROJECT_NOT_ACTIVE: { status: 409, title: "The project's status does not allow this" },
+  TIMESHEET_LOCKED: { status: 409, title: 'The timesheet of that week is submitted' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },

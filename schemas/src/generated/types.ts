@@ -255,6 +255,11 @@ export interface Problem {
 }
 
 /**
+ * CREATED → STARTED ↔ PAUSED → COMPLETED | CANCELLED. `start` moves CREATED or PAUSED to STARTED, `pause` STARTED to PAUSED, `complete` STARTED or PAUSED to COMPLETED, `cancel` CREATED, STARTED or PAUSED to CANCELLED.
+ */
+export type ProjectStatus = 'CREATED' | 'STARTED' | 'PAUSED' | 'COMPLETED' | 'CANCELLED';
+
+/**
  * A discount on one line: a percentage in basis points of the line's gross amount (`1000` = 10%, rounded half away from zero to the minor unit), or a fixed amount in minor units of the document's currency (at most the line's gross amount).
  */
 export type SalesLineDiscount =
@@ -349,7 +354,7 @@ export interface SalesTaxSummary {
 }
 
 /**
- * The role of an account of the default chart that the sales, payments and reports contexts post to. Each organization has exactly one account per key.
+ * The role of an account of the default chart that the sales, payments, projects and reports contexts post to. Each organization has exactly one account per key.
  */
 export type SystemAccountKey =
   | 'bank'
@@ -367,7 +372,11 @@ export type SystemAccountKey =
   | 'cost_of_goods_sold'
   | 'payment_fees'
   | 'general_expenses'
-  | 'fx_gain_loss';
+  | 'fx_gain_loss'
+  | 'deferred_revenue'
+  | 'wages_expense'
+  | 'wages_payable'
+  | 'withholdings_payable';
 
 /**
  * An instant, ISO 8601 in UTC.
@@ -792,6 +801,35 @@ export interface LedgerSettings {
 }
 
 /**
+ * A deliverable of a project with a fixed amount. Its revenue is earned when it is completed: what is billed for it before then is deferred revenue (a liability), and completing it recognises everything billed for it as service revenue (`revenue.recognized`). `amountBilled − amountRecognized` is what the milestone holds in deferred revenue; a completed milestone holds none and takes no more billing.
+ */
+export interface Milestone {
+  id: string;
+  object: 'milestone';
+  organizationId: string;
+  projectId: string;
+  name: string;
+  /**
+   * The fixed amount, minor units of the project's currency.
+   */
+  amount: number;
+  currency: CurrencyCode;
+  dueDate: string | null;
+  status: 'PENDING' | 'COMPLETED';
+  completedOn: string | null;
+  amountBilled: number;
+  amountRecognized: number;
+  invoices: {
+    invoiceId: string;
+    amount: number;
+    date: string;
+  }[];
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * A tenant: one set of books. Every other object belongs to exactly one organization.
  */
 export interface Organization {
@@ -909,6 +947,43 @@ export interface Payment {
 }
 
 /**
+ * Pay for the submitted, unpaid timesheets whose week ends within the period, in the organization's base currency. Per person: gross = minutes × hourly rate / 60, each withholding = gross × basis points / 10000, net = gross − withholdings (each rounded half away from zero to the minor unit). Posts Dr wages expense (gross) / Cr withholdings payable (withholdings) / Cr wages payable or bank (net). A timesheet is paid by one run only.
+ */
+export interface PayrollRun {
+  id: string;
+  object: 'payroll_run';
+  organizationId: string;
+  periodStart: string;
+  periodEnd: string;
+  payDate: string;
+  currency: CurrencyCode;
+  payFrom: 'wages_payable' | 'bank';
+  withholdings: {
+    name: string;
+    basisPoints: number;
+  }[];
+  grossPay: number;
+  totalWithholdings: number;
+  netPay: number;
+  people: {
+    personId: string;
+    timesheetIds: string[];
+    minutes: number;
+    hourlyRate: number;
+    grossPay: number;
+    withholdings: {
+      name: string;
+      amount: number;
+    }[];
+    netPay: number;
+  }[];
+  journalEntryId: string | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * Something the organization sells, as its catalogue describes it. The SKU is unique in the organization (case-insensitive). Deactivated products stay on the documents that name them but take no new lines.
  */
 export interface Product {
@@ -940,6 +1015,33 @@ export interface Product {
    */
   incomeAccountId: string | null;
   active: boolean;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * Work done for a customer, with an optional budget in the project's currency. Time entries and milestones belong to a project; time is invoiced at the entries' rates, milestones at their fixed amounts.
+ */
+export interface Project {
+  id: string;
+  object: 'project';
+  organizationId: string;
+  customerId: string;
+  name: string;
+  description: string | null;
+  status: ProjectStatus;
+  currency: CurrencyCode;
+  /**
+   * Minor units of `currency`; null when the project has no budget.
+   */
+  budget: number | null;
+  startDate: string | null;
+  endDate: string | null;
+  startedAt: string | null;
+  pausedAt: string | null;
+  completedAt: string | null;
+  cancelledAt: string | null;
   metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
@@ -1008,6 +1110,59 @@ export interface TaxRate {
 }
 
 /**
+ * Time a person spent on a project on one day. `amount` = minutes × rate / 60, rounded half away from zero to the minor unit; billable entries are invoiced once (`invoiceId`). The entry belongs to the person's timesheet for the ISO week of its date; a submitted week takes no more entries.
+ */
+export interface TimeEntry {
+  id: string;
+  object: 'time_entry';
+  organizationId: string;
+  projectId: string;
+  timesheetId: string;
+  personId: string;
+  date: string;
+  minutes: number;
+  billable: boolean;
+  /**
+   * Billing rate per hour, minor units of the project's currency.
+   */
+  rate: number;
+  currency: CurrencyCode;
+  amount: number;
+  description: string | null;
+  /**
+   * The invoice that billed this entry; null while unbilled (and always for non-billable entries).
+   */
+  invoiceId: string | null;
+  billedAt: string | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * One person's time for one ISO week (Monday to Sunday), across projects; opened by the first entry of that week. OPEN → SUBMITTED (`timesheet.submitted`): a submitted timesheet is locked (new entries in its week are refused with 409 TIMESHEET_LOCKED) and can be paid by one payroll run (`payrollRunId`).
+ */
+export interface Timesheet {
+  id: string;
+  object: 'timesheet';
+  organizationId: string;
+  personId: string;
+  /**
+   * ISO 8601 week, e.g. `2026-W10` (weeks start on Monday).
+   */
+  week: string;
+  weekStart: string;
+  weekEnd: string;
+  status: 'OPEN' | 'SUBMITTED';
+  totalMinutes: number;
+  billableMinutes: number;
+  submittedAt: string | null;
+  payrollRunId: string | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * `data.object` of an `account.balance_changed` event: one per account and currency an entry touches. Balances are debit minus credit in minor units of `currency`.
  */
 export interface AccountBalanceChanged {
@@ -1065,6 +1220,8 @@ export type EventType =
   | 'project.paused'
   | 'project.completed'
   | 'project.cancelled'
+  | 'milestone.created'
+  | 'milestone.billed'
   | 'milestone.completed'
   | 'invoice.created'
   | 'invoice.updated'
@@ -1126,6 +1283,19 @@ export interface Event {
   metadata: EventMetadata;
   version: number;
   timestamp: Timestamp;
+}
+
+/**
+ * `data.object` of a `revenue.recognized` event (aggregate: the milestone): revenue moved from deferred revenue to service revenue (Dr deferred revenue / Cr service revenue) when a milestone is completed, or billed after it was.
+ */
+export interface RevenueRecognized {
+  object: 'revenue_recognition';
+  milestoneId: string;
+  projectId: string;
+  amount: number;
+  currency: CurrencyCode;
+  date: string;
+  journalEntryId: string;
 }
 
 /**
@@ -1646,6 +1816,51 @@ export interface LockDateUpdate {
   lockDate: string | null;
 }
 
+/**
+ * Completes a PENDING milestone of a STARTED or PAUSED project (`milestone.completed`). `invoice` first bills what is left of it (or `invoice.amount`), in the same transaction. Then everything billed for it and not yet recognised is recognised on `date` (default today): Dr deferred revenue / Cr service revenue (`revenue.recognized`).
+ */
+export interface MilestoneComplete {
+  date?: string;
+  invoice?: {
+    /**
+     * Defaults to what is left to bill (amount − amountBilled).
+     */
+    amount?: number;
+    issueDate?: string;
+    dueDate?: string;
+    taxRateId?: string;
+  };
+}
+
+/**
+ * A milestone of a project that is not COMPLETED or CANCELLED, with a fixed amount in the project's currency.
+ */
+export interface MilestoneCreate {
+  name: string;
+  amount: number;
+  dueDate?: string;
+  metadata?: Metadata;
+}
+
+/**
+ * Bills part or all of a milestone: an invoice for `amount` (one line) is created and issued in the same transaction. Billed before completion, the amount goes to deferred revenue (Dr receivables / Cr service revenue, then Dr service revenue / Cr deferred revenue); billed after completion it stays revenue. What is billed never exceeds the milestone's amount (422). Milestones bill in the organization's base currency only.
+ */
+export interface MilestoneInvoice {
+  /**
+   * Defaults to what is left to bill (amount − amountBilled).
+   */
+  amount?: number;
+  issueDate?: string;
+  dueDate?: string;
+  taxRateId?: string;
+}
+
+export interface MilestoneListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'PENDING' | 'COMPLETED';
+}
+
 export interface OrganizationCreate {
   name: string;
   baseCurrency?: CurrencyCode;
@@ -1823,6 +2038,43 @@ export interface PaymentRefundCreate {
 }
 
 /**
+ * Pays the submitted, unpaid timesheets whose week ends within [periodStart, periodEnd]. Each person among them needs an hourly rate in `rates` (minor units of the base currency); withholding rates are given, not looked up (no tax tables). 422 when no timesheet is due.
+ */
+export interface PayrollRunCreate {
+  periodStart: string;
+  periodEnd: string;
+  payDate?: string;
+  /**
+   * Credit net pay to wages payable (paid later) or straight to the bank.
+   */
+  payFrom?: 'wages_payable' | 'bank';
+  /**
+   * @minItems 1
+   * @maxItems 1000
+   */
+  rates: {
+    /**
+     * The caller's identifier of the person (an employee number, a user id, an email address).
+     */
+    personId: string;
+    hourlyRate: number;
+  }[];
+  /**
+   * @maxItems 20
+   */
+  withholdings?: {
+    name: string;
+    basisPoints: number;
+  }[];
+  metadata?: Metadata;
+}
+
+export interface PayrollRunListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+}
+
+/**
  * A new product. `currency` defaults to the organization's base currency.
  */
 export interface ProductCreate {
@@ -1894,6 +2146,44 @@ export interface ProfitAndLossReport {
   expenses: ReportSection;
   netIncome: number;
   generatedAt: Timestamp;
+}
+
+/**
+ * A new project in CREATED. `currency` defaults to the customer's.
+ */
+export interface ProjectCreate {
+  customerId: string;
+  name: string;
+  description?: string;
+  currency?: CurrencyCode;
+  /**
+   * Minor units of the project's currency.
+   */
+  budget?: number;
+  startDate?: string;
+  endDate?: string;
+  metadata?: Metadata;
+}
+
+export interface ProjectListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: ProjectStatus;
+  customerId?: string;
+}
+
+/**
+ * Invoices the project's unbilled billable time up to `through` (default: all of it) in one invoice, created and issued in one transaction with the entries' billed mark. One line per person and rate: quantity 1, unit price the sum of the entries' amounts. Revenue is service revenue (time is billed after it is worked).
+ */
+export interface ProjectTimeInvoice {
+  through?: string;
+  issueDate?: string;
+  dueDate?: string;
+  taxRateId?: string;
+  /**
+   * Units of the organization's base currency per unit of the project's currency (a decimal string). Required when the project is not in the base currency.
+   */
+  exchangeRate?: string;
 }
 
 /**
@@ -1978,6 +2268,48 @@ export interface TaxRateUpdate {
   accountId?: string;
   active?: boolean;
   metadata?: Metadata;
+}
+
+/**
+ * Time on a STARTED or PAUSED project. `rate` (per hour, minor units of the project's currency) is required for billable entries and defaults to 0 for the others.
+ */
+export interface TimeEntryCreate {
+  projectId: string;
+  /**
+   * The caller's identifier of the person (an employee number, a user id, an email address).
+   */
+  personId: string;
+  date: string;
+  minutes: number;
+  billable?: boolean;
+  rate?: number;
+  description?: string;
+  metadata?: Metadata;
+}
+
+export interface TimeEntryListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  projectId?: string;
+  personId?: string;
+  timesheetId?: string;
+  from?: string;
+  to?: string;
+  /**
+   * true: only entries billed on an invoice; false: only billable entries not billed yet.
+   */
+  billed?: boolean;
+}
+
+export interface TimesheetListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  personId?: string;
+  /**
+   * ISO 8601 week, e.g. `2026-W10` (weeks start on Monday).
+   */
+  week?: string;
+  status?: 'OPEN' | 'SUBMITTED';
 }
 
 export interface TrialBalanceQuery {
@@ -2153,6 +2485,7 @@ export interface SchemaTypes {
   PaymentStatus: PaymentStatus;
   PostingDirection: PostingDirection;
   Problem: Problem;
+  ProjectStatus: ProjectStatus;
   SalesLineDiscount: SalesLineDiscount;
   SalesLineInput: SalesLineInput;
   SalesLine: SalesLine;
@@ -2171,16 +2504,22 @@ export interface SchemaTypes {
   JournalLine: JournalLine;
   LedgerPosting: LedgerPosting;
   LedgerSettings: LedgerSettings;
+  Milestone: Milestone;
   Organization: Organization;
   Payment: Payment;
+  PayrollRun: PayrollRun;
   Product: Product;
+  Project: Project;
   Quote: Quote;
   TaxRate: TaxRate;
+  TimeEntry: TimeEntry;
+  Timesheet: Timesheet;
   AccountBalanceChanged: AccountBalanceChanged;
   EventMetadata: EventMetadata;
   EventStreamMessage: EventStreamMessage;
   EventType: EventType;
   Event: Event;
+  RevenueRecognized: RevenueRecognized;
   AccountCreate: AccountCreate;
   AccountListQuery: AccountListQuery;
   AccountUpdate: AccountUpdate;
@@ -2217,6 +2556,10 @@ export interface SchemaTypes {
   JournalEntryReverse: JournalEntryReverse;
   LedgerQuery: LedgerQuery;
   LockDateUpdate: LockDateUpdate;
+  MilestoneComplete: MilestoneComplete;
+  MilestoneCreate: MilestoneCreate;
+  MilestoneInvoice: MilestoneInvoice;
+  MilestoneListQuery: MilestoneListQuery;
   OrganizationCreate: OrganizationCreate;
   OrganizationCreated: OrganizationCreated;
   PaymentApply: PaymentApply;
@@ -2229,11 +2572,16 @@ export interface SchemaTypes {
   PaymentFail: PaymentFail;
   PaymentListQuery: PaymentListQuery;
   PaymentRefundCreate: PaymentRefundCreate;
+  PayrollRunCreate: PayrollRunCreate;
+  PayrollRunListQuery: PayrollRunListQuery;
   ProductCreate: ProductCreate;
   ProductListQuery: ProductListQuery;
   ProductUpdate: ProductUpdate;
   ProfitAndLossQuery: ProfitAndLossQuery;
   ProfitAndLossReport: ProfitAndLossReport;
+  ProjectCreate: ProjectCreate;
+  ProjectListQuery: ProjectListQuery;
+  ProjectTimeInvoice: ProjectTimeInvoice;
   QuoteCreate: QuoteCreate;
   QuoteListQuery: QuoteListQuery;
   QuoteSend: QuoteSend;
@@ -2242,6 +2590,9 @@ export interface SchemaTypes {
   TaxRateCreate: TaxRateCreate;
   TaxRateListQuery: TaxRateListQuery;
   TaxRateUpdate: TaxRateUpdate;
+  TimeEntryCreate: TimeEntryCreate;
+  TimeEntryListQuery: TimeEntryListQuery;
+  TimesheetListQuery: TimesheetListQuery;
   TrialBalanceQuery: TrialBalanceQuery;
   TrialBalanceReport: TrialBalanceReport;
   ManifestAction: ManifestAction;
