@@ -34,6 +34,8 @@ import type { QuoteService } from './sales/quote-service.js';
 import type { CreditNoteService } from './sales/credit-note-service.js';
 import type { InvoiceSettingsService } from './sales/numbering.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
+import { createInventory, type Inventory } from './inventory/inventory.js';
+import { createPurchasing, type Purchasing } from './purchasing/purchasing.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 
 /** Hourly: idempotency records past their replay window are deleted. */
@@ -72,6 +74,8 @@ export interface CoreServices {
   reports: ReportService;
   mailer: Mailer;
   scheduler: Scheduler;
+  purchasing: Omit<Purchasing, 'routes'>;
+  inventory: Omit<Inventory, 'routes'>;
 }
 
 export interface Core {
@@ -102,13 +106,15 @@ export function createCore(options: CoreOptions): Core {
   const embedded = options.embedded ?? (knex.client as { config?: { client?: unknown } }).config?.client !== 'pg';
   const scheduler = createScheduler({ knex, logger, embedded });
   const catalog = createCatalog({ knex, events, organizations, ledger });
-  const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer });
+  const inventory = createInventory({ knex, events, organizations, ledger, products: catalog.products });
+  const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer, inventory: inventory.inventory });
+  const purchasing = createPurchasing({ knex, events, organizations, ledger, products: catalog.products, taxRates: catalog.taxRates, inventory: inventory.inventory });
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
-  const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices });
+  const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices, bills: purchasing.bills, vendors: purchasing.vendors });
   const services: CoreServices = {
     organizations, apiKeys, customers, events, eventTail: createEventTail({ knex, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
-    payments, reports, mailer, scheduler,
+    payments, reports, mailer, scheduler, purchasing, inventory,
   };
 
   const metrics = createMetrics();
@@ -137,6 +143,8 @@ export function createCore(options: CoreOptions): Core {
     ...sales.routes,
     ...createPaymentRoutes(payments),
     ...createReportRoutes(reports),
+    ...purchasing.routes,
+    ...inventory.routes,
     ...(options.extraRoutes ?? []),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */

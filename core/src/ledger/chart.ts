@@ -25,6 +25,7 @@ export const DEFAULT_CHART: readonly ChartAccount[] = [
   { key: 'sales_revenue', code: '4000', name: 'Sales revenue', type: 'REVENUE', description: 'Revenue from goods sold.' },
   { key: 'service_revenue', code: '4100', name: 'Service revenue', type: 'REVENUE', description: 'Revenue from services and free-text invoice lines.' },
   { key: 'cost_of_goods_sold', code: '5000', name: 'Cost of goods sold', type: 'EXPENSE', description: 'Cost of the goods sold.' },
+  { key: 'inventory_adjustments', code: '5100', name: 'Inventory adjustments', type: 'EXPENSE', description: 'Stock written off or found, at cost (damage, theft, counts).' },
   { key: 'payment_fees', code: '6100', name: 'Payment processing fees', type: 'EXPENSE', description: 'Fees kept by payment processors.' },
   { key: 'general_expenses', code: '6900', name: 'General expenses', type: 'EXPENSE', description: 'Other operating expenses.' },
   { key: 'fx_gain_loss', code: '7900', name: 'FX gain/loss', type: 'EXPENSE', description: 'Realized exchange differences: a debit balance is a net loss, a credit balance a net gain.' },
