@@ -36,6 +36,7 @@ import type { InvoiceSettingsService } from './sales/numbering.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createInventory, type Inventory } from './inventory/inventory.js';
 import { createPurchasing, type Purchasing } from './purchasing/purchasing.js';
+import { createTransfer } from './transfer/transfer.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 
 /** Hourly: idempotency records past their replay window are deleted. */
@@ -145,6 +146,7 @@ export function createCore(options: CoreOptions): Core {
     ...createReportRoutes(reports),
     ...purchasing.routes,
     ...inventory.routes,
+    ...createTransfer({ knex, events, services }).routes,
     ...(options.extraRoutes ?? []),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */

@@ -5,6 +5,7 @@ import { AppError, unprocessable } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService, PostEntryInput } from '../ledger/service.js';
 import { findAccount } from '../catalog/accounts.js';
+import { fetchPage, type Page, type PageQuery } from '../http/paging.js';
 import { todayUtc } from '../sales/dates.js';
 import { invalidTransition, toBill, toBillPayment } from './mappers.js';
 import { BillModel, BillPaymentModel } from './model.js';
@@ -13,6 +14,8 @@ export interface BillPaymentService {
   /** Pays (part of) a bill: Dr payables naming the bill and vendor, Cr the account paid from; `bill.paid`. */
   pay(organizationId: string, billId: string, input: BillPay, meta: EventMetadata): Promise<BillPayment>;
   preview(organizationId: string, billId: string, input: BillPay, meta: EventMetadata): Promise<DocumentDryRun>;
+  /** Every payment of the organization's bills, oldest first, each with its bill as it stands now. */
+  list(organizationId: string, query: PageQuery & { billId?: string }): Promise<Page<BillPayment>>;
 }
 
 interface PaymentPlan {
@@ -75,6 +78,15 @@ export function createBillPaymentService(deps: { knex: Knex; events: EventStore;
         await deps.events.append(trx, [event(result)], meta);
         return result;
       });
+    },
+
+    async list(organizationId, query) {
+      const q = BillPaymentModel.forOrganization(organizationId, knex);
+      if (query.billId) q.where('bill_id', query.billId);
+      const page = await fetchPage(q, query, (row) => row);
+      const ids = [...new Set(page.data.map((p) => p.billId))];
+      const bills = new Map((ids.length ? await BillModel.forOrganization(organizationId, knex).whereIn('id', ids) : []).map((b) => [b.id, toBill(b)]));
+      return { data: page.data.flatMap((p) => { const bill = bills.get(p.billId); return bill ? [toBillPayment(p, bill)] : []; }), nextCursor: page.nextCursor };
     },
 
     async preview(organizationId, billId, input, meta) {
