@@ -91,6 +91,22 @@ describe('inventory: stock at moving-average cost, cost of goods sold, adjustmen
     expect(events.filter((e) => e.type === 'inventory.stock_low').length).toBe(2);
   });
 
+  it('shows the cost of goods sold in an issue dry run and refuses a shortage there too, writing nothing', async () => {
+    const cup = await product('CUP');
+    await post(hub, books, '/bills', { vendorId, billDate: '2026-03-01', lines: [{ productId: cup.id, quantity: '3', unitCost: 333 }] });
+    const draft = await post(hub, books, '/invoices', { customerId: books.customerId, lines: [{ productId: cup.id, quantity: '2' }] });
+    const before = await purchasingCounts(hub);
+    const dry = await post(hub, books, `/invoices/${draft.id}/issue?dryRun=true`, {}, 200);
+    expect(dry.costOfGoodsSoldEntry.lines.map((l: { accountCode: string; direction: string; amount: number }) => [l.accountCode, l.direction, l.amount])).toEqual([['5000', 'DEBIT', 666], ['1200', 'CREDIT', 666]]);
+    const big = await post(hub, books, '/invoices', { customerId: books.customerId, lines: [{ productId: cup.id, quantity: '4' }] });
+    const mid = await purchasingCounts(hub);
+    const short = await hub.request('POST', books.path(`/invoices/${big.id}/issue?dryRun=true`), { token: books.org.apiKey, body: {} });
+    expect([short.status, short.body.code]).toEqual([409, 'INSUFFICIENT_STOCK']);
+    expect(await purchasingCounts(hub)).toBe(mid);
+    expect(JSON.parse(mid).journal_entries).toBe(JSON.parse(before).journal_entries);
+    expect(await stock(cup.id)).toMatchObject({ quantityOnHand: '3', value: 999 });
+  });
+
   it('puts the goods of a voided invoice back at the cost they went out at', async () => {
     const lamp = await product('LAMP');
     await post(hub, books, '/bills', { vendorId, billDate: '2026-03-01', lines: [{ productId: lamp.id, quantity: '3', unitCost: 1000 }] });
@@ -122,6 +138,6 @@ describe('inventory: stock at moving-average cost, cost of goods sold, adjustmen
     expect((await hub.request('GET', books.path(`/inventory/${service.id}`), { token: books.org.apiKey })).status).toBe(422);
     expect(await purchasingCounts(hub)).toBe(before);
     const levels = await get(hub, books, '/inventory?limit=100');
-    expect(levels.data.map((l: { sku: string }) => l.sku)).toEqual(['WIDGET', 'GADGET', 'BOLT', 'LAMP', 'NUT']);
+    expect(levels.data.map((l: { sku: string }) => l.sku)).toEqual(['WIDGET', 'GADGET', 'BOLT', 'CUP', 'LAMP', 'NUT']);
   });
 });

@@ -3,10 +3,10 @@ import type { CurrencyCode, EventMetadata, InventorySettings, JournalEntry, Prod
 import type { Page } from '../http/paging.js';
 import { unprocessable } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
-import type { LedgerService } from '../ledger/service.js';
+import type { LedgerService, PostEntryInput } from '../ledger/service.js';
 import type { ProductService } from '../catalog/product-service.js';
 import { parseQuantity } from './costing.js';
-import { allowsNegativeStock, applyMoves, type MoveRequest } from './movements.js';
+import { allowsNegativeStock, applyMoves, planMove, type MoveRequest } from './movements.js';
 import { movementsOf, readStock, toStockLevel } from './stock-store.js';
 
 /** A product line of a document that may move stock: only products that track inventory do. */
@@ -26,6 +26,8 @@ export interface InventoryDeps {
 export interface InvoiceInventory {
   /** Takes the invoice's tracked goods out of stock and posts Dr cost of goods sold / Cr inventory at their moving-average cost. */
   issueForInvoice(trx: Knex.Transaction, organizationId: string, invoice: { id: string; number: string; date: string; baseCurrency: CurrencyCode; lines: StockLine[] }, meta: EventMetadata): Promise<JournalEntry | null>;
+  /** What `issueForInvoice` would post (the cost entry), checking the stock the same way; writes nothing. */
+  previewIssueForInvoice(trx: Knex.Transaction, organizationId: string, invoice: { id: string; number: string; date: string; baseCurrency: CurrencyCode; lines: StockLine[] }): Promise<PostEntryInput | null>;
   /** Puts back what a voided invoice took out, at the cost it was taken out at (the void reverses the cost entry). */
   restoreForInvoice(trx: Knex.Transaction, organizationId: string, invoiceId: string, date: string, meta: EventMetadata): Promise<void>;
 }
@@ -58,24 +60,41 @@ export function createInventoryService(deps: InventoryDeps): InventoryService {
     return moves;
   }
 
+  /** Dr cost of goods sold / Cr inventory; source `invoice`, so voiding the invoice reverses it with the others it posted. */
+  const costEntry = (invoice: { id: string; number: string; date: string; baseCurrency: CurrencyCode }, cost: number): PostEntryInput | null =>
+    cost === 0 ? null : {
+      date: invoice.date,
+      currency: invoice.baseCurrency,
+      memo: `Cost of goods sold, invoice ${invoice.number}`,
+      source: { type: 'invoice', id: invoice.id },
+      lines: [
+        { account: { key: 'cost_of_goods_sold' }, direction: 'DEBIT', amount: cost },
+        { account: { key: 'inventory' }, direction: 'CREDIT', amount: cost },
+      ],
+    };
+
   return {
     async issueForInvoice(trx, organizationId, invoice, meta) {
       const moves = await invoiceMoves(trx, organizationId, invoice.lines);
       if (moves.length === 0) return null;
       const results = await applyMoves(trx, deps, organizationId, { date: invoice.date, source: { type: 'invoice', id: invoice.id }, moves }, meta);
-      const cost = Number(results.reduce((sum, r) => sum - r.value, 0n));
-      if (cost === 0) return null;
-      // Source `invoice`: voiding the invoice reverses this entry with the others it posted.
-      return deps.ledger.post(trx, organizationId, {
-        date: invoice.date,
-        currency: invoice.baseCurrency,
-        memo: `Cost of goods sold, invoice ${invoice.number}`,
-        source: { type: 'invoice', id: invoice.id },
-        lines: [
-          { account: { key: 'cost_of_goods_sold' }, direction: 'DEBIT', amount: cost },
-          { account: { key: 'inventory' }, direction: 'CREDIT', amount: cost },
-        ],
-      }, meta);
+      const entry = costEntry(invoice, Number(results.reduce((sum, r) => sum - r.value, 0n)));
+      return entry ? deps.ledger.post(trx, organizationId, entry, meta) : null;
+    },
+
+    async previewIssueForInvoice(trx, organizationId, invoice) {
+      const moves = await invoiceMoves(trx, organizationId, invoice.lines);
+      if (moves.length === 0) return null;
+      const rows = new Map((await readStock(trx, organizationId, moves.map((m) => m.product.id))).map((r) => [r.productId, r]));
+      const allowNegative = await allowsNegativeStock(trx, organizationId);
+      let cost = 0n;
+      for (const move of moves) {
+        const row = rows.get(move.product.id) ?? { productId: move.product.id, quantity: 0n, value: 0n, averageCost: 0n, low: false, updatedAt: new Date() };
+        const { next, value } = planMove(row, move, allowNegative);
+        rows.set(move.product.id, next);
+        cost -= value;
+      }
+      return costEntry(invoice, Number(cost));
     },
 
     async restoreForInvoice(trx, organizationId, invoiceId, date, meta) {

@@ -89,9 +89,12 @@ export function createInvoiceIssuing(deps: IssueDeps) {
         const settings = await deps.settings.get(organizationId, trx);
         const { patch, entry } = await plan(trx, row, baseCurrency, input, formatNumber(settings.prefix, settings.nextNumber, settings.numberDigits));
         const journalEntry = entry ? await ledger.preview(organizationId, entry, trx, meta) : null;
+        const stockInput = { id: row.id, number: patch.number ?? '', date: patch.issueDate ?? row.issueDate, baseCurrency, lines: row.lines };
+        const cost = deps.inventory ? await deps.inventory.previewIssueForInvoice(trx, organizationId, stockInput) : null;
+        const costOfGoodsSoldEntry = cost ? await ledger.preview(organizationId, cost, trx, meta) : null;
         const invoice = toInvoice({ ...row, ...patch, updatedAt: new Date() } as InvoiceModel);
         const events = deps.events.preview([{ type: 'invoice.issued', aggregateType: 'invoice', aggregateId: id, organizationId, data: { object: invoice } }], meta);
-        return { invoice, journalEntry, events };
+        return { invoice, journalEntry, costOfGoodsSoldEntry, events };
       });
     },
 

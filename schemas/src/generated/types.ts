@@ -1972,6 +1972,10 @@ export interface InvoiceDryRun {
   invoice: Invoice;
   journalEntry: JournalEntryPreview | null;
   /**
+   * Issuing only: the Dr cost of goods sold / Cr inventory entry the invoice's tracked products would post at moving-average cost (null when none); a shortage of stock is refused with 409 INSUFFICIENT_STOCK as the issue itself would be.
+   */
+  costOfGoodsSoldEntry?: JournalEntryPreview | null;
+  /**
    * The invoice's own events, in order, without id and version (the journal entry's are in `journalEntry.events`).
    */
   events: {
