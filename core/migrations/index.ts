@@ -5,6 +5,7 @@ import * as m0003 from './0003_sales.js';
 import * as m0004 from './0004_payments.js';
 import * as m0005 from './0005_idempotency_outcomes.js';
 import * as m0010 from './0010_projects.js';
+import * as m0009 from './0009_purchasing.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0004_payments': m0004,
   '0005_idempotency_outcomes': m0005,
   '0010_projects': m0010,
+  '0009_purchasing': m0009,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -35,6 +35,9 @@ import type { QuoteService } from './sales/quote-service.js';
 import type { CreditNoteService } from './sales/credit-note-service.js';
 import type { InvoiceSettingsService } from './sales/numbering.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
+import { createInventory, type Inventory } from './inventory/inventory.js';
+import { createPurchasing, type Purchasing } from './purchasing/purchasing.js';
+import { createTransfer } from './transfer/transfer.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createProjects, type Projects } from './projects/projects.js';
 
@@ -78,6 +81,8 @@ export interface CoreServices {
   scheduler: Scheduler;
   /** Projects, milestones, time, timesheets and payroll. */
   projects: Omit<Projects, 'routes'>;
+  purchasing: Omit<Purchasing, 'routes'>;
+  inventory: Omit<Inventory, 'routes'>;
 }
 
 export interface Core {
@@ -112,14 +117,16 @@ export function createCore(options: CoreOptions): Core {
   const embedded = options.embedded ?? (root.client as { config?: { client?: unknown } }).config?.client !== 'pg';
   const scheduler = createScheduler({ knex: root, logger, embedded });
   const catalog = createCatalog({ knex, events, organizations, ledger });
-  const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer });
+  const inventory = createInventory({ knex, events, organizations, ledger, products: catalog.products });
+  const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer, inventory: inventory.inventory });
+  const purchasing = createPurchasing({ knex, events, organizations, ledger, products: catalog.products, taxRates: catalog.taxRates, inventory: inventory.inventory });
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
-  const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices });
+  const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices, bills: purchasing.bills, vendors: purchasing.vendors });
   const { routes: projectRoutes, ...projects } = createProjects({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
   const services: CoreServices = {
     organizations, apiKeys, customers, events, eventTail: createEventTail({ knex: root, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
-    payments, reports, mailer, scheduler, projects,
+    payments, reports, mailer, scheduler, projects, purchasing, inventory,
   };
 
   const metrics = createMetrics();
@@ -149,6 +156,9 @@ export function createCore(options: CoreOptions): Core {
     ...createPaymentRoutes(payments),
     ...createReportRoutes(reports),
     ...projectRoutes,
+    ...purchasing.routes,
+    ...inventory.routes,
+    ...createTransfer({ knex, events, services }).routes,
     ...(options.extraRoutes ?? []),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */
