@@ -5,6 +5,8 @@ export declare const AccountListQuery: ValidateFunction<T.AccountListQuery>;
 export declare const ApiKeyListQuery: ValidateFunction<T.ApiKeyListQuery>;
 export declare const ArAgingQuery: ValidateFunction<T.ArAgingQuery>;
 export declare const BalanceSheetQuery: ValidateFunction<T.BalanceSheetQuery>;
+export declare const BankAccountListQuery: ValidateFunction<T.BankAccountListQuery>;
+export declare const BankTransactionListQuery: ValidateFunction<T.BankTransactionListQuery>;
 export declare const CreditNoteListQuery: ValidateFunction<T.CreditNoteListQuery>;
 export declare const CustomerListQuery: ValidateFunction<T.CustomerListQuery>;
 export declare const EmptyQuery: ValidateFunction<T.EmptyQuery>;
