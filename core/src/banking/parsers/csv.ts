@@ -18,7 +18,7 @@ const DATE_PATTERNS: Record<string, { re: RegExp; order: [number, number, number
 
 function parseRows(text: string, mapping: CsvMapping): string[][] {
   try {
-    return parse<string[]>(text, {
+    const rows: unknown = parse(text, {
       delimiter: mapping.delimiter ?? ',',
       from_line: (mapping.skipRows ?? 0) + 1,
       relax_column_count: true,
@@ -27,6 +27,7 @@ function parseRows(text: string, mapping: CsvMapping): string[][] {
       bom: true,
       max_record_size: 64 * 1024,
     });
+    return rows as string[][];
   } catch (error) {
     throw unreadable(`The CSV cannot be parsed: ${(error as Error).message}`);
   }
