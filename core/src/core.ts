@@ -34,6 +34,7 @@ import type { QuoteService } from './sales/quote-service.js';
 import type { CreditNoteService } from './sales/credit-note-service.js';
 import type { InvoiceSettingsService } from './sales/numbering.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
+import { createBanking, type Banking } from './banking/banking.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 
 /** Hourly: idempotency records past their replay window are deleted. */
@@ -70,6 +71,7 @@ export interface CoreServices {
   invoiceSettings: InvoiceSettingsService;
   payments: PaymentService;
   reports: ReportService;
+  banking: Banking;
   mailer: Mailer;
   scheduler: Scheduler;
 }
@@ -104,11 +106,12 @@ export function createCore(options: CoreOptions): Core {
   const catalog = createCatalog({ knex, events, organizations, ledger });
   const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer });
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
+  const banking = createBanking({ knex, events, organizations, customers, ledger, payments, invoices: sales.invoices });
   const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices });
   const services: CoreServices = {
     organizations, apiKeys, customers, events, eventTail: createEventTail({ knex, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
-    payments, reports, mailer, scheduler,
+    payments, reports, banking, mailer, scheduler,
   };
 
   const metrics = createMetrics();
@@ -137,6 +140,7 @@ export function createCore(options: CoreOptions): Core {
     ...sales.routes,
     ...createPaymentRoutes(payments),
     ...createReportRoutes(reports),
+    ...banking.routes,
     ...(options.extraRoutes ?? []),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */
