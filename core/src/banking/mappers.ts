@@ -25,7 +25,7 @@ export function toBankTransaction(row: BankTransactionModel): BankTransaction {
     match: row.paymentId && row.matchedAt && row.matchMethod
       ? { paymentId: row.paymentId, method: row.matchMethod, confidence: row.matchConfidence, matchedAt: iso(row.matchedAt), transferEntryId: row.transferEntryId }
       : null,
-    suggestions: row.status === 'MATCHED' ? [] : row.suggestions,
+    suggestions: row.status === 'MATCHED' || !Array.isArray(row.suggestions) ? [] : row.suggestions,
     createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt),
   };
 }

@@ -55,7 +55,7 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
       transferEntryId = entry.id;
     }
     const updated = await BankTransactionModel.forOrganization(organizationId, trx).patchAndFetchById(row.id, {
-      status: 'MATCHED', paymentId: payment.id, matchMethod: method, matchConfidence: confidence, matchedAt: new Date(), transferEntryId, suggestions: [], updatedAt: new Date(),
+      status: 'MATCHED', paymentId: payment.id, matchMethod: method, matchConfidence: confidence, matchedAt: new Date(), transferEntryId, suggestions: JSON.stringify([]) as unknown as StoredSuggestion[], updatedAt: new Date(),
     });
     const transaction = toBankTransaction(updated);
     const reconciliation = { bankTransactionId: row.id, bankAccountId: row.bankAccountId, method, confidence, itemKind: item.kind, itemId: item.id, transferEntryId };

@@ -58,7 +58,7 @@ export function createBankingRoutes(deps: { accounts: BankAccountService; import
       handler: ({ organizationId, params }) => transactions.get(organizationId, p(params, 'bankTransactionId')),
     }),
     defineRoute({
-      method: 'POST', path: `${org}/bank-transactions/reconcile`, operationId: 'reconcileBankTransactions', tag: 'Banking', summary: 'Match unmatched bank transactions automatically',
+      method: 'POST', path: `${org}/bank-reconciliation-runs`, operationId: 'reconcileBankTransactions', tag: 'Banking', summary: 'Match unmatched bank transactions automatically',
       description: 'Matches above the threshold complete (or record) the payment through the payments context, post it through the ledger and emit payment.reconciled with the confidence; the others keep ranked suggestions.',
       body: 'BankReconciliationRun', response: { status: 200, schema: 'BankReconciliationResult' }, errors: [422],
       handler: ({ organizationId, body, actor }) => reconciliation.run(organizationId, body, actor.eventMetadata),

@@ -1474,7 +1474,7 @@ export interface BankReconciliationResult {
 }
 
 /**
- * Runs automatic matching over the UNMATCHED transactions (of one bank account, or all). Each credit is scored against pending payments, unreconciled completed payments and open invoices of its currency: amount (0.5 when equal), date distance (up to 0.2, falling to 0 at `dateWindowDays`; further candidates are not considered), the invoice number or payment reference in the transaction's text (0.2) and the customer's name (0.1). The best candidate is matched when its score reaches `threshold` and no other candidate of the same transaction comes within 0.05 of it; the rest keep ranked suggestions.
+ * Runs automatic matching over the UNMATCHED transactions (of one bank account, or all). Each credit is scored against pending payments, unreconciled completed payments and open invoices of its currency: amount (0.5 when equal), the invoice number or payment reference in the transaction's text (0.3), date distance to the payment's date or the invoice's due date (up to 0.1, falling to 0 at `dateWindowDays`; candidates of equal amount further away are not considered unless their reference is in the text) and the customer's name (up to 0.1). Debits will be matched to bills through the same open-item sources once bills exist. The best candidate is matched when its score reaches `threshold` and no other candidate of the same transaction comes within 0.05 of it; the rest keep ranked suggestions.
  */
 export interface BankReconciliationRun {
   bankAccountId?: string;

@@ -96,14 +96,16 @@ export function indexItems(items: OpenItem[]): ItemIndex {
 
 /**
  * The score of one pairing, 0..1: amount 0.5 when equal (a reference match of another amount, a partial
- * payment, gets nothing here), date up to 0.2 falling linearly to 0 at the window's edge, a reference in
- * the text 0.2, and the share of the party's name words found in the text up to 0.1.
+ * payment, gets nothing here), the invoice number or payment reference in the text 0.3, date up to 0.1
+ * falling linearly to 0 at the window's edge, and the share of the party's name words found in the text up
+ * to 0.1. So an equal amount with the reference is enough at the default threshold 0.8; an equal amount on
+ * the same day from the right name (0.7) is only suggested: the same customer often pays equal amounts.
  */
 function score(line: BankLine, lineDay: number, words: Set<string>, entry: Indexed, options: MatchOptions): number {
   const equal = Math.abs(line.amount) === entry.item.amount;
   const distance = Math.abs(lineDay - entry.day);
-  const date = distance > options.windowDays ? 0 : 0.2 * (1 - distance / (options.windowDays + 1));
-  const ref = entry.refs.some((r) => words.has(r)) ? 0.2 : 0;
+  const date = distance > options.windowDays ? 0 : 0.1 * (1 - distance / (options.windowDays + 1));
+  const ref = entry.refs.some((r) => words.has(r)) ? 0.3 : 0;
   const party = entry.party.length === 0 ? 0 : (0.1 * entry.party.filter((w) => words.has(w)).length) / entry.party.length;
   return Math.round(((equal ? 0.5 : 0) + date + ref + party) * 1000) / 1000;
 }
