@@ -16,6 +16,11 @@ export interface BankImportService {
 
 const CHUNK = 1000;
 type Detail = BankStatementImport['details'][number];
+interface Planned {
+  statement: ParsedStatement;
+  selected: boolean;
+  ids: string[];
+}
 
 /** Which statements of the file belong to the bank account: by account number, or the file's only account. */
 function select(file: ParsedFile, account: BankAccountModel): boolean[] {
@@ -73,6 +78,35 @@ export function createBankImportService(deps: { knex: Knex; events: EventStore }
     return new Set(ids.filter((id) => !known.has(id)));
   }
 
+  /** What the import did, statement by statement, given the source ids that were new. */
+  function summarise(base: Pick<BankStatementImport, 'id' | 'organizationId' | 'bankAccountId' | 'fileName' | 'dryRun' | 'createdAt'>, file: ParsedFile & { sha256: string }, planned: Planned[], fresh: Set<string>): BankStatementImport {
+    // Within one file, a repeated source id (the same line in two statements) counts as a duplicate.
+    const counted = new Set<string>();
+    const details: Detail[] = planned.map((p) => {
+      let imported = 0;
+      if (p.selected) for (const id of p.ids) if (fresh.has(id) && !counted.has(id)) { counted.add(id); imported += 1; }
+      const s = p.statement;
+      return { accountNumber: s.accountNumber, accountType: s.accountType, currency: s.currency, from: s.from, to: s.to, selected: p.selected, transactions: s.transactions.length, imported, duplicates: p.selected ? s.transactions.length - imported : 0, totals: totals(s), balances: s.balances };
+    });
+    const sum = (f: (d: Detail) => number): number => details.reduce((n, d) => n + f(d), 0);
+    return {
+      ...base, object: 'bank_statement_import', format: file.format, formatVersion: file.formatVersion, fileSha256: file.sha256, encoding: file.encoding,
+      statements: file.statements.length, transactions: sum((d) => d.transactions), imported: sum((d) => d.imported), duplicates: sum((d) => d.duplicates),
+      balancesSeen: sum((d) => d.balances.length), details, warnings: file.warnings.slice(0, 100),
+    };
+  }
+
+  /** The import row, the new transactions (the unique index drops the known ones), their events: one transaction. */
+  async function persist(trx: Knex.Transaction, base: BankStatementImport, file: ParsedFile & { sha256: string }, planned: Planned[], rows: Array<Record<string, unknown>>, meta: EventMetadata): Promise<BankStatementImport> {
+    const { id, organizationId, bankAccountId } = base;
+    await BankImportModel.forOrganization(organizationId, trx).insert({ id, organizationId, bankAccountId, format: file.format, fileName: base.fileName, fileSha256: file.sha256, imported: 0, duplicates: 0, result: {} as BankStatementImport, createdAt: new Date(base.createdAt) } as Partial<BankImportModel>);
+    const result = summarise(base, file, planned, await insertNew(trx, rows));
+    await BankImportModel.forOrganization(organizationId, trx).patch({ imported: result.imported, duplicates: result.duplicates, result } as Partial<BankImportModel>).where('id', id);
+    const transactions: BankTransaction[] = (await BankTransactionModel.forOrganization(organizationId, trx).where('importId', id).orderBy('id')).map(toBankTransaction);
+    if (transactions.length > 0) await events.append(trx, transactions.map((t) => ({ type: 'bank_transaction.imported' as const, aggregateType: 'bank_transaction', aggregateId: t.id, organizationId, data: { object: t } })), meta);
+    return result;
+  }
+
   return {
     async import(organizationId, bankAccountId, input, meta) {
       const account = await BankAccountModel.findInOrganization(organizationId, bankAccountId, 'bank account', knex);
@@ -84,41 +118,15 @@ export function createBankImportService(deps: { knex: Knex; events: EventStore }
       });
       const importId = newId('bsi');
       const now = new Date();
-      const planned = file.statements.map((s, i) => ({ statement: s, selected: selected[i] ?? false, ids: sourceIds(s.accountNumber, s.transactions) }));
+      const planned: Planned[] = file.statements.map((s, i) => ({ statement: s, selected: selected[i] ?? false, ids: sourceIds(s.accountNumber, s.transactions) }));
       const rows = planned.flatMap((p) => (p.selected ? p.statement.transactions.map((t, j) => ({
-        id: newId('btx'), organizationId, bankAccountId, importId: input.dryRun ? null : importId, sourceId: p.ids[j] ?? '', date: t.date, valueDate: t.valueDate, amount: t.amount, currency: t.currency,
+        id: newId('btx'), organizationId, bankAccountId, importId, sourceId: p.ids[j] ?? '', date: t.date, valueDate: t.valueDate, amount: t.amount, currency: t.currency,
         direction: t.amount >= 0 ? 'CREDIT' : 'DEBIT', description: t.description.slice(0, 2000), counterparty: t.counterparty?.slice(0, 500) ?? null, reference: t.reference?.slice(0, 500) ?? null,
         type: t.type?.slice(0, 100) ?? null, runningBalance: t.runningBalance, status: 'UNMATCHED', suggestions: '[]', createdAt: now, updatedAt: now,
       })) : []));
-
-      const write = async (trx: Knex.Transaction | null): Promise<BankStatementImport> => {
-        const fresh = trx ? await insertNew(trx, rows) : await notYetImported(bankAccountId, rows.map((r) => r['sourceId']));
-        // Within one file, a repeated source id (the same line in two statements) counts as a duplicate.
-        const counted = new Set<string>();
-        const details: Detail[] = planned.map((p) => {
-          let imported = 0;
-          if (p.selected) for (const id of p.ids) if (fresh.has(id) && !counted.has(id)) { counted.add(id); imported += 1; }
-          const s = p.statement;
-          return { accountNumber: s.accountNumber, accountType: s.accountType, currency: s.currency, from: s.from, to: s.to, selected: p.selected, transactions: s.transactions.length, imported, duplicates: p.selected ? s.transactions.length - imported : 0, totals: totals(s), balances: s.balances };
-        });
-        const result: BankStatementImport = {
-          id: importId, object: 'bank_statement_import', organizationId, bankAccountId, format: file.format, formatVersion: file.formatVersion, fileName: input.fileName ?? null, fileSha256: file.sha256,
-          encoding: file.encoding, dryRun: !!input.dryRun, statements: file.statements.length, transactions: details.reduce((n, d) => n + d.transactions, 0),
-          imported: details.reduce((n, d) => n + d.imported, 0), duplicates: details.reduce((n, d) => n + d.duplicates, 0), balancesSeen: file.statements.reduce((n, s) => n + s.balances.length, 0),
-          details, warnings: file.warnings.slice(0, 100), createdAt: now.toISOString(),
-        };
-        if (!trx) return result;
-        await BankImportModel.forOrganization(organizationId, trx).patch({ imported: result.imported, duplicates: result.duplicates, result } as Partial<BankImportModel>).where('id', importId);
-        const created = await BankTransactionModel.forOrganization(organizationId, trx).where('importId', importId).orderBy('id');
-        const transactions: BankTransaction[] = created.map(toBankTransaction);
-        if (transactions.length > 0) await events.append(trx, transactions.map((t) => ({ type: 'bank_transaction.imported' as const, aggregateType: 'bank_transaction', aggregateId: t.id, organizationId, data: { object: t } })), meta);
-        return result;
-      };
-      if (input.dryRun) return write(null);
-      return knex.transaction(async (trx) => {
-        await BankImportModel.forOrganization(organizationId, trx).insert({ id: importId, organizationId, bankAccountId, format: file.format, fileName: input.fileName ?? null, fileSha256: file.sha256, imported: 0, duplicates: 0, result: {} as BankStatementImport, createdAt: now } as Partial<BankImportModel>);
-        return write(trx);
-      });
+      const base = { id: importId, organizationId, bankAccountId, fileName: input.fileName ?? null, dryRun: !!input.dryRun, createdAt: now.toISOString() };
+      if (input.dryRun) return summarise(base, file, planned, await notYetImported(bankAccountId, rows.map((r) => r.sourceId)));
+      return knex.transaction((trx) => persist(trx, summarise(base, file, planned, new Set()), file, planned, rows, meta));
     },
 
     async get(organizationId, bankAccountId, id) {

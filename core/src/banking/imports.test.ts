@@ -113,6 +113,13 @@ describe('bank accounts and statement imports', () => {
     expect(await countRows(hub, 'bank_transactions')).toBe(Number((await hub.db.knex('bank_transactions').whereNot('bank_account_id', id).count({ n: '*' }).first())?.n));
   });
 
+  it('posts nothing: the trial balance is still balanced after every import above', async () => {
+    const trial = await hub.request('GET', path('/reports/trial-balance?asOf=2999-12-31'));
+    expect(trial.body).toMatchObject({ balanced: true });
+    expect(trial.body.totals.debit).toBe(trial.body.totals.credit);
+    expect(await countRows(hub, 'journal_entries')).toBe(0);
+  });
+
   it('keeps tenants apart: another organization sees neither the account nor its transactions', async () => {
     const id = await createBankAccount(hub, org.id, { name: 'Private' });
     await importFile(hub, org.id, id, { ...CSV, contentBase64: own('own_march_a.csv') });

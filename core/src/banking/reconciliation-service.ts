@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { UniqueViolationError } from 'objection';
 import type { BankReconciliationResult, BankReconciliationRun, BankTransaction, BankTransactionMatch, EventMetadata, Payment } from '@uah/schemas';
 import { AppError, unprocessable } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
@@ -56,6 +57,9 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
     }
     const updated = await BankTransactionModel.forOrganization(organizationId, trx).patchAndFetchById(row.id, {
       status: 'MATCHED', paymentId: payment.id, matchMethod: method, matchConfidence: confidence, matchedAt: new Date(), transferEntryId, suggestions: JSON.stringify([]) as unknown as StoredSuggestion[], updatedAt: new Date(),
+    }).catch((error: unknown) => {
+      // Two lines reconciled with one payment at once: the unique index lets only the first commit.
+      throw error instanceof UniqueViolationError ? new AppError('CONFLICT', `Payment ${payment.id} is reconciled with another bank transaction.`) : error;
     });
     const transaction = toBankTransaction(updated);
     const reconciliation = { bankTransactionId: row.id, bankAccountId: row.bankAccountId, method, confidence, itemKind: item.kind, itemId: item.id, transferEntryId };
