@@ -95,6 +95,21 @@ function entryOf(entry: Node, where: string, fallback: CurrencyCode | null): Par
   };
 }
 
+/**
+ * Opening (OPBD, else PRCD) plus the entries in the account currency should give the closing balance
+ * (CLBD). Banks' sample files often do not; the statement is still imported, with a warning that says by
+ * how much, since the entries are the facts and the balances only a check.
+ */
+function checkContinuity(where: string, currency: CurrencyCode | null, balances: ParsedBalance[], transactions: ParsedTransaction[], warnings: string[]): void {
+  const opening = balances.find((b) => b.type === 'OPBD') ?? balances.find((b) => b.type === 'PRCD');
+  const closing = balances.find((b) => b.type === 'CLBD');
+  if (!currency || !opening || !closing || opening.currency !== currency || closing.currency !== currency) return;
+  const net = transactions.filter((t) => t.currency === currency).reduce((s, t) => s + t.amount, 0);
+  if (opening.amount + net === closing.amount) return;
+  const others = transactions.filter((t) => t.currency !== currency).length;
+  warnings.push(`${where}: opening ${opening.type} ${opening.amount} + entries in ${currency} ${net} = ${opening.amount + net}, but the closing balance CLBD is ${closing.amount} (minor units)${others ? `; ${others} entr${others === 1 ? 'y is' : 'ies are'} in another currency` : ''}.`);
+}
+
 function statementOf(stmt: Node, index: number, warnings: string[]): ParsedStatement {
   const where = `Statement ${index + 1}`;
   const account = at(stmt, 'Acct');
@@ -113,6 +128,7 @@ function statementOf(stmt: Node, index: number, warnings: string[]): ParsedState
     }
     transactions.push(entryOf(entry, `${where} entry ${i + 1}`, currency));
   });
+  checkContinuity(where, currency, balances, transactions, warnings);
   const period = at(stmt, 'FrToDt');
   const day = (v: string | null): string | null => (v ? /^\d{4}-\d{2}-\d{2}/.exec(v)?.[0] ?? null : null);
   return {

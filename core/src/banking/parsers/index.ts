@@ -32,7 +32,8 @@ function detect(text: string, requested: BankStatementImportCreate['format']): '
 /** Reads a statement file of any supported format into statements of transactions (no ids yet). */
 export function parseStatementFile(input: BankStatementImportCreate, fallbackCurrency: CurrencyCode): ParsedFile & { sha256: string } {
   const bytes = fileBytes(input);
-  const { text, encoding, warnings } = decodeStatement(bytes, input.encoding);
+  // Text sent as `content` is already decoded: whatever charset the file declares, its bytes here are UTF-8.
+  const { text, encoding, warnings } = decodeStatement(bytes, input.content !== undefined ? 'utf-8' : input.encoding);
   const format = detect(text, input.format ?? 'AUTO');
   if (format === 'CSV' && !input.csv) throw unreadable('A CSV file needs a `csv` column mapping.');
   const parsed = format === 'OFX' ? parseOfx(text, encoding, fallbackCurrency, warnings)
