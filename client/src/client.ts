@@ -23,6 +23,7 @@ import {
   type InvoicesResource,
 } from './resources/invoices.js';
 import { createPaymentsResource, type PaymentsResource } from './resources/payments.js';
+import { createBankAccountsResource, createBankTransactionsResource, type BankAccountsResource, type BankTransactionsResource } from './resources/banking.js';
 import { createReportsResource, type ReportsResource } from './resources/reports.js';
 import type { Transport } from './transport.js';
 
@@ -57,6 +58,8 @@ export interface UahClient {
   creditNotes: CreditNotesResource;
   payments: PaymentsResource;
   reports: ReportsResource;
+  bankAccounts: BankAccountsResource;
+  bankTransactions: BankTransactionsResource;
   /** The same client for another organization (an admin token manages several). */
   forOrganization(organizationId: string): UahClient;
 }
@@ -80,6 +83,8 @@ function resources(transport: Transport, organizationId: string | undefined, str
     creditNotes: createCreditNotesResource(c),
     payments: createPaymentsResource(c),
     reports: createReportsResource(c),
+    bankAccounts: createBankAccountsResource(c),
+    bankTransactions: createBankTransactionsResource(c),
     forOrganization: (other) => resources(transport, other, stream),
   };
 }
