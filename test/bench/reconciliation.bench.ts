@@ -4,7 +4,7 @@
  * and match, and the share of lines matched to their true item, matched wrongly, and left for review.
  *
  *   npm run bench:reconcile
- *   BENCH_LINES=200000 BENCH_ITEMS=200000 BENCH_SEED=7 npm run bench:reconcile
+ *   BENCH_LINES=200000 BENCH_ITEMS=200000 BENCH_SEED=7 BENCH_THRESHOLDS=0.9,0.8,0.7 npm run bench:reconcile
  *
  * The set (deterministic for a seed): items are open invoices of 2,000 customers whose amounts come from a
  * pool of 3,000 prices (so equal amounts are common), due over one year. 80% of the lines pay one item:
@@ -19,6 +19,7 @@ import { matchLines, type BankLine, type OpenItem } from '@uah/core';
 const LINES = Number(process.env['BENCH_LINES'] ?? 100_000);
 const ITEMS = Number(process.env['BENCH_ITEMS'] ?? 100_000);
 const SEED = Number(process.env['BENCH_SEED'] ?? 42);
+const THRESHOLDS = (process.env['BENCH_THRESHOLDS'] ?? '0.8,0.7').split(',').map(Number);
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /** mulberry32: a small deterministic generator, so every run sees the same set. */
@@ -75,13 +76,10 @@ function buildSet(): { items: OpenItem[]; lines: BankLine[]; truth: Map<string, 
   return { items, lines, truth };
 }
 
-function main(): void {
-  const started = performance.now();
-  const { items, lines, truth } = buildSet();
-  const built = performance.now();
+function report(lines: BankLine[], items: OpenItem[], truth: Map<string, string>, threshold: number): void {
   const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
-  const result = matchLines(lines, items);
+  const result = matchLines(lines, items, { threshold });
   const t1 = performance.now();
   let correct = 0;
   let wrong = 0;
@@ -94,11 +92,17 @@ function main(): void {
   const truthLeft = [...truth.keys()].filter((id) => !matchedIds.has(id)).length;
   const truthTopSuggested = [...truth.entries()].filter(([id, item]) => !matchedIds.has(id) && result.suggestions.get(id)?.[0]?.item.id === item).length;
   const pct = (n: number): string => ((100 * n) / lines.length).toFixed(2);
-  print(`lines=${lines.length} items=${items.length} seed=${SEED} lines_with_a_true_item=${truth.size}`);
-  print(`set_build_s=${((built - started) / 1000).toFixed(2)} match_s=${((t1 - t0) / 1000).toFixed(3)} heap_delta_mb=${((process.memoryUsage().heapUsed - heapBefore) / 1e6).toFixed(0)}`);
-  print(`matched_correctly=${correct} (${pct(correct)}%) matched_wrongly=${wrong} (${pct(wrong)}%) left_for_review=${review} (${pct(review)}%)`);
-  print(`review_with_a_true_item=${truthLeft} of which_true_item_is_top_suggestion=${truthTopSuggested} review_noise=${review - truthLeft}`);
-  print(`precision=${(correct / Math.max(1, correct + wrong)).toFixed(4)} recall=${(correct / truth.size).toFixed(4)}`);
+  print(`threshold=${threshold} match_s=${((t1 - t0) / 1000).toFixed(3)} heap_delta_mb=${((process.memoryUsage().heapUsed - heapBefore) / 1e6).toFixed(0)}`);
+  print(`  matched_correctly=${correct} (${pct(correct)}%) matched_wrongly=${wrong} (${pct(wrong)}%) left_for_review=${review} (${pct(review)}%)`);
+  print(`  review_with_a_true_item=${truthLeft} of_which_true_item_is_top_suggestion=${truthTopSuggested} review_noise=${review - truthLeft}`);
+  print(`  precision=${(correct / Math.max(1, correct + wrong)).toFixed(4)} recall=${(correct / truth.size).toFixed(4)}`);
+}
+
+function main(): void {
+  const started = performance.now();
+  const { items, lines, truth } = buildSet();
+  print(`lines=${lines.length} items=${items.length} seed=${SEED} lines_with_a_true_item=${truth.size} set_build_s=${((performance.now() - started) / 1000).toFixed(2)}`);
+  for (const threshold of THRESHOLDS) report(lines, items, truth, threshold);
 }
 
 main();
