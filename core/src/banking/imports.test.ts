@@ -58,6 +58,15 @@ describe('bank accounts and statement imports', () => {
     expect(filtered.body.data.map((t: { sourceId: string }) => t.sourceId).sort()).toEqual(['T0001', 'T0004']);
   });
 
+  it('imports a file once when two requests bring it at the same moment', async () => {
+    const id = await createBankAccount(hub, org.id, { name: 'Race' });
+    const body = { contentBase64: own('own_jan_feb_overlap.ofx') };
+    const both = await Promise.all([importFile(hub, org.id, id, body), importFile(hub, org.id, id, body), importFile(hub, org.id, id, body)]);
+    expect(both.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect(both.map((r) => r.body.imported as number).sort()).toEqual([0, 0, 6]);
+    expect((await hub.request('GET', path(`/bank-transactions?bankAccountId=${id}&limit=100`))).body.data).toHaveLength(6);
+  });
+
   it('gives CSV lines without ids stable hash ids: identical lines both stay, an overlapping file adds only what is new', async () => {
     const id = await createBankAccount(hub, org.id, { name: 'CSV' });
     const a = await importFile(hub, org.id, id, { ...CSV, contentBase64: own('own_march_a.csv') });

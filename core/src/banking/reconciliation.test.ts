@@ -98,6 +98,18 @@ describe('reconciliation of bank transactions with payments and invoices', () =>
     await checkBooks(hub, books);
   });
 
+  it('matches a line once when two runs race, and pays its invoice once', async () => {
+    const invoice = await issuedInvoice(hub, books, [{ unitPrice: 31400 }], { issueDate: '2026-04-01', dueDate: '2026-04-10' });
+    const bankAccountId = await createBankAccount(hub, books.org.id, { name: 'Race' });
+    await importFile(hub, books.org.id, bankAccountId, { ...CSV, content: csv([`2026-04-09,314.00,${invoice.number as string}`]) });
+    const runs = await Promise.all([1, 2, 3].map(() => post(hub, books, '/bank-reconciliation-runs', { bankAccountId }, 200)));
+    expect(runs.reduce((n, r) => n + (r.matched as number), 0)).toBe(1);
+    const payments = (await get(hub, books, `/payments?invoiceId=${invoice.id as string}`)).data;
+    expect(payments).toHaveLength(1);
+    expect((await get(hub, books, `/invoices/${invoice.id as string}`))).toMatchObject({ status: 'PAID', balance: 0 });
+    await checkBooks(hub, books);
+  });
+
   it('leaves near-duplicates for review: one bank line and two equal pending payments of one day are not matched automatically', async () => {
     const twin = { customerId: books.customerId, amount: 4200, method: 'BANK_TRANSFER', status: 'PENDING', date: '2026-03-03' };
     const first = await post(hub, books, '/payments', { ...twin, reference: 'TWIN-A' });
