@@ -1,9 +1,8 @@
 import type { Knex } from 'knex';
-import type { BankStatementImport, BankStatementImportCreate, BankTransaction, EventMetadata } from '@uah/schemas';
+import type { BankStatementImport, BankStatementImportCreate, EventMetadata } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
-import { toBankTransaction } from './mappers.js';
 import { accountKeyOf, BankAccountModel, BankImportModel, BankTransactionModel } from './models.js';
 import { parseStatementFile, sourceIds, type ParsedFile, type ParsedStatement } from './parsers/index.js';
 import { unreadable } from './parsers/problems.js';
@@ -102,8 +101,9 @@ export function createBankImportService(deps: { knex: Knex; events: EventStore }
     await BankImportModel.forOrganization(organizationId, trx).insert({ id, organizationId, bankAccountId, format: file.format, fileName: base.fileName, fileSha256: file.sha256, imported: 0, duplicates: 0, result: {} as BankStatementImport, createdAt: new Date(base.createdAt) } as Partial<BankImportModel>);
     const result = summarise(base, file, planned, await insertNew(trx, rows));
     await BankImportModel.forOrganization(organizationId, trx).patch({ imported: result.imported, duplicates: result.duplicates, result } as Partial<BankImportModel>).where('id', id);
-    const transactions: BankTransaction[] = (await BankTransactionModel.forOrganization(organizationId, trx).where('importId', id).orderBy('id')).map(toBankTransaction);
-    if (transactions.length > 0) await events.append(trx, transactions.map((t) => ({ type: 'bank_transaction.imported' as const, aggregateType: 'bank_transaction', aggregateId: t.id, organizationId, data: { object: t } })), meta);
+    // One event per import, not per line: a statement of 20,000 lines is one fact for consumers, who read
+    // its new lines with GET /bank-transactions?importId=.
+    await events.append(trx, [{ type: 'bank_statement.imported', aggregateType: 'bank_statement_import', aggregateId: id, organizationId, data: { object: result } }], meta);
     return result;
   }
 

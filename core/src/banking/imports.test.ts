@@ -51,8 +51,10 @@ describe('bank accounts and statement imports', () => {
     expect(all.map((t) => t.sourceId).sort()).toEqual(['T0001', 'T0002', 'T0003', 'T0004', 'T0005', 'T0006', 'T0007', 'T0008']);
     expect(all.filter((t) => t.importId === overlap.body.id).map((t) => t.sourceId).sort()).toEqual(['T0006', 'T0007', 'T0008']);
 
-    const imported = await hub.request('GET', path('/events?types=bank_transaction.imported&limit=100'));
-    expect(imported.body.data.filter((e: { data: { object: { bankAccountId: string } } }) => e.data.object.bankAccountId === id)).toHaveLength(8);
+    const imported = await hub.request('GET', path('/events?types=bank_statement.imported&limit=100'));
+    const mine = imported.body.data.filter((e: { data: { object: { bankAccountId: string } } }) => e.data.object.bankAccountId === id);
+    expect(mine.map((e: { aggregateId: string; data: { object: { imported: number } } }) => [e.aggregateId, e.data.object.imported])).toEqual([[jan.body.id, 5], [overlap.body.id, 3]]);
+    expect(mine[0].data.object).toEqual(jan.body);
     expect((await hub.request('GET', path(`/bank-accounts/${id}/imports/${jan.body.id}`))).body).toEqual(jan.body);
     const filtered = await hub.request('GET', path(`/bank-transactions?bankAccountId=${id}&direction=CREDIT&from=2026-01-01&to=2026-01-31`));
     expect(filtered.body.data.map((t: { sourceId: string }) => t.sourceId).sort()).toEqual(['T0001', 'T0004']);

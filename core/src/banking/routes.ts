@@ -11,7 +11,7 @@ const p = (params: Record<string, string>, name: string): string => params[name]
 
 const IMPORT = 'OFX 1.x (SGML) and 2.x (XML), QFX, ISO 20022 camt.053.001.02 to .08, and CSV through a column mapping. The file goes in the JSON body, as base64 (`contentBase64`) or text (`content`); the body is at most 1 MB (413 BODY_TOO_LARGE), about 700 KB of file, and a file holds at most 20,000 transactions. ' +
   'A transaction already imported into this bank account (same source id: FITID, AcctSvcrRef or NtryRef, or a stable hash of date, amount and text where the file has none) is counted as a duplicate and skipped, so importing a file twice or statements that overlap adds each transaction once. ' +
-  'A file that cannot be read (binary data, malformed XML, a DOCTYPE or entity declarations, unknown format, bad dates or amounts) is refused with 422 STATEMENT_UNREADABLE naming the problem, and nothing is written. Each new transaction emits bank_transaction.imported. With `dryRun` the file is read and counted and nothing is written.';
+  'A file that cannot be read (binary data, malformed XML, a DOCTYPE or entity declarations, unknown format, bad dates or amounts) is refused with 422 STATEMENT_UNREADABLE naming the problem, and nothing is written. Each import emits one bank_statement.imported event with this summary (its new lines: GET /bank-transactions?importId=). With `dryRun` the file is read and counted and nothing is written.';
 
 export function createBankingRoutes(deps: { accounts: BankAccountService; imports: BankImportService; transactions: BankTransactionService; reconciliation: ReconciliationService }): Route[] {
   const { accounts, imports, transactions, reconciliation } = deps;

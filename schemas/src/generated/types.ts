@@ -1222,7 +1222,7 @@ export type EventType =
   | 'system.sync_completed'
   | 'bank_account.created'
   | 'bank_account.updated'
-  | 'bank_transaction.imported'
+  | 'bank_statement.imported'
   | 'bank_transaction.unmatched';
 
 /**
