@@ -3,7 +3,7 @@ import type { BankStatementImport, BankStatementImportCreate, EventMetadata } fr
 import { newId } from '../shared/ids.js';
 import { AppError } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
-import { accountKeyOf, BankAccountModel, BankImportModel, BankTransactionModel } from './models.js';
+import { accountKeyOf, BankAccountModel, BankImportModel } from './models.js';
 import { parseStatementFile, sourceIds, type ParsedFile, type ParsedStatement } from './parsers/index.js';
 import { unreadable } from './parsers/problems.js';
 
