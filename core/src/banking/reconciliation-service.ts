@@ -101,7 +101,9 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
           else suggestions.set(m.line.id, [{ item: m.item, score: m.score }]);
         }
         const settled = new Set(done.map((d) => d.bankTransactionId));
-        await saveSuggestions(organizationId, rows.filter((r) => !settled.has(r.id)).map((r) => ({ id: r.id, suggestions: (suggestions.get(r.id) ?? []).map(suggestionOf) })));
+        // Rows whose suggestions stay empty are not rewritten: most noise lines have none, before or after.
+        const changed = rows.filter((r) => !settled.has(r.id) && ((suggestions.get(r.id)?.length ?? 0) > 0 || (Array.isArray(r.suggestions) && r.suggestions.length > 0)));
+        await saveSuggestions(organizationId, changed.map((r) => ({ id: r.id, suggestions: (suggestions.get(r.id) ?? []).map(suggestionOf) })));
       } else {
         done.push(...matches.map((m) => ({ bankTransactionId: m.line.id, kind: m.item.kind, itemId: m.item.id, paymentId: null, confidence: m.score })));
       }
