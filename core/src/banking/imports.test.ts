@@ -104,6 +104,30 @@ describe('bank accounts and statement imports', () => {
     expect(line.description).toBe('Fish & Chips €');
   });
 
+  it('reads camt.053 versions .02 to .08 only and leaves entries not yet booked out, with a warning', async () => {
+    const id = await createBankAccount(hub, org.id, { name: 'camt versions', currency: 'EUR' });
+    const small = readFileSync(join(OWN_FIXTURES, 'valid_camt_small.xml'), 'utf8');
+    const v09 = await importFile(hub, org.id, id, { content: small.replace('camt.053.001.02', 'camt.053.001.09') });
+    expect([v09.status, v09.body.detail]).toEqual([422, expect.stringMatching(/camt\.053\.001\.09 is not supported/)]);
+    const c054 = await importFile(hub, org.id, id, { content: small.replace('camt.053.001.02', 'camt.054.001.02') });
+    expect(c054.status).toBe(422);
+    const pending = await importFile(hub, org.id, id, { content: small.replace('<Sts>BOOK</Sts>', '<Sts>PDNG</Sts>') });
+    expect(pending.body).toMatchObject({ imported: 0, transactions: 0, warnings: [expect.stringMatching(/status PDNG, not BOOK/)] });
+  });
+
+  it('decodes UTF-16 files with a byte order mark and honours an encoding the caller names', async () => {
+    const id = await createBankAccount(hub, org.id, { name: 'encodings', currency: 'EUR' });
+    const text = 'Date,Amount,Text\n2026-05-01,-3.20,Café crème\n';
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    expect((await importFile(hub, org.id, id, { ...CSV, contentBase64: utf16.toString('base64') })).body).toMatchObject({ imported: 1, encoding: 'utf-16le' });
+    const latin9 = Buffer.from(text.replace('Café crème', 'Caf\u00e9 \u20ac').replace('2026-05-01', '2026-05-02'), 'latin1');
+    latin9[latin9.indexOf(0xac)] = 0xa4;
+    const res = await importFile(hub, org.id, id, { ...CSV, encoding: 'iso-8859-15', contentBase64: latin9.toString('base64') });
+    expect(res.body).toMatchObject({ imported: 1, encoding: 'iso-8859-15' });
+    const descriptions = (await hub.request('GET', path(`/bank-transactions?bankAccountId=${id}`))).body.data.map((t: { description: string }) => t.description).sort();
+    expect(descriptions).toEqual(['Café crème', 'Café €']);
+  });
+
   it('refuses a huge body with 413, a file of too many transactions, unknown formats and bad CSV cells with 422', async () => {
     const id = await createBankAccount(hub, org.id, { name: 'limits' });
     const huge = await hub.request('POST', path(`/bank-accounts/${id}/imports`), { raw: JSON.stringify({ content: 'x'.repeat(1_200_000) }), headers: { 'content-type': 'application/json' } });
