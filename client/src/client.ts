@@ -23,6 +23,7 @@ import {
   type InvoicesResource,
 } from './resources/invoices.js';
 import { createPaymentsResource, type PaymentsResource } from './resources/payments.js';
+import { createBankAccountsResource, createBankTransactionsResource, type BankAccountsResource, type BankTransactionsResource } from './resources/banking.js';
 import { createReportsResource, type ReportsResource } from './resources/reports.js';
 import {
   createMilestonesResource,
@@ -74,6 +75,8 @@ export interface UahClient {
   timeEntries: TimeEntriesResource;
   timesheets: TimesheetsResource;
   payrollRuns: PayrollRunsResource;
+  bankAccounts: BankAccountsResource;
+  bankTransactions: BankTransactionsResource;
   /** The same client for another organization (an admin token manages several). */
   forOrganization(organizationId: string): UahClient;
 }
@@ -102,6 +105,8 @@ export function resources(transport: Transport, organizationId: string | undefin
     timeEntries: createTimeEntriesResource(c),
     timesheets: createTimesheetsResource(c),
     payrollRuns: createPayrollRunsResource(c),
+    bankAccounts: createBankAccountsResource(c),
+    bankTransactions: createBankTransactionsResource(c),
     forOrganization: (other) => resources(transport, other, stream),
   };
 }

@@ -17,3 +17,4 @@ export { normalizeBaseUrl } from './transport.js';
 export { UniversalAccountingAPI, type OrgDryRunAction, type OrgDryRunWrite, type PerOrganization, type SubscribeOptions, type UniversalAccountingAPIOptions } from './universal-api.js';
 export { matchesPattern, type EventHandler, type EventStream } from './event-emitter.js';
 export type { MilestonesResource, PayrollRunsResource, ProjectsResource, TimeEntriesResource, TimesheetsResource } from './resources/projects.js';
+export type { BankAccountsResource, BankTransactionsResource } from './resources/banking.js';

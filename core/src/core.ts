@@ -38,6 +38,7 @@ import { createMailer, type Mailer } from './mail/mailer.js';
 import { createInventory, type Inventory } from './inventory/inventory.js';
 import { createPurchasing, type Purchasing } from './purchasing/purchasing.js';
 import { createTransfer } from './transfer/transfer.js';
+import { createBanking, type Banking } from './banking/banking.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createProjects, type Projects } from './projects/projects.js';
 
@@ -77,6 +78,7 @@ export interface CoreServices {
   invoiceSettings: InvoiceSettingsService;
   payments: PaymentService;
   reports: ReportService;
+  banking: Banking;
   mailer: Mailer;
   scheduler: Scheduler;
   /** Projects, milestones, time, timesheets and payroll. */
@@ -121,12 +123,13 @@ export function createCore(options: CoreOptions): Core {
   const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer, inventory: inventory.inventory });
   const purchasing = createPurchasing({ knex, events, organizations, ledger, products: catalog.products, taxRates: catalog.taxRates, inventory: inventory.inventory });
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
+  const banking = createBanking({ knex, events, organizations, customers, ledger, payments, invoices: sales.invoices });
   const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices, bills: purchasing.bills, vendors: purchasing.vendors });
   const { routes: projectRoutes, ...projects } = createProjects({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
   const services: CoreServices = {
     organizations, apiKeys, customers, events, eventTail: createEventTail({ knex: root, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
-    payments, reports, mailer, scheduler, projects, purchasing, inventory,
+    payments, reports, banking, mailer, scheduler, projects, purchasing, inventory,
   };
 
   const metrics = createMetrics();
@@ -159,6 +162,7 @@ export function createCore(options: CoreOptions): Core {
     ...purchasing.routes,
     ...inventory.routes,
     ...createTransfer({ knex, events, services }).routes,
+    ...banking.routes,
     ...(options.extraRoutes ?? []),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */

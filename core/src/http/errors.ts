@@ -32,6 +32,7 @@ export const ERRORS = {
   CREDIT_EXCEEDS_BALANCE: { status: 422, title: 'The credit note exceeds the invoice balance' },
   CUSTOMER_EMAIL_MISSING: { status: 422, title: 'The customer has no email address' },
   MAIL_DELIVERY_FAILED: { status: 502, title: 'The email could not be delivered' },
+  STATEMENT_UNREADABLE: { status: 422, title: 'The statement file cannot be read' },
   PERIOD_LOCKED: { status: 422, title: 'The accounting period is locked' },
   UNBALANCED_ENTRY: { status: 422, title: 'The journal entry does not balance' },
   ACCOUNT_INACTIVE: { status: 422, title: 'The account is inactive' },

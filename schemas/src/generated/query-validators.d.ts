@@ -6,6 +6,8 @@ export declare const ApAgingQuery: ValidateFunction<T.ApAgingQuery>;
 export declare const ApiKeyListQuery: ValidateFunction<T.ApiKeyListQuery>;
 export declare const ArAgingQuery: ValidateFunction<T.ArAgingQuery>;
 export declare const BalanceSheetQuery: ValidateFunction<T.BalanceSheetQuery>;
+export declare const BankAccountListQuery: ValidateFunction<T.BankAccountListQuery>;
+export declare const BankTransactionListQuery: ValidateFunction<T.BankTransactionListQuery>;
 export declare const BillListQuery: ValidateFunction<T.BillListQuery>;
 export declare const CreditNoteListQuery: ValidateFunction<T.CreditNoteListQuery>;
 export declare const CustomerListQuery: ValidateFunction<T.CustomerListQuery>;

@@ -531,6 +531,118 @@ export interface ApiKey {
 }
 
 /**
+ * A bank account of the organization, tied to the ledger account its money is booked on (by default the chart's Bank account). Statement files are imported into it; `accountNumber` (an IBAN or the bank's account id) picks its statement out of a file that holds several accounts.
+ */
+export interface BankAccount {
+  id: string;
+  object: 'bank_account';
+  organizationId: string;
+  name: string;
+  ledgerAccountId: string;
+  currency: CurrencyCode;
+  accountNumber: string | null;
+  bankName: string | null;
+  status: 'ACTIVE' | 'INACTIVE';
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * What one statement file held and what importing it did. Every statement of the file is listed with its facts; only the statements of this bank account (by `accountNumber`, or the file's only account) are imported. Amounts are signed minor units: `debitAmount` is negative. `duplicates` counts transactions already imported from an earlier file (or earlier in this one) and skipped.
+ */
+export interface BankStatementImport {
+  id: string;
+  object: 'bank_statement_import';
+  organizationId: string;
+  bankAccountId: string;
+  format: 'OFX' | 'QFX' | 'CAMT053' | 'CSV';
+  formatVersion: string | null;
+  fileName: string | null;
+  fileSha256: string;
+  encoding: string;
+  dryRun: boolean;
+  statements: number;
+  transactions: number;
+  imported: number;
+  duplicates: number;
+  balancesSeen: number;
+  details: {
+    accountNumber: string | null;
+    accountType: string | null;
+    currency: CurrencyCode | null;
+    from: string | null;
+    to: string | null;
+    /**
+     * Imported into this bank account.
+     */
+    selected: boolean;
+    transactions: number;
+    imported: number;
+    duplicates: number;
+    totals: {
+      currency: CurrencyCode;
+      credits: number;
+      creditAmount: number;
+      debits: number;
+      debitAmount: number;
+    }[];
+    balances: {
+      /**
+       * OFX LEDGER or AVAILABLE; camt the balance type code (OPBD, CLBD, CLAV, PRCD, FWAV, ...).
+       */
+      type: string;
+      amount: number;
+      currency: CurrencyCode;
+      date: string | null;
+    }[];
+  }[];
+  warnings: string[];
+  createdAt: Timestamp;
+}
+
+/**
+ * A line of a bank statement. `amount` is signed minor units of `currency` (positive = CREDIT, money in; negative = DEBIT). `sourceId` is the bank's id for it (OFX FITID, camt AcctSvcrRef or NtryRef) or, where the file has none, a stable hash of its date, amount and text, so that importing it again finds it. MATCHED transactions name the payment they reconciled with; UNMATCHED ones carry ranked `suggestions` from the last reconciliation run.
+ */
+export interface BankTransaction {
+  id: string;
+  object: 'bank_transaction';
+  organizationId: string;
+  bankAccountId: string;
+  importId: string | null;
+  sourceId: string;
+  date: string;
+  valueDate: string | null;
+  amount: number;
+  currency: CurrencyCode;
+  direction: 'CREDIT' | 'DEBIT';
+  description: string;
+  counterparty: string | null;
+  reference: string | null;
+  type: string | null;
+  runningBalance: number | null;
+  status: 'UNMATCHED' | 'MATCHED';
+  match: {
+    paymentId: string;
+    method: 'AUTO' | 'MANUAL';
+    confidence: number | null;
+    matchedAt: Timestamp;
+    transferEntryId: string | null;
+  } | null;
+  suggestions: {
+    kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL';
+    id: string;
+    score: number;
+    amount: number;
+    currency: CurrencyCode;
+    date: string;
+    label: string;
+  }[];
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * A payment made on a bill, with the bill as it stands after it.
  */
 export interface BillPayment {
@@ -1555,7 +1667,11 @@ export type EventType =
   | 'system.data_imported'
   | 'system.data_exported'
   | 'system.backup_completed'
-  | 'system.sync_completed';
+  | 'system.sync_completed'
+  | 'bank_account.created'
+  | 'bank_account.updated'
+  | 'bank_statement.imported'
+  | 'bank_transaction.unmatched';
 
 /**
  * A domain event, exactly as stored in the event log and published to the `uah.events` exchange. `data.object` is the aggregate as it is after the change; `data.previousAttributes` holds the old values of the fields an update changed. `version` is the aggregate's sequence number. Delivery is at least once: dedupe by `id`.
@@ -1836,6 +1952,169 @@ export interface BalanceSheetReport {
    */
   balanced: boolean;
   generatedAt: Timestamp;
+}
+
+/**
+ * A bank account. `ledgerAccountId` defaults to the chart's Bank account (system key `bank`); an account given must be an ASSET account of the organization. `currency` defaults to the organization's base currency.
+ */
+export interface BankAccountCreate {
+  name: string;
+  ledgerAccountId?: string;
+  currency?: CurrencyCode;
+  accountNumber?: string;
+  bankName?: string;
+  metadata?: Metadata;
+}
+
+export interface BankAccountListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'ACTIVE' | 'INACTIVE';
+}
+
+/**
+ * Changes a bank account. `status` INACTIVE keeps its transactions but takes no new imports.
+ */
+export interface BankAccountUpdate {
+  name?: string;
+  accountNumber?: string | null;
+  bankName?: string | null;
+  status?: 'ACTIVE' | 'INACTIVE';
+  metadata?: Metadata;
+}
+
+/**
+ * What a reconciliation run did.
+ */
+export interface BankReconciliationResult {
+  object: 'bank_reconciliation_result';
+  considered: number;
+  matched: number;
+  suggested: number;
+  unmatched: number;
+  dryRun: boolean;
+  matches: {
+    bankTransactionId: string;
+    kind: string;
+    itemId: string;
+    paymentId: string | null;
+    confidence: number;
+  }[];
+}
+
+/**
+ * Runs automatic matching over the UNMATCHED transactions (of one bank account, or all). Each credit is scored against pending payments, unreconciled completed payments and open invoices of its currency: amount (0.5 when equal), the invoice number or payment reference in the transaction's text (0.3), date distance to the payment's date or the invoice's due date (up to 0.1, falling to 0 at `dateWindowDays`; candidates of equal amount further away are not considered unless their reference is in the text) and the customer's name (up to 0.1). Debits will be matched to bills through the same open-item sources once bills exist. The best candidate is matched when its score reaches `threshold` and no other candidate of the same transaction comes within 0.05 of it; the rest keep ranked suggestions.
+ */
+export interface BankReconciliationRun {
+  bankAccountId?: string;
+  threshold?: number;
+  dateWindowDays?: number;
+  dryRun?: boolean;
+}
+
+/**
+ * A statement file to import. Send the file's bytes as `contentBase64` (any encoding) or its text as `content` (already decoded), not both. The request body is at most 1 MB (413 otherwise), so a file is at most about 700 KB in base64; a file holds at most 20,000 transactions. `format` AUTO recognises OFX/QFX (1.x SGML and 2.x XML) and ISO 20022 camt.053 (001.02 to 001.08); a CSV file needs `format` CSV and a `csv` column mapping. The bytes are decoded with `encoding` when given, else with the charset the file declares (OFX CHARSET/ENCODING, XML declaration), else UTF-8, falling back to windows-1252 when the bytes are not valid UTF-8. XML with a DOCTYPE (entity declarations) is refused.
+ */
+export interface BankStatementImportCreate {
+  format?: 'AUTO' | 'OFX' | 'QFX' | 'CAMT053' | 'CSV';
+  fileName?: string;
+  contentBase64?: string;
+  content?: string;
+  encoding?: 'utf-8' | 'windows-1252' | 'iso-8859-1' | 'iso-8859-15' | 'utf-16le' | 'utf-16be';
+  /**
+   * How to read a CSV file. Amounts are either one signed `amount` column or unsigned `debit` and `credit` columns.
+   */
+  csv?: {
+    delimiter?: ',' | ';' | '\t' | '|';
+    hasHeader?: boolean;
+    /**
+     * Lines before the header (or the first row).
+     */
+    skipRows?: number;
+    dateFormat?: 'YYYY-MM-DD' | 'DD.MM.YYYY' | 'DD/MM/YYYY' | 'MM/DD/YYYY' | 'DD-MM-YYYY' | 'YYYYMMDD';
+    decimalSeparator?: '.' | ',';
+    thousandsSeparator?: '' | ',' | '.' | "'" | ' ';
+    currency?: CurrencyCode;
+    columns: {
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      date: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      valueDate?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      amount?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      debit?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      credit?: string | number;
+      /**
+       * Joined with ' / ', empty cells left out.
+       *
+       * @minItems 1
+       * @maxItems 20
+       *
+       * Items: A header name (exact, after trimming) or a 0-based column index.
+       */
+      description?: (string | number)[];
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      counterparty?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      reference?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      balance?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      id?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      currency?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      account?: string | number;
+    };
+  };
+  /**
+   * Parse and count (duplicates included), write nothing.
+   */
+  dryRun?: boolean;
+}
+
+export interface BankTransactionListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  bankAccountId?: string;
+  status?: 'UNMATCHED' | 'MATCHED';
+  direction?: 'CREDIT' | 'DEBIT';
+  from?: string;
+  to?: string;
+  importId?: string;
+  paymentId?: string;
+}
+
+/**
+ * Matches an UNMATCHED credit by hand to exactly one of: a PENDING or PROCESSING payment (completed on the transaction's date), a COMPLETED payment into the bank not yet reconciled (linked, nothing posted), or an open invoice (a BANK_TRANSFER payment of the transaction's amount is recorded and applied to it, at most its balance; the rest stays customer credit). The amount and currency must agree with the payment's (422 otherwise).
+ */
+export interface BankTransactionMatch {
+  paymentId?: string;
+  invoiceId?: string;
 }
 
 /**
@@ -3098,6 +3377,9 @@ export interface SchemaTypes {
   Timestamp: Timestamp;
   Account: Account;
   ApiKey: ApiKey;
+  BankAccount: BankAccount;
+  BankStatementImport: BankStatementImport;
+  BankTransaction: BankTransaction;
   BillPayment: BillPayment;
   Bill: Bill;
   CreditNote: CreditNote;
@@ -3144,6 +3426,14 @@ export interface SchemaTypes {
   ArAgingReport: ArAgingReport;
   BalanceSheetQuery: BalanceSheetQuery;
   BalanceSheetReport: BalanceSheetReport;
+  BankAccountCreate: BankAccountCreate;
+  BankAccountListQuery: BankAccountListQuery;
+  BankAccountUpdate: BankAccountUpdate;
+  BankReconciliationResult: BankReconciliationResult;
+  BankReconciliationRun: BankReconciliationRun;
+  BankStatementImportCreate: BankStatementImportCreate;
+  BankTransactionListQuery: BankTransactionListQuery;
+  BankTransactionMatch: BankTransactionMatch;
   BillCreate: BillCreate;
   BillListQuery: BillListQuery;
   BillPay: BillPay;
