@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
@@ -35,6 +36,9 @@ import type { CreditNoteService } from './sales/credit-note-service.js';
 import type { InvoiceSettingsService } from './sales/numbering.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { createSecretBox } from './shared/secret-box.js';
+import { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
+import { UNCONFIGURED_TRANSPORT } from './webhooks/transport.js';
 
 /** Hourly: idempotency records past their replay window are deleted. */
 const IDEMPOTENCY_PURGE_JOB = 'http.idempotency-purge';
@@ -52,6 +56,8 @@ export interface CoreOptions {
   mail?: { smtpUrl?: string | undefined; outboxDir: string; from?: string | undefined };
   /** The database is the embedded one (one connection, one process); detected from the knex client when not given. */
   embedded?: boolean;
+  /** Webhook delivery: the transport (with the URL guard) and the secret box, from the hub. Without it no endpoint can be registered. */
+  webhooks?: WebhookOptions;
 }
 
 export interface CoreServices {
@@ -72,6 +78,7 @@ export interface CoreServices {
   reports: ReportService;
   mailer: Mailer;
   scheduler: Scheduler;
+  webhooks: Webhooks;
 }
 
 export interface Core {
@@ -105,10 +112,11 @@ export function createCore(options: CoreOptions): Core {
   const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer });
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
   const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices });
+  const webhooks = createWebhooks({ knex, events, ...(options.webhooks ?? { transport: UNCONFIGURED_TRANSPORT, secretBox: createSecretBox(randomBytes(32)) }) });
   const services: CoreServices = {
     organizations, apiKeys, customers, events, eventTail: createEventTail({ knex, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
-    payments, reports, mailer, scheduler,
+    payments, reports, mailer, scheduler, webhooks,
   };
 
   const metrics = createMetrics();
@@ -137,6 +145,7 @@ export function createCore(options: CoreOptions): Core {
     ...sales.routes,
     ...createPaymentRoutes(payments),
     ...createReportRoutes(reports),
+    ...webhooks.routes,
     ...(options.extraRoutes ?? []),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */

@@ -14,3 +14,8 @@ export { createAmqpBus } from './events/amqp-bus.js';
 export { createMemoryBus } from './events/memory-bus.js';
 export { createEventTail, type EventTail, type EventTailHooks, type EventTailOptions, type EventTailSubscription } from './events/stream.js';
 export { createEventStreamAccess, problemOf, STREAM_PROTOCOL, BEARER_PROTOCOL_PREFIX, type EventStreamAccess, type StreamGrant } from './events/stream-access.js';
+export { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
+export type { WebhookTransport, WebhookRequest, WebhookResponse, ClaimedDelivery } from './webhooks/transport.js';
+export type { DeliveryStore, ClaimOptions } from './webhooks/delivery-store.js';
+export type { RecordResult, AlertPolicy } from './webhooks/record.js';
+export { signatureHeaders, signStandard, generateSecret } from './webhooks/signing.js';

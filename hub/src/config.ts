@@ -12,6 +12,8 @@ export interface HubConfig {
   smtpUrl: string | undefined;
   connectorsPath: string[];
   webhookAllowPrivate: boolean;
+  /** The durable queue the webhook worker reads events from; hubs that share a broker but not a database need their own. */
+  webhookQueue: string;
   logLevel: string;
   rateLimit: { limit: number; windowSeconds: number };
 }
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     connectorsPath: (env['CONNECTORS_PATH'] ?? '').split(':').filter(Boolean).map((p) => resolve(p)),
     webhookAllowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE'),
+    webhookQueue: env['WEBHOOK_QUEUE'] || 'uah.webhooks',
     logLevel,
     rateLimit: { limit: integer(env, 'RATE_LIMIT', 1000, 1, 10_000_000), windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 10, 1, 3600) },
   };

@@ -1,0 +1,133 @@
+import type { Logger } from 'pino';
+import type { Bus, ClaimedDelivery, Consumer, DeliveryStore, RecordResult, WebhookTransport } from '@uah/core';
+
+export interface DeliveryWorkerOptions {
+  bus: Bus;
+  deliveries: DeliveryStore;
+  transport: WebhookTransport;
+  logger: Logger;
+  /** The durable queue bound to every event on `uah.events`; processes of the hub share it. @default 'uah.webhooks' */
+  queue?: string;
+  /** Attempts in flight in this process. @default 64 */
+  concurrency?: number;
+  /** Attempts in flight per endpoint, across processes. @default 4 */
+  perEndpoint?: number;
+  /** How often due retries are looked for when nothing else wakes the worker. @default 250 */
+  pollMs?: number;
+  /** Events taken from the queue at once. @default 32 */
+  ingestConcurrency?: number;
+  /** Called after each recorded attempt (tests and metrics). */
+  onRecorded?(claimed: ClaimedDelivery, result: RecordResult): void;
+}
+
+export interface DeliveryWorker {
+  start(): Promise<void>;
+  /** Stops taking work and waits for the attempts in flight to be recorded. */
+  stop(): Promise<void>;
+  /** Looks for due deliveries now. */
+  wake(): void;
+  readonly inFlight: number;
+}
+
+/**
+ * Delivers webhooks. Events arrive on a durable queue and become delivery rows (one per matching endpoint)
+ * before the message is acked; the schedule then lives in PostgreSQL, so a restart of the hub or the broker
+ * loses no pending retry. Due deliveries are claimed in batches that give each endpoint at most
+ * `perEndpoint` slots and let organizations take turns, so a hanging endpoint or a busy organization holds
+ * only its own slots while everyone else's deliveries go on.
+ */
+export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
+  const { bus, deliveries, transport, logger } = options;
+  const concurrency = options.concurrency ?? 64;
+  const perEndpoint = options.perEndpoint ?? 4;
+  const pollMs = options.pollMs ?? 250;
+  const inFlight = new Set<Promise<void>>();
+  let consumer: Consumer | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let pumping = false;
+  let again = false;
+  let stopped = true;
+
+  async function attempt(claimed: ClaimedDelivery): Promise<void> {
+    const response = await transport.send(claimed.request);
+    try {
+      const result = await deliveries.record(claimed, response);
+      options.onRecorded?.(claimed, result);
+      if (result.outcome === 'FAILED' && result.endpointDisabled) logger.warn({ endpointId: claimed.endpointId, organizationId: claimed.organizationId }, 'webhook endpoint disabled');
+    } catch (err) {
+      // The lease runs out and the attempt is made again: at least once, never lost.
+      logger.error({ err, deliveryId: claimed.id }, 'webhook attempt could not be recorded');
+    }
+  }
+
+  function launch(claimed: ClaimedDelivery): void {
+    const task: Promise<void> = attempt(claimed).finally(() => {
+      inFlight.delete(task);
+      wake();
+    });
+    inFlight.add(task);
+  }
+
+  async function pump(): Promise<void> {
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        again = false;
+        const free = concurrency - inFlight.size;
+        if (stopped || free <= 0) break;
+        const claimed = await deliveries.claimDue({ limit: free, perEndpoint });
+        for (const delivery of claimed) launch(delivery);
+        if (claimed.length === free) again = true;
+      } while (again);
+    } catch (err) {
+      logger.warn({ err }, 'webhook deliveries could not be claimed; will retry');
+    } finally {
+      pumping = false;
+    }
+  }
+
+  function wake(): void {
+    if (!stopped) void pump();
+  }
+
+  function tick(): void {
+    timer = setTimeout(() => {
+      void pump().finally(() => {
+        if (!stopped) tick();
+      });
+    }, pollMs);
+    timer.unref();
+  }
+
+  return {
+    get inFlight() {
+      return inFlight.size;
+    },
+    wake,
+    async start() {
+      stopped = false;
+      consumer = await bus.consume({
+        queue: options.queue ?? 'uah.webhooks',
+        bindings: ['#'],
+        concurrency: options.ingestConcurrency ?? 32,
+        handler: async (event) => {
+          if ((await deliveries.enqueue(event)) > 0) wake();
+        },
+      });
+      tick();
+      wake();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await consumer?.close();
+      consumer = undefined;
+      while (pumping) await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
