@@ -36,7 +36,7 @@ describe('webhook delivery through RabbitMQ to local receivers', () => {
   it('delivers each matching event once, signed so that the standardwebhooks package verifies it', async () => {
     const { id, secret, receiver } = await endpoint(() => ({ status: 204 }), { events: ['customer.created'] });
     const customerId = await customer('Ada');
-    await until(() => receiver.received.length >= 1);
+    await until(async () => (await deliveries(id))[0]?.status === 'DELIVERED');
     const got = receiver.received[0];
     const event = new Webhook(secret).verify(got?.body ?? '', got?.headers as Record<string, string>) as { id: string; type: string; aggregateId: string };
     expect(event).toMatchObject({ type: 'customer.created', aggregateId: customerId });
@@ -67,11 +67,10 @@ describe('webhook delivery through RabbitMQ to local receivers', () => {
     await until(async () => (await deliveries(id))[0]?.status === 'FAILED');
     expect(receiver.received).toHaveLength(4);
     const gaps = receiver.received.slice(1).map((r, i) => r.at - (receiver.received[i]?.at ?? 0));
-    // 150, 300, 400 (capped) with ±20 % jitter; the worker looks for due retries every 25 ms.
-    [150, 300, 400].forEach((expected, i) => {
-      expect(gaps[i]).toBeGreaterThanOrEqual(expected * 0.8 - 5);
-      expect(gaps[i]).toBeLessThan(expected * 1.2 + 500);
-    });
+    // 150, 300, 400 (capped) with ±20 % jitter: never sooner. (How much later depends on the machine's load;
+    // the exact delays are checked in core/src/webhooks/policy.test.ts.)
+    [150, 300, 400].forEach((expected, i) => expect(gaps[i]).toBeGreaterThanOrEqual(expected * 0.8 - 5));
+    expect(receiver.received.at(-1)?.at ?? 0).toBeLessThan((receiver.received[0]?.at ?? 0) + 10_000);
     const [delivery] = await deliveries(id);
     const again = await fx.hub.request('POST', `/v1/organizations/${org.id}/webhooks/${id}/deliveries/${delivery.id}/redeliver`);
     expect(again.status).toBe(202);

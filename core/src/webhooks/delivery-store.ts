@@ -39,6 +39,8 @@ export interface DeliveryStore {
   redeliver(organizationId: string, endpointId: string, deliveryId: string): Promise<WebhookDelivery>;
   replay(endpoint: WebhookEndpointModel, range: WebhookReplay | EventRange): Promise<number>;
   countMissed(endpoint: WebhookEndpointModel, since: Date): Promise<number>;
+  /** Where an endpoint's missed events begin: its failure streak (or its disabling), or the oldest event it failed on since then. */
+  missedSince(endpoint: WebhookEndpointModel): Promise<Date | null>;
 }
 
 export interface DeliveryDeps {
@@ -191,6 +193,13 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
     async replay(endpoint, range) {
       const events = await deps.events.scan(endpoint.organizationId, range, REPLAY_LIMIT);
       return schedule(endpoint, events, knex, true);
+    },
+
+    async missedSince(endpoint) {
+      const start = endpoint.failingSince ?? endpoint.disabledAt;
+      if (!start) return null;
+      const row = (await knex('webhook_deliveries').where('endpoint_id', endpoint.id).whereNot('status', 'DELIVERED').where('updated_at', '>=', start).min({ oldest: 'event_timestamp' }).first()) as { oldest: Date | null } | undefined;
+      return row?.oldest && new Date(row.oldest) < new Date(start) ? new Date(row.oldest) : new Date(start);
     },
 
     async countMissed(endpoint, since) {

@@ -33,7 +33,7 @@ export interface EndpointDeps {
   knex: Knex;
   secretBox: SecretBox;
   transport: WebhookTransport;
-  deliveries: Pick<DeliveryStore, 'replay' | 'countMissed'>;
+  deliveries: Pick<DeliveryStore, 'replay' | 'countMissed' | 'missedSince'>;
   clock: () => Date;
 }
 
@@ -163,8 +163,7 @@ export function createWebhookEndpointService(deps: EndpointDeps): WebhookEndpoin
 
     async enable(organizationId, id, options) {
       const row = await find(organizationId, id);
-      // What it missed: since it began failing, else since it was disabled.
-      const since = row.failingSince ?? row.disabledAt;
+      const since = await deps.deliveries.missedSince(row);
       const now = clock();
       const enabled = await WebhookEndpointModel.forOrganization(organizationId, knex).patchAndFetchById(id, {
         status: 'ACTIVE', disabledReason: null, disabledAt: null, consecutiveFailures: 0, failingSince: null, warnedAt: null, updatedAt: now,
