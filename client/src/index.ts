@@ -13,3 +13,4 @@ export type { QuotesResource } from './resources/quotes.js';
 export type { CreditNotesResource, InvoiceSettingsResource, InvoicesResource } from './resources/invoices.js';
 export type { PaymentsResource } from './resources/payments.js';
 export type { ReportsResource } from './resources/reports.js';
+export { verifyWebhook, WebhookVerificationError, type VerifyWebhookOptions, type WebhookHeaders } from './webhooks.js';
