@@ -11,7 +11,7 @@ import { signatureHeaders } from './signing.js';
 import type { ClaimedDelivery, WebhookResponse } from './transport.js';
 
 export type { ClaimedDelivery } from './transport.js';
-import { recordAttempt, type AlertPolicy, type RecordResult } from './record.js';
+import { recordAttempt, recordDelivered, type AlertPolicy, type RecordResult } from './record.js';
 
 /** Events a replay (or a re-enable) schedules at most in one call. */
 export const REPLAY_LIMIT = 10_000;
@@ -34,6 +34,8 @@ export interface DeliveryStore {
   claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]>;
   /** Logs the attempt and moves the delivery (and the endpoint's failure count) on, in one transaction. */
   record(claimed: ClaimedDelivery, response: WebhookResponse): Promise<RecordResult>;
+  /** `record` for many 2xx attempts at once, in one transaction; resolves with the ids recorded (the rest were STALE). */
+  recordDelivered(done: Array<{ claimed: ClaimedDelivery; response: WebhookResponse }>): Promise<Set<string>>;
   list(organizationId: string, endpointId: string, query: WebhookDeliveryListQuery): Promise<Page<WebhookDelivery>>;
   get(organizationId: string, endpointId: string, deliveryId: string): Promise<WebhookDelivery>;
   redeliver(organizationId: string, endpointId: string, deliveryId: string): Promise<WebhookDelivery>;
@@ -94,6 +96,15 @@ UPDATE webhook_deliveries d SET lease_until = :now::timestamptz + make_interval(
 FROM webhook_endpoints e WHERE d.id IN (SELECT id FROM locked) AND e.id = d.endpoint_id
 RETURNING d.id, d.organization_id, d.endpoint_id, d.event_id, d.event_type, d.body, d.attempt_count, e.url, e.headers, e.timeout_ms, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at`;
 
+/** One delivery per active endpoint of the organization whose filter names the type, its kind's wildcard or `*`. */
+const ENQUEUE_SQL = `
+INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, body, status, next_attempt_at, event_timestamp, created_at, updated_at)
+SELECT ? || lpad(to_hex(row_number() OVER (ORDER BY e.id)), 3, '0'), e.organization_id, e.id, ?, ?, ?, 'PENDING', ?, ?, ?, ?
+FROM webhook_endpoints e
+WHERE e.organization_id = ? AND e.status = 'ACTIVE' AND e.events \\?| ARRAY[?, ?, ?]
+ON CONFLICT (endpoint_id, event_id) DO NOTHING
+RETURNING id`;
+
 export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
   const { knex, secretBox, clock } = deps;
   /** Opened secrets by sealed value: opening is cheap, but not at a thousand deliveries a second. */
@@ -150,10 +161,10 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
 
   return {
     async enqueue(event) {
-      const endpoints = await WebhookEndpointModel.forOrganization(event.organizationId, knex).where('status', 'ACTIVE');
-      let count = 0;
-      for (const endpoint of endpoints) count += await schedule(endpoint, [event], knex, false);
-      return count;
+      const now = clock();
+      const kind = event.type.split('.')[0] ?? event.type;
+      const bindings = [newId('msg'), event.id, event.type, JSON.stringify(event), now, new Date(event.timestamp), now, now, event.organizationId, '*', event.type, `${kind}.*`];
+      return (await knex.raw<{ rows: unknown[] }>(ENQUEUE_SQL, bindings)).rows.length;
     },
 
     async claimDue(options) {
@@ -164,6 +175,10 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
 
     record(claimed, response) {
       return recordAttempt({ knex, events: deps.events, clock, alerts: deps.alerts }, claimed, response);
+    },
+
+    recordDelivered(done) {
+      return recordDelivered({ knex, clock }, done);
     },
 
     async list(organizationId, endpointId, query) {

@@ -107,3 +107,37 @@ async function trackFailure(deps: RecordDeps, trx: Knex.Transaction, endpoint: W
   }
   return disabling;
 }
+
+/** Successful attempts recorded together: each row is logged and its delivery marked DELIVERED only if it is still this attempt's. */
+const RECORD_DELIVERED_SQL = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset(?::jsonb) AS i(id text, number int, started_at timestamptz, status_code int, duration_ms int, response_body text)
+), locked AS (
+  SELECT d.id FROM webhook_deliveries d JOIN input i ON i.id = d.id WHERE d.status = 'PENDING' AND d.attempt_count = i.number - 1 ORDER BY d.id FOR UPDATE OF d
+), logged AS (
+  INSERT INTO webhook_attempts (delivery_id, number, started_at, status_code, duration_ms, response_body)
+  SELECT i.id, i.number, i.started_at, i.status_code, i.duration_ms, i.response_body FROM input i JOIN locked l ON l.id = i.id RETURNING delivery_id
+)
+UPDATE webhook_deliveries d SET status = 'DELIVERED', delivered_at = ?, next_attempt_at = NULL, lease_until = NULL, attempt_count = i.number, round_attempts = d.round_attempts + 1, updated_at = ?
+FROM input i WHERE d.id = i.id AND d.id IN (SELECT delivery_id FROM logged)
+RETURNING d.id, d.endpoint_id`;
+
+/**
+ * Records many successful attempts in one transaction (what a busy worker finishes meanwhile), with the same
+ * effect as `recordAttempt` for each: the attempt logged, the delivery DELIVERED, the endpoint's failure
+ * streak cleared. Returns the ids recorded; the others had changed meanwhile (STALE).
+ */
+export async function recordDelivered(deps: Pick<RecordDeps, 'knex' | 'clock'>, done: Array<{ claimed: ClaimedDelivery; response: WebhookResponse }>): Promise<Set<string>> {
+  if (done.length === 0) return new Set();
+  const now = deps.clock();
+  const input = done.map(({ claimed, response }) => ({
+    id: claimed.id, number: claimed.attemptNumber, started_at: new Date(now.getTime() - response.durationMs).toISOString(), status_code: response.statusCode,
+    duration_ms: Math.round(response.durationMs), response_body: response.responseBody?.slice(0, RESPONSE_BODY_LIMIT) ?? null,
+  }));
+  return deps.knex.transaction(async (trx) => {
+    const { rows } = await trx.raw<{ rows: Array<{ id: string; endpoint_id: string }> }>(RECORD_DELIVERED_SQL, [JSON.stringify(input), now, now]);
+    const endpoints = [...new Set(rows.map((row) => row.endpoint_id))].sort();
+    if (endpoints.length > 0) await trx('webhook_endpoints').whereIn('id', endpoints).where('consecutive_failures', '>', 0).update({ consecutive_failures: 0, failing_since: null, warned_at: null, updated_at: now });
+    return new Set(rows.map((row) => row.id));
+  });
+}

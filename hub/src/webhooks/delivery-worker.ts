@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Bus, ClaimedDelivery, Consumer, DeliveryStore, RecordResult, WebhookTransport } from '@uah/core';
+import type { Bus, ClaimedDelivery, Consumer, DeliveryStore, RecordResult, WebhookResponse, WebhookTransport } from '@uah/core';
 
 export interface DeliveryWorkerOptions {
   bus: Bus;
@@ -48,10 +48,41 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let again = false;
   let stopped = true;
 
+  /** Successes finished while a batch is being recorded wait for the next one: one transaction for many (group commit). */
+  const successes: Array<{ claimed: ClaimedDelivery; response: WebhookResponse; settle(result: RecordResult | Error): void }> = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (successes.length > 0) {
+        const batch = successes.splice(0, 200);
+        try {
+          const recorded = await deliveries.recordDelivered(batch);
+          for (const item of batch) item.settle(recorded.has(item.claimed.id) ? { outcome: 'DELIVERED' } : { outcome: 'STALE' });
+        } catch (err) {
+          for (const item of batch) item.settle(err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function record(claimed: ClaimedDelivery, response: WebhookResponse): Promise<RecordResult> {
+    const ok = response.statusCode !== null && response.statusCode >= 200 && response.statusCode < 300;
+    if (!ok) return deliveries.record(claimed, response);
+    return new Promise((resolve, reject) => {
+      successes.push({ claimed, response, settle: (result) => (result instanceof Error ? reject(result) : resolve(result)) });
+      void flush();
+    });
+  }
+
   async function attempt(claimed: ClaimedDelivery): Promise<void> {
     const response = await transport.send(claimed.request);
     try {
-      const result = await deliveries.record(claimed, response);
+      const result = await record(claimed, response);
       options.onRecorded?.(claimed, result);
       if (result.outcome === 'FAILED' && result.endpointDisabled) logger.warn({ endpointId: claimed.endpointId, organizationId: claimed.organizationId }, 'webhook endpoint disabled');
     } catch (err) {
