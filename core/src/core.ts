@@ -128,6 +128,10 @@ export function createCore(options: CoreOptions): Core {
     const row = (await knex.raw<{ rows: Array<{ age: number | null }> }>('SELECT EXTRACT(EPOCH FROM now() - MIN(timestamp))::float8 AS age FROM events WHERE published_at IS NULL')).rows[0];
     return [{ value: row?.age ?? 0 }];
   });
+  metrics.gauge('uah_webhook_deliveries_pending', 'Webhook deliveries waiting for an attempt or a retry.', [], async () => {
+    const row = await knex('webhook_deliveries').where('status', 'PENDING').count<{ count: string | number }[]>({ count: '*' }).first();
+    return [{ value: Number(row?.count ?? 0) }];
+  });
   metrics.gauge('uah_queue_messages', 'Messages waiting in each queue of the bus.', ['queue'], async () =>
     (await bus.queueDepths().catch(() => [])).map((d) => ({ labels: { queue: d.queue }, value: d.messages })),
   );

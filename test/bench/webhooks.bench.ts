@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const db = await createDatabase({ url: url.href, poolMax: 20 });
   await db.migrate();
   const bus = await createAmqpBus({ url: AMQP_URL, logger, connectionName: 'uah-bench' });
-  const transport = createHttpTransport({ policy: { allowPrivate: true }, maxSocketsPerHost: PER_ENDPOINT * ENDPOINTS });
+  const transport = createHttpTransport({ policy: { allowPrivate: true }, maxFreeSocketsPerHost: PER_ENDPOINT * ENDPOINTS });
   const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async (t) => t === 'bench' }, rateLimit: { limit: 10_000_000, windowSeconds: 60 }, webhooks: { transport, secretBox: createSecretBox(randomBytes(32)) } });
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));

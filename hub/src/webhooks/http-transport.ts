@@ -6,8 +6,8 @@ import type { WebhookRequest, WebhookResponse, WebhookTransport } from '@uah/cor
 
 export interface HttpTransportOptions {
   policy: UrlPolicy;
-  /** Open connections per endpoint host at most (keep-alive), matching the worker's per-endpoint concurrency. @default 8 */
-  maxSocketsPerHost?: number;
+  /** Idle keep-alive connections kept per host. The number open is bounded by the worker's per-endpoint concurrency, not here, so endpoints on one host never wait for each other's sockets. @default 16 */
+  maxFreeSocketsPerHost?: number;
   /** @default 'UAH-Webhooks/1.0' */
   userAgent?: string;
 }
@@ -31,7 +31,7 @@ function failure(started: number, error: string): WebhookResponse {
  */
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   const { policy } = options;
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost ?? 8, maxFreeSockets: options.maxSocketsPerHost ?? 8, timeout: 60_000 };
+  const agentOptions = { keepAlive: true, maxFreeSockets: options.maxFreeSocketsPerHost ?? 16, timeout: 60_000 };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
   const userAgent = options.userAgent ?? 'UAH-Webhooks/1.0';
 
