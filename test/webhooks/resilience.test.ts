@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Event } from '@uah/schemas';
+import { dropConnection } from '../../core/src/events/testing.js';
 import { createFixture, type Fixture } from './fixture.js';
 import { startReceiver, until, type Receiver } from './receiver.js';
 
@@ -49,6 +50,17 @@ describe('webhook delivery across restarts and failures', () => {
     expect(list.map((d: { attempts: unknown[] }) => d.attempts.length).sort()).toEqual([1, 2]);
     expect(receiver.received).toHaveLength(3);
   });
+
+  it('loses nothing when the broker drops the connection: the worker reconnects and the queue kept what came meanwhile', async () => {
+    const t = await setUp();
+    const { id, receiver } = await t.endpoint(() => ({ status: 200 }));
+    await t.customer('Before the drop');
+    await until(() => receiver.received.length === 1);
+    await dropConnection(t.fx.queue);
+    await t.customer('After the drop');
+    await until(async () => (await t.deliveries(id)).filter((d: { status: string }) => d.status === 'DELIVERED').length === 2, 30_000);
+    expect(receiver.received).toHaveLength(2);
+  }, 40_000);
 
   it('one hanging endpoint does not delay another', async () => {
     const t = await setUp({ perEndpoint: 2 });
