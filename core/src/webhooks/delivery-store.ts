@@ -136,7 +136,8 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
     return byDelivery;
   }
 
-  async function schedule(endpoint: WebhookEndpointModel, events: Event[], trx: Knex | Knex.Transaction, again: boolean): Promise<number> {
+  /** Schedules the events that match the endpoint now; a delivery that exists goes back to PENDING with its id and a fresh round. */
+  async function schedule(endpoint: WebhookEndpointModel, events: Event[]): Promise<number> {
     const now = clock();
     const rows = events.filter((event) => matchesFilter(endpoint.events, event.type)).map((event) => ({
       id: newId('msg'), organization_id: endpoint.organizationId, endpoint_id: endpoint.id, event_id: event.id, event_type: event.type,
@@ -144,10 +145,8 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
     }));
     let count = 0;
     for (let i = 0; i < rows.length; i += 500) {
-      const q = trx('webhook_deliveries').insert(rows.slice(i, i + 500)).onConflict(['endpoint_id', 'event_id']);
-      const done = again
-        ? await q.merge({ status: 'PENDING', next_attempt_at: now, round_attempts: 0, delivered_at: null, lease_until: null, updated_at: now }).returning('id')
-        : await q.ignore().returning('id');
+      const done = await knex('webhook_deliveries').insert(rows.slice(i, i + 500)).onConflict(['endpoint_id', 'event_id'])
+        .merge({ status: 'PENDING', next_attempt_at: now, round_attempts: 0, delivered_at: null, lease_until: null, updated_at: now }).returning('id');
       count += done.length;
     }
     return count;
@@ -207,7 +206,7 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
 
     async replay(endpoint, range) {
       const events = await deps.events.scan(endpoint.organizationId, range, REPLAY_LIMIT);
-      return schedule(endpoint, events, knex, true);
+      return schedule(endpoint, events);
     },
 
     async missedSince(endpoint) {
