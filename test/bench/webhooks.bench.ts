@@ -68,6 +68,7 @@ const server = http.createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60000;
+process.on('disconnect', () => process.exit(0));
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 `;
 

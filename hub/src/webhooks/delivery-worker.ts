@@ -16,6 +16,8 @@ export interface DeliveryWorkerOptions {
   pollMs?: number;
   /** Events taken from the queue at once. @default 32 */
   ingestConcurrency?: number;
+  /** Claims are at least this far apart, so attempts finishing one by one are refilled in batches. @default 5 */
+  claimIntervalMs?: number;
   /** Called after each recorded attempt (tests and metrics). */
   onRecorded?(claimed: ClaimedDelivery, result: RecordResult): void;
 }
@@ -41,6 +43,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const concurrency = options.concurrency ?? 64;
   const perEndpoint = options.perEndpoint ?? 4;
   const pollMs = options.pollMs ?? 250;
+  const claimIntervalMs = options.claimIntervalMs ?? 5;
+  let lastClaim = 0;
+  let deferred: NodeJS.Timeout | undefined;
   const inFlight = new Set<Promise<void>>();
   let consumer: Consumer | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -110,6 +115,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         again = false;
         const free = concurrency - inFlight.size;
         if (stopped || free <= 0) break;
+        lastClaim = performance.now();
         const claimed = await deliveries.claimDue({ limit: free, perEndpoint });
         for (const delivery of claimed) launch(delivery);
         if (claimed.length === free) again = true;
@@ -122,7 +128,13 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   }
 
   function wake(): void {
-    if (!stopped) void pump();
+    if (stopped || deferred) return;
+    const wait = lastClaim + claimIntervalMs - performance.now();
+    if (wait <= 0) return void pump();
+    deferred = setTimeout(() => {
+      deferred = undefined;
+      void pump();
+    }, wait);
   }
 
   function tick(): void {
@@ -155,6 +167,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(deferred);
+      deferred = undefined;
       await consumer?.close();
       consumer = undefined;
       while (pumping) await new Promise((resolve) => setTimeout(resolve, 10));
