@@ -18,3 +18,4 @@ export { UniversalAccountingAPI, type OrgDryRunAction, type OrgDryRunWrite, type
 export { matchesPattern, type EventHandler, type EventStream } from './event-emitter.js';
 export type { MilestonesResource, PayrollRunsResource, ProjectsResource, TimeEntriesResource, TimesheetsResource } from './resources/projects.js';
 export type { BankAccountsResource, BankTransactionsResource } from './resources/banking.js';
+export { verifyWebhook, WebhookVerificationError, type VerifyWebhookOptions, type WebhookHeaders } from './webhooks.js';

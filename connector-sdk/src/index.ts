@@ -31,6 +31,7 @@ export { HttpError, type HttpErrorCode } from './http/errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './http/retry.js';
 export { paginate, parseNextLink, type PaginateOptions, type PaginationStrategy } from './http/paginate.js';
 export { buildUrl, type QueryParams, type ResponseType } from './http/request.js';
+export { assertSafeUrl, safeLookup, pinnedLookup, addressProblem, UnsafeUrlError, type UrlPolicy, type SafeTarget } from './net/url-guard.js';
 
 /**
  * The schema types a connector works with, re-exported so that a connector depends on this package

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
@@ -41,6 +42,9 @@ import { createTransfer } from './transfer/transfer.js';
 import { createBanking, type Banking } from './banking/banking.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createProjects, type Projects } from './projects/projects.js';
+import { createSecretBox } from './shared/secret-box.js';
+import { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
+import { UNCONFIGURED_TRANSPORT } from './webhooks/transport.js';
 
 /** Hourly: idempotency records past their replay window are deleted. */
 const IDEMPOTENCY_PURGE_JOB = 'http.idempotency-purge';
@@ -60,6 +64,8 @@ export interface CoreOptions {
   embedded?: boolean;
   /** Tests only: failures injected around the commit of idempotent requests. */
   idempotencyFaults?: IdempotencyFaults;
+  /** Webhook delivery: the transport (with the URL guard) and the secret box, from the hub. Without it no endpoint can be registered. */
+  webhooks?: WebhookOptions;
 }
 
 export interface CoreServices {
@@ -85,6 +91,7 @@ export interface CoreServices {
   projects: Omit<Projects, 'routes'>;
   purchasing: Omit<Purchasing, 'routes'>;
   inventory: Omit<Inventory, 'routes'>;
+  webhooks: Webhooks;
 }
 
 export interface Core {
@@ -126,10 +133,11 @@ export function createCore(options: CoreOptions): Core {
   const banking = createBanking({ knex, events, organizations, customers, ledger, payments, invoices: sales.invoices });
   const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices, bills: purchasing.bills, vendors: purchasing.vendors });
   const { routes: projectRoutes, ...projects } = createProjects({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
+  const webhooks = createWebhooks({ knex, events, ...(options.webhooks ?? { transport: UNCONFIGURED_TRANSPORT, secretBox: createSecretBox(randomBytes(32)) }) });
   const services: CoreServices = {
     organizations, apiKeys, customers, events, eventTail: createEventTail({ knex: root, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
-    payments, reports, banking, mailer, scheduler, projects, purchasing, inventory,
+    payments, reports, banking, mailer, scheduler, projects, purchasing, inventory, webhooks,
   };
 
   const metrics = createMetrics();
@@ -140,6 +148,10 @@ export function createCore(options: CoreOptions): Core {
   metrics.gauge('uah_outbox_lag_seconds', 'Age of the oldest event not yet published.', [], async () => {
     const row = (await root.raw<{ rows: Array<{ age: number | null }> }>('SELECT EXTRACT(EPOCH FROM now() - MIN(timestamp))::float8 AS age FROM events WHERE published_at IS NULL')).rows[0];
     return [{ value: row?.age ?? 0 }];
+  });
+  metrics.gauge('uah_webhook_deliveries_pending', 'Webhook deliveries waiting for an attempt or a retry.', [], async () => {
+    const row = await knex('webhook_deliveries').where('status', 'PENDING').count<{ count: string | number }[]>({ count: '*' }).first();
+    return [{ value: Number(row?.count ?? 0) }];
   });
   metrics.gauge('uah_queue_messages', 'Messages waiting in each queue of the bus.', ['queue'], async () =>
     (await bus.queueDepths().catch(() => [])).map((d) => ({ labels: { queue: d.queue }, value: d.messages })),
@@ -163,6 +175,7 @@ export function createCore(options: CoreOptions): Core {
     ...inventory.routes,
     ...createTransfer({ knex, events, services }).routes,
     ...banking.routes,
+    ...webhooks.routes,
     ...(options.extraRoutes ?? []),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */

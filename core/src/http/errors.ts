@@ -19,6 +19,7 @@ export const ERRORS = {
   BODY_TOO_LARGE: { status: 413, title: 'The body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The body must be application/json' },
   UNPROCESSABLE: { status: 422, title: 'The request cannot be carried out' },
+  WEBHOOK_URL_UNSAFE: { status: 422, title: 'The webhook URL is not allowed' },
   PAYMENT_EXCEEDS_BALANCE: { status: 422, title: 'The payment applied exceeds the invoice balance' },
   APPLICATIONS_EXCEED_PAYMENT: { status: 422, title: 'The applications exceed what the payment has to apply' },
   REFUND_EXCEEDS_REFUNDABLE: { status: 422, title: 'The refund exceeds what is left to refund' },

@@ -35,3 +35,5 @@ export declare const TimeEntryListQuery: ValidateFunction<T.TimeEntryListQuery>;
 export declare const TimesheetListQuery: ValidateFunction<T.TimesheetListQuery>;
 export declare const TrialBalanceQuery: ValidateFunction<T.TrialBalanceQuery>;
 export declare const VendorListQuery: ValidateFunction<T.VendorListQuery>;
+export declare const WebhookDeliveryListQuery: ValidateFunction<T.WebhookDeliveryListQuery>;
+export declare const WebhookEndpointListQuery: ValidateFunction<T.WebhookEndpointListQuery>;

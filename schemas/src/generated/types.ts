@@ -466,6 +466,46 @@ export type SystemAccountKey =
 export type Timestamp = string;
 
 /**
+ * One HTTP attempt of a delivery: `statusCode` is null when no answer came (timeout, connection refused, unsafe address: see `error`); `responseBody` holds the first 1 kB of the answer.
+ */
+export interface WebhookAttempt {
+  number: number;
+  startedAt: Timestamp;
+  statusCode: number | null;
+  durationMs: number;
+  responseBody: string | null;
+  error: string | null;
+}
+
+/**
+ * Which events an endpoint receives: an exact event type (`invoice.paid`), every type of one kind (`invoice.*`), or every event (`*`).
+ */
+export type WebhookEventFilter = EventType | string;
+
+/**
+ * Extra HTTP headers sent with every delivery (up to 20). The signature, content and hop-by-hop headers are ours and cannot be set.
+ */
+export interface WebhookHeaders {
+  [k: string]: string;
+}
+
+/**
+ * How a failed delivery is retried: after the first attempt, up to `maxRetries` more, the n-th waiting `initialDelay × backoffMultiplier^(n-1)` milliseconds (at most `maxDelay`), each with ±20 % jitter. A `Retry-After` on a 429 or 503 answer pushes the next attempt later, never sooner.
+ */
+export interface WebhookRetryPolicy {
+  maxRetries: number;
+  backoffMultiplier: number;
+  /**
+   * Milliseconds before the first retry.
+   */
+  initialDelay: number;
+  /**
+   * Milliseconds: no wait is longer.
+   */
+  maxDelay: number;
+}
+
+/**
  * An account of the organization's chart of accounts. `balance` is debit minus credit of every posting, in base-currency minor units: positive is a debit balance (normal for assets and expenses), negative a credit balance (normal for liabilities, equity and revenue).
  */
 export interface Account {
@@ -1566,6 +1606,57 @@ export interface Vendor {
 }
 
 /**
+ * One event sent to one endpoint. Its id is the `webhook-id` header, the same on every attempt, so receivers dedupe by it. PENDING until an attempt gets a 2xx (DELIVERED) or the retry policy is spent (FAILED); a FAILED or DELIVERED delivery can be redelivered.
+ */
+export interface WebhookDelivery {
+  id: string;
+  object: 'webhook_delivery';
+  organizationId: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  status: 'PENDING' | 'DELIVERED' | 'FAILED';
+  attempts: WebhookAttempt[];
+  nextAttemptAt: Timestamp | null;
+  deliveredAt: Timestamp | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * Where an organization's events are POSTed, signed with the endpoint's secret (returned only when the endpoint is created or its secret rotated). An endpoint that keeps failing is DISABLED (`disabledReason`) and enabled again with `POST …/enable`.
+ */
+export interface WebhookEndpoint {
+  id: string;
+  object: 'webhook_endpoint';
+  organizationId: string;
+  url: string;
+  description: string | null;
+  events: WebhookEventFilter[];
+  headers: WebhookHeaders;
+  timeoutMs: number;
+  retryPolicy: WebhookRetryPolicy;
+  status: 'ACTIVE' | 'DISABLED';
+  /**
+   * Why the endpoint is DISABLED: by the caller, `410 Gone`, or failing deliveries.
+   */
+  disabledReason: string | null;
+  disabledAt: Timestamp | null;
+  /**
+   * Failed attempts in a row since the last success.
+   */
+  consecutiveFailures: number;
+  failingSince: Timestamp | null;
+  /**
+   * After a rotation, deliveries are signed with the old secret too until this time.
+   */
+  previousSecretExpiresAt: Timestamp | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * `data.object` of an `account.balance_changed` event: one per account and currency an entry touches. Balances are debit minus credit in minor units of `currency`.
  */
 export interface AccountBalanceChanged {
@@ -1671,7 +1762,9 @@ export type EventType =
   | 'bank_account.created'
   | 'bank_account.updated'
   | 'bank_statement.imported'
-  | 'bank_transaction.unmatched';
+  | 'bank_transaction.unmatched'
+  | 'webhook_endpoint.failing'
+  | 'webhook_endpoint.disabled';
 
 /**
  * A domain event, exactly as stored in the event log and published to the `uah.events` exchange. `data.object` is the aggregate as it is after the change; `data.previousAttributes` holds the old values of the fields an update changed. `version` is the aggregate's sequence number. Delivery is at least once: dedupe by `id`.
@@ -1703,6 +1796,21 @@ export interface RevenueRecognized {
   currency: CurrencyCode;
   date: string;
   journalEntryId: string;
+}
+
+/**
+ * `data.object` of `webhook_endpoint.failing` (the endpoint will be disabled if it keeps failing) and `webhook_endpoint.disabled` events.
+ */
+export interface WebhookEndpointAlert {
+  endpointId: string;
+  url: string;
+  consecutiveFailures: number;
+  failingSince: Timestamp | null;
+  /**
+   * When it will be disabled if nothing succeeds (failing only).
+   */
+  disableAt: Timestamp | null;
+  reason: string | null;
 }
 
 /**
@@ -3228,6 +3336,148 @@ export interface VendorListQuery {
   status?: 'ACTIVE' | 'INACTIVE';
 }
 
+/**
+ * Deliveries of one endpoint, oldest first.
+ */
+export interface WebhookDeliveryListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'PENDING' | 'DELIVERED' | 'FAILED';
+  eventId?: string;
+}
+
+/**
+ * The endpoint, enabled. `missed` counts the events it missed; `scheduled` those scheduled again (0 unless `redeliverMissed`).
+ */
+export interface WebhookEnableResult {
+  endpoint: WebhookEndpoint;
+  missed: number;
+  scheduled: number;
+}
+
+/**
+ * Enables a DISABLED endpoint. With `redeliverMissed: true`, the events it missed (since it began failing, or since it was disabled) are delivered again.
+ */
+export interface WebhookEnable {
+  redeliverMissed?: boolean;
+}
+
+/**
+ * A new webhook endpoint. The response carries its signing secret (`whsec_…`), shown only this once.
+ */
+export interface WebhookEndpointCreate {
+  /**
+   * https, on a public address (private, loopback and link-local targets are refused unless the hub allows them for development).
+   */
+  url: string;
+  /**
+   * @minItems 1
+   * @maxItems 100
+   */
+  events: WebhookEventFilter[];
+  description?: string | null;
+  headers?: WebhookHeaders;
+  /**
+   * An attempt not answered within this time fails (and is retried).
+   */
+  timeoutMs?: number;
+  /**
+   * Fields left out keep their defaults (5 retries, ×2 from 1 s, at most 5 min).
+   */
+  retryPolicy?: {
+    maxRetries?: number;
+    backoffMultiplier?: number;
+    initialDelay?: number;
+    maxDelay?: number;
+  };
+  /**
+   * false keeps the endpoint but sends it nothing.
+   */
+  active?: boolean;
+  metadata?: Metadata;
+}
+
+/**
+ * The endpoint with its signing secret in `secret`, shown only this once (on creation and on each rotation).
+ */
+export type WebhookEndpointCreated = WebhookEndpoint & {
+  secret: string;
+};
+
+export interface WebhookEndpointListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'ACTIVE' | 'DISABLED';
+}
+
+/**
+ * Changes to an endpoint; fields left out keep their value. `active: false` disables it, `active: true` enables it without redelivering what it missed (see `POST …/enable`).
+ */
+export interface WebhookEndpointUpdate {
+  /**
+   * https, on a public address (private, loopback and link-local targets are refused unless the hub allows them for development).
+   */
+  url?: string;
+  /**
+   * @minItems 1
+   * @maxItems 100
+   */
+  events?: WebhookEventFilter[];
+  description?: string | null;
+  headers?: WebhookHeaders;
+  /**
+   * An attempt not answered within this time fails (and is retried).
+   */
+  timeoutMs?: number;
+  /**
+   * Fields left out keep their defaults (5 retries, ×2 from 1 s, at most 5 min).
+   */
+  retryPolicy?: {
+    maxRetries?: number;
+    backoffMultiplier?: number;
+    initialDelay?: number;
+    maxDelay?: number;
+  };
+  /**
+   * false keeps the endpoint but sends it nothing.
+   */
+  active?: boolean;
+  metadata?: Metadata;
+}
+
+/**
+ * How many deliveries were scheduled (new ones and redelivered ones).
+ */
+export interface WebhookReplayResult {
+  scheduled: number;
+}
+
+/**
+ * Sends the organization's past events that match the endpoint's filter again: those after the event `after`, or those from `from` (inclusive) to `to` (exclusive, default now). Each event's delivery to this endpoint keeps its id (receivers dedupe by it) and goes back to PENDING. At most 10,000 events per call.
+ */
+export type WebhookReplay = {
+  after?: string;
+  from?: Timestamp;
+  to?: Timestamp;
+} & {
+  [k: string]: unknown;
+};
+
+/**
+ * What the endpoint answered to a signed `webhook.test` ping (not recorded as a delivery). `ok` is true for a 2xx.
+ */
+export interface WebhookTestResult {
+  ok: boolean;
+  /**
+   * The ping's webhook-id.
+   */
+  deliveryId: string;
+  statusCode: number | null;
+  durationMs: number;
+  responseBody: string | null;
+  error: string | null;
+}
+
 export interface ManifestAction {
   name: string;
   description: string;
@@ -3375,6 +3625,10 @@ export interface SchemaTypes {
   SalesTaxSummary: SalesTaxSummary;
   SystemAccountKey: SystemAccountKey;
   Timestamp: Timestamp;
+  WebhookAttempt: WebhookAttempt;
+  WebhookEventFilter: WebhookEventFilter;
+  WebhookHeaders: WebhookHeaders;
+  WebhookRetryPolicy: WebhookRetryPolicy;
   Account: Account;
   ApiKey: ApiKey;
   BankAccount: BankAccount;
@@ -3407,12 +3661,15 @@ export interface SchemaTypes {
   TimeEntry: TimeEntry;
   Timesheet: Timesheet;
   Vendor: Vendor;
+  WebhookDelivery: WebhookDelivery;
+  WebhookEndpoint: WebhookEndpoint;
   AccountBalanceChanged: AccountBalanceChanged;
   EventMetadata: EventMetadata;
   EventStreamMessage: EventStreamMessage;
   EventType: EventType;
   Event: Event;
   RevenueRecognized: RevenueRecognized;
+  WebhookEndpointAlert: WebhookEndpointAlert;
   AccountCreate: AccountCreate;
   AccountListQuery: AccountListQuery;
   AccountUpdate: AccountUpdate;
@@ -3520,6 +3777,16 @@ export interface SchemaTypes {
   TrialBalanceReport: TrialBalanceReport;
   VendorCreate: VendorCreate;
   VendorListQuery: VendorListQuery;
+  WebhookDeliveryListQuery: WebhookDeliveryListQuery;
+  WebhookEnableResult: WebhookEnableResult;
+  WebhookEnable: WebhookEnable;
+  WebhookEndpointCreate: WebhookEndpointCreate;
+  WebhookEndpointCreated: WebhookEndpointCreated;
+  WebhookEndpointListQuery: WebhookEndpointListQuery;
+  WebhookEndpointUpdate: WebhookEndpointUpdate;
+  WebhookReplayResult: WebhookReplayResult;
+  WebhookReplay: WebhookReplay;
+  WebhookTestResult: WebhookTestResult;
   ManifestAction: ManifestAction;
   ManifestAuth: ManifestAuth;
   ManifestDataType: ManifestDataType;
