@@ -33,7 +33,7 @@ export interface OpenItemSource {
 
 export interface SourceDeps {
   payments: Pick<PaymentService, 'list' | 'get' | 'createInTransaction' | 'completeInTransaction'>;
-  invoices: Pick<InvoiceService, 'listOpen' | 'get'>;
+  invoices: Pick<InvoiceService, 'listOpen' | 'get' | 'getMany'>;
   customers: Pick<CustomerService, 'get'>;
   /** Payments already reconciled with a bank line. */
   reconciledPaymentIds(organizationId: string): Promise<Set<string>>;
@@ -59,10 +59,15 @@ function nameCache(customers: SourceDeps['customers'], organizationId: string) {
   };
 }
 
-const paymentItem = (kind: OpenItemKind, p: Payment, party: string | null): OpenItem => ({
+const paymentItem = (kind: OpenItemKind, p: Payment, party: string | null, invoiceNumbers: string[] = []): OpenItem => ({
   kind, id: p.id, direction: 'CREDIT', amount: p.amount - p.fees, currency: p.currency, date: p.date,
-  references: [p.reference, p.id].filter((r): r is string => !!r), party, label: `Payment ${p.reference ?? p.id} (${p.status})`,
+  references: [p.reference, p.id, ...invoiceNumbers].filter((r): r is string => !!r), party, label: `Payment ${p.reference ?? p.id} (${p.status})`,
 });
+
+/** Pending and processing payments: money announced, each possibly for invoices it will settle. */
+async function pendingPayments(payments: SourceDeps['payments'], organizationId: string): Promise<Payment[]> {
+  return [...(await allPayments(payments, organizationId, 'PENDING')), ...(await allPayments(payments, organizationId, 'PROCESSING'))];
+}
 
 const invoiceItem = (i: Invoice, party: string | null): OpenItem => ({
   kind: 'INVOICE', id: i.id, direction: 'CREDIT', amount: i.balance, currency: i.currency, date: i.dueDate,
@@ -75,8 +80,10 @@ export function createOpenItemSources(deps: SourceDeps): OpenItemSource[] {
     kind: 'PENDING_PAYMENT',
     async list(organizationId) {
       const name = nameCache(deps.customers, organizationId);
-      const rows = [...(await allPayments(payments, organizationId, 'PENDING')), ...(await allPayments(payments, organizationId, 'PROCESSING'))];
-      return Promise.all(rows.map(async (p) => paymentItem('PENDING_PAYMENT', p, await name(p.customerId))));
+      const rows = await pendingPayments(payments, organizationId);
+      // A payer quotes the invoice, not our payment id: the invoices a pending payment is for are its references too.
+      const numbers = new Map((await invoices.getMany(organizationId, [...new Set(rows.flatMap((p) => p.applications.map((a) => a.invoiceId)))])).map((i) => [i.id, i.number ?? '']));
+      return Promise.all(rows.map(async (p) => paymentItem('PENDING_PAYMENT', p, await name(p.customerId), p.applications.map((a) => numbers.get(a.invoiceId) ?? ''))));
     },
     async find(organizationId, id, trx) {
       const p = await payments.get(organizationId, id, trx).catch(() => null);
@@ -103,7 +110,9 @@ export function createOpenItemSources(deps: SourceDeps): OpenItemSource[] {
     kind: 'INVOICE',
     async list(organizationId) {
       const name = nameCache(deps.customers, organizationId);
-      const rows = await invoices.listOpen(organizationId, '9999-12-31');
+      // An invoice a pending payment is already for is expected through that payment, not twice.
+      const announced = new Set((await pendingPayments(payments, organizationId)).flatMap((p) => p.applications.map((a) => a.invoiceId)));
+      const rows = (await invoices.listOpen(organizationId, '9999-12-31')).filter((i) => !announced.has(i.id));
       return Promise.all(rows.map(async (i) => invoiceItem(i, await name(i.customerId))));
     },
     async find(organizationId, id, trx) {
