@@ -3,6 +3,7 @@ import type { EventMetadata, Invoice, Payment, PaymentStatus } from '@uah/schema
 import type { PaymentService } from '../../payments/service.js';
 import type { InvoiceService } from '../../sales/invoice-service.js';
 import type { CustomerService } from '../../customers/service.js';
+import { unprocessable } from '../../http/errors.js';
 import type { OpenItem, OpenItemKind } from './matcher.js';
 
 /** The bank line an item is settled with. */
@@ -117,7 +118,12 @@ export function createOpenItemSources(deps: SourceDeps): OpenItemSource[] {
     },
     async find(organizationId, id, trx) {
       const i = await invoices.get(organizationId, id, trx).catch(() => null);
-      return i && i.balance > 0 && !['DRAFT', 'CANCELLED', 'PAID'].includes(i.status) ? invoiceItem(i, null) : null;
+      if (!i || i.balance <= 0 || ['DRAFT', 'CANCELLED', 'PAID'].includes(i.status)) return null;
+      for (const status of ['PENDING', 'PROCESSING'] as const) {
+        const [announced] = (await payments.list(organizationId, { invoiceId: id, status, limit: 1 })).data;
+        if (announced) throw unprocessable(`Invoice ${i.number ?? id} is expected through ${status} payment ${announced.id}: match the bank transaction to that payment.`, [{ field: '/invoiceId', in: 'body', message: 'a pending payment is for it' }]);
+      }
+      return invoiceItem(i, null);
     },
     async settle(trx, organizationId, item, line, meta) {
       const invoice = await invoices.get(organizationId, item.id, trx);
