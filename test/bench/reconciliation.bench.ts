@@ -78,9 +78,11 @@ function buildSet(): { items: OpenItem[]; lines: BankLine[]; truth: Map<string, 
 
 function report(lines: BankLine[], items: OpenItem[], truth: Map<string, string>, threshold: number): void {
   const heapBefore = process.memoryUsage().heapUsed;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const result = matchLines(lines, items, { threshold });
   const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   let correct = 0;
   let wrong = 0;
   for (const m of result.matches) {
@@ -92,7 +94,7 @@ function report(lines: BankLine[], items: OpenItem[], truth: Map<string, string>
   const truthLeft = [...truth.keys()].filter((id) => !matchedIds.has(id)).length;
   const truthTopSuggested = [...truth.entries()].filter(([id, item]) => !matchedIds.has(id) && result.suggestions.get(id)?.[0]?.item.id === item).length;
   const pct = (n: number): string => ((100 * n) / lines.length).toFixed(2);
-  print(`threshold=${threshold} match_s=${((t1 - t0) / 1000).toFixed(3)} heap_delta_mb=${((process.memoryUsage().heapUsed - heapBefore) / 1e6).toFixed(0)}`);
+  print(`threshold=${threshold} match_s=${((t1 - t0) / 1000).toFixed(3)} cpu_s=${((cpu.user + cpu.system) / 1e6).toFixed(3)} heap_delta_mb=${((process.memoryUsage().heapUsed - heapBefore) / 1e6).toFixed(0)}`);
   print(`  matched_correctly=${correct} (${pct(correct)}%) matched_wrongly=${wrong} (${pct(wrong)}%) left_for_review=${review} (${pct(review)}%)`);
   print(`  review_with_a_true_item=${truthLeft} of_which_true_item_is_top_suggestion=${truthTopSuggested} review_noise=${review - truthLeft}`);
   print(`  precision=${(correct / Math.max(1, correct + wrong)).toFixed(4)} recall=${(correct / truth.size).toFixed(4)}`);

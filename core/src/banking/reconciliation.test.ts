@@ -98,6 +98,21 @@ describe('reconciliation of bank transactions with payments and invoices', () =>
     await checkBooks(hub, books);
   });
 
+  it('completes the pending payment announced for an invoice rather than recording a second one', async () => {
+    const invoice = await issuedInvoice(hub, books, [{ unitPrice: 52000 }], { issueDate: '2026-05-01', dueDate: '2026-05-20' });
+    const pending = await post(hub, books, '/payments', { customerId: books.customerId, amount: 52000, method: 'BANK_TRANSFER', status: 'PENDING', date: '2026-05-18', applications: [{ invoiceId: invoice.id, amount: 52000 }] });
+    const bankAccountId = await createBankAccount(hub, books.org.id, { name: 'Announced' });
+    await importFile(hub, books.org.id, bankAccountId, { ...CSV, content: csv([`2026-05-19,520.00,Settles ${invoice.number as string}`]) });
+    const [line] = Object.values(await lines(bankAccountId));
+    const byHand = await hub.request('POST', books.path(`/bank-transactions/${line.id as string}/match`), { token: books.org.apiKey, body: { invoiceId: invoice.id } });
+    expect([byHand.status, byHand.body.detail]).toEqual([422, expect.stringMatching(new RegExp(`expected through PENDING payment ${pending.id as string}`))]);
+    const run = await post(hub, books, '/bank-reconciliation-runs', { bankAccountId }, 200);
+    expect(run.matches).toEqual([expect.objectContaining({ kind: 'PENDING_PAYMENT', itemId: pending.id, paymentId: pending.id })]);
+    expect((await get(hub, books, `/payments?invoiceId=${invoice.id as string}`)).data.map((p: Json) => [p.id, p.status])).toEqual([[pending.id, 'COMPLETED']]);
+    expect((await get(hub, books, `/invoices/${invoice.id as string}`)).status).toBe('PAID');
+    await checkBooks(hub, books);
+  });
+
   it('matches a line once when two runs race, and pays its invoice once', async () => {
     const invoice = await issuedInvoice(hub, books, [{ unitPrice: 31400 }], { issueDate: '2026-04-01', dueDate: '2026-04-10' });
     const bankAccountId = await createBankAccount(hub, books.org.id, { name: 'Race' });

@@ -59,7 +59,9 @@ const dayNumber = (date: string): number => Math.floor(Date.parse(`${date}T00:00
 
 /** A reference or text as comparable tokens: upper case, separators inside a token dropped ("INV-0012" → "INV0012"). */
 export function tokens(text: string): string[] {
-  return text.toUpperCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/(?<=[A-Z0-9])[-/.](?=[A-Z0-9])/g, '').split(/[^A-Z0-9]+/).filter((t) => t.length >= 3);
+  // eslint-disable-next-line no-control-regex -- only non-ASCII text needs its accents taken off
+  const ascii = /^[\u0000-\u007f]*$/.test(text);
+  return (ascii ? text.toUpperCase() : text.toUpperCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '')).replace(/(?<=[A-Z0-9])[-/.](?=[A-Z0-9])/g, '').split(/[^A-Z0-9]+/).filter((t) => t.length >= 3);
 }
 
 interface Indexed {

@@ -3,6 +3,7 @@ import type { EventMetadata, Invoice, Payment, PaymentStatus } from '@uah/schema
 import type { PaymentService } from '../../payments/service.js';
 import type { InvoiceService } from '../../sales/invoice-service.js';
 import type { CustomerService } from '../../customers/service.js';
+import { unprocessable } from '../../http/errors.js';
 import type { OpenItem, OpenItemKind } from './matcher.js';
 
 /** The bank line an item is settled with. */
@@ -33,7 +34,7 @@ export interface OpenItemSource {
 
 export interface SourceDeps {
   payments: Pick<PaymentService, 'list' | 'get' | 'createInTransaction' | 'completeInTransaction'>;
-  invoices: Pick<InvoiceService, 'listOpen' | 'get'>;
+  invoices: Pick<InvoiceService, 'listOpen' | 'get' | 'getMany'>;
   customers: Pick<CustomerService, 'get'>;
   /** Payments already reconciled with a bank line. */
   reconciledPaymentIds(organizationId: string): Promise<Set<string>>;
@@ -59,10 +60,15 @@ function nameCache(customers: SourceDeps['customers'], organizationId: string) {
   };
 }
 
-const paymentItem = (kind: OpenItemKind, p: Payment, party: string | null): OpenItem => ({
+const paymentItem = (kind: OpenItemKind, p: Payment, party: string | null, invoiceNumbers: string[] = []): OpenItem => ({
   kind, id: p.id, direction: 'CREDIT', amount: p.amount - p.fees, currency: p.currency, date: p.date,
-  references: [p.reference, p.id].filter((r): r is string => !!r), party, label: `Payment ${p.reference ?? p.id} (${p.status})`,
+  references: [p.reference, p.id, ...invoiceNumbers].filter((r): r is string => !!r), party, label: `Payment ${p.reference ?? p.id} (${p.status})`,
 });
+
+/** Pending and processing payments: money announced, each possibly for invoices it will settle. */
+async function pendingPayments(payments: SourceDeps['payments'], organizationId: string): Promise<Payment[]> {
+  return [...(await allPayments(payments, organizationId, 'PENDING')), ...(await allPayments(payments, organizationId, 'PROCESSING'))];
+}
 
 const invoiceItem = (i: Invoice, party: string | null): OpenItem => ({
   kind: 'INVOICE', id: i.id, direction: 'CREDIT', amount: i.balance, currency: i.currency, date: i.dueDate,
@@ -75,8 +81,10 @@ export function createOpenItemSources(deps: SourceDeps): OpenItemSource[] {
     kind: 'PENDING_PAYMENT',
     async list(organizationId) {
       const name = nameCache(deps.customers, organizationId);
-      const rows = [...(await allPayments(payments, organizationId, 'PENDING')), ...(await allPayments(payments, organizationId, 'PROCESSING'))];
-      return Promise.all(rows.map(async (p) => paymentItem('PENDING_PAYMENT', p, await name(p.customerId))));
+      const rows = await pendingPayments(payments, organizationId);
+      // A payer quotes the invoice, not our payment id: the invoices a pending payment is for are its references too.
+      const numbers = new Map((await invoices.getMany(organizationId, [...new Set(rows.flatMap((p) => p.applications.map((a) => a.invoiceId)))])).map((i) => [i.id, i.number ?? '']));
+      return Promise.all(rows.map(async (p) => paymentItem('PENDING_PAYMENT', p, await name(p.customerId), p.applications.map((a) => numbers.get(a.invoiceId) ?? ''))));
     },
     async find(organizationId, id, trx) {
       const p = await payments.get(organizationId, id, trx).catch(() => null);
@@ -103,12 +111,19 @@ export function createOpenItemSources(deps: SourceDeps): OpenItemSource[] {
     kind: 'INVOICE',
     async list(organizationId) {
       const name = nameCache(deps.customers, organizationId);
-      const rows = await invoices.listOpen(organizationId, '9999-12-31');
+      // An invoice a pending payment is already for is expected through that payment, not twice.
+      const announced = new Set((await pendingPayments(payments, organizationId)).flatMap((p) => p.applications.map((a) => a.invoiceId)));
+      const rows = (await invoices.listOpen(organizationId, '9999-12-31')).filter((i) => !announced.has(i.id));
       return Promise.all(rows.map(async (i) => invoiceItem(i, await name(i.customerId))));
     },
     async find(organizationId, id, trx) {
       const i = await invoices.get(organizationId, id, trx).catch(() => null);
-      return i && i.balance > 0 && !['DRAFT', 'CANCELLED', 'PAID'].includes(i.status) ? invoiceItem(i, null) : null;
+      if (!i || i.balance <= 0 || ['DRAFT', 'CANCELLED', 'PAID'].includes(i.status)) return null;
+      for (const status of ['PENDING', 'PROCESSING'] as const) {
+        const [announced] = (await payments.list(organizationId, { invoiceId: id, status, limit: 1 })).data;
+        if (announced) throw unprocessable(`Invoice ${i.number ?? id} is expected through ${status} payment ${announced.id}: match the bank transaction to that payment.`, [{ field: '/invoiceId', in: 'body', message: 'a pending payment is for it' }]);
+      }
+      return invoiceItem(i, null);
     },
     async settle(trx, organizationId, item, line, meta) {
       const invoice = await invoices.get(organizationId, item.id, trx);
