@@ -15,17 +15,21 @@ export {
   type WebhookRequest,
   type WebhookResponse,
 } from './define.js';
-export type {
-  ConnectorContext,
-  ConnectorEntities,
-  ConnectorLogger,
-  EntityCollection,
-  ExternalIdMappings,
-  HttpClientFactory,
-  JsonValue,
-  Page,
-  SyncStateStore,
-} from './context.js';
+export type { ConnectorContext, ConnectorLogger, ExternalIdMappings, HttpClientFactory, JsonValue, SyncStateStore } from './context.js';
+export {
+  ENTITY_METHODS,
+  PERMISSION_PREFIX,
+  type ConnectorEntities,
+  type CreditNoteCollection,
+  type EntityCollection,
+  type EntityKind,
+  type InvoiceCollection,
+  type Page,
+  type PaymentCollection,
+  type ReadableCollection,
+} from './entities.js';
+export { ConnectorEntityError, allows, assertAllowed, guardEntities, requiredPermission } from './permissions.js';
+export { assertDestination, hostMatches, isAllowedDestination } from './http/destination.js';
 export { createHttpClient, type HttpClient, type HttpClientOptions, type HttpRequestOptions, type HttpResponse, type RetryInfo } from './http/client.js';
 export { HttpError, type HttpErrorCode } from './http/errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './http/retry.js';
@@ -44,6 +48,16 @@ export { buildUrl, type QueryParams, type ResponseType } from './http/request.js
 export type {
   Address,
   ConnectorManifest,
+  ConnectorPermission,
+  CreditNote,
+  CreditNoteCreate,
+  Invoice,
+  InvoiceCreate,
+  JournalEntry,
+  Payment,
+  PaymentCreate,
+  Product,
+  TaxRate,
   CurrencyCode,
   Customer,
   CustomerCreate,

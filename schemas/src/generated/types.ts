@@ -2080,6 +2080,24 @@ export interface ManifestObjectSchema {
 }
 
 /**
+ * One grant a connector asks for, `<entities>:<read|write>`. `read` allows get, list and find; `write` allows the changes and includes `read`. The hub refuses every call to the books that the manifest does not declare, and the catalog shows the list so an organization knows what it grants.
+ */
+export type ConnectorPermission =
+  | 'customers:read'
+  | 'customers:write'
+  | 'products:read'
+  | 'products:write'
+  | 'tax_rates:read'
+  | 'tax_rates:write'
+  | 'invoices:read'
+  | 'invoices:write'
+  | 'payments:read'
+  | 'payments:write'
+  | 'credit_notes:read'
+  | 'credit_notes:write'
+  | 'journal_entries:read';
+
+/**
  * A connector's `connector.json`: what it is, which SDK versions it loads against, how an organization authenticates it, what it syncs and which events and actions it handles. The hub validates it at load time and refuses a connector whose manifest is invalid or whose `sdk` range the running SDK does not satisfy.
  */
 export interface ConnectorManifest {
@@ -2136,6 +2154,18 @@ export interface ConnectorManifest {
      */
     receives: boolean;
   };
+  /**
+   * What the connector may do with the organization's books; every other call is refused. Shown in the catalog.
+   *
+   * @maxItems 20
+   */
+  permissions?: ConnectorPermission[];
+  /**
+   * The hosts the connector calls: an exact host name (`api.stripe.com`) or every subdomain of one (`*.myshopify.com`, which does not match `myshopify.com` itself). The SDK's HTTP client refuses any other host.
+   *
+   * @maxItems 50
+   */
+  allowedHosts?: string[];
 }
 
 /** Every schema's type by its title: what routes name as their body, query and response. */
@@ -2248,5 +2278,6 @@ export interface SchemaTypes {
   ManifestAuth: ManifestAuth;
   ManifestDataType: ManifestDataType;
   ManifestObjectSchema: ManifestObjectSchema;
+  ConnectorPermission: ConnectorPermission;
   ConnectorManifest: ConnectorManifest;
 }

@@ -90,4 +90,5 @@ export declare const ManifestAction: ValidateFunction<T.ManifestAction>;
 export declare const ManifestAuth: ValidateFunction<T.ManifestAuth>;
 export declare const ManifestDataType: ValidateFunction<T.ManifestDataType>;
 export declare const ManifestObjectSchema: ValidateFunction<T.ManifestObjectSchema>;
+export declare const ConnectorPermission: ValidateFunction<T.ConnectorPermission>;
 export declare const ConnectorManifest: ValidateFunction<T.ConnectorManifest>;
