@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_ledger.js';
 import * as m0003 from './0003_sales.js';
 import * as m0004 from './0004_payments.js';
+import * as m0007 from './0007_integrations.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0002_ledger': m0002,
   '0003_sales': m0003,
   '0004_payments': m0004,
+  '0007_integrations': m0007,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
