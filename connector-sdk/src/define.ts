@@ -88,6 +88,12 @@ export interface ConnectorHandlers<TCredentials = Record<string, unknown>, TConf
   /** Checks the provider's signature; nothing else runs for a request it refuses. */
   verifyWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => boolean | Promise<boolean>;
   handleWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => Promise<WebhookResponse | undefined>;
+  /**
+   * Checks the credentials and config against the provider when an organization enables or
+   * reconfigures the integration (a cheap authenticated call). Throw to refuse them: an `HttpError`
+   * from the provider is shown to the organization as the provider's answer.
+   */
+  check?: (ctx: ConnectorContext<TCredentials, TConfig>) => Promise<void>;
 }
 
 /**
