@@ -15,3 +15,4 @@ export { createMemoryBus } from './events/memory-bus.js';
 export { createEventTail, type EventTail, type EventTailHooks, type EventTailOptions, type EventTailSubscription } from './events/stream.js';
 export { createEventStreamAccess, problemOf, STREAM_PROTOCOL, BEARER_PROTOCOL_PREFIX, type EventStreamAccess, type StreamGrant } from './events/stream-access.js';
 export { validateInput } from './http/validate.js';
+export { newId } from './shared/ids.js';

@@ -2,13 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { createAmqpBus, createCore, createDatabase, createEventStreamAccess, createMemoryBus, createRelay, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
+import { createAmqpBus, createCore, createDatabase, createEventStreamAccess, createMemoryBus, createRelay, createSecretBox, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
+import { createConnectorPlatform, defaultSearchPaths, type ConnectorPlatform } from './connectors/platform.js';
 import { attachEventSocket, type EventSocketServer } from './event-socket.js';
 import type { HubConfig } from './config.js';
 import { resolveAdminToken, resolveSecretKey } from './secrets.js';
 
 export interface Hub {
   core: Core;
+  /** The connector catalog, runtime and integrations. */
+  connectors: ConnectorPlatform;
   server: Server;
   /** The live event stream (WebSocket on `/v1/organizations/{orgId}/events`). */
   eventSocket: EventSocketServer;
@@ -38,7 +41,8 @@ export async function openInfrastructure(config: HubConfig, logger: Logger): Pro
 /** Starts everything the hub runs: HTTP, the outbox relay, and (later) the workers. */
 export async function startHub(config: HubConfig, logger = createLogger(config)): Promise<Hub> {
   const { db, bus } = await openInfrastructure(config, logger);
-  resolveSecretKey(config.secretKey, config.dataDir);
+  const secrets = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
+  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config) }, { logger, secrets });
   const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
   const core = createCore({
     knex: db.knex,
@@ -47,6 +51,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
     adminToken: admin.verifier,
     rateLimit: config.rateLimit,
     mail: { smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox') },
+    extraRoutes: (services, knex) => connectors.routes(services, knex),
   });
   const relay: Relay = createRelay({ knex: db.knex, bus, logger, embedded: db.embedded });
   relay.start();
@@ -73,6 +78,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   let stopping: Promise<void> | undefined;
   return {
     core,
+    connectors,
     server,
     eventSocket,
     url,
@@ -88,6 +94,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
         });
         await streamsClosed;
         await core.stop();
+        await connectors.stop();
         await relay.stop();
         await core.close();
         await bus.close();

@@ -34,6 +34,10 @@ export const ERRORS = {
   ACCOUNT_INACTIVE: { status: 422, title: 'The account is inactive' },
   ALREADY_REVERSED: { status: 409, title: 'The journal entry has been reversed already' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  PROVIDER_ERROR: { status: 502, title: 'The provider refused the request' },
+  CONNECTOR_FAILED: { status: 502, title: 'The connector failed' },
+  CONNECTOR_UNAVAILABLE: { status: 422, title: 'The connector is not available' },
+  INTEGRATION_INACTIVE: { status: 409, title: 'The integration is not active' },
   INTERNAL: { status: 500, title: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -53,15 +57,18 @@ export class AppError extends Error {
   readonly status: number;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** More members of the problem (e.g. `source`, `providerStatus`, `retryable` for a provider's error). */
+  readonly members: Record<string, string | number | boolean> | undefined;
   readonly expose = true;
 
-  constructor(code: ErrorCode, detail?: string, extra?: { errors?: FieldError[]; headers?: Record<string, string> }) {
+  constructor(code: ErrorCode, detail?: string, extra?: { errors?: FieldError[]; headers?: Record<string, string>; members?: Record<string, string | number | boolean> }) {
     super(detail ?? ERRORS[code].title);
     this.name = 'AppError';
     this.code = code;
     this.status = ERRORS[code].status;
     this.errors = extra?.errors;
     this.headers = extra?.headers;
+    this.members = extra?.members;
   }
 }
 

@@ -234,7 +234,7 @@ export type PaymentStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 
 export type PostingDirection = 'DEBIT' | 'CREDIT';
 
 /**
- * An error, as RFC 9457 problem details. `type` is a stable URI per error code; `code` is the same code in SCREAMING_SNAKE_CASE; `errors` lists the failing fields of a validation error.
+ * An error, as RFC 9457 problem details. `type` is a stable URI per error code; `code` is the same code in SCREAMING_SNAKE_CASE; `errors` lists the failing fields of a validation error. Errors that come from a connector's provider say so: `source` is `provider`, with the provider's `providerStatus` and `providerMessage`, and `retryable` tells whether trying again may help; `source` `connector` marks a connector that failed (threw, timed out, ran out of memory).
  */
 export interface Problem {
   type: string;
@@ -252,6 +252,13 @@ export interface Problem {
     in?: 'body' | 'query' | 'path' | 'header';
     message: string;
   }[];
+  /**
+   * Who failed: the hub itself (the default when absent), the provider a connector called, or the connector's own code.
+   */
+  source?: 'hub' | 'provider' | 'connector';
+  providerStatus?: number;
+  providerMessage?: string;
+  retryable?: boolean;
 }
 
 /**
@@ -1310,6 +1317,20 @@ export interface BalanceSheetReport {
 }
 
 /**
+ * The input of a connector action, checked against the action's inputSchema in the manifest.
+ */
+export interface ConnectorActionInput {}
+
+/**
+ * What an action returned.
+ */
+export interface ConnectorActionResult {
+  object: 'action_result';
+  action: string;
+  result: unknown;
+}
+
+/**
  * A credit note against an issued invoice: either `lines` (computed like invoice lines, in the invoice's currency) or a lump sum `amount` (tax included, minor units of the invoice's currency). Its total cannot exceed the invoice's balance. `date` defaults to today (UTC).
  */
 export type CreditNoteCreate = {
@@ -1406,6 +1427,15 @@ export interface HealthStatus {
   checks?: {
     [k: string]: string;
   };
+}
+
+/**
+ * Enables or reconfigures an integration. `credentials` and `config` are checked against the manifest's credentialsSchema and configSchema, then the connector's `check` (when it has one) tries them against the provider. Leave `credentials` out to keep the stored ones. `version` pins an installed version (default: the pinned one, or the newest available when enabling).
+ */
+export interface IntegrationPut {
+  credentials?: {};
+  config?: {};
+  version?: string;
 }
 
 /**
@@ -2018,6 +2048,91 @@ export interface TrialBalanceReport {
   generatedAt: Timestamp;
 }
 
+/**
+ * A connector in the marketplace: the manifest of its newest available version (null when no version is usable), what it asks to be granted (`permissions`) and which hosts it calls (`allowedHosts`), and every installed version.
+ */
+export interface ConnectorCatalogEntry {
+  object: 'connector';
+  id: string;
+  available: boolean;
+  /**
+   * The newest available version, offered to organizations that enable the connector.
+   */
+  latestVersion: string | null;
+  manifest: ConnectorManifest | null;
+  permissions: ConnectorPermission[];
+  allowedHosts: string[];
+  versions: ConnectorVersion[];
+}
+
+/**
+ * One installed version of a connector: usable, or unavailable with the reason (an invalid manifest, an SDK range this hub does not satisfy, a module that failed or hung at import, a module that does not match its manifest, a duplicate).
+ */
+export interface ConnectorVersion {
+  version: string;
+  available: boolean;
+  origin: 'builtin' | 'path' | 'installed' | 'package';
+  sdk: string | null;
+  problem: {
+    code: 'MANIFEST_INVALID' | 'SDK_RANGE' | 'IMPORT_FAILED' | 'IMPORT_TIMEOUT' | 'MODULE_MISMATCH' | 'DUPLICATE';
+    message: string;
+  } | null;
+}
+
+/**
+ * How an integration is doing: its last sync and result, the failures counted against it (handlers that threw, timed out or ran out of memory), when it syncs next and how often, what it syncs, and its configuration (never its credentials).
+ */
+export interface IntegrationStatus {
+  /**
+   * The connector id.
+   */
+  provider: string;
+  organizationId: string;
+  isActive: boolean;
+  lastSyncAt: string | null;
+  lastSyncStatus: ('SUCCESS' | 'FAILED' | 'PARTIAL') | null;
+  errorCount: number;
+  nextSyncAt: string | null;
+  syncFrequency: 'REAL_TIME' | 'HOURLY' | 'DAILY' | 'WEEKLY';
+  dataTypes: string[];
+  /**
+   * The integration's non-secret settings, as the manifest's configSchema describes them.
+   */
+  configuration: {
+    [k: string]: unknown;
+  };
+}
+
+/**
+ * An organization's integration with one connector. Credentials are stored encrypted and never returned: `credentialsHint` shows only the last characters of each. `version` is pinned when the integration is enabled; `availableVersion` offers a newer installed one without forcing it.
+ */
+export interface Integration {
+  object: 'integration';
+  id: string;
+  organizationId: string;
+  connectorId: string;
+  version: string;
+  availableVersion: string | null;
+  isActive: boolean;
+  /**
+   * Each credential masked, e.g. `{"apiKey": "••••3kF9"}`.
+   */
+  credentialsHint: {
+    [k: string]: string;
+  };
+  /**
+   * The integration's non-secret settings, as the manifest's configSchema describes them.
+   */
+  configuration: {
+    [k: string]: unknown;
+  };
+  errorCount: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface ManifestAction {
   name: string;
   description: string;
@@ -2222,6 +2337,8 @@ export interface SchemaTypes {
   ArAgingReport: ArAgingReport;
   BalanceSheetQuery: BalanceSheetQuery;
   BalanceSheetReport: BalanceSheetReport;
+  ConnectorActionInput: ConnectorActionInput;
+  ConnectorActionResult: ConnectorActionResult;
   CreditNoteCreate: CreditNoteCreate;
   CreditNoteListQuery: CreditNoteListQuery;
   CustomerCreate: CustomerCreate;
@@ -2231,6 +2348,7 @@ export interface SchemaTypes {
   EventListQuery: EventListQuery;
   EventStreamQuery: EventStreamQuery;
   HealthStatus: HealthStatus;
+  IntegrationPut: IntegrationPut;
   InvoiceCreate: InvoiceCreate;
   InvoiceDryRun: InvoiceDryRun;
   InvoiceIssue: InvoiceIssue;
@@ -2274,6 +2392,10 @@ export interface SchemaTypes {
   TaxRateUpdate: TaxRateUpdate;
   TrialBalanceQuery: TrialBalanceQuery;
   TrialBalanceReport: TrialBalanceReport;
+  ConnectorCatalogEntry: ConnectorCatalogEntry;
+  ConnectorVersion: ConnectorVersion;
+  IntegrationStatus: IntegrationStatus;
+  Integration: Integration;
   ManifestAction: ManifestAction;
   ManifestAuth: ManifestAuth;
   ManifestDataType: ManifestDataType;
