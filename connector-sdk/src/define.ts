@@ -55,7 +55,18 @@ export interface WebhookRequest {
 }
 
 /**
- * What to answer the provider; 200 with an empty body unless said otherwise.
+ * What `verifyWebhook` concludes: `false` refuses the request (400, nothing else runs); `true` or
+ * `{ eventId }` accepts it, the id naming the provider's event so that it is processed once.
+ *
+ * @example
+ * ```ts
+ * const verdict: WebhookVerification = { eventId: 'evt_1NqK3x' };
+ * ```
+ */
+export type WebhookVerification = boolean | { eventId: string };
+
+/**
+ * What to answer the provider: 200 with `body` (or `{ received: true }`).
  *
  * @example
  * ```ts
@@ -63,6 +74,7 @@ export interface WebhookRequest {
  * ```
  */
 export interface WebhookResponse {
+  /** Reserved: the hub answers every handled webhook with 200 (providers take any 2xx as delivered). */
   status?: number;
   body?: JsonValue;
 }
@@ -85,8 +97,12 @@ export interface ConnectorHandlers<TCredentials = Record<string, unknown>, TConf
   sync?: Record<string, (ctx: ConnectorContext<TCredentials, TConfig>, job: SyncJob) => Promise<SyncResult>>;
   /** `input` has been validated against the action's `inputSchema`. */
   actions?: Record<string, (ctx: ConnectorContext<TCredentials, TConfig>, input: Record<string, unknown>) => Promise<JsonValue>>;
-  /** Checks the provider's signature; nothing else runs for a request it refuses. */
-  verifyWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => boolean | Promise<boolean>;
+  /**
+   * Checks the provider's signature; nothing else runs for a request it refuses. Return the provider's
+   * event id (`{ eventId }`) so a redelivery of the same event is processed once; `true` alone dedupes
+   * by the exact body.
+   */
+  verifyWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => WebhookVerification | Promise<WebhookVerification>;
   handleWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => Promise<WebhookResponse | undefined>;
   /**
    * Checks the credentials and config against the provider when an organization enables or

@@ -14,6 +14,7 @@ export {
   type SyncResult,
   type WebhookRequest,
   type WebhookResponse,
+  type WebhookVerification,
 } from './define.js';
 export type { ConnectorContext, ConnectorLogger, ExternalIdMappings, HttpClientFactory, JsonValue, SyncStateStore } from './context.js';
 export {

@@ -77,7 +77,9 @@ export async function up(knex: Knex): Promise<void> {
     t.text('organization_id').notNullable().references('organizations.id');
     t.text('connector_id').notNullable();
     t.text('provider_event_id').notNullable();
+    t.text('status').notNullable().defaultTo('PROCESSING');
     t.timestamp('received_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.timestamp('processed_at', { useTz: true });
     t.primary(['organization_id', 'connector_id', 'provider_event_id']);
   });
 }

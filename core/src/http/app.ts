@@ -33,9 +33,13 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(createRequestContext({ logger: deps.logger, metrics: deps.metrics }));
   app.use(createProblemBoundary());
-  app.use(requireJson);
-  app.use(
-    bodyParser({
+  // Raw-body routes (signed webhooks) read their own bytes: neither the JSON rule nor the parser applies.
+  const rawPrefixes = deps.routes.filter((r) => r.rawBody).map((r) => r.path.slice(0, r.path.indexOf('/:') + 1 || undefined));
+  const isRaw = (ctx: Context): boolean => rawPrefixes.some((prefix) => ctx.path.startsWith(prefix));
+  app.use(async function jsonUnlessRaw(ctx, next) {
+    return isRaw(ctx) ? next() : requireJson(ctx, next);
+  });
+  const parser = bodyParser({
       enableTypes: ['json'],
       jsonLimit: deps.bodyLimit ?? '1mb',
       encoding: 'utf-8',
@@ -44,8 +48,10 @@ export function createApp(deps: AppDeps): Koa {
         if (e.type === 'entity.too.large' || e.status === 413) throw new AppError('BODY_TOO_LARGE', `The body is larger than ${deps.bodyLimit ?? '1mb'}.`);
         throw new AppError('INVALID_JSON', `The body is not valid JSON: ${e.message}`);
       },
-    }),
-  );
+  });
+  app.use(async function parseUnlessRaw(ctx, next) {
+    return isRaw(ctx) ? next() : parser(ctx, next);
+  });
   const router = new Router();
   for (const route of deps.routes) {
     router.register(route.path, [route.method], handlerFor(route, deps), { name: route.operationId });
@@ -104,9 +110,10 @@ function handlerFor(route: Route, deps: AppDeps) {
       validateInput(route.body, 'body', body);
     }
 
+    const rawBody = route.rawBody ? await readRaw(ctx, 1024 * 1024) : new Uint8Array();
     const organizationId = (ctx.params as Record<string, string | undefined>)['orgId'] ?? actor.organizationId ?? '';
     const run = async (): Promise<void> => {
-      const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query, organizationId, actor, dryRun: dryRunParam === 'true', ctx });
+      const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query, organizationId, actor, dryRun: dryRunParam === 'true', ctx, rawBody });
       if (ctx.body === undefined || ctx.body === null) {
         ctx.status = route.response.status;
         if (result !== undefined) ctx.body = result;
@@ -114,6 +121,18 @@ function handlerFor(route: Route, deps: AppDeps) {
     };
     await deps.withIdempotency(ctx, actor.organizationId ?? actor.kind, run);
   };
+}
+
+/** The body's bytes, refused past `limit`. */
+async function readRaw(ctx: Context, limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new AppError('BODY_TOO_LARGE', `The body is larger than ${limit} bytes.`);
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 /** PostgreSQL text cannot hold U+0000: a string with one is refused here rather than failing in the database. */

@@ -38,6 +38,8 @@ export const ERRORS = {
   CONNECTOR_FAILED: { status: 502, title: 'The connector failed' },
   CONNECTOR_UNAVAILABLE: { status: 422, title: 'The connector is not available' },
   INTEGRATION_INACTIVE: { status: 409, title: 'The integration is not active' },
+  WEBHOOK_VERIFICATION_FAILED: { status: 400, title: 'The webhook signature could not be verified' },
+  WEBHOOK_IN_PROGRESS: { status: 409, title: 'The same webhook is being processed' },
   INTERNAL: { status: 500, title: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -32,6 +32,8 @@ export interface IntegrationService {
   disable(organizationId: string, connectorId: string): Promise<Integration>;
   status(organizationId: string, connectorId: string): Promise<IntegrationStatus>;
   runAction(organizationId: string, connectorId: string, action: string, input: Record<string, unknown>): Promise<unknown>;
+  /** What a handler call of an active integration needs: pinned version, opened credentials, config (404/409 otherwise). */
+  binding(organizationId: string, connectorId: string): Promise<{ version: string; credentials: Record<string, unknown>; config: Record<string, unknown> }>;
   /** Counts a handler failure on the integration (the runtime's `onFailure`). */
   recordFailure(report: FailureReport): Promise<void>;
 }
@@ -156,6 +158,10 @@ export function createIntegrationService(deps: IntegrationDeps): IntegrationServ
       } catch (error) {
         throw toProblem(error);
       }
+    },
+    async binding(organizationId, connectorId) {
+      const row = await activeRow(organizationId, connectorId);
+      return { version: row.connectorVersion, credentials: JSON.parse(secrets.open(row.credentialsSealed)) as Record<string, unknown>, config: row.config };
     },
     async recordFailure(report) {
       await rows(report.organizationId).where('connector_id', report.connectorId).update({

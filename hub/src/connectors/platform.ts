@@ -8,6 +8,7 @@ import { createCatalog, type Catalog } from './catalog.js';
 import type { SearchPaths } from './discover.js';
 import { createIntegrationService, type IntegrationService } from './integration-service.js';
 import { createConnectorRoutes } from './routes.js';
+import { createWebhookRoute } from './webhooks.js';
 import { createConnectorRuntime, DEFAULT_TIMEOUTS, type ConnectorRuntime } from './runtime.js';
 import type { WorkerLimits } from './worker/connector-worker.js';
 import type { HandlerKind } from './worker/protocol.js';
@@ -67,7 +68,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
         },
       });
       integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets });
-      return createConnectorRoutes({ catalog, integrations });
+      return [...createConnectorRoutes({ catalog, integrations }), createWebhookRoute({ knex, catalog, integrations, runtime })];
     },
     async stop() {
       await runtime?.stop();

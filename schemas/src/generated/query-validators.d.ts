@@ -20,3 +20,4 @@ export declare const ProfitAndLossQuery: ValidateFunction<T.ProfitAndLossQuery>;
 export declare const QuoteListQuery: ValidateFunction<T.QuoteListQuery>;
 export declare const TaxRateListQuery: ValidateFunction<T.TaxRateListQuery>;
 export declare const TrialBalanceQuery: ValidateFunction<T.TrialBalanceQuery>;
+export declare const ProviderWebhookQuery: ValidateFunction<T.ProviderWebhookQuery>;

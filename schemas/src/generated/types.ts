@@ -2049,6 +2049,13 @@ export interface TrialBalanceReport {
 }
 
 /**
+ * Whatever query parameters the provider adds to its webhook URL; handed to the connector as they are.
+ */
+export interface ProviderWebhookQuery {
+  [k: string]: string;
+}
+
+/**
  * A connector in the marketplace: the manifest of its newest available version (null when no version is usable), what it asks to be granted (`permissions`) and which hosts it calls (`allowedHosts`), and every installed version.
  */
 export interface ConnectorCatalogEntry {
@@ -2392,6 +2399,7 @@ export interface SchemaTypes {
   TaxRateUpdate: TaxRateUpdate;
   TrialBalanceQuery: TrialBalanceQuery;
   TrialBalanceReport: TrialBalanceReport;
+  ProviderWebhookQuery: ProviderWebhookQuery;
   ConnectorCatalogEntry: ConnectorCatalogEntry;
   ConnectorVersion: ConnectorVersion;
   IntegrationStatus: IntegrationStatus;
