@@ -56,6 +56,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   const relay: Relay = createRelay({ knex: db.knex, bus, logger, embedded: db.embedded });
   relay.start();
   await core.start();
+  await connectors.startEventRouting(bus);
 
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));

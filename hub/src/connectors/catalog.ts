@@ -36,6 +36,8 @@ export interface Catalog {
   get(id: string, version?: string): CatalogEntry | undefined;
   /** Looks again for connector folders and loads the new ones (an install needs no restart). */
   refresh(): Promise<void>;
+  /** Called after a refresh that added connectors (the event router subscribes them). */
+  onAdded(listener: () => void | Promise<void>): void;
 }
 
 function rawIdentity(raw: unknown, dir: string): { id: string; version: string } {
@@ -101,6 +103,7 @@ export async function createCatalog(options: CatalogOptions): Promise<Catalog> {
   const entries: CatalogEntry[] = [];
   const loaded = new Set<string>();
   let refreshing: Promise<void> | undefined;
+  const listeners: Array<() => void | Promise<void>> = [];
 
   async function refresh(): Promise<void> {
     const fresh = discover(options.search).filter((c) => !loaded.has(c.dir));
@@ -113,6 +116,7 @@ export async function createCatalog(options: CatalogOptions): Promise<Catalog> {
       if (twin && entry.available) entries.push({ ...entry, available: false, problem: { code: 'DUPLICATE', message: `${entry.id}@${entry.version} is already installed from ${twin.dir}` } });
       else entries.push(entry);
     }
+    if (results.length > 0) for (const listener of listeners) await listener();
   }
   await refresh();
 
@@ -126,6 +130,9 @@ export async function createCatalog(options: CatalogOptions): Promise<Catalog> {
     refresh() {
       refreshing ??= refresh().finally(() => (refreshing = undefined));
       return refreshing;
+    },
+    onAdded(listener) {
+      listeners.push(listener);
     },
   };
 }

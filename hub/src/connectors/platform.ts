@@ -2,7 +2,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { CoreServices, Route, SecretBox } from '@uah/core';
+import type { Bus, CoreServices, Route, SecretBox } from '@uah/core';
+import { createEventRouter, type EventRouter, type EventRouterOptions } from './event-router.js';
 import { createBooks } from './books.js';
 import { createCatalog, type Catalog } from './catalog.js';
 import type { SearchPaths } from './discover.js';
@@ -33,6 +34,8 @@ export interface ConnectorPlatform {
   /** Available once `routes(services)` ran (the core's services exist then). */
   readonly runtime: ConnectorRuntime;
   readonly integrations: IntegrationService;
+  /** Routes the bus's events to the connectors' handlers (after `routes`). */
+  startEventRouting(bus: Bus, options?: Partial<Pick<EventRouterOptions, 'queuePrefix' | 'concurrency' | 'maxAttempts' | 'retryDelaysMs'>>): Promise<EventRouter>;
   /** Makes the runtime, the integrations and their routes over the core's services (CoreOptions.extraRoutes). */
   routes(services: CoreServices, knex: Knex): Route[];
   stop(): Promise<void>;
@@ -46,6 +49,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
   for (const entry of catalog.list().filter((e) => !e.available)) deps.logger.warn({ connectorId: entry.id, version: entry.version, dir: entry.dir, problem: entry.problem }, 'connector unavailable');
   let runtime: ConnectorRuntime | undefined;
   let integrations: IntegrationService | undefined;
+  let router: EventRouter | undefined;
   const need = <T>(value: T | undefined): T => {
     if (!value) throw new Error('the connector platform is used before the core was created');
     return value;
@@ -70,7 +74,14 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
       integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets });
       return [...createConnectorRoutes({ catalog, integrations }), createWebhookRoute({ knex, catalog, integrations, runtime })];
     },
+    async startEventRouting(bus, routing = {}) {
+      router = createEventRouter({ bus, catalog, integrations: need(integrations), runtime: need(runtime), logger: deps.logger, ...routing });
+      catalog.onAdded(() => router?.sync());
+      await router.sync();
+      return router;
+    },
     async stop() {
+      await router?.close();
       await runtime?.stop();
     },
   };
