@@ -7,7 +7,9 @@ export { parseVersion, compareVersions, parseRange, satisfies, type SemVer, type
 export { validateManifest, assertValidManifest, ManifestError, type ManifestIssue, type ManifestValidation } from './manifest.js';
 export {
   defineConnector,
+  resolveConflict,
   ConnectorDefinitionError,
+  type ConflictResolution,
   type Connector,
   type ConnectorHandlers,
   type SyncJob,

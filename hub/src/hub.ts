@@ -57,6 +57,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   relay.start();
   await core.start();
   await connectors.startEventRouting(bus);
+  connectors.startSyncScheduler();
 
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));

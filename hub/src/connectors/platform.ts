@@ -9,6 +9,8 @@ import { createCatalog, type Catalog } from './catalog.js';
 import type { SearchPaths } from './discover.js';
 import { createIntegrationService, type IntegrationService } from './integration-service.js';
 import { createConnectorRoutes } from './routes.js';
+import { createSyncEngine, type SyncEngine } from './sync-engine.js';
+import { createSyncRoutes } from './sync-routes.js';
 import { createWebhookRoute } from './webhooks.js';
 import { createConnectorRuntime, DEFAULT_TIMEOUTS, type ConnectorRuntime } from './runtime.js';
 import type { WorkerLimits } from './worker/connector-worker.js';
@@ -27,15 +29,22 @@ export interface PlatformOptions {
   timeouts?: Partial<Record<HandlerKind, number>>;
   loadTimeoutMs?: number;
   idleMs?: number;
+  /** How often the scheduler queues due syncs and runs queued ones. @default 30000 */
+  syncTickMs?: number;
 }
+
+const SYNC_JOB = 'connectors.sync';
 
 export interface ConnectorPlatform {
   catalog: Catalog;
   /** Available once `routes(services)` ran (the core's services exist then). */
   readonly runtime: ConnectorRuntime;
   readonly integrations: IntegrationService;
+  readonly sync: SyncEngine;
   /** Routes the bus's events to the connectors' handlers (after `routes`). */
   startEventRouting(bus: Bus, options?: Partial<Pick<EventRouterOptions, 'queuePrefix' | 'concurrency' | 'maxAttempts' | 'retryDelaysMs'>>): Promise<EventRouter>;
+  /** Queues due syncs and runs queued ones every `syncTickMs` (after `routes`; the core scheduler stops it). */
+  startSyncScheduler(): void;
   /** Makes the runtime, the integrations and their routes over the core's services (CoreOptions.extraRoutes). */
   routes(services: CoreServices, knex: Knex): Route[];
   stop(): Promise<void>;
@@ -50,6 +59,8 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
   let runtime: ConnectorRuntime | undefined;
   let integrations: IntegrationService | undefined;
   let router: EventRouter | undefined;
+  let sync: SyncEngine | undefined;
+  let scheduler: CoreServices['scheduler'] | undefined;
   const need = <T>(value: T | undefined): T => {
     if (!value) throw new Error('the connector platform is used before the core was created');
     return value;
@@ -62,6 +73,9 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
     get integrations() {
       return need(integrations);
     },
+    get sync() {
+      return need(sync);
+    },
     routes(services, knex) {
       runtime = createConnectorRuntime({
         catalog, books: createBooks(services), knex, logger: deps.logger, limits, loadTimeoutMs,
@@ -72,13 +86,24 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
         },
       });
       integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets });
-      return [...createConnectorRoutes({ catalog, integrations }), createWebhookRoute({ knex, catalog, integrations, runtime })];
+      sync = createSyncEngine({ knex, catalog, integrations, runtime, events: services.events, logger: deps.logger });
+      scheduler = services.scheduler;
+      return [...createConnectorRoutes({ catalog, integrations }), ...createSyncRoutes(sync), createWebhookRoute({ knex, catalog, integrations, runtime })];
     },
     async startEventRouting(bus, routing = {}) {
       router = createEventRouter({ bus, catalog, integrations: need(integrations), runtime: need(runtime), logger: deps.logger, ...routing });
       catalog.onAdded(() => router?.sync());
       await router.sync();
       return router;
+    },
+    startSyncScheduler() {
+      const engine = need(sync);
+      // Queuing what is due takes the scheduler's lock (one process at a time); the runs go on outside it,
+      // each job claimed atomically, one per integration, data type and direction across processes.
+      need(scheduler).every(SYNC_JOB, options.syncTickMs ?? 30_000, async () => {
+        await engine.scheduleDue();
+        void engine.runQueued().catch((error: unknown) => deps.logger.error({ err: error }, 'sync run failed'));
+      });
     },
     async stop() {
       await router?.close();

@@ -18,6 +18,8 @@ export interface InvokeRequest {
   name?: string;
   args: unknown[];
   timeoutMs?: number;
+  /** Also receives each line the connector logs during this call (scrubbed), e.g. for a sync job's log. */
+  onLog?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
 
 export interface FailureReport {
@@ -86,7 +88,9 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
     const secrets = secretsOf(binding.ctx.credentials);
     const fields = request.fields ? (JSON.parse(scrub(JSON.stringify(request.fields), secrets)) as Record<string, unknown>) : {};
     const level = (['debug', 'info', 'warn', 'error'] as const).includes(request.level) ? request.level : 'info';
-    options.logger[level]({ ...fields, connectorId: binding.ctx.connectorId, organizationId: binding.ctx.organizationId }, scrub(String(request.message), secrets));
+    const message = scrub(String(request.message), secrets);
+    options.logger[level]({ ...fields, connectorId: binding.ctx.connectorId, organizationId: binding.ctx.organizationId }, message);
+    binding.onLog?.(level, message);
   }
 
   function workerFor(key: string, request: InvokeRequest): Promise<ConnectorWorker> {
@@ -125,6 +129,7 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
       const key = `${request.connectorId}@${request.version}/${request.organizationId}`;
       const entry = options.catalog.get(request.connectorId, request.version);
       const binding: CallBinding = {
+        ...(request.onLog ? { onLog: request.onLog } : {}),
         permissions: entry?.manifest?.permissions ?? [],
         ctx: { connectorId: request.connectorId, organizationId: request.organizationId, credentials: request.credentials, config: request.config, cause: request.cause },
       };

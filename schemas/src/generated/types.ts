@@ -1439,6 +1439,34 @@ export interface IntegrationPut {
 }
 
 /**
+ * How an integration syncs: the direction of bidirectional data types, which side wins a conflict (MASTER_WINS: the hub's record; REMOTE_WINS: the provider's; NEWEST_WINS: the one changed last), field mappings per data type (our field → the provider's), the minutes between scheduled runs per data type (0 pauses the schedule), and how far back an incremental run re-reads.
+ */
+export interface IntegrationSyncConfig {
+  direction?: 'pull' | 'push' | 'bidirectional';
+  conflictResolution?: 'MASTER_WINS' | 'REMOTE_WINS' | 'NEWEST_WINS';
+  fieldMappings?: {
+    [k: string]: {
+      [k: string]: string;
+    };
+  };
+  schedule?: {
+    [k: string]: number;
+  };
+  lookbackMinutes?: number;
+}
+
+/**
+ * Starts a sync now: one queued job per data type (default: every data type of the manifest) and direction. `full` ignores cursors and the lookback window.
+ */
+export interface IntegrationSyncRequest {
+  /**
+   * @maxItems 50
+   */
+  dataTypes?: string[];
+  full?: boolean;
+}
+
+/**
  * A new DRAFT invoice (nothing is posted until it is issued). The customer must be active and of this organization; `currency` defaults to the customer's; `issueDate` to today (UTC); `dueDate` to the issue date plus `paymentTermsDays` (default: the invoice settings' terms).
  */
 export interface InvoiceCreate {
@@ -2290,6 +2318,36 @@ export interface ConnectorManifest {
   allowedHosts?: string[];
 }
 
+/**
+ * One sync run of one data type and direction for one organization's integration: queued, running, then SUCCESS, PARTIAL (some records failed) or FAILED, with what it did to the records and its log (conflicts resolved by the configured rule are logged).
+ */
+export interface IntegrationSyncJob {
+  object: 'sync_job';
+  id: string;
+  organizationId: string;
+  connectorId: string;
+  dataType: string;
+  direction: 'pull' | 'push';
+  trigger: 'schedule' | 'manual' | 'webhook';
+  full: boolean;
+  status: 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'PARTIAL' | 'FAILED';
+  counts: {
+    created: number;
+    updated: number;
+    skipped: number;
+    failed: number;
+  };
+  log: {
+    at: string;
+    level: 'debug' | 'info' | 'warn' | 'error';
+    message: string;
+  }[];
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
+}
+
 /** Every schema's type by its title: what routes name as their body, query and response. */
 export interface SchemaTypes {
   AccountType: AccountType;
@@ -2356,6 +2414,8 @@ export interface SchemaTypes {
   EventStreamQuery: EventStreamQuery;
   HealthStatus: HealthStatus;
   IntegrationPut: IntegrationPut;
+  IntegrationSyncConfig: IntegrationSyncConfig;
+  IntegrationSyncRequest: IntegrationSyncRequest;
   InvoiceCreate: InvoiceCreate;
   InvoiceDryRun: InvoiceDryRun;
   InvoiceIssue: InvoiceIssue;
@@ -2410,4 +2470,5 @@ export interface SchemaTypes {
   ManifestObjectSchema: ManifestObjectSchema;
   ConnectorPermission: ConnectorPermission;
   ConnectorManifest: ConnectorManifest;
+  IntegrationSyncJob: IntegrationSyncJob;
 }

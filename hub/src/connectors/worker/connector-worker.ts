@@ -29,6 +29,7 @@ export class HandlerFailure extends Error {
 export interface CallBinding {
   ctx: CallContext;
   permissions: readonly string[];
+  onLog?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
 
 export type RpcRequest = Extract<WorkerMessage, { t: 'rpc' }>;
