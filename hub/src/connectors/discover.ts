@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 
 /** Where a connector was found. */
@@ -57,7 +57,8 @@ export function discover(search: SearchPaths): Candidate[] {
   const seen = new Set<string>();
   const add = (dirs: string[], origin: ConnectorOrigin): void => {
     for (const dir of dirs) {
-      const real = resolve(dir);
+      // Workspace packages are symlinks in node_modules: the same folder by its real path is found once.
+      const real = realpathSync(resolve(dir));
       if (seen.has(real)) continue;
       seen.add(real);
       found.push({ dir: real, origin });
