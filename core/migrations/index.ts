@@ -5,6 +5,7 @@ import * as m0003 from './0003_sales.js';
 import * as m0004 from './0004_payments.js';
 import * as m0005 from './0005_idempotency_outcomes.js';
 import * as m0006 from './0006_webhooks.js';
+import * as m0007 from './0007_integrations.js';
 import * as m0008 from './0008_banking.js';
 import * as m0009 from './0009_purchasing.js';
 import * as m0010 from './0010_projects.js';
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0004_payments': m0004,
   '0005_idempotency_outcomes': m0005,
   '0006_webhooks': m0006,
+  '0007_integrations': m0007,
   '0008_banking': m0008,
   '0009_purchasing': m0009,
   '0010_projects': m0010,

@@ -55,8 +55,8 @@ export interface CoreOptions {
   logger: Logger;
   adminToken: AdminTokenVerifier;
   rateLimit?: RateLimitOptions;
-  /** Routes contributed from outside the core (the hub's connectors and integrations). */
-  extraRoutes?: Route[];
+  /** Routes contributed from outside the core (the hub's connectors and integrations), or a function of the services that makes them. */
+  extraRoutes?: Route[] | ((services: CoreServices, knex: Knex) => Route[]);
   version?: string;
   /** Outgoing mail: SMTP when `smtpUrl` is set, else .eml files in `outboxDir` (default `$DATA_DIR/outbox`, `.data/outbox`). */
   mail?: { smtpUrl?: string | undefined; outboxDir: string; from?: string | undefined };
@@ -176,7 +176,7 @@ export function createCore(options: CoreOptions): Core {
     ...createTransfer({ knex, events, services }).routes,
     ...banking.routes,
     ...webhooks.routes,
-    ...(options.extraRoutes ?? []),
+    ...(typeof options.extraRoutes === 'function' ? options.extraRoutes(services, knex) : (options.extraRoutes ?? [])),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */
   const backgroundJobs: Array<{ start(): void; stop(): Promise<void> }> = [];

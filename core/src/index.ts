@@ -21,3 +21,5 @@ export type { DeliveryStore, ClaimOptions } from './webhooks/delivery-store.js';
 export type { RecordResult, AlertPolicy } from './webhooks/record.js';
 export { signatureHeaders, signStandard, generateSecret } from './webhooks/signing.js';
 export { matchesFilter } from './webhooks/policy.js';
+export { validateInput } from './http/validate.js';
+export { newId } from './shared/ids.js';

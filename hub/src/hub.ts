@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAmqpBus, createCore, createDatabase, createEventStreamAccess, createMemoryBus, createRelay, createSecretBox, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
+import { createConnectorPlatform, defaultSearchPaths, type ConnectorPlatform } from './connectors/platform.js';
 import { attachEventSocket, type EventSocketServer } from './event-socket.js';
 import type { HubConfig } from './config.js';
 import { resolveAdminToken, resolveSecretKey } from './secrets.js';
@@ -11,6 +12,8 @@ import { createDeliveryWorker, type DeliveryWorker } from './webhooks/delivery-w
 
 export interface Hub {
   core: Core;
+  /** The connector catalog, runtime and integrations. */
+  connectors: ConnectorPlatform;
   server: Server;
   /** The live event stream (WebSocket on `/v1/organizations/{orgId}/events`). */
   eventSocket: EventSocketServer;
@@ -44,6 +47,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   const { db, bus } = await openInfrastructure(config, logger);
   const secretBox = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
   const webhookTransport = createHttpTransport({ policy: { allowPrivate: config.webhookAllowPrivate } });
+  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), allowPrivate: config.webhookAllowPrivate }, { logger, secrets: secretBox });
   const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
   const core = createCore({
     knex: db.knex,
@@ -53,12 +57,15 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
     rateLimit: config.rateLimit,
     mail: { smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox') },
     webhooks: { transport: webhookTransport, secretBox, alerts: { disableAfterMs: config.webhookDisable.afterHours * 3_600_000, minFailures: config.webhookDisable.minFailures } },
+    extraRoutes: (services, knex) => connectors.routes(services, knex),
   });
   const relay: Relay = createRelay({ knex: db.knex, bus, logger, embedded: db.embedded });
   relay.start();
   await core.start();
   const webhookWorker = createDeliveryWorker({ bus, deliveries: core.services.webhooks.deliveries, transport: webhookTransport, logger, queue: config.webhookQueue });
   await webhookWorker.start();
+  await connectors.startEventRouting(bus);
+  connectors.startSyncScheduler();
 
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));
@@ -81,6 +88,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   let stopping: Promise<void> | undefined;
   return {
     core,
+    connectors,
     server,
     eventSocket,
     webhookWorker,
@@ -99,6 +107,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
         await core.stop();
         await webhookWorker.stop();
         webhookTransport.close();
+        await connectors.stop();
         await relay.stop();
         await core.close();
         await bus.close();

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { components } from '@uah/schemas';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { createSecretBox } from '@uah/core';
 import { createTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../../core/src/testing/harness.js';
+import { createConnectorPlatform, type ConnectorPlatform } from '../../hub/src/connectors/platform.js';
 
 /**
  * Every route of the table, called with hostile path parameters, query strings and bodies: each answer
@@ -34,13 +38,19 @@ function queryParameters(schema: string | undefined): string[] {
 
 describe('hostile input on every route', () => {
   let hub: TestHub;
+  let platform: ConnectorPlatform;
   let org: { id: string; apiKey: string };
 
   beforeAll(async () => {
-    hub = await createTestHub();
+    // The hub's connector and integration routes too (over an empty catalog).
+    platform = await createConnectorPlatform({ search: {} }, { logger: pino({ level: 'silent' }), secrets: createSecretBox(randomBytes(32)) });
+    hub = await createTestHub({ extraRoutes: (services, knex) => platform.routes(services, knex) });
     org = await hub.createOrganization('Hostile Ltd');
   });
-  afterAll(() => hub.close());
+  afterAll(async () => {
+    await platform.stop();
+    await hub.close();
+  });
 
   const pathOf = (template: string, param: string): string => template.replace(':orgId', org.id).replace(/:[A-Za-z]+/g, param);
 

@@ -34,8 +34,14 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(createRequestContext({ logger: deps.logger, metrics: deps.metrics }));
   app.use(createProblemBoundary());
-  app.use(requireJson);
-  app.use(createJsonBody({ limit: deps.bodyLimit ?? '1mb' }));
+  // Raw-body routes (signed webhooks) read their own bytes: neither the JSON rule nor the parser applies.
+  const rawPrefixes = deps.routes.filter((r) => r.rawBody).map((r) => r.path.slice(0, r.path.indexOf('/:') + 1 || undefined));
+  const isRaw = (ctx: Context): boolean => rawPrefixes.some((prefix) => ctx.path.startsWith(prefix));
+  const jsonBody = createJsonBody({ limit: deps.bodyLimit ?? '1mb' });
+  app.use(async function jsonUnlessRaw(ctx, next) {
+    if (isRaw(ctx)) return next();
+    return requireJson(ctx, () => jsonBody(ctx, next));
+  });
   const router = new Router();
   for (const route of deps.routes) {
     router.register(route.path, [route.method], handlerFor(route, deps), { name: route.operationId });
@@ -94,9 +100,10 @@ function handlerFor(route: Route, deps: AppDeps) {
       validateInput(route.body, 'body', body);
     }
 
+    const rawBody = route.rawBody ? await readRaw(ctx, 1024 * 1024) : new Uint8Array();
     const organizationId = (ctx.params as Record<string, string | undefined>)['orgId'] ?? actor.organizationId ?? '';
     const run = async (): Promise<void> => {
-      const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query, organizationId, actor, dryRun: dryRunParam === 'true', ctx });
+      const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query, organizationId, actor, dryRun: dryRunParam === 'true', ctx, rawBody });
       if (ctx.body === undefined || ctx.body === null) {
         ctx.status = route.response.status;
         if (result !== undefined) ctx.body = result;
@@ -106,6 +113,17 @@ function handlerFor(route: Route, deps: AppDeps) {
   };
 }
 
+/** The body's bytes, refused past `limit`. */
+async function readRaw(ctx: Context, limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new AppError('BODY_TOO_LARGE', `The body is larger than ${limit} bytes.`);
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
 /** Ids are `prefix_ULID`: anything else (a NUL byte, a path, 500 characters) names nothing that exists. */
 const PATH_PARAM = /^[A-Za-z0-9_-]{1,100}$/;
 

@@ -41,6 +41,12 @@ export const ERRORS = {
   PROJECT_NOT_ACTIVE: { status: 409, title: "The project's status does not allow this" },
   TIMESHEET_LOCKED: { status: 409, title: 'The timesheet of that week is submitted' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  PROVIDER_ERROR: { status: 502, title: 'The provider refused the request' },
+  CONNECTOR_FAILED: { status: 502, title: 'The connector failed' },
+  CONNECTOR_UNAVAILABLE: { status: 422, title: 'The connector is not available' },
+  INTEGRATION_INACTIVE: { status: 409, title: 'The integration is not active' },
+  WEBHOOK_VERIFICATION_FAILED: { status: 400, title: 'The webhook signature could not be verified' },
+  WEBHOOK_IN_PROGRESS: { status: 409, title: 'The same webhook is being processed' },
   INTERNAL: { status: 500, title: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -60,15 +66,18 @@ export class AppError extends Error {
   readonly status: number;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** More members of the problem (e.g. `source`, `providerStatus`, `retryable` for a provider's error). */
+  readonly members: Record<string, string | number | boolean> | undefined;
   readonly expose = true;
 
-  constructor(code: ErrorCode, detail?: string, extra?: { errors?: FieldError[]; headers?: Record<string, string> }) {
+  constructor(code: ErrorCode, detail?: string, extra?: { errors?: FieldError[]; headers?: Record<string, string>; members?: Record<string, string | number | boolean> }) {
     super(detail ?? ERRORS[code].title);
     this.name = 'AppError';
     this.code = code;
     this.status = ERRORS[code].status;
     this.errors = extra?.errors;
     this.headers = extra?.headers;
+    this.members = extra?.members;
   }
 }
 

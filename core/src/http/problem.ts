@@ -28,6 +28,8 @@ export function renderProblem(ctx: Context, error: AppError): void {
   ctx.type = PROBLEM_JSON;
   for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
   ctx.body = {
+    // Extra members first: they never replace the standard ones.
+    ...(error.members ?? {}),
     type: PROBLEM_TYPE_BASE + error.code,
     title: ERRORS[error.code].title,
     status: error.status,

@@ -37,3 +37,4 @@ export declare const TrialBalanceQuery: ValidateFunction<T.TrialBalanceQuery>;
 export declare const VendorListQuery: ValidateFunction<T.VendorListQuery>;
 export declare const WebhookDeliveryListQuery: ValidateFunction<T.WebhookDeliveryListQuery>;
 export declare const WebhookEndpointListQuery: ValidateFunction<T.WebhookEndpointListQuery>;
+export declare const ProviderWebhookQuery: ValidateFunction<T.ProviderWebhookQuery>;

@@ -261,7 +261,7 @@ export type PaymentStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 
 export type PostingDirection = 'DEBIT' | 'CREDIT';
 
 /**
- * An error, as RFC 9457 problem details. `type` is a stable URI per error code; `code` is the same code in SCREAMING_SNAKE_CASE; `errors` lists the failing fields of a validation error.
+ * An error, as RFC 9457 problem details. `type` is a stable URI per error code; `code` is the same code in SCREAMING_SNAKE_CASE; `errors` lists the failing fields of a validation error. Errors that come from a connector's provider say so: `source` is `provider`, with the provider's `providerStatus` and `providerMessage`, and `retryable` tells whether trying again may help; `source` `connector` marks a connector that failed (threw, timed out, ran out of memory).
  */
 export interface Problem {
   type: string;
@@ -279,6 +279,13 @@ export interface Problem {
     in?: 'body' | 'query' | 'path' | 'header';
     message: string;
   }[];
+  /**
+   * Who failed: the hub itself (the default when absent), the provider a connector called, or the connector's own code.
+   */
+  source?: 'hub' | 'provider' | 'connector';
+  providerStatus?: number;
+  providerMessage?: string;
+  retryable?: boolean;
 }
 
 /**
@@ -2270,6 +2277,20 @@ export type BillPaymentWriteResult = BillPayment | DocumentDryRun;
 export type BillWriteResult = Bill | DocumentDryRun;
 
 /**
+ * The input of a connector action, checked against the action's inputSchema in the manifest.
+ */
+export interface ConnectorActionInput {}
+
+/**
+ * What an action returned.
+ */
+export interface ConnectorActionResult {
+  object: 'action_result';
+  action: string;
+  result: unknown;
+}
+
+/**
  * A credit note against an issued invoice: either `lines` (computed like invoice lines, in the invoice's currency) or a lump sum `amount` (tax included, minor units of the invoice's currency). Its total cannot exceed the invoice's balance. `date` defaults to today (UTC).
  */
 export type CreditNoteCreate = {
@@ -2469,6 +2490,43 @@ export interface ImportReport {
  */
 export interface ImportRequest {
   csv: string;
+}
+
+/**
+ * Enables or reconfigures an integration. `credentials` and `config` are checked against the manifest's credentialsSchema and configSchema, then the connector's `check` (when it has one) tries them against the provider. Leave `credentials` out to keep the stored ones. `version` pins an installed version (default: the pinned one, or the newest available when enabling).
+ */
+export interface IntegrationPut {
+  credentials?: {};
+  config?: {};
+  version?: string;
+}
+
+/**
+ * How an integration syncs: the direction of bidirectional data types, which side wins a conflict (MASTER_WINS: the hub's record; REMOTE_WINS: the provider's; NEWEST_WINS: the one changed last), field mappings per data type (our field → the provider's), the minutes between scheduled runs per data type (0 pauses the schedule), and how far back an incremental run re-reads.
+ */
+export interface IntegrationSyncConfig {
+  direction?: 'pull' | 'push' | 'bidirectional';
+  conflictResolution?: 'MASTER_WINS' | 'REMOTE_WINS' | 'NEWEST_WINS';
+  fieldMappings?: {
+    [k: string]: {
+      [k: string]: string;
+    };
+  };
+  schedule?: {
+    [k: string]: number;
+  };
+  lookbackMinutes?: number;
+}
+
+/**
+ * Starts a sync now: one queued job per data type (default: every data type of the manifest) and direction. `full` ignores cursors and the lookback window.
+ */
+export interface IntegrationSyncRequest {
+  /**
+   * @maxItems 50
+   */
+  dataTypes?: string[];
+  full?: boolean;
 }
 
 /**
@@ -3446,6 +3504,13 @@ export interface WebhookEndpointUpdate {
 }
 
 /**
+ * Whatever query parameters the provider adds to its webhook URL; handed to the connector as they are.
+ */
+export interface ProviderWebhookQuery {
+  [k: string]: string;
+}
+
+/**
  * How many deliveries were scheduled (new ones and redelivered ones).
  */
 export interface WebhookReplayResult {
@@ -3476,6 +3541,91 @@ export interface WebhookTestResult {
   durationMs: number;
   responseBody: string | null;
   error: string | null;
+}
+
+/**
+ * A connector in the marketplace: the manifest of its newest available version (null when no version is usable), what it asks to be granted (`permissions`) and which hosts it calls (`allowedHosts`), and every installed version.
+ */
+export interface ConnectorCatalogEntry {
+  object: 'connector';
+  id: string;
+  available: boolean;
+  /**
+   * The newest available version, offered to organizations that enable the connector.
+   */
+  latestVersion: string | null;
+  manifest: ConnectorManifest | null;
+  permissions: ConnectorPermission[];
+  allowedHosts: string[];
+  versions: ConnectorVersion[];
+}
+
+/**
+ * One installed version of a connector: usable, or unavailable with the reason (an invalid manifest, an SDK range this hub does not satisfy, a module that failed or hung at import, a module that does not match its manifest, a duplicate).
+ */
+export interface ConnectorVersion {
+  version: string;
+  available: boolean;
+  origin: 'builtin' | 'path' | 'installed' | 'package';
+  sdk: string | null;
+  problem: {
+    code: 'MANIFEST_INVALID' | 'SDK_RANGE' | 'IMPORT_FAILED' | 'IMPORT_TIMEOUT' | 'MODULE_MISMATCH' | 'DUPLICATE';
+    message: string;
+  } | null;
+}
+
+/**
+ * How an integration is doing: its last sync and result, the failures counted against it (handlers that threw, timed out or ran out of memory), when it syncs next and how often, what it syncs, and its configuration (never its credentials).
+ */
+export interface IntegrationStatus {
+  /**
+   * The connector id.
+   */
+  provider: string;
+  organizationId: string;
+  isActive: boolean;
+  lastSyncAt: string | null;
+  lastSyncStatus: ('SUCCESS' | 'FAILED' | 'PARTIAL') | null;
+  errorCount: number;
+  nextSyncAt: string | null;
+  syncFrequency: 'REAL_TIME' | 'HOURLY' | 'DAILY' | 'WEEKLY';
+  dataTypes: string[];
+  /**
+   * The integration's non-secret settings, as the manifest's configSchema describes them.
+   */
+  configuration: {
+    [k: string]: unknown;
+  };
+}
+
+/**
+ * An organization's integration with one connector. Credentials are stored encrypted and never returned: `credentialsHint` shows only the last characters of each. `version` is pinned when the integration is enabled; `availableVersion` offers a newer installed one without forcing it.
+ */
+export interface Integration {
+  object: 'integration';
+  id: string;
+  organizationId: string;
+  connectorId: string;
+  version: string;
+  availableVersion: string | null;
+  isActive: boolean;
+  /**
+   * Each credential masked, e.g. `{"apiKey": "••••3kF9"}`.
+   */
+  credentialsHint: {
+    [k: string]: string;
+  };
+  /**
+   * The integration's non-secret settings, as the manifest's configSchema describes them.
+   */
+  configuration: {
+    [k: string]: unknown;
+  };
+  errorCount: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface ManifestAction {
@@ -3540,6 +3690,24 @@ export interface ManifestObjectSchema {
 }
 
 /**
+ * One grant a connector asks for, `<entities>:<read|write>`. `read` allows get, list and find; `write` allows the changes and includes `read`. The hub refuses every call to the books that the manifest does not declare, and the catalog shows the list so an organization knows what it grants.
+ */
+export type ConnectorPermission =
+  | 'customers:read'
+  | 'customers:write'
+  | 'products:read'
+  | 'products:write'
+  | 'tax_rates:read'
+  | 'tax_rates:write'
+  | 'invoices:read'
+  | 'invoices:write'
+  | 'payments:read'
+  | 'payments:write'
+  | 'credit_notes:read'
+  | 'credit_notes:write'
+  | 'journal_entries:read';
+
+/**
  * A connector's `connector.json`: what it is, which SDK versions it loads against, how an organization authenticates it, what it syncs and which events and actions it handles. The hub validates it at load time and refuses a connector whose manifest is invalid or whose `sdk` range the running SDK does not satisfy.
  */
 export interface ConnectorManifest {
@@ -3596,6 +3764,48 @@ export interface ConnectorManifest {
      */
     receives: boolean;
   };
+  /**
+   * What the connector may do with the organization's books; every other call is refused. Shown in the catalog.
+   *
+   * @maxItems 20
+   */
+  permissions?: ConnectorPermission[];
+  /**
+   * The hosts the connector calls: an exact host name (`api.stripe.com`) or every subdomain of one (`*.myshopify.com`, which does not match `myshopify.com` itself). The SDK's HTTP client refuses any other host.
+   *
+   * @maxItems 50
+   */
+  allowedHosts?: string[];
+}
+
+/**
+ * One sync run of one data type and direction for one organization's integration: queued, running, then SUCCESS, PARTIAL (some records failed) or FAILED, with what it did to the records and its log (conflicts resolved by the configured rule are logged).
+ */
+export interface IntegrationSyncJob {
+  object: 'sync_job';
+  id: string;
+  organizationId: string;
+  connectorId: string;
+  dataType: string;
+  direction: 'pull' | 'push';
+  trigger: 'schedule' | 'manual' | 'webhook';
+  full: boolean;
+  status: 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'PARTIAL' | 'FAILED';
+  counts: {
+    created: number;
+    updated: number;
+    skipped: number;
+    failed: number;
+  };
+  log: {
+    at: string;
+    level: 'debug' | 'info' | 'warn' | 'error';
+    message: string;
+  }[];
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
 }
 
 /** Every schema's type by its title: what routes name as their body, query and response. */
@@ -3696,6 +3906,8 @@ export interface SchemaTypes {
   BillPay: BillPay;
   BillPaymentWriteResult: BillPaymentWriteResult;
   BillWriteResult: BillWriteResult;
+  ConnectorActionInput: ConnectorActionInput;
+  ConnectorActionResult: ConnectorActionResult;
   CreditNoteCreate: CreditNoteCreate;
   CreditNoteListQuery: CreditNoteListQuery;
   CustomerCreate: CustomerCreate;
@@ -3713,6 +3925,9 @@ export interface SchemaTypes {
   HealthStatus: HealthStatus;
   ImportReport: ImportReport;
   ImportRequest: ImportRequest;
+  IntegrationPut: IntegrationPut;
+  IntegrationSyncConfig: IntegrationSyncConfig;
+  IntegrationSyncRequest: IntegrationSyncRequest;
   InventoryAdjustmentCreate: InventoryAdjustmentCreate;
   InventoryAdjustmentListQuery: InventoryAdjustmentListQuery;
   InventoryAdjustmentWriteResult: InventoryAdjustmentWriteResult;
@@ -3784,12 +3999,19 @@ export interface SchemaTypes {
   WebhookEndpointCreated: WebhookEndpointCreated;
   WebhookEndpointListQuery: WebhookEndpointListQuery;
   WebhookEndpointUpdate: WebhookEndpointUpdate;
+  ProviderWebhookQuery: ProviderWebhookQuery;
   WebhookReplayResult: WebhookReplayResult;
   WebhookReplay: WebhookReplay;
   WebhookTestResult: WebhookTestResult;
+  ConnectorCatalogEntry: ConnectorCatalogEntry;
+  ConnectorVersion: ConnectorVersion;
+  IntegrationStatus: IntegrationStatus;
+  Integration: Integration;
   ManifestAction: ManifestAction;
   ManifestAuth: ManifestAuth;
   ManifestDataType: ManifestDataType;
   ManifestObjectSchema: ManifestObjectSchema;
+  ConnectorPermission: ConnectorPermission;
   ConnectorManifest: ConnectorManifest;
+  IntegrationSyncJob: IntegrationSyncJob;
 }
