@@ -14,6 +14,7 @@ export { createAmqpBus } from './events/amqp-bus.js';
 export { createMemoryBus } from './events/memory-bus.js';
 export { createEventTail, type EventTail, type EventTailHooks, type EventTailOptions, type EventTailSubscription } from './events/stream.js';
 export { createEventStreamAccess, problemOf, presentedKey, STREAM_PROTOCOL, BEARER_PROTOCOL_PREFIX, type EventStreamAccess, type PendingStream, type StreamGrant } from './events/stream-access.js';
+export { matchLines, DEFAULT_MATCH_OPTIONS, type BankLine, type OpenItem, type MatchOptions, type MatchResult } from './banking/matching/matcher.js';
 export { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
 export type { WebhookTransport, WebhookRequest, WebhookResponse, ClaimedDelivery } from './webhooks/transport.js';
 export type { DeliveryStore, ClaimOptions } from './webhooks/delivery-store.js';
