@@ -64,22 +64,21 @@ describe('webhook delivery across restarts and failures', () => {
 
   it('one hanging endpoint does not delay another', async () => {
     const t = await setUp({ perEndpoint: 2 });
-    const hanging = await t.endpoint(() => 'hang', { timeoutMs: 3000, retryPolicy: { maxRetries: 0 } });
+    // It would answer nothing for 20 s: the fast endpoint must not wait for it.
+    const hanging = await t.endpoint(() => 'hang', { timeoutMs: 20_000, retryPolicy: { maxRetries: 0 } });
     const fast = await t.endpoint(() => ({ status: 200 }));
-    const started = Date.now();
     for (let i = 0; i < 10; i++) await t.customer(`C${i}`);
-    await until(() => fast.receiver.received.length === 10);
-    // Every fast delivery arrived while the hanging endpoint's first attempts were still waiting for their timeout.
-    const lastFast = Math.max(...fast.receiver.received.map((r) => r.at));
-    expect(lastFast - started).toBeLessThan(3000);
-    expect(hanging.receiver.received.length).toBeLessThanOrEqual(2);
+    const deliveredFast = () => t.fx.pipeline.recorded.filter((r) => r.claimed.endpointId === fast.id && r.result.outcome === 'DELIVERED').length;
+    await until(() => deliveredFast() === 10, 18_000);
+    expect(fast.receiver.received).toHaveLength(10);
+    expect(hanging.receiver.received.length).toBeGreaterThan(0);
+    expect(hanging.receiver.received.length).toBeLessThanOrEqual(2); // its slots, no more
     expect(t.fx.pipeline.recorded.filter((r) => r.claimed.endpointId === hanging.id)).toHaveLength(0);
-    // The hanging endpoint's attempts end at its timeout (no retries in its policy) and its next ones go out.
-    await until(async () => (await t.deliveries(hanging.id)).filter((d: { status: string }) => d.status === 'FAILED').length >= 2, 10_000);
-    const attempt = (await t.deliveries(hanging.id))[0].attempts[0];
-    expect(attempt).toMatchObject({ statusCode: null, error: 'timed out after 3000 ms' });
-    await until(() => hanging.receiver.received.length >= 3);
-    await t.fx.hub.request('DELETE', `/v1/organizations/${t.org.id}/webhooks/${hanging.id}`);
+    // An attempt ends at the endpoint's timeout.
+    const short = await t.endpoint(() => 'hang', { timeoutMs: 1000 });
+    const ping = await t.fx.hub.request('POST', `/v1/organizations/${t.org.id}/webhooks/${short.id}/test`);
+    expect(ping.body).toMatchObject({ ok: false, statusCode: null, error: 'timed out after 1000 ms' });
+    await hanging.receiver.close();
   }, 30_000);
 
   it('warns, then disables an endpoint failing every attempt for the alert period, and re-enables it with its missed events', async () => {

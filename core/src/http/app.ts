@@ -38,9 +38,9 @@ export function createApp(deps: AppDeps): Koa {
   const rawPrefixes = deps.routes.filter((r) => r.rawBody).map((r) => r.path.slice(0, r.path.indexOf('/:') + 1 || undefined));
   const isRaw = (ctx: Context): boolean => rawPrefixes.some((prefix) => ctx.path.startsWith(prefix));
   const jsonBody = createJsonBody({ limit: deps.bodyLimit ?? '1mb' });
-  app.use(async function jsonUnlessRaw(ctx, next) {
-    if (isRaw(ctx)) return next();
-    return requireJson(ctx, () => jsonBody(ctx, next));
+  app.use(async function jsonUnlessRaw(ctx: Context, next: Next): Promise<void> {
+    if (isRaw(ctx)) await next();
+    else await requireJson(ctx, () => jsonBody(ctx, next));
   });
   const router = new Router();
   for (const route of deps.routes) {
