@@ -13,4 +13,8 @@ export type { QuotesResource } from './resources/quotes.js';
 export type { CreditNotesResource, InvoiceSettingsResource, InvoicesResource } from './resources/invoices.js';
 export type { PaymentsResource } from './resources/payments.js';
 export type { ReportsResource } from './resources/reports.js';
+export { normalizeBaseUrl } from './transport.js';
+export { UniversalAccountingAPI, type OrgDryRunAction, type OrgDryRunWrite, type PerOrganization, type SubscribeOptions, type UniversalAccountingAPIOptions } from './universal-api.js';
+export { matchesPattern, type EventHandler, type EventStream } from './event-emitter.js';
 export type { MilestonesResource, PayrollRunsResource, ProjectsResource, TimeEntriesResource, TimesheetsResource } from './resources/projects.js';
+export type { BankAccountsResource, BankTransactionsResource } from './resources/banking.js';

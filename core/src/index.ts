@@ -14,3 +14,4 @@ export { createAmqpBus } from './events/amqp-bus.js';
 export { createMemoryBus } from './events/memory-bus.js';
 export { createEventTail, type EventTail, type EventTailHooks, type EventTailOptions, type EventTailSubscription } from './events/stream.js';
 export { createEventStreamAccess, problemOf, STREAM_PROTOCOL, BEARER_PROTOCOL_PREFIX, type EventStreamAccess, type StreamGrant } from './events/stream-access.js';
+export { matchLines, DEFAULT_MATCH_OPTIONS, type BankLine, type OpenItem, type MatchOptions, type MatchResult } from './banking/matching/matcher.js';

@@ -5,6 +5,7 @@ import type { CoreServices } from '../../core/src/core.js';
 import { AppError } from '../../core/src/http/errors.js';
 import type { TestHub } from '../../core/src/testing/harness.js';
 import { checkProjectInvariants, projectOpArbitrary, projectSnapshot, runProjectOp, type ProjectOp } from './projects-model.js';
+import { checkPurchasingInvariants, purchasingOpArbitrary, purchasingSnapshot, runPurchasingOp, type PurchasingOp, type PurchasingWorld } from './books-purchasing.js';
 
 /**
  * Random operations on one organization's sales cycle, run through the services, and the invariants the
@@ -12,6 +13,7 @@ import { checkProjectInvariants, projectOpArbitrary, projectSnapshot, runProject
  */
 
 export type Op =
+  | PurchasingOp
   | { kind: 'invoice'; lines: Array<{ quantity: string; unitPrice: number; discountBp: number; taxed: boolean }>; issue: boolean }
   | { kind: 'issue'; pick: number }
   | { kind: 'pay'; pick: number; mode: 'partial' | 'full' | 'over' | 'exceed' | 'credit_only'; fraction: number; extra: number; fees: number; clearing: boolean }
@@ -47,6 +49,7 @@ export const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('applyCredit' as const), pickPayment: pick, pickInvoice: pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('dispute' as const), pick, fraction, mode: fc.constantFrom('part' as const, 'all' as const, 'exceed' as const), outcome: fc.constantFrom('WON' as const, 'LOST' as const) }) },
   { weight: 8, arbitrary: projectOpArbitrary },
+  { weight: 4, arbitrary: purchasingOpArbitrary },
 );
 
 const META: EventMetadata = { source: 'SYSTEM' };
@@ -55,7 +58,8 @@ const OPEN = ['SENT', 'VIEWED', 'PARTIALLY_PAID', 'OVERDUE'];
 const lost = (p: Payment): number => (p.dispute?.status === 'LOST' ? p.dispute.amount : 0);
 const chosen = <T>(list: T[], index: number): T | undefined => (list.length === 0 ? undefined : list[index % list.length]);
 
-export interface World {
+export interface World extends PurchasingWorld {
+  hub: TestHub;
   services: CoreServices;
   orgId: string;
   customerId: string;
@@ -100,7 +104,11 @@ export async function runOp(w: World, op: Op): Promise<{ expected: Expect; error
     case 'issue': {
       const inv = await invoice(w, chosen(w.invoices, op.pick));
       if (!inv) return { expected: { ok: true }, skipped: true };
-      return attempt(inv.status === 'DRAFT' ? { ok: true } : { refused: ['INVALID_STATE_TRANSITION'] }, () => s.invoices.issue(w.orgId, inv.id, {}, META));
+      // A draft selling the tracked product is refused while there is not enough of it on hand.
+      const wanted = inv.lines.filter((l) => l.productId === w.productId).reduce((sum, l) => sum + Number(l.quantity), 0);
+      const available = Number((await s.inventory.inventory.stockLevel(w.orgId, w.productId)).quantityOnHand);
+      const expected: Expect = inv.status !== 'DRAFT' ? { refused: ['INVALID_STATE_TRANSITION'] } : wanted > available ? { refused: ['INSUFFICIENT_STOCK'] } : { ok: true };
+      return attempt(expected, () => s.invoices.issue(w.orgId, inv.id, {}, META));
     }
     case 'pay':
       return pay(w, op, attempt);
@@ -128,6 +136,11 @@ export async function runOp(w: World, op: Op): Promise<{ expected: Expect; error
     }
     case 'dispute':
       return dispute(w, op, attempt);
+    case 'bill':
+    case 'payBill':
+    case 'sellStock':
+    case 'adjust':
+      return runPurchasingOp(w, op, attempt);
     case 'applyCredit': {
       const p = await payment(w, chosen(w.payments, op.pickPayment));
       const inv = await invoice(w, chosen(w.invoices, op.pickInvoice));
@@ -189,6 +202,7 @@ export async function snapshot(hub: TestHub, orgId: string): Promise<string> {
     invoices: await k('invoices').where('organization_id', orgId).select('id', 'status', 'amount_paid', 'amount_credited', 'balance').orderBy('id'),
     balances: await k('account_balances').where('organization_id', orgId).select('account_id', 'balance').orderBy('account_id'),
     projects: await projectSnapshot(hub, orgId),
+    purchasing: await purchasingSnapshot(hub, orgId),
   });
 }
 
@@ -259,4 +273,5 @@ export async function checkInvariants(w: World): Promise<void> {
   const sheet = await s.reports.balanceSheet(orgId, { asOf: far });
   expect(sheet.balanced).toBe(true);
   await checkProjectInvariants(w, balances);
+  await checkPurchasingInvariants(w.hub, w, balanceOf);
 }

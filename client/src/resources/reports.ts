@@ -1,4 +1,6 @@
 import type {
+  ApAgingQuery,
+  ApAgingReport,
   ArAgingQuery,
   ArAgingReport,
   BalanceSheetQuery,
@@ -19,6 +21,8 @@ export interface ReportsResource {
   profitAndLoss(query?: ProfitAndLossQuery, options?: RequestOptions): Promise<ProfitAndLossReport>;
   /** Open invoices by days past due: current, 1–30, 31–60, 61–90, over 90. */
   arAging(query?: ArAgingQuery, options?: RequestOptions): Promise<ArAgingReport>;
+  /** Open bills by days past due, per vendor, from the payables postings. */
+  apAging(query?: ApAgingQuery, options?: RequestOptions): Promise<ApAgingReport>;
 }
 
 export function createReportsResource(c: ResourceContext): ReportsResource {
@@ -28,5 +32,6 @@ export function createReportsResource(c: ResourceContext): ReportsResource {
     balanceSheet: report<BalanceSheetQuery, BalanceSheetReport>('balance-sheet'),
     profitAndLoss: report<ProfitAndLossQuery, ProfitAndLossReport>('profit-and-loss'),
     arAging: report<ArAgingQuery, ArAgingReport>('ar-aging'),
+    apAging: report<ApAgingQuery, ApAgingReport>('ap-aging'),
   };
 }

@@ -26,6 +26,9 @@ export class ProductModel extends TenantModel {
   taxRateId!: string | null;
   incomeAccountId!: string | null;
   active!: boolean;
+  trackInventory!: boolean;
+  /** numeric(13, 4): a decimal string from the driver. */
+  reorderPoint!: string | null;
   metadata!: Record<string, string>;
   createdAt!: Date;
   updatedAt!: Date;

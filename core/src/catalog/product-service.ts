@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { UniqueViolationError } from 'objection';
 import type { EventMetadata, EventType, Product, ProductCreate, ProductListQuery, ProductUpdate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
+import { formatDecimal, parseDecimal } from '../shared/money.js';
 import { AppError, unprocessable } from '../http/errors.js';
 import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
@@ -38,6 +39,8 @@ export function toProduct(row: ProductModel): Product {
     taxRateId: row.taxRateId,
     incomeAccountId: row.incomeAccountId,
     active: row.active,
+    trackInventory: row.trackInventory,
+    reorderPoint: row.reorderPoint === null ? null : formatDecimal(parseDecimal(String(row.reorderPoint), 4), 4),
     metadata: row.metadata,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
@@ -68,6 +71,13 @@ export function createProductService(deps: ProductDeps): ProductService {
     }
   }
 
+  /** Stock is kept only of goods: the database refuses the rest too, this says why. */
+  function checkTracking(type: Product['type'], trackInventory: boolean): void {
+    if (trackInventory && type !== 'INVENTORY') {
+      throw unprocessable(`Only INVENTORY products can track inventory, not ${type}.`, [{ field: '/trackInventory', in: 'body', message: 'needs type INVENTORY' }]);
+    }
+  }
+
   async function record(trx: Knex.Transaction, type: EventType, product: Product, meta: EventMetadata, previousAttributes?: Record<string, unknown>): Promise<void> {
     await events.append(trx, [{ type, aggregateType: 'product', aggregateId: product.id, organizationId: product.organizationId, data: { object: product, ...(previousAttributes ? { previousAttributes } : {}) } }], meta);
   }
@@ -91,6 +101,7 @@ export function createProductService(deps: ProductDeps): ProductService {
       const currency = input.currency ?? (await deps.organizations.get(organizationId)).baseCurrency;
       return knex.transaction(async (trx) => {
         await checkReferences(organizationId, input, trx);
+        checkTracking(input.type, input.trackInventory ?? false);
         const values = {
           id: newId('prod'),
           organizationId,
@@ -103,6 +114,8 @@ export function createProductService(deps: ProductDeps): ProductService {
           currency,
           taxRateId: input.taxRateId ?? null,
           incomeAccountId: input.incomeAccountId ?? null,
+          trackInventory: input.trackInventory ?? false,
+          reorderPoint: input.reorderPoint ?? null,
           metadata: input.metadata ?? {},
         };
         let row: ProductModel;
@@ -128,6 +141,7 @@ export function createProductService(deps: ProductDeps): ProductService {
       if (query.sku) q.whereRaw('upper(sku) = upper(?)', [query.sku]);
       if (query.type) q.where('type', query.type);
       if (query.active !== undefined) q.where('active', query.active);
+      if (query.trackInventory !== undefined) q.where('track_inventory', query.trackInventory);
       if (query.search) {
         const like = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
         q.whereRaw('(products.name ILIKE ? OR products.sku ILIKE ?)', [like, like]);
@@ -141,10 +155,11 @@ export function createProductService(deps: ProductDeps): ProductService {
         await checkReferences(organizationId, input, trx);
         const before = toProduct(row);
         const values: Partial<ProductModel> = {};
-        for (const field of ['sku', 'name', 'description', 'type', 'unitPrice', 'unitCost', 'currency', 'taxRateId', 'incomeAccountId', 'active'] as const) {
+        for (const field of ['sku', 'name', 'description', 'type', 'unitPrice', 'unitCost', 'currency', 'taxRateId', 'incomeAccountId', 'active', 'trackInventory', 'reorderPoint'] as const) {
           if (input[field] !== undefined) (values as Record<string, unknown>)[field] = input[field];
         }
         if (input.metadata !== undefined) values.metadata = mergeMetadata(row.metadata, input.metadata);
+        checkTracking(values.type ?? row.type, values.trackInventory ?? row.trackInventory);
         const after = toProduct(await patch(organizationId, id, trx, values, input.sku ?? row.sku));
         const previous = changedAttributes(before, after);
         if (Object.keys(previous).length > 0) await record(trx, 'product.updated', after, meta, previous);

@@ -39,7 +39,7 @@ export function renderProblem(ctx: Context, error: AppError): void {
   };
 }
 
-function toAppError(thrown: unknown): AppError {
+export function toAppError(thrown: unknown): AppError {
   if (thrown instanceof AppError) return thrown;
   if (thrown instanceof UniqueViolationError) return new AppError('CONFLICT', `A record with the same ${thrown.columns?.join(', ') ?? 'key'} exists already.`);
   if (thrown instanceof CheckViolationError) return new AppError('UNPROCESSABLE', `The change breaks the rule ${thrown.constraint ?? ''}.`.trim());

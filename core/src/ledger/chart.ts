@@ -28,6 +28,7 @@ export const DEFAULT_CHART: readonly ChartAccount[] = [
   { key: 'sales_revenue', code: '4000', name: 'Sales revenue', type: 'REVENUE', description: 'Revenue from goods sold.' },
   { key: 'service_revenue', code: '4100', name: 'Service revenue', type: 'REVENUE', description: 'Revenue from services and free-text invoice lines.' },
   { key: 'cost_of_goods_sold', code: '5000', name: 'Cost of goods sold', type: 'EXPENSE', description: 'Cost of the goods sold.' },
+  { key: 'inventory_adjustments', code: '5100', name: 'Inventory adjustments', type: 'EXPENSE', description: 'Stock written off or found, at cost (damage, theft, counts).' },
   { key: 'payment_fees', code: '6100', name: 'Payment processing fees', type: 'EXPENSE', description: 'Fees kept by payment processors.' },
   { key: 'wages_expense', code: '6200', name: 'Wages expense', type: 'EXPENSE', description: 'Gross pay of payroll runs.' },
   { key: 'general_expenses', code: '6900', name: 'General expenses', type: 'EXPENSE', description: 'Other operating expenses.' },

@@ -56,7 +56,7 @@ function transaction(entry: JournalEntry, names: Map<string, string>): string {
     let posting = `    ${names.get(line.accountId) ?? `unknown:${line.accountId}`}  ${amountText(sign * line.amount, line.currency)}`;
     if (line.currency !== entry.baseCurrency) posting += ` @@ ${amountText(line.baseAmount, entry.baseCurrency)}`;
     // The subledger reference as hledger tags (`hledger bal tag:invoice=inv_…` gives an invoice's receivable).
-    const comment = [...(line.description ? [clean(line.description)] : []), ...(line.invoiceId ? [`invoice:${line.invoiceId}`] : []), ...(line.customerId ? [`customer:${line.customerId}`] : [])];
+    const comment = [...(line.description ? [clean(line.description)] : []), ...(line.invoiceId ? [`invoice:${line.invoiceId}`] : []), ...(line.customerId ? [`customer:${line.customerId}`] : []), ...(line.billId ? [`bill:${line.billId}`] : []), ...(line.vendorId ? [`vendor:${line.vendorId}`] : [])];
     if (comment.length > 0) posting += `  ; ${comment.join(', ')}`;
     out.push(posting);
   }

@@ -77,6 +77,8 @@ export function entryFromPrepared(prepared: PreparedEntry, ids: { id: string; nu
     description: l.description,
     invoiceId: l.invoiceId,
     customerId: l.customerId,
+    billId: l.billId,
+    vendorId: l.vendorId,
   }));
   const { date, currency, exchangeRate, baseCurrency, memo, source, reversalOf, metadata } = prepared;
   return toJournalEntry({ id: ids.id, organizationId: ids.organizationId, number: ids.number, date, currency, exchangeRate, baseCurrency, memo, source, reversalOf, reversedBy: null, metadata, createdAt: ids.createdAt, updatedAt: ids.createdAt }, lines);
@@ -127,10 +129,10 @@ export async function writeEntry(db: Db, organizationId: string, prepared: Prepa
   const lineIds = prepared.lines.map(() => newId('jl'));
   const entry = entryFromPrepared(prepared, { id, number: 0, organizationId, lineIds, createdAt });
   const { accounts, events } = balanceChanges(prepared);
-  const lines = prepared.lines.map((l, i) => ({ id: lineIds[i], line_no: l.lineNo, account_id: l.account.id, direction: l.direction, amount: l.amount, currency: l.currency, base_amount: l.baseAmount, description: l.description, invoice_id: l.invoiceId, customer_id: l.customerId }));
+  const lines = prepared.lines.map((l, i) => ({ id: lineIds[i], line_no: l.lineNo, account_id: l.account.id, direction: l.direction, amount: l.amount, currency: l.currency, base_amount: l.baseAmount, description: l.description, invoice_id: l.invoiceId, customer_id: l.customerId, bill_id: l.billId, vendor_id: l.vendorId }));
   const metaJson = JSON.stringify(meta);
   try {
-    const rows = await preparedQuery<{ number: number }>(db, 'ledger_post_v4', WRITE_SQL, [
+    const rows = await preparedQuery<{ number: number }>(db, 'ledger_post_v5', WRITE_SQL, [
       organizationId, context.chartVersion, prepared.date,
       id, organizationId, context.entryNumberSequence, prepared.date, prepared.currency, prepared.exchangeRate, prepared.memo, prepared.source?.type ?? null, prepared.source?.id ?? null, prepared.reversalOf, JSON.stringify(prepared.metadata), createdAt, createdAt,
       organizationId, prepared.date, JSON.stringify(lines),
@@ -154,10 +156,10 @@ WITH guard AS (
   SELECT ?, ?, nextval(?::regclass), ?::date, ?, ?::numeric, ?, ?, ?, ?, ?::jsonb, ?::timestamptz, ?::timestamptz FROM guard WHERE guard.ok
   RETURNING id, number
 ), lines AS (
-  INSERT INTO journal_lines (id, organization_id, entry_id, line_no, entry_number, date, account_id, direction, amount, currency, base_amount, description, invoice_id, customer_id)
-  SELECT l.id, ?, entry.id, l.line_no, entry.number, ?::date, l.account_id, l.direction, l.amount, l.currency, l.base_amount, l.description, l.invoice_id, l.customer_id
+  INSERT INTO journal_lines (id, organization_id, entry_id, line_no, entry_number, date, account_id, direction, amount, currency, base_amount, description, invoice_id, customer_id, bill_id, vendor_id)
+  SELECT l.id, ?, entry.id, l.line_no, entry.number, ?::date, l.account_id, l.direction, l.amount, l.currency, l.base_amount, l.description, l.invoice_id, l.customer_id, l.bill_id, l.vendor_id
     FROM entry CROSS JOIN jsonb_to_recordset(?::jsonb)
-      AS l(id text, line_no smallint, account_id text, direction text, amount bigint, currency text, base_amount bigint, description text, invoice_id text, customer_id text)
+      AS l(id text, line_no smallint, account_id text, direction text, amount bigint, currency text, base_amount bigint, description text, invoice_id text, customer_id text, bill_id text, vendor_id text)
 ), balances AS (
   INSERT INTO account_balances AS b (account_id, organization_id, balance, currency_balances, version)
   SELECT d.account_id, ?, d.balance, d.currency_balances, d.events
@@ -197,7 +199,7 @@ const ENTRY_COLUMNS = `
   e.metadata, e.created_at AS "createdAt", e.updated_at AS "updatedAt", s.base_currency AS "baseCurrency",
   (SELECT json_agg(json_build_object('id', l.id, 'accountId', l.account_id, 'accountCode', a.code, 'accountName', a.name,
                    'direction', l.direction, 'amount', l.amount, 'currency', l.currency, 'baseAmount', l.base_amount,
-                   'description', l.description, 'invoiceId', l.invoice_id, 'customerId', l.customer_id) ORDER BY l.line_no)
+                   'description', l.description, 'invoiceId', l.invoice_id, 'customerId', l.customer_id, 'billId', l.bill_id, 'vendorId', l.vendor_id) ORDER BY l.line_no)
      FROM journal_lines l JOIN accounts a ON a.id = l.account_id WHERE l.entry_id = e.id) AS lines`;
 
 interface EntryRow {

@@ -28,7 +28,7 @@ describe('ledger: chart of accounts and journal entries', () => {
     expect(res.body.data.map((a: { code: string; systemKey: string; type: string }) => `${a.code} ${a.systemKey} ${a.type}`)).toEqual([
       '1000 bank ASSET', '1050 payment_clearing ASSET', '1060 disputed_funds ASSET', '1100 receivables ASSET', '1200 inventory ASSET', '2000 payables LIABILITY',
       '2100 sales_tax_payable LIABILITY', '2250 wages_payable LIABILITY', '2260 withholdings_payable LIABILITY', '2300 customer_credits LIABILITY', '2400 deferred_revenue LIABILITY', '3000 owners_equity EQUITY', '3100 retained_earnings EQUITY',
-      '4000 sales_revenue REVENUE', '4100 service_revenue REVENUE', '5000 cost_of_goods_sold EXPENSE', '6100 payment_fees EXPENSE',
+      '4000 sales_revenue REVENUE', '4100 service_revenue REVENUE', '5000 cost_of_goods_sold EXPENSE', '5100 inventory_adjustments EXPENSE', '6100 payment_fees EXPENSE',
       '6200 wages_expense EXPENSE', '6900 general_expenses EXPENSE', '7900 fx_gain_loss EXPENSE',
     ]);
     expect(res.body.data[0]).toMatchObject({ object: 'account', name: 'Bank', normalBalance: 'DEBIT', currency: null, active: true, balance: 0, balances: [] });
@@ -45,8 +45,8 @@ describe('ledger: chart of accounts and journal entries', () => {
       source: null, reversalOf: null, reversedBy: null, totals: [{ currency: 'USD', debit: 500000, credit: 500000 }], baseTotal: 500000, metadata: { ref: 'A-1' },
     });
     expect(res.body.lines).toEqual([
-      { id: expect.stringMatching(/^jl_/), accountId: bank.id, accountCode: '1000', accountName: 'Bank', direction: 'DEBIT', amount: 500000, currency: 'USD', baseAmount: 500000, description: null, invoiceId: null, customerId: null },
-      { id: expect.stringMatching(/^jl_/), accountId: expect.stringMatching(/^acc_/), accountCode: '3000', accountName: "Owner's equity", direction: 'CREDIT', amount: 500000, currency: 'USD', baseAmount: 500000, description: 'capital', invoiceId: null, customerId: null },
+      { id: expect.stringMatching(/^jl_/), accountId: bank.id, accountCode: '1000', accountName: 'Bank', direction: 'DEBIT', amount: 500000, currency: 'USD', baseAmount: 500000, description: null, invoiceId: null, customerId: null, billId: null, vendorId: null },
+      { id: expect.stringMatching(/^jl_/), accountId: expect.stringMatching(/^acc_/), accountCode: '3000', accountName: "Owner's equity", direction: 'CREDIT', amount: 500000, currency: 'USD', baseAmount: 500000, description: 'capital', invoiceId: null, customerId: null, billId: null, vendorId: null },
     ]);
     expect((await hub.request('GET', path(`/journal-entries/${res.body.id}`))).body).toEqual(res.body);
     expect(await account('1000')).toMatchObject({ balance: 500000, balances: [{ currency: 'USD', balance: 500000 }] });

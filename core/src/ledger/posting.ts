@@ -19,6 +19,8 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 // The same shapes as the journal_lines CHECK constraints.
 const INVOICE_ID = /^inv_[0-9A-Za-z]+$/;
 const CUSTOMER_ID = /^cus_[0-9A-Za-z]+$/;
+const BILL_ID = /^bill_[0-9A-Za-z]+$/;
+const VENDOR_ID = /^ven_[0-9A-Za-z]+$/;
 
 export function isCalendarDate(value: string): boolean {
   if (!DATE.test(value)) return false;
@@ -95,7 +97,11 @@ function resolveLines(input: PostEntryInput, ctx: LedgerContext, allowInactive: 
     const customerId = line.reference?.customerId ?? null;
     if (invoiceId !== null && !INVOICE_ID.test(invoiceId)) errors.push({ field: `${at}/reference/invoiceId`, message: 'is not an invoice id (inv_…)' });
     if (customerId !== null && !CUSTOMER_ID.test(customerId)) errors.push({ field: `${at}/reference/customerId`, message: 'is not a customer id (cus_…)' });
-    lines.push({ lineNo: i + 1, account, direction: line.direction, amount: line.amount, currency, baseAmount: 0, description: line.description ?? null, invoiceId, customerId });
+    const billId = line.reference?.billId ?? null;
+    const vendorId = line.reference?.vendorId ?? null;
+    if (billId !== null && !BILL_ID.test(billId)) errors.push({ field: `${at}/reference/billId`, message: 'is not a bill id (bill_…)' });
+    if (vendorId !== null && !VENDOR_ID.test(vendorId)) errors.push({ field: `${at}/reference/vendorId`, message: 'is not a vendor id (ven_…)' });
+    lines.push({ lineNo: i + 1, account, direction: line.direction, amount: line.amount, currency, baseAmount: 0, description: line.description ?? null, invoiceId, customerId, billId, vendorId });
   });
   if (errors.length > 0) throw unprocessable(`The entry has ${errors.length} invalid line field${errors.length === 1 ? '' : 's'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`, errors);
   if (inactive.length > 0) throw new AppError('ACCOUNT_INACTIVE', `Inactive accounts take no postings: ${inactive.join(', ')}.`);

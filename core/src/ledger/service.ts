@@ -14,6 +14,7 @@ import { toHledgerJournal } from './export.js';
 import { createContextCache } from './context-cache.js';
 import { readEntries } from './journal-store.js';
 import { receivablesAsOf, type ReceivablesAsOf } from './receivables.js';
+import { payablesAsOf, type PayablesAsOf } from './payables.js';
 import { createPoster } from './poster.js';
 import { prepareEntry } from './posting.js';
 import { previewEntry } from './preview.js';
@@ -23,6 +24,7 @@ import type { AccountRef, LineReference, PostEntryInput } from './types.js';
 export type { AccountRef, LineReference, PostEntryInput, PostingLineInput, SystemAccountKey } from './types.js';
 export type { AccountBalance } from './account-ledger.js';
 export type { InvoiceReceivable, ReceivablesAsOf, UnallocatedReceivable } from './receivables.js';
+export type { BillPayable, PayablesAsOf, UnallocatedPayable } from './payables.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -48,6 +50,8 @@ export interface LedgerService {
    * `balance` equals the receivables account's balance in the trial balance at that day.
    */
   receivablesByInvoice(organizationId: string, asOf: string, trx?: Knex.Transaction): Promise<ReceivablesAsOf>;
+  /** The payables subledger at a day (inclusive), per bill reference, credit minus debit; the mirror of `receivablesByInvoice`. */
+  payablesByBill(organizationId: string, asOf: string, trx?: Knex.Transaction): Promise<PayablesAsOf>;
 
   /** POST /journal-entries: a manual entry, posted in its own transaction (one statement), or previewed. */
   createEntry(organizationId: string, input: JournalEntryCreate, meta: EventMetadata, options?: { dryRun?: boolean }): Promise<JournalEntryPostResult>;
@@ -64,7 +68,12 @@ export interface LedgerService {
 
 const today = (): string => new Date().toISOString().slice(0, 10);
 /** A reversal belongs to the same invoice and customer as the line it mirrors. */
-const referenceOf = (line: JournalLine): LineReference => ({ ...(line.invoiceId ? { invoiceId: line.invoiceId } : {}), ...(line.customerId ? { customerId: line.customerId } : {}) });
+const referenceOf = (line: JournalLine): LineReference => ({
+  ...(line.invoiceId ? { invoiceId: line.invoiceId } : {}),
+  ...(line.customerId ? { customerId: line.customerId } : {}),
+  ...(line.billId ? { billId: line.billId } : {}),
+  ...(line.vendorId ? { vendorId: line.vendorId } : {}),
+});
 const refsOf = (input: PostEntryInput): AccountRef[] => input.lines.map((l) => l.account);
 
 /** An API line names its account by id or by code, not both. */
@@ -155,6 +164,8 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
     accountByKey: (organizationId, key, trx) => accounts.byKey(organizationId, key, trx),
 
     receivablesByInvoice: (organizationId, asOf, trx) => receivablesAsOf(trx ?? knex, organizationId, asOf),
+
+    payablesByBill: (organizationId, asOf, trx) => payablesAsOf(trx ?? knex, organizationId, asOf),
 
     async createEntry(organizationId, body, meta, options = {}) {
       const input = fromApi(body);

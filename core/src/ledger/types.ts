@@ -20,10 +20,13 @@ export interface PostingLineInput {
   reference?: LineReference;
 }
 
-/** Ids of the documents a journal line belongs to (`inv_…`, `cus_…`). */
+/** Ids of the documents a journal line belongs to (`inv_…`, `cus_…`, `bill_…`, `ven_…`). */
 export interface LineReference {
   invoiceId?: string;
   customerId?: string;
+  /** The bill (and its vendor) a payables line charges or settles: the AP aging is built from these. */
+  billId?: string;
+  vendorId?: string;
 }
 
 export interface PostEntryInput {
@@ -71,6 +74,8 @@ export interface PreparedLine {
   description: string | null;
   invoiceId: string | null;
   customerId: string | null;
+  billId: string | null;
+  vendorId: string | null;
 }
 
 /** An entry that passed every check and has its base amounts: ready to write or to preview. */

@@ -29,5 +29,11 @@ export function createReportRoutes(reports: ReportService): Route[] {
       query: 'ArAgingQuery', response: { status: 200, schema: 'ArAgingReport' },
       handler: ({ organizationId, query }) => reports.arAging(organizationId, query),
     }),
+    defineRoute({
+      method: 'GET', path: `${base}/ap-aging`, operationId: 'getApAging', tag: 'Reports', summary: 'Accounts payable aging',
+      description: 'The payables at `asOf`, from the postings dated on or before it, the mirror of the AR aging: each bill with what was owed on it that day (a bill paid later still shows), by days past due at `asOf` (current, 1–30, 31–60, 61–90, over 90), per vendor and in total, in base currency, owed amounts positive. Payables postings that name no bill (manual journal entries) are listed under `unallocated`, aged by entry date. `totals.total` equals the payables account credit balance in the trial balance at `asOf`.',
+      query: 'ApAgingQuery', response: { status: 200, schema: 'ApAgingReport' },
+      handler: ({ organizationId, query }) => reports.apAging(organizationId, query),
+    }),
   ];
 }

@@ -1,10 +1,13 @@
-import type { AccountType, ArAgingQuery, ArAgingReport, BalanceSheetQuery, BalanceSheetReport, CurrencyCode, ProfitAndLossQuery, ProfitAndLossReport, ReportAccountLine, ReportSection, TrialBalanceQuery, TrialBalanceReport } from '@uah/schemas';
+import type { AccountType, ApAgingQuery, ApAgingReport, ArAgingQuery, ArAgingReport, BalanceSheetQuery, BalanceSheetReport, CurrencyCode, ProfitAndLossQuery, ProfitAndLossReport, ReportAccountLine, ReportSection, TrialBalanceQuery, TrialBalanceReport } from '@uah/schemas';
 import { AppError } from '../http/errors.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import type { CustomerService } from '../customers/service.js';
 import type { LedgerService } from '../ledger/service.js';
 import type { InvoiceService } from '../sales/invoice-service.js';
 import { ageReceivables } from './aging.js';
+import { agePayables } from './ap-aging.js';
+import type { BillService } from '../purchasing/bill-service.js';
+import type { VendorService } from '../purchasing/vendor-service.js';
 
 export interface ReportService {
   /** Every account's debit or credit balance as of a day (inclusive), base currency. */
@@ -15,13 +18,17 @@ export interface ReportService {
   profitAndLoss(organizationId: string, query: ProfitAndLossQuery): Promise<ProfitAndLossReport>;
   /** The receivables at a day, from the postings: per invoice by days past due, per customer, plus unallocated entries; totals = the receivables balance. */
   arAging(organizationId: string, query: ArAgingQuery): Promise<ArAgingReport>;
+  /** The payables at a day, from the postings: per bill by days past due, per vendor, plus unallocated entries; totals = the payables credit balance. */
+  apAging(organizationId: string, query: ApAgingQuery): Promise<ApAgingReport>;
 }
 
 export interface ReportServiceDeps {
   organizations: OrganizationService;
   customers: Pick<CustomerService, 'get'>;
-  ledger: Pick<LedgerService, 'accountBalances' | 'receivablesByInvoice'>;
+  ledger: Pick<LedgerService, 'accountBalances' | 'receivablesByInvoice' | 'payablesByBill'>;
   invoices: Pick<InvoiceService, 'getMany'>;
+  bills: Pick<BillService, 'getMany'>;
+  vendors: Pick<VendorService, 'get'>;
 }
 
 type Balance = Awaited<ReturnType<LedgerService['accountBalances']>>[number];
@@ -89,6 +96,18 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
       }
       const body = ageReceivables(receivables, invoices, currency, (id) => names.get(id) ?? (id || 'Unknown customer'));
       return { ...(await head('ar_aging', organizationId)), asOf, ...body };
+    },
+
+    async apAging(organizationId, query) {
+      const asOf = query.asOf ?? today();
+      const payables = await ledger.payablesByBill(organizationId, asOf);
+      const bills = new Map((await deps.bills.getMany(organizationId, payables.bills.map((b) => b.billId))).map((b) => [b.id, b]));
+      const names = new Map<string, string>();
+      for (const vendorId of new Set(payables.bills.map((p) => bills.get(p.billId)?.vendorId ?? p.vendorId ?? ''))) {
+        if (vendorId) names.set(vendorId, (await deps.vendors.get(organizationId, vendorId)).name);
+      }
+      const body = agePayables(payables, bills, (id) => names.get(id) ?? (id || 'Unknown vendor'));
+      return { ...(await head('ap_aging', organizationId)), asOf, ...body };
     },
   };
 }

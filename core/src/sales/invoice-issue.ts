@@ -12,6 +12,8 @@ import { toInvoice } from './mappers.js';
 import type { InvoiceModel } from './model.js';
 import { formatNumber, takeNumber, type InvoiceSettingsService } from './numbering.js';
 import { documentEntry, legsOf } from './postings.js';
+import type { InvoiceInventory } from '../inventory/service.js';
+import { todayUtc } from './dates.js';
 
 export interface IssueDeps {
   knex: Knex;
@@ -22,6 +24,8 @@ export interface IssueDeps {
   taxRates: Pick<TaxRateService, 'get'>;
   settings: InvoiceSettingsService;
   store: InvoiceStore;
+  /** Stock of the products that track inventory: issuing takes them out and posts their cost of goods sold. */
+  inventory?: InvoiceInventory;
 }
 
 interface IssuePlan {
@@ -83,6 +87,8 @@ export function createInvoiceIssuing(deps: IssueDeps) {
       const number = await takeNumber(trx, organizationId, 'invoice');
       const { patch, entry } = await plan(trx, row, baseCurrency, input, number);
       const journalEntry = entry ? await ledger.post(trx, organizationId, entry, meta) : null;
+      const issueDate = patch.issueDate ?? row.issueDate;
+      await deps.inventory?.issueForInvoice(trx, organizationId, { id: row.id, number, date: issueDate, baseCurrency, lines: row.lines }, meta);
       return store.change(trx, row, { ...patch, journalEntryId: journalEntry?.id ?? null }, 'invoice.issued', meta);
     },
 
@@ -94,9 +100,12 @@ export function createInvoiceIssuing(deps: IssueDeps) {
         const settings = await deps.settings.get(organizationId, trx);
         const { patch, entry } = await plan(trx, row, baseCurrency, input, formatNumber(settings.prefix, settings.nextNumber, settings.numberDigits));
         const journalEntry = entry ? await ledger.preview(organizationId, entry, trx, meta) : null;
+        const stockInput = { id: row.id, number: patch.number ?? '', date: patch.issueDate ?? row.issueDate, baseCurrency, lines: row.lines };
+        const cost = deps.inventory ? await deps.inventory.previewIssueForInvoice(trx, organizationId, stockInput) : null;
+        const costOfGoodsSoldEntry = cost ? await ledger.preview(organizationId, cost, trx, meta) : null;
         const invoice = toInvoice({ ...row, ...patch, updatedAt: new Date() } as InvoiceModel);
         const events = deps.events.preview([{ type: 'invoice.issued', aggregateType: 'invoice', aggregateId: id, organizationId, data: { object: invoice } }], meta);
-        return { invoice, journalEntry, events };
+        return { invoice, journalEntry, costOfGoodsSoldEntry, events };
       });
     },
 
@@ -113,6 +122,8 @@ export function createInvoiceIssuing(deps: IssueDeps) {
           for (const entry of await ledger.entriesForSource(organizationId, 'invoice', id, trx)) {
             if (!entry.reversedBy && !entry.reversalOf) await ledger.reverse(trx, organizationId, entry.id, options, meta);
           }
+          // The cost of goods sold entry was reversed with the others: the goods go back into stock at that cost.
+          await deps.inventory?.restoreForInvoice(trx, organizationId, id, input.date ?? todayUtc(), meta);
         }
         const voided = await store.change(trx, row, { status: 'CANCELLED', balance: 0, voidedAt: new Date() }, 'invoice.cancelled', meta);
         for (const hook of voidHooks) await hook(trx, voided, meta);

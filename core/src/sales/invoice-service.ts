@@ -15,6 +15,7 @@ import { createInvoiceStore, type InvoiceStore } from './invoice-store.js';
 import type { LineResolver } from './line-resolver.js';
 import { toInvoice } from './mappers.js';
 import { InvoiceModel } from './model.js';
+import type { InvoiceInventory } from '../inventory/service.js';
 import type { InvoiceSettingsService } from './numbering.js';
 
 export interface InvoiceService {
@@ -65,6 +66,7 @@ export interface InvoiceDeps {
   lines: LineResolver;
   mailer: Mailer;
   compressPdf?: boolean;
+  inventory?: InvoiceInventory;
 }
 
 /** The parts the other sales services (quotes, credit notes) build on. */

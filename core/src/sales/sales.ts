@@ -17,6 +17,7 @@ import { createQuoteDelivery } from './quote-delivery.js';
 import { createQuoteRoutes } from './quote-routes.js';
 import { createQuoteService, type QuoteService } from './quote-service.js';
 import type { Route } from '../http/route.js';
+import type { InvoiceInventory } from '../inventory/service.js';
 
 export interface SalesDeps {
   knex: Knex;
@@ -28,6 +29,8 @@ export interface SalesDeps {
   taxRates: TaxRateService;
   mailer: Mailer;
   compressPdf?: boolean;
+  /** Keeps stock in step with issued and voided invoices. */
+  inventory?: InvoiceInventory;
 }
 
 export interface Sales {

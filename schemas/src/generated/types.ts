@@ -190,6 +190,33 @@ export type CurrencyCode =
 export type CustomerTier = 'INDIVIDUAL' | 'SMALL_BUSINESS' | 'MID_MARKET' | 'ENTERPRISE';
 
 /**
+ * A kind of record an export holds. `journal` is every journal entry with its lines.
+ */
+export type ExportEntity =
+  | 'accounts'
+  | 'customers'
+  | 'vendors'
+  | 'products'
+  | 'taxRates'
+  | 'quotes'
+  | 'invoices'
+  | 'creditNotes'
+  | 'payments'
+  | 'purchaseOrders'
+  | 'bills'
+  | 'billPayments'
+  | 'expenses'
+  | 'stockLevels'
+  | 'inventoryAdjustments'
+  | 'journal';
+
+/**
+ * Why stock was adjusted: a stock count, damage, theft or loss, goods found, opening stock, or another reason told in the note.
+ */
+export type InventoryAdjustmentReason =
+  'STOCK_COUNT' | 'DAMAGED' | 'THEFT' | 'LOST' | 'FOUND' | 'OPENING_STOCK' | 'OTHER';
+
+/**
  * A small string-to-string map for the caller's own keys (up to 50 keys of at most 40 characters, values up to 500 characters), as Stripe's objects have. Connectors keep their external references here too.
  */
 export interface Metadata {
@@ -258,6 +285,60 @@ export interface Problem {
  * CREATED → STARTED ↔ PAUSED → COMPLETED | CANCELLED. `start` moves CREATED or PAUSED to STARTED, `pause` STARTED to PAUSED, `complete` STARTED or PAUSED to COMPLETED, `cancel` CREATED, STARTED or PAUSED to CANCELLED.
  */
 export type ProjectStatus = 'CREATED' | 'STARTED' | 'PAUSED' | 'COMPLETED' | 'CANCELLED';
+
+/**
+ * A line of a purchase order or a bill. A product that tracks inventory is received into stock and debits the inventory account (its `accountId` must be left out); any other line debits `accountId` (an EXPENSE or ASSET account; default: general expenses). `description` defaults to the product's name and is required without a product. On a bill made from a purchase order, `purchaseOrderLine` names the order's line (1-based) the quantity is received against.
+ */
+export interface PurchaseLineInput {
+  productId?: string;
+  description?: string;
+  quantity: SalesQuantity;
+  /**
+   * Cost per unit, minor units of the document's currency.
+   */
+  unitCost: number;
+  accountId?: string;
+  /**
+   * Purchase tax, debited to the tax rate's account (recoverable input tax).
+   */
+  taxRateId?: string;
+  purchaseOrderLine?: number;
+}
+
+/**
+ * A computed line of a purchase order or bill: amount = round(quantity × unitCost), tax = round(amount × rate), each half away from zero to the minor unit; total = amount + tax.
+ */
+export interface PurchaseLine {
+  lineNo: number;
+  productId: string | null;
+  description: string;
+  /**
+   * Decimal string, up to 4 decimals.
+   */
+  quantity: string;
+  unitCost: number;
+  amount: number;
+  taxRateId: string | null;
+  taxRateBasisPoints: number | null;
+  taxAmount: number;
+  total: number;
+  /**
+   * The account the line debits (the inventory account for a product that tracks inventory).
+   */
+  accountId: string;
+  /**
+   * The line is received into stock.
+   */
+  tracksInventory: boolean;
+  /**
+   * On a purchase order: how much of the line bills have received so far.
+   */
+  quantityReceived?: string;
+  /**
+   * On a bill: the purchase order line it receives against.
+   */
+  purchaseOrderLine?: number | null;
+}
 
 /**
  * A discount on one line: a percentage in basis points of the line's gross amount (`1000` = 10%, rounded half away from zero to the minor unit), or a fixed amount in minor units of the document's currency (at most the line's gross amount).
@@ -374,6 +455,7 @@ export type SystemAccountKey =
   | 'general_expenses'
   | 'fx_gain_loss'
   | 'deferred_revenue'
+  | 'inventory_adjustments'
   | 'wages_expense'
   | 'wages_payable'
   | 'withholdings_payable';
@@ -449,6 +531,170 @@ export interface ApiKey {
 }
 
 /**
+ * A bank account of the organization, tied to the ledger account its money is booked on (by default the chart's Bank account). Statement files are imported into it; `accountNumber` (an IBAN or the bank's account id) picks its statement out of a file that holds several accounts.
+ */
+export interface BankAccount {
+  id: string;
+  object: 'bank_account';
+  organizationId: string;
+  name: string;
+  ledgerAccountId: string;
+  currency: CurrencyCode;
+  accountNumber: string | null;
+  bankName: string | null;
+  status: 'ACTIVE' | 'INACTIVE';
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * What one statement file held and what importing it did. Every statement of the file is listed with its facts; only the statements of this bank account (by `accountNumber`, or the file's only account) are imported. Amounts are signed minor units: `debitAmount` is negative. `duplicates` counts transactions already imported from an earlier file (or earlier in this one) and skipped.
+ */
+export interface BankStatementImport {
+  id: string;
+  object: 'bank_statement_import';
+  organizationId: string;
+  bankAccountId: string;
+  format: 'OFX' | 'QFX' | 'CAMT053' | 'CSV';
+  formatVersion: string | null;
+  fileName: string | null;
+  fileSha256: string;
+  encoding: string;
+  dryRun: boolean;
+  statements: number;
+  transactions: number;
+  imported: number;
+  duplicates: number;
+  balancesSeen: number;
+  details: {
+    accountNumber: string | null;
+    accountType: string | null;
+    currency: CurrencyCode | null;
+    from: string | null;
+    to: string | null;
+    /**
+     * Imported into this bank account.
+     */
+    selected: boolean;
+    transactions: number;
+    imported: number;
+    duplicates: number;
+    totals: {
+      currency: CurrencyCode;
+      credits: number;
+      creditAmount: number;
+      debits: number;
+      debitAmount: number;
+    }[];
+    balances: {
+      /**
+       * OFX LEDGER or AVAILABLE; camt the balance type code (OPBD, CLBD, CLAV, PRCD, FWAV, ...).
+       */
+      type: string;
+      amount: number;
+      currency: CurrencyCode;
+      date: string | null;
+    }[];
+  }[];
+  warnings: string[];
+  createdAt: Timestamp;
+}
+
+/**
+ * A line of a bank statement. `amount` is signed minor units of `currency` (positive = CREDIT, money in; negative = DEBIT). `sourceId` is the bank's id for it (OFX FITID, camt AcctSvcrRef or NtryRef) or, where the file has none, a stable hash of its date, amount and text, so that importing it again finds it. MATCHED transactions name the payment they reconciled with; UNMATCHED ones carry ranked `suggestions` from the last reconciliation run.
+ */
+export interface BankTransaction {
+  id: string;
+  object: 'bank_transaction';
+  organizationId: string;
+  bankAccountId: string;
+  importId: string | null;
+  sourceId: string;
+  date: string;
+  valueDate: string | null;
+  amount: number;
+  currency: CurrencyCode;
+  direction: 'CREDIT' | 'DEBIT';
+  description: string;
+  counterparty: string | null;
+  reference: string | null;
+  type: string | null;
+  runningBalance: number | null;
+  status: 'UNMATCHED' | 'MATCHED';
+  match: {
+    paymentId: string;
+    method: 'AUTO' | 'MANUAL';
+    confidence: number | null;
+    matchedAt: Timestamp;
+    transferEntryId: string | null;
+  } | null;
+  suggestions: {
+    kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL';
+    id: string;
+    score: number;
+    amount: number;
+    currency: CurrencyCode;
+    date: string;
+    label: string;
+  }[];
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * A payment made on a bill, with the bill as it stands after it.
+ */
+export interface BillPayment {
+  id: string;
+  object: 'bill_payment';
+  organizationId: string;
+  billId: string;
+  vendorId: string;
+  amount: number;
+  currency: CurrencyCode;
+  date: string;
+  paidFromAccountId: string;
+  reference: string | null;
+  journalEntryId: string | null;
+  bill: Bill;
+  createdAt: Timestamp;
+}
+
+/**
+ * A vendor's bill, recorded when received: it posts Dr each line's account (inventory for products that track inventory, else an expense or asset account) and Dr the tax rates' accounts, Cr accounts payable with the total, the payables line naming the bill and its vendor. OPEN → PARTIALLY_PAID → PAID as payments are made (`POST /bills/{id}/pay`).
+ */
+export interface Bill {
+  id: string;
+  object: 'bill';
+  organizationId: string;
+  vendorId: string;
+  purchaseOrderId: string | null;
+  /**
+   * The vendor's own number for the bill (their invoice number).
+   */
+  vendorReference: string | null;
+  status: 'OPEN' | 'PARTIALLY_PAID' | 'PAID';
+  currency: CurrencyCode;
+  billDate: string;
+  dueDate: string;
+  lines: PurchaseLine[];
+  subtotal: number;
+  taxTotal: number;
+  total: number;
+  amountPaid: number;
+  /**
+   * total − amountPaid.
+   */
+  balance: number;
+  journalEntryId: string | null;
+  paidAt: string | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * A credit against an issued invoice: it lowers the invoice's balance (`amountCredited`) and posts Dr revenue (per line's account) / Dr tax payable / Cr receivables at the invoice's exchange rate. Either itemised (lines computed like invoice lines) or a lump sum `amount` (tax included), which is split over the invoice's revenue and tax in proportion to the invoice's own postings. It never exceeds the invoice's balance.
  */
 export interface CreditNote {
@@ -500,6 +746,68 @@ export interface Customer {
   metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
+}
+
+/**
+ * A cost paid on the spot, without a bill: Dr the expense account (net) and the tax rate's account (tax), Cr the account it was paid from.
+ */
+export interface Expense {
+  id: string;
+  object: 'expense';
+  organizationId: string;
+  vendorId: string | null;
+  date: string;
+  description: string;
+  accountId: string;
+  paidFromAccountId: string;
+  currency: CurrencyCode;
+  /**
+   * Net of tax, minor units.
+   */
+  amount: number;
+  taxRateId: string | null;
+  /**
+   * round(amount × rate), half away from zero.
+   */
+  taxAmount: number;
+  total: number;
+  reference: string | null;
+  journalEntryId: string | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * A change to a product's stock outside purchases and sales, with its reason. A decrease is costed at the moving-average cost and posts Dr inventory adjustments / Cr inventory; an increase is valued at `unitCost` and posts Dr inventory / Cr inventory adjustments.
+ */
+export interface InventoryAdjustment {
+  id: string;
+  object: 'inventory_adjustment';
+  organizationId: string;
+  productId: string;
+  date: string;
+  /**
+   * Signed decimal string.
+   */
+  quantityChange: string;
+  reason: InventoryAdjustmentReason;
+  note: string | null;
+  /**
+   * The change to the stock's value (signed), base-currency minor units: what was posted.
+   */
+  value: number;
+  quantityAfter: string;
+  journalEntryId: string | null;
+  createdAt: Timestamp;
+}
+
+/**
+ * How the organization keeps stock. With `allowNegativeStock` false (the default) an invoice or adjustment that would take a product below zero is refused with 409 INSUFFICIENT_STOCK and nothing is written.
+ */
+export interface InventorySettings {
+  object: 'inventory_settings';
+  allowNegativeStock: boolean;
 }
 
 /**
@@ -757,6 +1065,14 @@ export interface JournalLine {
    * The customer this line belongs to (receivables and customer-credit lines); null otherwise.
    */
   customerId: string | null;
+  /**
+   * The bill this line charges or settles (payables lines of bills and bill payments); null otherwise. The AP aging sums payables lines by this reference.
+   */
+  billId: string | null;
+  /**
+   * The vendor this line belongs to (payables lines); null otherwise.
+   */
+  vendorId: string | null;
 }
 
 /**
@@ -1019,6 +1335,14 @@ export interface Product {
    */
   incomeAccountId: string | null;
   active: boolean;
+  /**
+   * Stock is kept for it (INVENTORY products only): bills receive it, issued invoices take it out and post its cost of goods sold at moving-average cost (see StockLevel).
+   */
+  trackInventory: boolean;
+  /**
+   * When the quantity on hand falls to or below it, inventory.stock_low is emitted once (again only after the stock rose above it).
+   */
+  reorderPoint: string | null;
   metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
@@ -1046,6 +1370,31 @@ export interface Project {
   pausedAt: string | null;
   completedAt: string | null;
   cancelledAt: string | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * An order to a vendor. DRAFT → SENT → PARTIALLY_RECEIVED → RECEIVED as bills made from it receive its lines, and CLOSED when closed by hand (nothing more is received). A purchase order posts nothing: the bills do.
+ */
+export interface PurchaseOrder {
+  id: string;
+  object: 'purchase_order';
+  organizationId: string;
+  number: string;
+  vendorId: string;
+  status: 'DRAFT' | 'SENT' | 'PARTIALLY_RECEIVED' | 'RECEIVED' | 'CLOSED';
+  currency: CurrencyCode;
+  orderDate: string;
+  expectedDate: string | null;
+  lines: PurchaseLine[];
+  subtotal: number;
+  taxTotal: number;
+  total: number;
+  notes: string | null;
+  sentAt: string | null;
+  closedAt: string | null;
   metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
@@ -1094,6 +1443,34 @@ export interface Quote {
   expiredAt: Timestamp | null;
   metadata: Metadata;
   createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * What is on hand of a product that tracks inventory, valued at moving-average cost. Costing method (moving average): a receipt (a bill line, an adjustment up) adds its quantity and its cost to the stock, and the average unit cost becomes value ÷ quantity; an issue (an invoice issued, an adjustment down) takes out round(value × issued ÷ on hand), half away from zero to the minor unit (the whole value when everything on hand is issued), so the inventory account always equals the sum of the values and the average is unchanged by an issue. Issued beyond what is on hand (only when negative stock is allowed), the part not on hand is costed at the last average unit cost (else the product's unitCost, else 0).
+ */
+export interface StockLevel {
+  object: 'stock_level';
+  productId: string;
+  sku: string;
+  name: string;
+  /**
+   * Decimal string, up to 4 decimals; negative only when the organization allows negative stock.
+   */
+  quantityOnHand: string;
+  /**
+   * The stock's cost in base-currency minor units: the product's share of the inventory account.
+   */
+  value: number;
+  /**
+   * value ÷ quantityOnHand, minor units per unit as a decimal string with 6 decimals (the last one while nothing is on hand).
+   */
+  averageUnitCost: string;
+  reorderPoint: string | null;
+  /**
+   * quantityOnHand ≤ reorderPoint: inventory.stock_low was emitted when it crossed, and is emitted again only after the stock rose above it.
+   */
+  belowReorderPoint: boolean;
   updatedAt: Timestamp;
 }
 
@@ -1162,6 +1539,32 @@ export interface Timesheet {
   billableMinutes: number;
   submittedAt: string | null;
   payrollRunId: string | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * Someone the organization buys from. Bills, purchase orders and payables postings name their vendor; the AP aging groups by it.
+ */
+export interface Vendor {
+  id: string;
+  object: 'vendor';
+  organizationId: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  /**
+   * The vendor's VAT, GST or tax identification number.
+   */
+  taxNumber: string | null;
+  currency: CurrencyCode;
+  /**
+   * Days from a bill's date to its due date unless the bill says otherwise.
+   */
+  paymentTermsDays: number;
+  address: Address | null;
+  status: 'ACTIVE' | 'INACTIVE';
+  metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
 }
@@ -1269,7 +1672,11 @@ export type EventType =
   | 'system.data_imported'
   | 'system.data_exported'
   | 'system.backup_completed'
-  | 'system.sync_completed';
+  | 'system.sync_completed'
+  | 'bank_account.created'
+  | 'bank_account.updated'
+  | 'bank_statement.imported'
+  | 'bank_transaction.unmatched';
 
 /**
  * A domain event, exactly as stored in the event log and published to the `uah.events` exchange. `data.object` is the aggregate as it is after the change; `data.previousAttributes` holds the old values of the fields an update changed. `version` is the aggregate's sequence number. Delivery is at least once: dedupe by `id`.
@@ -1346,6 +1753,74 @@ export interface AccountUpdate {
   description?: string | null;
   active?: boolean;
   metadata?: Metadata;
+}
+
+export interface ApAgingQuery {
+  /**
+   * The day the aging is taken at (inclusive; default: today, UTC): postings dated after it are not counted, and days past due are counted to it.
+   */
+  asOf?: string;
+}
+
+/**
+ * Accounts payable aging as of a day, read from the postings the way the AR aging is: the payables account's lines dated on or before `asOf`, summed per bill they name (credit minus debit, so what is owed is positive; a bill paid after `asOf` still shows with what was owed then), aged by days past the bill's due date at `asOf`: current (not yet due), 1–30, 31–60, 61–90, over 90; per vendor and in total, in the organization's base currency (minor units). Payables lines that name no bill (manual journal entries to the payables account) are listed under `unallocated`, per entry, aged by the entry's date, and are included in `totals`: `totals.total` is exactly the payables account's credit balance in the trial balance at `asOf`.
+ */
+export interface ApAgingReport {
+  object: 'ap_aging';
+  organizationId: string;
+  asOf: string;
+  currency: CurrencyCode;
+  vendors: {
+    displayName: string;
+    buckets: ArAgingBuckets;
+    vendorId: string;
+    bills: {
+      dueDate: string | null;
+      daysPastDue: number;
+      bucket: 'current' | 'days1To30' | 'days31To60' | 'days61To90' | 'over90';
+      currency: CurrencyCode;
+      /**
+       * What the bill owed at `asOf`, in the bill's currency.
+       */
+      balance: number;
+      /**
+       * The same in the report's currency, as the payables account carries it.
+       */
+      baseBalance: number;
+      billId: string;
+      vendorReference: string | null;
+      billDate: string | null;
+    }[];
+  }[];
+  /**
+   * Payables postings without a bill reference (manual journal entries to the payables account), per entry, aged by the entry's date. Included in `totals`.
+   */
+  unallocated: {
+    buckets: ArAgingBuckets;
+    entries: {
+      entryId: string;
+      /**
+       * The journal entry's number.
+       */
+      number: number;
+      date: string;
+      memo: string | null;
+      /**
+       * Days from the entry's date to `asOf`.
+       */
+      daysOutstanding: number;
+      bucket: 'current' | 'days1To30' | 'days31To60' | 'days61To90' | 'over90';
+      /**
+       * The entry's net effect on payables (credit minus debit), in the report's currency; negative for a debit.
+       */
+      baseBalance: number;
+    }[];
+  };
+  /**
+   * Bills and unallocated entries together; `total` equals the payables account's credit balance at `asOf`.
+   */
+  totals: ArAgingBuckets;
+  generatedAt: Timestamp;
 }
 
 export interface ApiKeyCreate {
@@ -1485,6 +1960,213 @@ export interface BalanceSheetReport {
 }
 
 /**
+ * A bank account. `ledgerAccountId` defaults to the chart's Bank account (system key `bank`); an account given must be an ASSET account of the organization. `currency` defaults to the organization's base currency.
+ */
+export interface BankAccountCreate {
+  name: string;
+  ledgerAccountId?: string;
+  currency?: CurrencyCode;
+  accountNumber?: string;
+  bankName?: string;
+  metadata?: Metadata;
+}
+
+export interface BankAccountListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'ACTIVE' | 'INACTIVE';
+}
+
+/**
+ * Changes a bank account. `status` INACTIVE keeps its transactions but takes no new imports.
+ */
+export interface BankAccountUpdate {
+  name?: string;
+  accountNumber?: string | null;
+  bankName?: string | null;
+  status?: 'ACTIVE' | 'INACTIVE';
+  metadata?: Metadata;
+}
+
+/**
+ * What a reconciliation run did.
+ */
+export interface BankReconciliationResult {
+  object: 'bank_reconciliation_result';
+  considered: number;
+  matched: number;
+  suggested: number;
+  unmatched: number;
+  dryRun: boolean;
+  matches: {
+    bankTransactionId: string;
+    kind: string;
+    itemId: string;
+    paymentId: string | null;
+    confidence: number;
+  }[];
+}
+
+/**
+ * Runs automatic matching over the UNMATCHED transactions (of one bank account, or all). Each credit is scored against pending payments, unreconciled completed payments and open invoices of its currency: amount (0.5 when equal), the invoice number or payment reference in the transaction's text (0.3), date distance to the payment's date or the invoice's due date (up to 0.1, falling to 0 at `dateWindowDays`; candidates of equal amount further away are not considered unless their reference is in the text) and the customer's name (up to 0.1). Debits will be matched to bills through the same open-item sources once bills exist. The best candidate is matched when its score reaches `threshold` and no other candidate of the same transaction comes within 0.05 of it; the rest keep ranked suggestions.
+ */
+export interface BankReconciliationRun {
+  bankAccountId?: string;
+  threshold?: number;
+  dateWindowDays?: number;
+  dryRun?: boolean;
+}
+
+/**
+ * A statement file to import. Send the file's bytes as `contentBase64` (any encoding) or its text as `content` (already decoded), not both. The request body is at most 1 MB (413 otherwise), so a file is at most about 700 KB in base64; a file holds at most 20,000 transactions. `format` AUTO recognises OFX/QFX (1.x SGML and 2.x XML) and ISO 20022 camt.053 (001.02 to 001.08); a CSV file needs `format` CSV and a `csv` column mapping. The bytes are decoded with `encoding` when given, else with the charset the file declares (OFX CHARSET/ENCODING, XML declaration), else UTF-8, falling back to windows-1252 when the bytes are not valid UTF-8. XML with a DOCTYPE (entity declarations) is refused.
+ */
+export interface BankStatementImportCreate {
+  format?: 'AUTO' | 'OFX' | 'QFX' | 'CAMT053' | 'CSV';
+  fileName?: string;
+  contentBase64?: string;
+  content?: string;
+  encoding?: 'utf-8' | 'windows-1252' | 'iso-8859-1' | 'iso-8859-15' | 'utf-16le' | 'utf-16be';
+  /**
+   * How to read a CSV file. Amounts are either one signed `amount` column or unsigned `debit` and `credit` columns.
+   */
+  csv?: {
+    delimiter?: ',' | ';' | '\t' | '|';
+    hasHeader?: boolean;
+    /**
+     * Lines before the header (or the first row).
+     */
+    skipRows?: number;
+    dateFormat?: 'YYYY-MM-DD' | 'DD.MM.YYYY' | 'DD/MM/YYYY' | 'MM/DD/YYYY' | 'DD-MM-YYYY' | 'YYYYMMDD';
+    decimalSeparator?: '.' | ',';
+    thousandsSeparator?: '' | ',' | '.' | "'" | ' ';
+    currency?: CurrencyCode;
+    columns: {
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      date: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      valueDate?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      amount?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      debit?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      credit?: string | number;
+      /**
+       * Joined with ' / ', empty cells left out.
+       *
+       * @minItems 1
+       * @maxItems 20
+       *
+       * Items: A header name (exact, after trimming) or a 0-based column index.
+       */
+      description?: (string | number)[];
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      counterparty?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      reference?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      balance?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      id?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      currency?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      account?: string | number;
+    };
+  };
+  /**
+   * Parse and count (duplicates included), write nothing.
+   */
+  dryRun?: boolean;
+}
+
+export interface BankTransactionListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  bankAccountId?: string;
+  status?: 'UNMATCHED' | 'MATCHED';
+  direction?: 'CREDIT' | 'DEBIT';
+  from?: string;
+  to?: string;
+  importId?: string;
+  paymentId?: string;
+}
+
+/**
+ * Matches an UNMATCHED credit by hand to exactly one of: a PENDING or PROCESSING payment (completed on the transaction's date), a COMPLETED payment into the bank not yet reconciled (linked, nothing posted), or an open invoice (a BANK_TRANSFER payment of the transaction's amount is recorded and applied to it, at most its balance; the rest stays customer credit). The amount and currency must agree with the payment's (422 otherwise).
+ */
+export interface BankTransactionMatch {
+  paymentId?: string;
+  invoiceId?: string;
+}
+
+/**
+ * A bill received from a vendor, free-standing or from a purchase order. From a purchase order without `lines`, the bill receives everything the order has not received yet at the order's costs; with `lines`, each line may name the order line it receives against (`purchaseOrderLine`). `billDate` defaults to today (UTC), `dueDate` to billDate + the vendor's payment terms. The currency is the organization's base currency.
+ */
+export interface BillCreate {
+  vendorId: string;
+  purchaseOrderId?: string;
+  vendorReference?: string;
+  billDate?: string;
+  dueDate?: string;
+  /**
+   * @minItems 1
+   * @maxItems 500
+   */
+  lines?: PurchaseLineInput[];
+  metadata?: Metadata;
+}
+
+export interface BillListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'OPEN' | 'PARTIALLY_PAID' | 'PAID';
+  vendorId?: string;
+}
+
+/**
+ * A payment of a bill: Dr accounts payable (naming the bill and its vendor), Cr the account paid from. `amount` defaults to the bill's balance and may not exceed it; `date` to today (UTC), not before the bill date; `paidFromAccountId` to the bank account (it must be an active ASSET account).
+ */
+export interface BillPay {
+  amount?: number;
+  date?: string;
+  paidFromAccountId?: string;
+  reference?: string;
+}
+
+/**
+ * The BillPayment written; with `?dryRun=true`, a DocumentDryRun (`object: "dry_run"`) instead, and nothing is written.
+ */
+export type BillPaymentWriteResult = BillPayment | DocumentDryRun;
+
+/**
+ * The Bill written; with `?dryRun=true`, a DocumentDryRun (`object: "dry_run"`) instead, and nothing is written.
+ */
+export type BillWriteResult = Bill | DocumentDryRun;
+
+/**
  * A credit note against an issued invoice: either `lines` (computed like invoice lines, in the invoice's currency) or a lump sum `amount` (tax included, minor units of the invoice's currency). Its total cannot exceed the invoice's balance. `date` defaults to today (UTC).
  */
 export type CreditNoteCreate = {
@@ -1552,6 +2234,46 @@ export interface CustomerUpdate {
 }
 
 /**
+ * An organization's data: each kind of record (as the API returns it) under its name in `data`, and how many of each in `counts`. Recorded as system.data_exported.
+ */
+export interface DataExport {
+  object: 'data_export';
+  organizationId: string;
+  exportedAt: Timestamp;
+  counts: {
+    [k: string]: number;
+  };
+  data: {
+    [k: string]: {}[];
+  };
+}
+
+/**
+ * What a purchasing or inventory write would do (`?dryRun=true`): the document as it would be (a bill, bill payment, expense or inventory adjustment; its `object` says which), the journal entries it would post, and its own events. Every check of the real request was made; nothing was written.
+ */
+export interface DocumentDryRun {
+  object: 'dry_run';
+  dryRun: true;
+  document: {
+    object: string;
+  };
+  journalEntries: JournalEntryPreview[];
+  /**
+   * The document's own events, in order, without id and version (the journal entries' are in each entry's `events`).
+   */
+  events: {
+    object: 'event';
+    type: EventType;
+    aggregateId: string;
+    aggregateType: string;
+    organizationId: string;
+    data: {};
+    metadata: EventMetadata;
+    timestamp: Timestamp;
+  }[];
+}
+
+/**
  * A route that takes no query parameters refuses unknown ones.
  */
 export interface EmptyQuery {}
@@ -1576,11 +2298,101 @@ export interface EventStreamQuery {
   from?: 'now' | 'start';
 }
 
+/**
+ * A direct expense. `accountId` defaults to general expenses (an active EXPENSE account), `paidFromAccountId` to the bank account (an active ASSET or LIABILITY account, e.g. a credit card), `date` to today (UTC). In the organization's base currency.
+ */
+export interface ExpenseCreate {
+  vendorId?: string;
+  date?: string;
+  description: string;
+  accountId?: string;
+  paidFromAccountId?: string;
+  amount: number;
+  taxRateId?: string;
+  reference?: string;
+  metadata?: Metadata;
+}
+
+export interface ExpenseListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  vendorId?: string;
+}
+
+/**
+ * The Expense written; with `?dryRun=true`, a DocumentDryRun (`object: "dry_run"`) instead, and nothing is written.
+ */
+export type ExpenseWriteResult = Expense | DocumentDryRun;
+
+export interface ExportQuery {
+  /**
+   * json: every entity (or the one `entity`) in one document; csv: one entity per request (`entity` required), one row per record, nested values as JSON text; the journal has one row per line.
+   */
+  format?: 'json' | 'csv';
+  entity?: ExportEntity;
+}
+
 export interface HealthStatus {
   status: 'ok';
   checks?: {
     [k: string]: string;
   };
+}
+
+/**
+ * What an import did, row by row: every valid row was created (its line in the file and the new id), every invalid row was left out with its line number and the reasons. Line numbers count the file's lines, the header being line 1. Recorded as system.data_imported.
+ */
+export interface ImportReport {
+  object: 'import_report';
+  entity: 'customers' | 'vendors' | 'products';
+  rows: number;
+  imported: number;
+  failed: number;
+  created: {
+    line: number;
+    id: string;
+  }[];
+  errors: {
+    line: number;
+    errors: {
+      field: string;
+      message: string;
+    }[];
+  }[];
+}
+
+/**
+ * A CSV file (RFC 4180, UTF-8, comma-separated, the first row naming the columns) in `csv`. Columns are the fields of the create request (customers: firstName, lastName, businessName, email, phone, tier, currency, billingAddress.line1 … billingAddress.country; vendors: name, email, phone, taxNumber, currency, paymentTermsDays, address.line1 …; products: sku, name, description, type, unitPrice, unitCost, currency, taxRateId, incomeAccountId, trackInventory, reorderPoint). An empty cell leaves the field out; unknown columns are refused. At most 5,000 rows.
+ */
+export interface ImportRequest {
+  csv: string;
+}
+
+/**
+ * Adjusts a tracked product's stock by `quantityChange` (signed, up to 4 decimals, not zero). An increase is valued at `unitCost` (default: the current average unit cost, else the product's unitCost); a decrease at the moving-average cost. A decrease below zero is refused (409 INSUFFICIENT_STOCK) unless the organization allows negative stock. `date` defaults to today (UTC).
+ */
+export interface InventoryAdjustmentCreate {
+  productId: string;
+  quantityChange: string;
+  reason: InventoryAdjustmentReason;
+  note?: string;
+  unitCost?: number;
+  date?: string;
+}
+
+export interface InventoryAdjustmentListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  productId?: string;
+}
+
+/**
+ * The InventoryAdjustment written; with `?dryRun=true`, a DocumentDryRun (`object: "dry_run"`) instead, and nothing is written.
+ */
+export type InventoryAdjustmentWriteResult = InventoryAdjustment | DocumentDryRun;
+
+export interface InventorySettingsUpdate {
+  allowNegativeStock: boolean;
 }
 
 /**
@@ -1613,6 +2425,10 @@ export interface InvoiceDryRun {
   dryRun: true;
   invoice: Invoice;
   journalEntry: JournalEntryPreview | null;
+  /**
+   * Issuing only: the Dr cost of goods sold / Cr inventory entry the invoice's tracked products would post at moving-average cost (null when none); a shortage of stock is refused with 409 INSUFFICIENT_STOCK as the issue itself would be.
+   */
+  costOfGoodsSoldEntry?: JournalEntryPreview | null;
   /**
    * The invoice's own events, in order, without id and version (the journal entry's are in `journalEntry.events`).
    */
@@ -2092,6 +2908,14 @@ export interface ProductCreate {
   currency?: CurrencyCode;
   taxRateId?: string;
   incomeAccountId?: string;
+  /**
+   * Keep stock of it (INVENTORY products only; default false).
+   */
+  trackInventory?: boolean;
+  /**
+   * Decimal string; inventory.stock_low is emitted when the stock falls to it or below.
+   */
+  reorderPoint?: string;
   metadata?: Metadata;
 }
 
@@ -2104,6 +2928,7 @@ export interface ProductListQuery {
   sku?: string;
   type?: 'INVENTORY' | 'SERVICE' | 'NON_INVENTORY';
   active?: boolean;
+  trackInventory?: boolean;
   /**
    * Part of the name or SKU (case-insensitive).
    */
@@ -2123,6 +2948,11 @@ export interface ProductUpdate {
   currency?: CurrencyCode;
   taxRateId?: string | null;
   incomeAccountId?: string | null;
+  /**
+   * Keep stock of it (INVENTORY products only).
+   */
+  trackInventory?: boolean;
+  reorderPoint?: string | null;
   active?: boolean;
   metadata?: Metadata;
 }
@@ -2192,6 +3022,29 @@ export interface ProjectTimeInvoice {
 }
 
 /**
+ * A new purchase order, DRAFT. `orderDate` defaults to today (UTC); the currency is the organization's base currency.
+ */
+export interface PurchaseOrderCreate {
+  vendorId: string;
+  orderDate?: string;
+  expectedDate?: string;
+  /**
+   * @minItems 1
+   * @maxItems 500
+   */
+  lines: PurchaseLineInput[];
+  notes?: string;
+  metadata?: Metadata;
+}
+
+export interface PurchaseOrderListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'DRAFT' | 'SENT' | 'PARTIALLY_RECEIVED' | 'RECEIVED' | 'CLOSED';
+  vendorId?: string;
+}
+
+/**
  * A new quote (status DRAFT). The customer must be active and of this organization; `currency` defaults to the customer's; `issueDate` to today (UTC) and `validUntil` to 30 days after it.
  */
 export interface QuoteCreate {
@@ -2243,6 +3096,11 @@ export interface ReportAccountLine {
 export interface ReportSection {
   accounts: ReportAccountLine[];
   total: number;
+}
+
+export interface StockLevelListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
 }
 
 /**
@@ -2353,6 +3211,26 @@ export interface TrialBalanceReport {
    */
   balanced: boolean;
   generatedAt: Timestamp;
+}
+
+/**
+ * A new vendor. `currency` defaults to the organization's base currency, `paymentTermsDays` to 30.
+ */
+export interface VendorCreate {
+  name: string;
+  email?: string;
+  phone?: string;
+  taxNumber?: string;
+  currency?: CurrencyCode;
+  paymentTermsDays?: number;
+  address?: Address;
+  metadata?: Metadata;
+}
+
+export interface VendorListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'ACTIVE' | 'INACTIVE';
 }
 
 export interface ManifestAction {
@@ -2482,6 +3360,8 @@ export interface SchemaTypes {
   ApiKeyScope: ApiKeyScope;
   CurrencyCode: CurrencyCode;
   CustomerTier: CustomerTier;
+  ExportEntity: ExportEntity;
+  InventoryAdjustmentReason: InventoryAdjustmentReason;
   Metadata: Metadata;
   PageCursor: PageCursor;
   PageLimit: PageLimit;
@@ -2491,6 +3371,8 @@ export interface SchemaTypes {
   PostingDirection: PostingDirection;
   Problem: Problem;
   ProjectStatus: ProjectStatus;
+  PurchaseLineInput: PurchaseLineInput;
+  PurchaseLine: PurchaseLine;
   SalesLineDiscount: SalesLineDiscount;
   SalesLineInput: SalesLineInput;
   SalesLine: SalesLine;
@@ -2500,8 +3382,16 @@ export interface SchemaTypes {
   Timestamp: Timestamp;
   Account: Account;
   ApiKey: ApiKey;
+  BankAccount: BankAccount;
+  BankStatementImport: BankStatementImport;
+  BankTransaction: BankTransaction;
+  BillPayment: BillPayment;
+  Bill: Bill;
   CreditNote: CreditNote;
   Customer: Customer;
+  Expense: Expense;
+  InventoryAdjustment: InventoryAdjustment;
+  InventorySettings: InventorySettings;
   InvoiceSettings: InvoiceSettings;
   Invoice: Invoice;
   JournalEntryPreview: JournalEntryPreview;
@@ -2515,10 +3405,13 @@ export interface SchemaTypes {
   PayrollRun: PayrollRun;
   Product: Product;
   Project: Project;
+  PurchaseOrder: PurchaseOrder;
   Quote: Quote;
+  StockLevel: StockLevel;
   TaxRate: TaxRate;
   TimeEntry: TimeEntry;
   Timesheet: Timesheet;
+  Vendor: Vendor;
   AccountBalanceChanged: AccountBalanceChanged;
   EventMetadata: EventMetadata;
   EventStreamMessage: EventStreamMessage;
@@ -2528,6 +3421,8 @@ export interface SchemaTypes {
   AccountCreate: AccountCreate;
   AccountListQuery: AccountListQuery;
   AccountUpdate: AccountUpdate;
+  ApAgingQuery: ApAgingQuery;
+  ApAgingReport: ApAgingReport;
   ApiKeyCreate: ApiKeyCreate;
   ApiKeyCreated: ApiKeyCreated;
   ApiKeyListQuery: ApiKeyListQuery;
@@ -2536,15 +3431,40 @@ export interface SchemaTypes {
   ArAgingReport: ArAgingReport;
   BalanceSheetQuery: BalanceSheetQuery;
   BalanceSheetReport: BalanceSheetReport;
+  BankAccountCreate: BankAccountCreate;
+  BankAccountListQuery: BankAccountListQuery;
+  BankAccountUpdate: BankAccountUpdate;
+  BankReconciliationResult: BankReconciliationResult;
+  BankReconciliationRun: BankReconciliationRun;
+  BankStatementImportCreate: BankStatementImportCreate;
+  BankTransactionListQuery: BankTransactionListQuery;
+  BankTransactionMatch: BankTransactionMatch;
+  BillCreate: BillCreate;
+  BillListQuery: BillListQuery;
+  BillPay: BillPay;
+  BillPaymentWriteResult: BillPaymentWriteResult;
+  BillWriteResult: BillWriteResult;
   CreditNoteCreate: CreditNoteCreate;
   CreditNoteListQuery: CreditNoteListQuery;
   CustomerCreate: CustomerCreate;
   CustomerListQuery: CustomerListQuery;
   CustomerUpdate: CustomerUpdate;
+  DataExport: DataExport;
+  DocumentDryRun: DocumentDryRun;
   EmptyQuery: EmptyQuery;
   EventListQuery: EventListQuery;
   EventStreamQuery: EventStreamQuery;
+  ExpenseCreate: ExpenseCreate;
+  ExpenseListQuery: ExpenseListQuery;
+  ExpenseWriteResult: ExpenseWriteResult;
+  ExportQuery: ExportQuery;
   HealthStatus: HealthStatus;
+  ImportReport: ImportReport;
+  ImportRequest: ImportRequest;
+  InventoryAdjustmentCreate: InventoryAdjustmentCreate;
+  InventoryAdjustmentListQuery: InventoryAdjustmentListQuery;
+  InventoryAdjustmentWriteResult: InventoryAdjustmentWriteResult;
+  InventorySettingsUpdate: InventorySettingsUpdate;
   InvoiceCreate: InvoiceCreate;
   InvoiceDryRun: InvoiceDryRun;
   InvoiceIssue: InvoiceIssue;
@@ -2587,11 +3507,14 @@ export interface SchemaTypes {
   ProjectCreate: ProjectCreate;
   ProjectListQuery: ProjectListQuery;
   ProjectTimeInvoice: ProjectTimeInvoice;
+  PurchaseOrderCreate: PurchaseOrderCreate;
+  PurchaseOrderListQuery: PurchaseOrderListQuery;
   QuoteCreate: QuoteCreate;
   QuoteListQuery: QuoteListQuery;
   QuoteSend: QuoteSend;
   ReportAccountLine: ReportAccountLine;
   ReportSection: ReportSection;
+  StockLevelListQuery: StockLevelListQuery;
   TaxRateCreate: TaxRateCreate;
   TaxRateListQuery: TaxRateListQuery;
   TaxRateUpdate: TaxRateUpdate;
@@ -2600,6 +3523,8 @@ export interface SchemaTypes {
   TimesheetListQuery: TimesheetListQuery;
   TrialBalanceQuery: TrialBalanceQuery;
   TrialBalanceReport: TrialBalanceReport;
+  VendorCreate: VendorCreate;
+  VendorListQuery: VendorListQuery;
   ManifestAction: ManifestAction;
   ManifestAuth: ManifestAuth;
   ManifestDataType: ManifestDataType;
