@@ -174,12 +174,14 @@ async function createPayroll(knex: Knex): Promise<void> {
   await knex.raw('ALTER TABLE timesheets ADD CONSTRAINT timesheets_payroll_run_fk FOREIGN KEY (organization_id, payroll_run_id) REFERENCES payroll_runs (organization_id, id)');
 }
 
-/** Billed once, submitted once, paid once: the marks never change after they are set. */
+/** Billed once (until its invoice is voided), submitted once, paid once: the marks never change after they are set. */
 async function createMarksOnce(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE FUNCTION time_entries_billed_once() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF OLD.invoice_id IS NOT NULL AND NEW.invoice_id IS DISTINCT FROM OLD.invoice_id THEN
+      -- Released only when the invoice that billed it is voided: then the time can be billed again.
+      IF OLD.invoice_id IS NOT NULL AND NEW.invoice_id IS DISTINCT FROM OLD.invoice_id
+         AND NOT (NEW.invoice_id IS NULL AND EXISTS (SELECT 1 FROM invoices i WHERE i.id = OLD.invoice_id AND i.status = 'CANCELLED')) THEN
         RAISE EXCEPTION 'time entry % is billed on invoice % already', OLD.id, OLD.invoice_id USING ERRCODE = 'check_violation';
       END IF;
       RETURN NEW;

@@ -42,13 +42,15 @@ export const projectOpArbitrary: fc.Arbitrary<ProjectOp> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('payroll' as const), hourlyRate: fc.integer({ min: 1, max: 10_000 }), withholdingBp: fc.integer({ min: 0, max: 5_000 }), bank: fc.boolean() }) },
 );
 
-/** Runs for the coverage example: each operation succeeds and is refused at least once. */
-export const PROJECT_COVERAGE: ProjectOp[] = [
+/** Runs for the coverage example: each operation succeeds and is refused at least once; project invoices are voided. */
+export const PROJECT_COVERAGE: Array<ProjectOp | { kind: 'void'; pick: number }> = [
   { kind: 'milestone', amount: 100_000, bill: 0.4 },
   { kind: 'billMilestone', pick: 0, fraction: 1.2 },
   { kind: 'billMilestone', pick: 0, fraction: 0.5 },
+  { kind: 'void', pick: 1 },
   { kind: 'completeMilestone', pick: 0, invoice: true },
   { kind: 'completeMilestone', pick: 0, invoice: false },
+  { kind: 'void', pick: 2 },
   { kind: 'billMilestone', pick: 0, fraction: 0.5 },
   { kind: 'invoiceTime' },
   { kind: 'time', person: 0, day: 0, minutes: 95, rate: 12_345, billable: true },
@@ -58,6 +60,7 @@ export const PROJECT_COVERAGE: ProjectOp[] = [
   { kind: 'submit', person: 0, day: 1 },
   { kind: 'time', person: 0, day: 1, minutes: 10, rate: 100, billable: true },
   { kind: 'invoiceTime' },
+  { kind: 'void', pick: 3 },
   { kind: 'invoiceTime' },
   { kind: 'payroll', hourlyRate: 2_000, withholdingBp: 1_500, bank: true },
   { kind: 'submit', person: 1, day: 1 },
@@ -83,6 +86,10 @@ const milestones = (w: World) => all((cursor) => w.services.projects.milestones.
 const entries = (w: World) => all((cursor) => w.services.projects.time.listEntries(w.orgId, { limit: 100, ...(cursor ? { cursor } : {}) }));
 const timesheets = (w: World) => all((cursor) => w.services.projects.time.listTimesheets(w.orgId, { limit: 100, ...(cursor ? { cursor } : {}) }));
 const runs = (w: World) => all((cursor) => w.services.projects.payroll.list(w.orgId, { limit: 100, ...(cursor ? { cursor } : {}) }));
+/** The project's invoices join the world's, so the sales operations (pay, credit, void) reach them too. */
+const track = (w: World, m: Milestone): void => {
+  for (const i of m.invoices) if (!w.invoices.includes(i.invoiceId)) w.invoices.push(i.invoiceId);
+};
 const weekOf = (sheets: Timesheet[], person: string, day: string) => sheets.find((s) => s.personId === person && s.weekStart <= day && day <= s.weekEnd);
 
 export async function runProjectOp(w: World, op: ProjectOp, attempt: Attempt): Promise<Outcome> {
@@ -92,7 +99,7 @@ export async function runProjectOp(w: World, op: ProjectOp, attempt: Attempt): P
       return attempt({ ok: true }, async () => {
         const m = await p.milestones.create(w.orgId, w.projectId, { name: 'Deliverable', amount: op.amount }, META);
         const bill = Math.floor(op.amount * op.bill);
-        if (bill > 0) await p.milestones.invoice(w.orgId, m.id, { amount: bill }, META);
+        if (bill > 0) track(w, await p.milestones.invoice(w.orgId, m.id, { amount: bill }, META));
       });
     case 'billMilestone': {
       const list = await milestones(w);
@@ -101,14 +108,14 @@ export async function runProjectOp(w: World, op: ProjectOp, attempt: Attempt): P
       const left = m.amount - m.amountBilled;
       const amount = Math.max(1, Math.round(m.amount * op.fraction));
       const expected: Expect = m.status !== 'PENDING' ? { refused: ['INVALID_STATE_TRANSITION'] } : amount > left ? { refused: ['UNPROCESSABLE'] } : { ok: true };
-      return attempt(expected, () => p.milestones.invoice(w.orgId, m.id, { amount }, META));
+      return attempt(expected, async () => track(w, await p.milestones.invoice(w.orgId, m.id, { amount }, META)));
     }
     case 'completeMilestone': {
       const list = await milestones(w);
       const m = list[op.pick % Math.max(list.length, 1)];
       if (!m) return { expected: { ok: true }, skipped: true };
       const expected: Expect = m.status !== 'PENDING' ? { refused: ['INVALID_STATE_TRANSITION'] } : op.invoice && m.amountBilled === m.amount ? { refused: ['UNPROCESSABLE'] } : { ok: true };
-      return attempt(expected, () => p.milestones.complete(w.orgId, m.id, op.invoice ? { invoice: {} } : {}, META));
+      return attempt(expected, async () => track(w, await p.milestones.complete(w.orgId, m.id, op.invoice ? { invoice: {} } : {}, META)));
     }
     case 'time': {
       const person = PEOPLE[op.person] ?? 'ann';
@@ -124,7 +131,7 @@ export async function runProjectOp(w: World, op: ProjectOp, attempt: Attempt): P
     }
     case 'invoiceTime': {
       const unbilled = (await entries(w)).filter((e) => e.billable && e.invoiceId === null);
-      return attempt(unbilled.length > 0 ? { ok: true } : { refused: ['UNPROCESSABLE'] }, () => p.timeInvoicing.invoiceTime(w.orgId, w.projectId, {}, META));
+      return attempt(unbilled.length > 0 ? { ok: true } : { refused: ['UNPROCESSABLE'] }, async () => w.invoices.push((await p.timeInvoicing.invoiceTime(w.orgId, w.projectId, {}, META)).id));
     }
     case 'payroll': {
       const due = (await timesheets(w)).filter((s) => s.status === 'SUBMITTED' && s.payrollRunId === null);
@@ -158,15 +165,21 @@ export async function checkProjectInvariants(w: World, balances: AccountBalance[
   const ms: Milestone[] = await milestones(w);
   expect(0 - balanceOf('deferred_revenue')).toBe(ms.reduce((sum, m) => sum + m.amountBilled - m.amountRecognized, 0));
   for (const m of ms) expect(m.amountBilled).toBe(m.invoices.reduce((sum, i) => sum + i.amount, 0));
+  // A milestone bills through live invoices only: a voided one took its billing back.
+  const billings = await w.services.invoices.getMany(w.orgId, ms.flatMap((m) => m.invoices.map((i) => i.invoiceId)));
+  expect(billings.filter((i) => i.status === 'CANCELLED')).toEqual([]);
 
   const list: TimeEntry[] = await entries(w);
   const billedBy = new Map<string, number>();
   for (const e of list.filter((x) => x.invoiceId !== null)) billedBy.set(e.invoiceId ?? '', (billedBy.get(e.invoiceId ?? '') ?? 0) + e.amount);
   const timeInvoices = await w.services.invoices.getMany(w.orgId, [...billedBy.keys()]);
   expect(timeInvoices).toHaveLength(billedBy.size);
-  for (const inv of timeInvoices) expect(inv.subtotal, inv.id).toBe(billedBy.get(inv.id));
+  for (const inv of timeInvoices) {
+    expect(inv.subtotal, inv.id).toBe(billedBy.get(inv.id));
+    expect(inv.status).not.toBe('CANCELLED');
+  }
   const projectInvoices = await all((cursor) => w.services.invoices.list(w.orgId, { limit: 100, ...(cursor ? { cursor } : {}) }));
-  const timeBilled = projectInvoices.filter((i) => i.metadata['projectId'] === w.projectId && !i.metadata['milestoneId']).reduce((s, i) => s + i.subtotal, 0);
+  const timeBilled = projectInvoices.filter((i) => i.metadata['projectId'] === w.projectId && !i.metadata['milestoneId'] && i.status !== 'CANCELLED').reduce((s, i) => s + i.subtotal, 0);
   expect(timeBilled).toBe(list.filter((e) => e.invoiceId !== null).reduce((s, e) => s + e.amount, 0));
 
   const sheets = await timesheets(w);

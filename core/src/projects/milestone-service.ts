@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CurrencyCode, EventMetadata, Milestone, MilestoneComplete, MilestoneCreate, MilestoneInvoice, MilestoneListQuery, RevenueRecognized } from '@uah/schemas';
+import type { CurrencyCode, EventMetadata, Invoice, Milestone, MilestoneComplete, MilestoneCreate, MilestoneInvoice, MilestoneListQuery, RevenueRecognized } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { AppError, unprocessable } from '../http/errors.js';
 import { fetchPage, type Page } from '../http/paging.js';
@@ -29,13 +29,18 @@ export interface MilestoneService {
   /** Bills part or all of a PENDING milestone in advance (to deferred revenue). */
   invoice(organizationId: string, id: string, input: MilestoneInvoice, meta: EventMetadata): Promise<Milestone>;
   complete(organizationId: string, id: string, input: MilestoneComplete, meta: EventMetadata): Promise<Milestone>;
+  /**
+   * In the void's transaction: takes back the billing of a voided invoice. Before completion its deferral
+   * is reversed (the void reversed the revenue it credited); after, what was recognised for it goes with it.
+   */
+  release(trx: Knex.Transaction, invoice: Invoice, meta: EventMetadata): Promise<void>;
 }
 
 export interface MilestoneDeps {
   knex: Knex;
   events: EventStore;
   organizations: Pick<OrganizationService, 'get'>;
-  ledger: Pick<LedgerService, 'post'>;
+  ledger: Pick<LedgerService, 'post' | 'reverse'>;
   invoices: Pick<InvoiceService, 'createIssued'>;
   projects: Pick<ProjectService, 'require'>;
 }
@@ -62,11 +67,11 @@ export function createMilestoneService(deps: MilestoneDeps): MilestoneService {
       },
       issue: {},
     }, meta);
-    await ledger.post(trx, row.organizationId, {
+    const deferral = await ledger.post(trx, row.organizationId, {
       date: invoice.issueDate, currency: project.currency, memo: `Deferral of milestone "${row.name}" billed on invoice ${invoice.number}`, source: { type: 'milestone', id: row.id },
       lines: [{ account: { key: 'service_revenue' }, direction: 'DEBIT', amount }, { account: { key: 'deferred_revenue' }, direction: 'CREDIT', amount }],
     }, meta);
-    return { amountBilled: row.amountBilled + amount, invoices: [...row.invoices, { invoiceId: invoice.id, amount, date: invoice.issueDate }] };
+    return { amountBilled: row.amountBilled + amount, invoices: [...row.invoices, { invoiceId: invoice.id, amount, date: invoice.issueDate, deferralEntryId: deferral.id }] };
   }
 
   async function change(trx: Knex.Transaction, row: MilestoneModel, patch: Partial<MilestoneModel>): Promise<{ before: Milestone; after: Milestone }> {
@@ -121,6 +126,19 @@ export function createMilestoneService(deps: MilestoneDeps): MilestoneService {
         await events.append(trx, [{ type: 'milestone.billed', aggregateType: 'milestone', aggregateId: id, organizationId, data: { object: after, previousAttributes: changedAttributes(before, after) } }], meta);
         return after;
       });
+    },
+
+    async release(trx, invoice, meta) {
+      const organizationId = invoice.organizationId;
+      const found = await MilestoneModel.forOrganization(organizationId, trx).whereRaw('invoices @> ?::jsonb', [JSON.stringify([{ invoiceId: invoice.id }])]).first();
+      if (!found) return;
+      const row = await lock(trx, organizationId, found.id);
+      const billing = row.invoices.find((i) => i.invoiceId === invoice.id);
+      if (!billing) return;
+      if (row.status === 'PENDING') await ledger.reverse(trx, organizationId, billing.deferralEntryId, { memo: `Voided invoice ${invoice.number ?? invoice.id}: deferral of milestone "${row.name}" reversed` }, meta);
+      const recognized = row.status === 'COMPLETED' ? billing.amount : 0;
+      const { before, after } = await change(trx, row, { amountBilled: row.amountBilled - billing.amount, amountRecognized: row.amountRecognized - recognized, invoices: row.invoices.filter((i) => i !== billing) });
+      await events.append(trx, [{ type: 'milestone.updated', aggregateType: 'milestone', aggregateId: row.id, organizationId, data: { object: after, previousAttributes: changedAttributes(before, after) } }], meta);
     },
 
     async complete(organizationId, id, input, meta) {

@@ -18,8 +18,8 @@ export interface ProjectsDeps {
   events: EventStore;
   organizations: OrganizationService;
   customers: Pick<CustomerService, 'requireActive'>;
-  ledger: Pick<LedgerService, 'post'>;
-  invoices: Pick<InvoiceService, 'createIssued'>;
+  ledger: Pick<LedgerService, 'post' | 'reverse'>;
+  invoices: Pick<InvoiceService, 'createIssued' | 'onVoided'>;
 }
 
 export interface Projects {
@@ -38,6 +38,11 @@ export function createProjects(deps: ProjectsDeps): Projects {
   const time = createTimeService({ ...deps, projects });
   const timeInvoicing = createTimeInvoicing({ ...deps, projects });
   const payroll = createPayrollService(deps);
+  // Voiding an invoice a project billed gives its time back to be billed again and takes back a milestone's billing.
+  deps.invoices.onVoided(async (trx, invoice, meta) => {
+    await timeInvoicing.release(trx, invoice);
+    await milestones.release(trx, invoice, meta);
+  });
   const routes = [...createProjectRoutes({ projects, milestones, timeInvoicing }), ...createTimeRoutes({ time, payroll })];
   return { projects, milestones, time, timeInvoicing, payroll, routes };
 }

@@ -27,6 +27,8 @@ export function timeLines(entries: Array<Pick<TimeEntryModel, 'personId' | 'rate
 export interface TimeInvoicing {
   /** Bills the project's unbilled billable time in one issued invoice; the entries' billed mark commits with it. */
   invoiceTime(organizationId: string, projectId: string, input: ProjectTimeInvoice, meta: EventMetadata): Promise<Invoice>;
+  /** In the void's transaction: the entries a voided invoice billed become unbilled (the database allows it for a voided invoice only). */
+  release(trx: Knex.Transaction, invoice: Invoice): Promise<number>;
 }
 
 export function createTimeInvoicing(deps: {
@@ -37,6 +39,8 @@ export function createTimeInvoicing(deps: {
 }): TimeInvoicing {
   const { knex } = deps;
   return {
+    release: async (trx, invoice) => await TimeEntryModel.forOrganization(invoice.organizationId, trx).where('invoice_id', invoice.id).patch({ invoiceId: null, billedAt: null, updatedAt: new Date() } as Partial<TimeEntryModel>),
+
     async invoiceTime(organizationId, projectId, input, meta) {
       const { baseCurrency } = await deps.organizations.get(organizationId);
       return knex.transaction(async (trx) => {

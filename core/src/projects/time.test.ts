@@ -66,6 +66,26 @@ describe('time entries, timesheets and invoicing time', () => {
     await f.post('/time-entries', { projectId: project, personId: 'carol', date: '2026-04-13', minutes: 30, rate: 10_000 });
   });
 
+  it('concurrent entries share one timesheet per week, and a concurrent submit sees each entry or refuses it', async () => {
+    const project = await f.project();
+    const minutes = [10, 20, 30, 40, 50, 60];
+    const created = await Promise.all(minutes.map((m) => hub.request('POST', f.path('/time-entries'), { body: { projectId: project, personId: 'kim', date: '2026-09-07', minutes: m, rate: 100 } })));
+    expect(created.map((r) => r.status)).toEqual(minutes.map(() => 201));
+    const sheets = new Set(created.map((r) => r.body.timesheetId as string));
+    expect(sheets.size).toBe(1);
+    const [sheetId] = [...sheets];
+    const racing = await Promise.all([
+      ...minutes.map((m) => hub.request('POST', f.path('/time-entries'), { body: { projectId: project, personId: 'kim', date: '2026-09-08', minutes: m, rate: 100 } })),
+      hub.request('POST', f.path(`/timesheets/${sheetId ?? ''}/submit`)),
+    ]);
+    const accepted = racing.slice(0, -1).filter((r) => r.status === 201).reduce((sum, r) => sum + (r.body.minutes as number), 0);
+    for (const r of racing.slice(0, -1)) expect([201, 409]).toContain(r.status);
+    expect(racing.at(-1)?.status).toBe(200);
+    const sheet = (await hub.request('GET', f.path(`/timesheets/${sheetId ?? ''}`))).body;
+    expect(sheet).toMatchObject({ status: 'SUBMITTED', totalMinutes: 210 + accepted });
+    expect(racing.at(-1)?.body.totalMinutes).toBe(210 + accepted);
+  });
+
   it('refuses time on a project that is not STARTED or PAUSED, and bad input, writing nothing', async () => {
     const created = await f.project({ start: false });
     const done = await f.project();

@@ -33,8 +33,12 @@ interface IssuePlan {
   entry: PostEntryInput | null;
 }
 
+/** What another context does, in the void's transaction, when an invoice it billed is voided. */
+export type InvoiceVoidedHook = (trx: Knex.Transaction, invoice: Invoice, meta: EventMetadata) => Promise<void>;
+
 export function createInvoiceIssuing(deps: IssueDeps) {
   const { knex, ledger, store } = deps;
+  const voidHooks: InvoiceVoidedHook[] = [];
 
   /** Checks that the draft can be issued and works out what issuing it writes. */
   async function plan(trx: Knex.Transaction, row: InvoiceModel, baseCurrency: CurrencyCode, input: InvoiceIssue, number: string): Promise<IssuePlan> {
@@ -67,6 +71,10 @@ export function createInvoiceIssuing(deps: IssueDeps) {
   }
 
   const issuing = {
+    onVoided(hook: InvoiceVoidedHook): void {
+      voidHooks.push(hook);
+    },
+
     async issue(organizationId: string, id: string, input: InvoiceIssue, meta: EventMetadata): Promise<Invoice> {
       const { baseCurrency } = await deps.organizations.get(organizationId);
       return knex.transaction(async (trx) => issuing.issueIn(trx, organizationId, baseCurrency, id, input, meta));
@@ -117,7 +125,9 @@ export function createInvoiceIssuing(deps: IssueDeps) {
           // The cost of goods sold entry was reversed with the others: the goods go back into stock at that cost.
           await deps.inventory?.restoreForInvoice(trx, organizationId, id, input.date ?? todayUtc(), meta);
         }
-        return store.change(trx, row, { status: 'CANCELLED', balance: 0, voidedAt: new Date() }, 'invoice.cancelled', meta);
+        const voided = await store.change(trx, row, { status: 'CANCELLED', balance: 0, voidedAt: new Date() }, 'invoice.cancelled', meta);
+        for (const hook of voidHooks) await hook(trx, voided, meta);
+        return voided;
       });
     },
   };

@@ -9,7 +9,7 @@ import type { TaxRateService } from '../catalog/tax-rate-service.js';
 import type { Mailer } from '../mail/mailer.js';
 import { createInvoiceDelivery } from './invoice-delivery.js';
 import { createInvoiceDrafts, type InvoiceDrafts } from './invoice-drafts.js';
-import { createInvoiceIssuing } from './invoice-issue.js';
+import { createInvoiceIssuing, type InvoiceVoidedHook } from './invoice-issue.js';
 import { createInvoiceSettlement, type InvoiceSettlement } from './invoice-settlement.js';
 import { createInvoiceStore, type InvoiceStore } from './invoice-store.js';
 import type { LineResolver } from './line-resolver.js';
@@ -51,6 +51,8 @@ export interface InvoiceService {
    * as part of their own change (projects). `baseCurrency` is read by the caller before its transaction.
    */
   createIssued(trx: Knex.Transaction, organizationId: string, baseCurrency: CurrencyCode, input: { draft: InvoiceCreate; issue: InvoiceIssue }, meta: EventMetadata): Promise<Invoice>;
+  /** Registers what another context undoes, in the void's transaction, when an invoice is voided (projects release billed time). */
+  onVoided(hook: InvoiceVoidedHook): void;
 }
 
 export interface InvoiceDeps {
@@ -120,6 +122,7 @@ export function createInvoiceService(deps: InvoiceDeps): { invoices: InvoiceServ
       const draft = await drafts.createIn(trx, organizationId, baseCurrency, input.draft, meta);
       return issuing.issueIn(trx, organizationId, baseCurrency, draft.id, input.issue, meta);
     },
+    onVoided: issuing.onVoided,
   };
   return { invoices, internals: { store, drafts, settlement } };
 }

@@ -1164,7 +1164,7 @@ export interface LedgerSettings {
 }
 
 /**
- * A deliverable of a project with a fixed amount. Its revenue is earned when it is completed: what is billed for it before then is deferred revenue (a liability), and completing it recognises everything billed for it as service revenue (`revenue.recognized`). `amountBilled − amountRecognized` is what the milestone holds in deferred revenue; a completed milestone holds none and takes no more billing.
+ * A deliverable of a project with a fixed amount. Its revenue is earned when it is completed: what is billed for it before then is deferred revenue (a liability), and completing it recognises everything billed for it as service revenue (`revenue.recognized`). `amountBilled − amountRecognized` is what the milestone holds in deferred revenue; a completed milestone holds none and takes no more billing. Voiding one of its invoices takes that billing back (the deferral is reversed, `milestone.updated`).
  */
 export interface Milestone {
   id: string;
@@ -1186,6 +1186,10 @@ export interface Milestone {
     invoiceId: string;
     amount: number;
     date: string;
+    /**
+     * The journal entry that deferred this billing (reversed if the invoice is voided before completion).
+     */
+    deferralEntryId: string;
   }[];
   metadata: Metadata;
   createdAt: Timestamp;
@@ -1554,7 +1558,7 @@ export interface TimeEntry {
   amount: number;
   description: string | null;
   /**
-   * The invoice that billed this entry; null while unbilled (and always for non-billable entries).
+   * The invoice that billed this entry; null while unbilled (and always for non-billable entries). Voiding that invoice releases the entry to be billed again.
    */
   invoiceId: string | null;
   billedAt: string | null;
@@ -1723,6 +1727,7 @@ export type EventType =
   | 'project.cancelled'
   | 'milestone.created'
   | 'milestone.billed'
+  | 'milestone.updated'
   | 'milestone.completed'
   | 'invoice.created'
   | 'invoice.updated'
