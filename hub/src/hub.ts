@@ -42,7 +42,7 @@ export async function openInfrastructure(config: HubConfig, logger: Logger): Pro
 export async function startHub(config: HubConfig, logger = createLogger(config)): Promise<Hub> {
   const { db, bus } = await openInfrastructure(config, logger);
   const secrets = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
-  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config) }, { logger, secrets });
+  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true }, { logger, secrets });
   const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
   const core = createCore({
     knex: db.knex,
