@@ -36,21 +36,22 @@ export function createApp(deps: AppDeps): Koa {
   // Raw-body routes (signed webhooks) read their own bytes: neither the JSON rule nor the parser applies.
   const rawPrefixes = deps.routes.filter((r) => r.rawBody).map((r) => r.path.slice(0, r.path.indexOf('/:') + 1 || undefined));
   const isRaw = (ctx: Context): boolean => rawPrefixes.some((prefix) => ctx.path.startsWith(prefix));
-  app.use(async function jsonUnlessRaw(ctx, next) {
-    return isRaw(ctx) ? next() : requireJson(ctx, next);
+  app.use(async function jsonUnlessRaw(ctx: Context, next: Next): Promise<void> {
+    await (isRaw(ctx) ? next() : requireJson(ctx, next));
   });
   const parser = bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: deps.bodyLimit ?? '1mb',
-      encoding: 'utf-8',
-      onError: (error: Error) => {
-        const e = error as Error & { type?: string; status?: number };
-        if (e.type === 'entity.too.large' || e.status === 413) throw new AppError('BODY_TOO_LARGE', `The body is larger than ${deps.bodyLimit ?? '1mb'}.`);
-        throw new AppError('INVALID_JSON', `The body is not valid JSON: ${e.message}`);
-      },
+    enableTypes: ['json'],
+    jsonLimit: deps.bodyLimit ?? '1mb',
+    encoding: 'utf-8',
+    onError: (error: Error) => {
+      const e = error as Error & { type?: string; status?: number };
+      if (e.type === 'entity.too.large' || e.status === 413) throw new AppError('BODY_TOO_LARGE', `The body is larger than ${deps.bodyLimit ?? '1mb'}.`);
+      throw new AppError('INVALID_JSON', `The body is not valid JSON: ${e.message}`);
+    },
   });
-  app.use(async function parseUnlessRaw(ctx, next) {
-    return isRaw(ctx) ? next() : parser(ctx, next);
+  app.use(async function parseUnlessRaw(ctx: Context, next: Next): Promise<void> {
+    if (isRaw(ctx)) await next();
+    else await (parser as (c: Context, n: Next) => Promise<void>)(ctx, next);
   });
   const router = new Router();
   for (const route of deps.routes) {
