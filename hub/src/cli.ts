@@ -4,8 +4,6 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger, openInfrastructure } from './hub.js';
 import { rotateAdminToken } from './secrets.js';
 import { join, resolve } from 'node:path';
-import { installConnector } from './connectors/install.js';
-import { scaffoldConnector } from './connectors/scaffold.js';
 
 const USAGE = `Usage: npm run hub -- <command>
 
@@ -58,6 +56,9 @@ async function adminTokenRotate(): Promise<void> {
 async function connectorCommand(sub: string | undefined, args: string[]): Promise<boolean> {
   const { values, positionals } = parseArgs({ args, options: { dir: { type: 'string', default: 'connectors' } }, allowPositionals: true });
   const target = positionals[0];
+  // Loaded only for these commands: the others start faster without them.
+  const { scaffoldConnector } = await import('./connectors/scaffold.js');
+  const { installConnector } = await import('./connectors/install.js');
   if (sub === 'new' && target) {
     const dir = scaffoldConnector(target, resolve(values.dir));
     process.stdout.write(`created ${dir}\nnext: npx vitest run ${dir}\n`);

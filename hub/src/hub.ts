@@ -47,7 +47,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   const { db, bus } = await openInfrastructure(config, logger);
   const secretBox = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
   const webhookTransport = createHttpTransport({ policy: { allowPrivate: config.webhookAllowPrivate } });
-  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), allowPrivate: config.webhookAllowPrivate }, { logger, secrets: secretBox });
+  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true, allowPrivate: config.webhookAllowPrivate }, { logger, secrets: secretBox });
   const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
   const core = createCore({
     knex: db.knex,

@@ -19,7 +19,7 @@ beforeAll(async () => {
   folder.add('broken-json', { source: connectorSource() });
   const { writeFileSync } = await import('node:fs');
   writeFileSync(`${folder.root}/broken-json/connector.json`, '{ "id": ');
-  catalog = await createCatalog({ search: { paths: [folder.root] }, limits, loadTimeoutMs: 4_000 });
+  catalog = await createCatalog({ search: { paths: [folder.root] }, limits, loadTimeoutMs: 12_000 });
 }, 60_000);
 afterAll(() => folder.remove());
 

@@ -36,7 +36,7 @@ const seen = async (org: string): Promise<Seen> => hub.db.knex('connector_state'
 beforeAll(async () => {
   folder = connectorFolder();
   folder.add('listener', { source: LISTENER, manifest: testManifest('listener', { events: ['customer.created'] }) });
-  platform = await createConnectorPlatform({ allowPrivate: true, search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, loadTimeoutMs: 10_000 }, { logger: silent, secrets: createSecretBox(randomBytes(32)) });
+  platform = await createConnectorPlatform({ allowPrivate: true, search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, loadTimeoutMs: 20_000 }, { logger: silent, secrets: createSecretBox(randomBytes(32)) });
   bus = await createAmqpBus({ url: AMQP_URL, logger: silent });
   hub = await createTestHub({ bus, extraRoutes: (services, knex) => platform.routes(services, knex) });
   relay = createRelay({ knex: hub.db.knex, bus, logger: silent, embedded: false });

@@ -37,7 +37,7 @@ beforeAll(async () => {
   folder.add('checked-2', { manifest: manifest('2.0.0'), source: CHECKED });
   folder.add('old-sdk', { manifest: testManifest('old-sdk', { sdk: '^9.0.0' }) });
   folder.add('throws-at-import', { source: `throw new Error('boom at import');` });
-  platform = await createConnectorPlatform({ allowPrivate: true, search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, timeouts: { action: 2_000 }, loadTimeoutMs: 10_000 }, { logger: pino({ level: 'silent' }), secrets: createSecretBox(randomBytes(32)) });
+  platform = await createConnectorPlatform({ allowPrivate: true, search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, timeouts: { action: 2_000 }, loadTimeoutMs: 20_000 }, { logger: pino({ level: 'silent' }), secrets: createSecretBox(randomBytes(32)) });
   hub = await createTestHub({ extraRoutes: (services, knex) => platform.routes(services, knex) });
   orgA = await hub.createOrganization('A');
   orgB = await hub.createOrganization('B');

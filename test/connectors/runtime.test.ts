@@ -34,7 +34,9 @@ let orgA: string;
 let orgB: string;
 
 const call = (organizationId: string, input: Record<string, unknown>, apiKey = `key-of-${organizationId}`): Promise<unknown> => {
-  const request: InvokeRequest = { connectorId: 'misbehaving', version: '1.0.0', organizationId, credentials: { apiKey }, config: {}, cause: { source: 'IMPORT' }, kind: 'action', name: 'echo', args: [input] };
+  // The memory hog gets a long timeout: it must be stopped by its heap limit, not by the clock.
+  const timeoutMs = input['mode'] === 'hog' ? 30_000 : 2_000;
+  const request: InvokeRequest = { connectorId: 'misbehaving', version: '1.0.0', organizationId, credentials: { apiKey }, config: {}, cause: { source: 'IMPORT' }, kind: 'action', name: 'echo', args: [input], timeoutMs };
   return runtime.invoke(request);
 };
 const failureOf = async (p: Promise<unknown>): Promise<HandlerFailure> => {
@@ -49,11 +51,11 @@ beforeAll(async () => {
   orgB = (await hub.createOrganization('B')).id;
   folder = connectorFolder();
   folder.add('misbehaving', { source: MISBEHAVING });
-  const catalog = await createCatalog({ search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, loadTimeoutMs: 10_000 });
+  const catalog = await createCatalog({ search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, loadTimeoutMs: 20_000 });
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => { logLines.push(chunk.toString()); done(); } }));
   runtime = createConnectorRuntime({
     catalog, books: createBooks(hub.core.services), knex: hub.db.knex, logger, limits: { maxOldGenerationSizeMb: 96 },
-    timeouts: { ...DEFAULT_TIMEOUTS, action: 2_000 }, idleMs: 60_000, loadTimeoutMs: 10_000,
+    timeouts: { ...DEFAULT_TIMEOUTS, action: 2_000 }, idleMs: 60_000, loadTimeoutMs: 20_000,
     onFailure: (report) => void failures.push(report),
   });
 }, 60_000);
@@ -92,7 +94,7 @@ describe('connector handlers in workers', () => {
     expect(ticks).toBeGreaterThan(3);
     expect(failures.at(-1)).toMatchObject({ organizationId: orgA, reason });
     expect(await call(orgA, { mode: 'echo' })).toMatchObject({ org: orgA });
-  }, 30_000);
+  }, 60_000);
 
   it('refuses hosts the manifest does not declare, through ctx.http and fetch alike', async () => {
     for (const mode of ['host', 'fetch']) {

@@ -41,7 +41,7 @@ beforeAll(async () => {
     source: HOOKED,
     manifest: testManifest('hooked', { webhooks: { receives: true }, credentialsSchema: { type: 'object', properties: { webhookSecret: { type: 'string' } }, required: ['webhookSecret'] } }),
   });
-  platform = await createConnectorPlatform({ allowPrivate: true, search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, loadTimeoutMs: 10_000 }, { logger: pino({ level: 'silent' }), secrets: createSecretBox(randomBytes(32)) });
+  platform = await createConnectorPlatform({ allowPrivate: true, search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, loadTimeoutMs: 20_000 }, { logger: pino({ level: 'silent' }), secrets: createSecretBox(randomBytes(32)) });
   hub = await createTestHub({ extraRoutes: (services, knex) => platform.routes(services, knex) });
   org = await hub.createOrganization('Hooked');
   other = await hub.createOrganization('Other');

@@ -69,6 +69,10 @@ describe('the hub process on PostgreSQL and RabbitMQ', () => {
   afterAll(async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
+    // The hub made the sample connector's durable event queue: leave the shared broker as it was.
+    const amqp = new Connection(AMQP_URL);
+    for (const queue of ['uah.connector.sample', 'uah.connector.sample.parking', ...[1, 2, 3, 4].map((n) => `uah.connector.sample.retry.${n}`)]) await amqp.queueDelete({ queue });
+    await amqp.close();
   });
 
   it('publishes each committed event to uah.events exactly as the event log stores it', async () => {
@@ -101,6 +105,9 @@ describe('the hub process on PostgreSQL and RabbitMQ', () => {
       expect(log.body.data).toHaveLength(1);
       expect(received.filter((e) => e.aggregateId === customer.body.id)).toEqual(log.body.data);
       expect((await call(hub, 'GET', '/ready', undefined)).body).toEqual({ status: 'ok', checks: { database: 'ok', bus: 'ok' } });
+      // The repository's sample connector is in the catalog (loaded in the background at start).
+      const catalog = await call(hub, 'GET', '/v1/connectors', org.body.apiKey);
+      expect(catalog.body.data.find((c: { id: string }) => c.id === 'sample')).toMatchObject({ available: true, latestVersion: '1.0.0', versions: [{ origin: 'builtin' }] });
     } finally {
       await consumer?.close();
       await hub.stop();

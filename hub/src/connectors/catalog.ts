@@ -25,6 +25,8 @@ export interface CatalogOptions {
   search: SearchPaths;
   limits: WorkerLimits;
   loadTimeoutMs: number;
+  /** Resolve at once and load in the background (the hub serves while connectors import); `ready()` waits. */
+  background?: boolean;
 }
 
 export interface Catalog {
@@ -38,6 +40,8 @@ export interface Catalog {
   refresh(): Promise<void>;
   /** Called after a refresh that added connectors (the event router subscribes them). */
   onAdded(listener: () => void | Promise<void>): void;
+  /** Resolves once the first load has ended. */
+  ready(): Promise<void>;
 }
 
 function rawIdentity(raw: unknown, dir: string): { id: string; version: string } {
@@ -118,7 +122,9 @@ export async function createCatalog(options: CatalogOptions): Promise<Catalog> {
     }
     if (results.length > 0) for (const listener of listeners) await listener();
   }
-  await refresh();
+  const first = refresh();
+  refreshing = first.finally(() => (refreshing = undefined));
+  if (!options.background) await first;
 
   return {
     list: () => [...entries].sort((a, b) => a.id.localeCompare(b.id) || newestFirst(a, b)),
@@ -134,5 +140,6 @@ export async function createCatalog(options: CatalogOptions): Promise<Catalog> {
     onAdded(listener) {
       listeners.push(listener);
     },
+    ready: () => first,
   };
 }

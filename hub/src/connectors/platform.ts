@@ -29,6 +29,8 @@ export interface PlatformOptions {
   timeouts?: Partial<Record<HandlerKind, number>>;
   loadTimeoutMs?: number;
   idleMs?: number;
+  /** Load the catalog in the background: the hub starts serving while connectors import. */
+  background?: boolean;
   /** How often the scheduler queues due syncs and runs queued ones. @default 30000 */
   syncTickMs?: number;
   /** Connectors may call loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE`). @default false */
@@ -56,8 +58,10 @@ export interface ConnectorPlatform {
 export async function createConnectorPlatform(options: PlatformOptions, deps: { logger: Logger; secrets: SecretBox }): Promise<ConnectorPlatform> {
   const limits = options.limits ?? { maxOldGenerationSizeMb: 128 };
   const loadTimeoutMs = options.loadTimeoutMs ?? 15_000;
-  const catalog = await createCatalog({ search: options.search, limits, loadTimeoutMs });
-  for (const entry of catalog.list().filter((e) => !e.available)) deps.logger.warn({ connectorId: entry.id, version: entry.version, dir: entry.dir, problem: entry.problem }, 'connector unavailable');
+  const catalog = await createCatalog({ search: options.search, limits, loadTimeoutMs, background: options.background ?? false });
+  void catalog.ready().then(() => {
+    for (const entry of catalog.list().filter((e) => !e.available)) deps.logger.warn({ connectorId: entry.id, version: entry.version, dir: entry.dir, problem: entry.problem }, 'connector unavailable');
+  });
   let runtime: ConnectorRuntime | undefined;
   let integrations: IntegrationService | undefined;
   let router: EventRouter | undefined;

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { ConnectorEntityError, createHttpClient, ENTITY_METHODS, HttpError, isAllowedDestination, type Connector, type ConnectorContext, type ConnectorLogger } from '@uah/connector-sdk';
+import { assertDestination, ConnectorEntityError, createHttpClient, ENTITY_METHODS, HttpError, isAllowedDestination, type Connector, type ConnectorContext, type ConnectorLogger } from '@uah/connector-sdk';
 import type { CallContext, HandlerKind, HostMessage, ModuleDescription, RpcTarget, WireError, WorkerData, WorkerMessage } from './protocol.js';
 
 const port = parentPort;
@@ -74,7 +74,8 @@ function guardFetch(): void {
   globalThis.fetch = (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (!isAllowedDestination(url, data.allowedHosts)) return Promise.reject(new HttpError({ code: 'HOST_NOT_ALLOWED', method: init?.method ?? 'GET', url, attempts: 0, detail: "is refused: the host is not in the manifest's allowedHosts" }));
-    return original(input, init);
+    // An allowed name that resolves to a private address is refused as well (unless the hub allows private targets).
+    return assertDestination(url, { method: init?.method ?? 'GET', urlPolicy: { allowPrivate: data.allowPrivate } }).then(() => original(input, init));
   };
 }
 
