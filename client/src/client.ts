@@ -24,6 +24,17 @@ import {
 } from './resources/invoices.js';
 import { createPaymentsResource, type PaymentsResource } from './resources/payments.js';
 import { createReportsResource, type ReportsResource } from './resources/reports.js';
+import {
+  createBillsResource,
+  createExpensesResource,
+  createPurchaseOrdersResource,
+  createVendorsResource,
+  type BillsResource,
+  type ExpensesResource,
+  type PurchaseOrdersResource,
+  type VendorsResource,
+} from './resources/purchasing.js';
+import { createDataTransferResource, createInventoryResource, type DataTransferResource, type InventoryResource } from './resources/inventory.js';
 import type { Transport } from './transport.js';
 
 export interface ClientOptions extends TransportOptions {
@@ -57,6 +68,14 @@ export interface UahClient {
   creditNotes: CreditNotesResource;
   payments: PaymentsResource;
   reports: ReportsResource;
+  vendors: VendorsResource;
+  purchaseOrders: PurchaseOrdersResource;
+  bills: BillsResource;
+  expenses: ExpensesResource;
+  /** Stock of tracked products, adjustments and the negative-stock setting. */
+  inventory: InventoryResource;
+  /** Export of the organization's data, import of customers, vendors and products from CSV. */
+  data: DataTransferResource;
   /** The same client for another organization (an admin token manages several). */
   forOrganization(organizationId: string): UahClient;
 }
@@ -80,6 +99,12 @@ function resources(transport: Transport, organizationId: string | undefined, str
     creditNotes: createCreditNotesResource(c),
     payments: createPaymentsResource(c),
     reports: createReportsResource(c),
+    vendors: createVendorsResource(c),
+    purchaseOrders: createPurchaseOrdersResource(c),
+    bills: createBillsResource(c),
+    expenses: createExpensesResource(c),
+    inventory: createInventoryResource(c),
+    data: createDataTransferResource(c),
     forOrganization: (other) => resources(transport, other, stream),
   };
 }
