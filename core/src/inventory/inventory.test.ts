@@ -123,6 +123,9 @@ describe('inventory: stock at moving-average cost, cost of goods sold, adjustmen
     expect(await stock(lamp.id)).toMatchObject({ quantityOnHand: '1', value: 1000 });
     await post(hub, books, `/invoices/${draft.id}/void`, {}, 200);
     expect(await stock(lamp.id)).toMatchObject({ quantityOnHand: '3', value: 3000 });
+    const untrack = await hub.request('PATCH', books.path(`/products/${lamp.id}`), { token: books.org.apiKey, body: { trackInventory: false } });
+    expect([untrack.status, untrack.body.code]).toEqual([409, 'CONFLICT']);
+    expect((await get(hub, books, `/products/${lamp.id}`)).trackInventory).toBe(true);
     const entries = (await get(hub, books, `/journal-entries?sourceType=invoice&sourceId=${draft.id}`)).data;
     expect(entries.filter((e: { reversalOf: string | null }) => e.reversalOf !== null).length).toBe(2);
   });
