@@ -109,7 +109,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: ['node_modules'] },
-    exclude: { path: ['^schemas/src/generated/', '(^|/)[.]data/', '(^|/)coverage/'] },
+    exclude: { path: ['^schemas/src/generated/', '(^|/)dist/', '(^|/)[.]data/', '(^|/)coverage/'] },
     moduleSystems: ['es6', 'cjs'],
     // Type-only imports count too: a connector must not even name core's types.
     tsPreCompilationDeps: true,

@@ -18,7 +18,7 @@ const focusedOrSkipped = ['it', 'test', 'describe', 'suite'].flatMap((fn) =>
 );
 
 export default defineConfig(
-  globalIgnores(['**/node_modules/**', 'schemas/src/generated/**', 'connector-sdk/src/generated/**', '**/.data/**', '**/coverage/**']),
+  globalIgnores(['**/node_modules/**', '**/dist/**', 'client/examples/**', 'schemas/src/generated/**', 'connector-sdk/src/generated/**', '**/.data/**', '**/coverage/**']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -1,4 +1,4 @@
-import { createTransport, type TransportOptions } from './transport.js';
+import { createTransport, normalizeBaseUrl, type TransportOptions } from './transport.js';
 import type { WebSocketConstructor } from './subscribe.js';
 import { createResourceContext } from './resources/context.js';
 import { createApiKeysResource, createOrganizationsResource, type ApiKeysResource, type OrganizationsResource } from './resources/organizations.js';
@@ -23,6 +23,7 @@ import {
   type InvoicesResource,
 } from './resources/invoices.js';
 import { createPaymentsResource, type PaymentsResource } from './resources/payments.js';
+import { createBankAccountsResource, createBankTransactionsResource, type BankAccountsResource, type BankTransactionsResource } from './resources/banking.js';
 import { createReportsResource, type ReportsResource } from './resources/reports.js';
 import {
   createBillsResource,
@@ -35,6 +36,18 @@ import {
   type VendorsResource,
 } from './resources/purchasing.js';
 import { createDataTransferResource, createInventoryResource, type DataTransferResource, type InventoryResource } from './resources/inventory.js';
+import {
+  createMilestonesResource,
+  createPayrollRunsResource,
+  createProjectsResource,
+  createTimeEntriesResource,
+  createTimesheetsResource,
+  type MilestonesResource,
+  type PayrollRunsResource,
+  type ProjectsResource,
+  type TimeEntriesResource,
+  type TimesheetsResource,
+} from './resources/projects.js';
 import type { Transport } from './transport.js';
 
 export interface ClientOptions extends TransportOptions {
@@ -76,11 +89,18 @@ export interface UahClient {
   inventory: InventoryResource;
   /** Export of the organization's data, import of customers, vendors and products from CSV. */
   data: DataTransferResource;
+  projects: ProjectsResource;
+  milestones: MilestonesResource;
+  timeEntries: TimeEntriesResource;
+  timesheets: TimesheetsResource;
+  payrollRuns: PayrollRunsResource;
+  bankAccounts: BankAccountsResource;
+  bankTransactions: BankTransactionsResource;
   /** The same client for another organization (an admin token manages several). */
   forOrganization(organizationId: string): UahClient;
 }
 
-function resources(transport: Transport, organizationId: string | undefined, stream: StreamOptions): UahClient {
+export function resources(transport: Transport, organizationId: string | undefined, stream: StreamOptions): UahClient {
   const c = createResourceContext(transport, organizationId);
   return {
     organizationId,
@@ -105,6 +125,13 @@ function resources(transport: Transport, organizationId: string | undefined, str
     expenses: createExpensesResource(c),
     inventory: createInventoryResource(c),
     data: createDataTransferResource(c),
+    projects: createProjectsResource(c),
+    milestones: createMilestonesResource(c),
+    timeEntries: createTimeEntriesResource(c),
+    timesheets: createTimesheetsResource(c),
+    payrollRuns: createPayrollRunsResource(c),
+    bankAccounts: createBankAccountsResource(c),
+    bankTransactions: createBankTransactionsResource(c),
     forOrganization: (other) => resources(transport, other, stream),
   };
 }
@@ -125,6 +152,18 @@ function resources(transport: Transport, organizationId: string | undefined, str
  * ```
  */
 export function createClient(options: ClientOptions): UahClient {
+  return resources(createTransport(options), options.organizationId, streamOptions(options));
+}
+
+/** The WebSocket: the option, else the global one (browsers, Node 22+), else the `ws` package, loaded when first needed (Node 20). */
+export function streamOptions(options: Pick<ClientOptions, 'baseUrl' | 'apiKey' | 'WebSocket'>): StreamOptions {
   const globalWebSocket = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  return resources(createTransport(options), options.organizationId, { baseUrl: options.baseUrl, apiKey: options.apiKey, WebSocket: options.WebSocket ?? globalWebSocket });
+  return { baseUrl: normalizeBaseUrl(options.baseUrl), apiKey: options.apiKey, WebSocket: options.WebSocket ?? globalWebSocket ?? loadWs };
+}
+
+async function loadWs(): Promise<WebSocketConstructor> {
+  // A computed specifier: bundlers for browsers leave it out (browsers have a global WebSocket).
+  const specifier = 'ws';
+  const module = (await import(specifier)) as { WebSocket: WebSocketConstructor };
+  return module.WebSocket;
 }

@@ -49,7 +49,8 @@ export interface SubscribeDeps {
   apiKey: string;
   /** `/v1/organizations/{id}` */
   organizationPath: string;
-  WebSocket: WebSocketConstructor | undefined;
+  /** The class, or a loader of it (Node 20 has no global WebSocket: the client loads `ws` on first use). */
+  WebSocket: WebSocketConstructor | (() => Promise<WebSocketConstructor>) | undefined;
   /** Asks the REST event log the same question: a refused WebSocket does not say why, the REST API does. */
   probe(query: Query): Promise<unknown>;
   /** Reconnection delays: from `minMs`, doubling, up to `maxMs`. @default { minMs: 500, maxMs: 30000 } */
@@ -68,6 +69,10 @@ function isFinal(error: unknown): error is UahApiError {
   return error instanceof UahApiError && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
 }
 
+function isConstructor(value: WebSocketConstructor | (() => Promise<WebSocketConstructor>)): value is WebSocketConstructor {
+  return typeof value === 'function' && value.prototype !== undefined;
+}
+
 function textOf(data: unknown): string {
   return typeof data === 'string' ? data : String(data);
 }
@@ -77,8 +82,9 @@ function textOf(data: unknown): string {
  * `after=<last event id>`, so no event is missed or delivered twice across reconnections.
  */
 export function subscribeToEvents(deps: SubscribeDeps, options: EventSubscribeOptions): EventSubscription {
-  if (!deps.WebSocket) throw new TypeError('No WebSocket implementation: on Node 20, pass the `WebSocket` option of createClient (for example the class of the `ws` package).');
-  const Ctor: WebSocketConstructor = deps.WebSocket;
+  if (!deps.WebSocket) throw new TypeError('No WebSocket implementation: pass the `WebSocket` option of the client (for example the class of the `ws` package).');
+  const loadWebSocket = deps.WebSocket;
+  let Ctor: WebSocketConstructor | undefined = isConstructor(loadWebSocket) ? loadWebSocket : undefined;
   const types = Array.isArray(options.types) ? options.types.join(',') : options.types;
   const backoff = deps.backoff ?? { minMs: 500, maxMs: 30_000 };
   let resumeAfter = options.after;
@@ -158,6 +164,19 @@ export function subscribeToEvents(deps: SubscribeDeps, options: EventSubscribeOp
   function connect(): void {
     timer = undefined;
     if (closed) return;
+    if (!Ctor) {
+      (loadWebSocket as () => Promise<WebSocketConstructor>)().then(
+        (loaded) => {
+          Ctor = loaded;
+          connect();
+        },
+        (error: unknown) => {
+          closed = true;
+          report(new UahConnectionError(`No WebSocket implementation could be loaded: ${(error as Error).message}`, false, { cause: error }));
+        },
+      );
+      return;
+    }
     let opened = false;
     const ws = new Ctor(urlOf(), [STREAM_PROTOCOL, BEARER_PROTOCOL_PREFIX + deps.apiKey]);
     socket = ws;

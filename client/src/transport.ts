@@ -88,8 +88,13 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
   });
 }
 
+/** `https://hub.example.com/v1/` → `https://hub.example.com`: every path of the API starts with `/v1`. */
+export function normalizeBaseUrl(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
 function urlOf(baseUrl: string, path: string, query: Query | undefined): string {
-  const url = new URL(baseUrl.replace(/\/+$/, '') + path);
+  const url = new URL(normalizeBaseUrl(baseUrl) + path);
   for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
   return url.href;
 }

@@ -3,8 +3,10 @@
  * these interfaces for one organization and one connector; a connector never sees the database,
  * another organization, or another connector's mappings and state. Tests implement them with fakes.
  */
-import type { Customer, CustomerCreate, CustomerListQuery, CustomerUpdate } from '@uah/schemas';
 import type { HttpClient, HttpClientOptions } from './http/client.js';
+import type { ConnectorEntities } from './entities.js';
+
+export type { ConnectorEntities, EntityCollection, Page } from './entities.js';
 
 /**
  * A JSON value: what sync state, action results and webhook replies may hold.
@@ -15,51 +17,6 @@ import type { HttpClient, HttpClientOptions } from './http/client.js';
  * ```
  */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/**
- * One page of a list, as the REST API returns it.
- *
- * @example
- * ```ts
- * const page: Page<Customer> = await ctx.entities.customers.list({ limit: 100 });
- * if (page.nextCursor) await ctx.entities.customers.list({ cursor: page.nextCursor });
- * ```
- */
-export interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
-
-/**
- * Reading and writing one kind of entity of the organization. Writes go through the core's services,
- * so they are validated, post to the ledger where they should, and emit their domain events (with
- * `source: IMPORT` metadata) exactly as an API call would.
- *
- * @example
- * ```ts
- * const existing = await ctx.entities.customers.get('cus_01JD3X7G2M4N6P8Q0R2S4T6V8W');
- * ```
- */
-export interface EntityCollection<T, TCreate, TUpdate, TListQuery> {
-  /** `undefined` when there is no such entity in the organization. */
-  get(id: string): Promise<T | undefined>;
-  list(query?: TListQuery): Promise<Page<T>>;
-  create(input: TCreate): Promise<T>;
-  update(id: string, patch: TUpdate): Promise<T>;
-}
-
-/**
- * The entities a connector may use. Further kinds (invoices, payments, products, …) are added here
- * as their contexts land in the core, each with the types of its schemas.
- *
- * @example
- * ```ts
- * const customer = await ctx.entities.customers.create({ businessName: 'Acme Ltd', email: 'billing@acme.test' });
- * ```
- */
-export interface ConnectorEntities {
-  customers: EntityCollection<Customer, CustomerCreate, CustomerUpdate, CustomerListQuery>;
-}
 
 /**
  * The link between our records and the provider's, per entity type (`customer`, `invoice`, …). One
@@ -118,8 +75,9 @@ export interface ConnectorLogger {
 }
 
 /**
- * Makes an HTTP client for the provider's API. The hub's factory adds its outbound-address policy,
- * logs retries and aborts requests when the job is cancelled; otherwise it is {@link createHttpClient}.
+ * Makes an HTTP client for the provider's API. The hub's factory sets `allowedHosts` to the manifest's
+ * (a connector cannot widen it), adds its outbound-address policy, logs retries and aborts requests
+ * when the job is cancelled; otherwise it is {@link createHttpClient}.
  *
  * @example
  * ```ts
@@ -151,6 +109,12 @@ export interface ConnectorContext<TCredentials = Record<string, unknown>, TConfi
   syncState: SyncStateStore;
   logger: ConnectorLogger;
   http: HttpClientFactory;
+  /**
+   * Why this handler runs, as the events its changes emit will say: `IMPORT` (syncs, actions, domain
+   * events) or `WEBHOOK` (a provider webhook), and the id of the event, webhook delivery or sync job
+   * that caused it.
+   */
+  cause: { source: 'IMPORT' | 'WEBHOOK'; causationId?: string };
   /** Aborted when the job is cancelled or times out, or the hub shuts down: stop work and return. */
   signal: AbortSignal;
 }

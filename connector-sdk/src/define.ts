@@ -12,6 +12,8 @@ import { SDK_VERSION } from './version.js';
  * ```
  */
 export interface SyncJob {
+  /** The job's id (`syn_…`): the causation id of every change the run makes. */
+  id?: string;
   dataType: string;
   /** For a `bidirectional` data type the hub runs a `pull` and a `push` job. */
   direction: 'pull' | 'push';
@@ -20,6 +22,41 @@ export interface SyncJob {
   full: boolean;
   /** When the last successful run of this data type and direction started. */
   lastSuccessAt: string | null;
+  /**
+   * Read provider records changed since this instant: `lastSuccessAt` less the integration's lookback
+   * window, so records created late or edited while the last run read are not missed. `null` on a full run.
+   */
+  since?: string | null;
+  /** Who wins when both sides changed a record (see {@link resolveConflict}). */
+  conflictResolution?: ConflictResolution;
+  /** Our field → the provider's field, as the organization configured them for this data type. */
+  fieldMappings?: Record<string, string>;
+}
+
+/**
+ * The rule for a record both sides changed: `MASTER_WINS` keeps the hub's, `REMOTE_WINS` takes the
+ * provider's, `NEWEST_WINS` takes whichever changed last (the hub's on a tie).
+ *
+ * @example
+ * ```ts
+ * const rule: ConflictResolution = 'NEWEST_WINS';
+ * ```
+ */
+export type ConflictResolution = 'MASTER_WINS' | 'REMOTE_WINS' | 'NEWEST_WINS';
+
+/**
+ * Decides a conflict by the rule; report it in `SyncResult.conflicts` so it is logged on the job.
+ *
+ * @example
+ * ```ts
+ * const winner = resolveConflict(job.conflictResolution ?? 'MASTER_WINS', { updatedAt: ours.updatedAt }, { updatedAt: remote.updated_at });
+ * if (winner === 'remote') await ctx.entities.customers.update(ours.id, fromRemote(remote));
+ * ```
+ */
+export function resolveConflict(rule: ConflictResolution, ours: { updatedAt: string }, remote: { updatedAt: string }): 'ours' | 'remote' {
+  if (rule === 'MASTER_WINS') return 'ours';
+  if (rule === 'REMOTE_WINS') return 'remote';
+  return Date.parse(remote.updatedAt) > Date.parse(ours.updatedAt) ? 'remote' : 'ours';
 }
 
 /**
@@ -37,6 +74,8 @@ export interface SyncResult {
   failed: number;
   /** Why records failed (a few examples, not necessarily one per failure). */
   errors?: Array<{ externalId?: string; internalId?: string; message: string }>;
+  /** Conflicts met and how the rule decided them; the hub logs each on the job. */
+  conflicts?: Array<{ externalId?: string; internalId?: string; winner: 'ours' | 'remote' }>;
 }
 
 /**
@@ -55,7 +94,18 @@ export interface WebhookRequest {
 }
 
 /**
- * What to answer the provider; 200 with an empty body unless said otherwise.
+ * What `verifyWebhook` concludes: `false` refuses the request (400, nothing else runs); `true` or
+ * `{ eventId }` accepts it, the id naming the provider's event so that it is processed once.
+ *
+ * @example
+ * ```ts
+ * const verdict: WebhookVerification = { eventId: 'evt_1NqK3x' };
+ * ```
+ */
+export type WebhookVerification = boolean | { eventId: string };
+
+/**
+ * What to answer the provider: 200 with `body` (or `{ received: true }`).
  *
  * @example
  * ```ts
@@ -63,6 +113,7 @@ export interface WebhookRequest {
  * ```
  */
 export interface WebhookResponse {
+  /** Reserved: the hub answers every handled webhook with 200 (providers take any 2xx as delivered). */
   status?: number;
   body?: JsonValue;
 }
@@ -85,9 +136,19 @@ export interface ConnectorHandlers<TCredentials = Record<string, unknown>, TConf
   sync?: Record<string, (ctx: ConnectorContext<TCredentials, TConfig>, job: SyncJob) => Promise<SyncResult>>;
   /** `input` has been validated against the action's `inputSchema`. */
   actions?: Record<string, (ctx: ConnectorContext<TCredentials, TConfig>, input: Record<string, unknown>) => Promise<JsonValue>>;
-  /** Checks the provider's signature; nothing else runs for a request it refuses. */
-  verifyWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => boolean | Promise<boolean>;
+  /**
+   * Checks the provider's signature; nothing else runs for a request it refuses. Return the provider's
+   * event id (`{ eventId }`) so a redelivery of the same event is processed once; `true` alone dedupes
+   * by the exact body.
+   */
+  verifyWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => WebhookVerification | Promise<WebhookVerification>;
   handleWebhook?: (ctx: ConnectorContext<TCredentials, TConfig>, request: WebhookRequest) => Promise<WebhookResponse | undefined>;
+  /**
+   * Checks the credentials and config against the provider when an organization enables or
+   * reconfigures the integration (a cheap authenticated call). Throw to refuse them: an `HttpError`
+   * from the provider is shown to the organization as the provider's answer.
+   */
+  check?: (ctx: ConnectorContext<TCredentials, TConfig>) => Promise<void>;
 }
 
 /**

@@ -7,30 +7,38 @@ export { parseVersion, compareVersions, parseRange, satisfies, type SemVer, type
 export { validateManifest, assertValidManifest, ManifestError, type ManifestIssue, type ManifestValidation } from './manifest.js';
 export {
   defineConnector,
+  resolveConflict,
   ConnectorDefinitionError,
+  type ConflictResolution,
   type Connector,
   type ConnectorHandlers,
   type SyncJob,
   type SyncResult,
   type WebhookRequest,
   type WebhookResponse,
+  type WebhookVerification,
 } from './define.js';
-export type {
-  ConnectorContext,
-  ConnectorEntities,
-  ConnectorLogger,
-  EntityCollection,
-  ExternalIdMappings,
-  HttpClientFactory,
-  JsonValue,
-  Page,
-  SyncStateStore,
-} from './context.js';
+export type { ConnectorContext, ConnectorLogger, ExternalIdMappings, HttpClientFactory, JsonValue, SyncStateStore } from './context.js';
+export {
+  ENTITY_METHODS,
+  PERMISSION_PREFIX,
+  type ConnectorEntities,
+  type CreditNoteCollection,
+  type EntityCollection,
+  type EntityKind,
+  type InvoiceCollection,
+  type Page,
+  type PaymentCollection,
+  type ReadableCollection,
+} from './entities.js';
+export { ConnectorEntityError, allows, assertAllowed, guardEntities, requiredPermission } from './permissions.js';
+export { assertDestination, hostMatches, isAllowedDestination } from './http/destination.js';
 export { createHttpClient, type HttpClient, type HttpClientOptions, type HttpRequestOptions, type HttpResponse, type RetryInfo } from './http/client.js';
 export { HttpError, type HttpErrorCode } from './http/errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './http/retry.js';
 export { paginate, parseNextLink, type PaginateOptions, type PaginationStrategy } from './http/paginate.js';
 export { buildUrl, type QueryParams, type ResponseType } from './http/request.js';
+export { assertSafeUrl, safeLookup, pinnedLookup, addressProblem, UnsafeUrlError, type UrlPolicy, type SafeTarget } from './net/url-guard.js';
 
 /**
  * The schema types a connector works with, re-exported so that a connector depends on this package
@@ -44,6 +52,16 @@ export { buildUrl, type QueryParams, type ResponseType } from './http/request.js
 export type {
   Address,
   ConnectorManifest,
+  ConnectorPermission,
+  CreditNote,
+  CreditNoteCreate,
+  Invoice,
+  InvoiceCreate,
+  JournalEntry,
+  Payment,
+  PaymentCreate,
+  Product,
+  TaxRate,
   CurrencyCode,
   Customer,
   CustomerCreate,

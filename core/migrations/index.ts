@@ -3,7 +3,12 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_ledger.js';
 import * as m0003 from './0003_sales.js';
 import * as m0004 from './0004_payments.js';
+import * as m0005 from './0005_idempotency_outcomes.js';
+import * as m0006 from './0006_webhooks.js';
+import * as m0007 from './0007_integrations.js';
+import * as m0008 from './0008_banking.js';
 import * as m0009 from './0009_purchasing.js';
+import * as m0010 from './0010_projects.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -13,7 +18,12 @@ const migrations: Record<string, Migration> = {
   '0002_ledger': m0002,
   '0003_sales': m0003,
   '0004_payments': m0004,
+  '0005_idempotency_outcomes': m0005,
+  '0006_webhooks': m0006,
+  '0007_integrations': m0007,
+  '0008_banking': m0008,
   '0009_purchasing': m0009,
+  '0010_projects': m0010,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
@@ -6,7 +7,8 @@ import { createApp } from './http/app.js';
 import { createMetrics, type HttpMetrics } from './http/metrics.js';
 import { buildOpenApi } from './http/openapi.js';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './http/rate-limit.js';
-import { createIdempotency, purgeExpiredIdempotencyKeys } from './http/idempotency.js';
+import { createIdempotency, purgeExpiredIdempotencyKeys, type IdempotencyFaults } from './http/idempotency.js';
+import { ambientKnex } from './db/ambient.js';
 import type { Route } from './http/route.js';
 import type { AdminTokenVerifier } from './auth/authenticate.js';
 import { createApiKeyService, type ApiKeyService } from './auth/api-key-service.js';
@@ -37,7 +39,12 @@ import { createMailer, type Mailer } from './mail/mailer.js';
 import { createInventory, type Inventory } from './inventory/inventory.js';
 import { createPurchasing, type Purchasing } from './purchasing/purchasing.js';
 import { createTransfer } from './transfer/transfer.js';
+import { createBanking, type Banking } from './banking/banking.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { createProjects, type Projects } from './projects/projects.js';
+import { createSecretBox } from './shared/secret-box.js';
+import { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
+import { UNCONFIGURED_TRANSPORT } from './webhooks/transport.js';
 
 /** Hourly: idempotency records past their replay window are deleted. */
 const IDEMPOTENCY_PURGE_JOB = 'http.idempotency-purge';
@@ -48,13 +55,17 @@ export interface CoreOptions {
   logger: Logger;
   adminToken: AdminTokenVerifier;
   rateLimit?: RateLimitOptions;
-  /** Routes contributed from outside the core (the hub's connectors and integrations). */
-  extraRoutes?: Route[];
+  /** Routes contributed from outside the core (the hub's connectors and integrations), or a function of the services that makes them. */
+  extraRoutes?: Route[] | ((services: CoreServices, knex: Knex) => Route[]);
   version?: string;
   /** Outgoing mail: SMTP when `smtpUrl` is set, else .eml files in `outboxDir` (default `$DATA_DIR/outbox`, `.data/outbox`). */
   mail?: { smtpUrl?: string | undefined; outboxDir: string; from?: string | undefined };
   /** The database is the embedded one (one connection, one process); detected from the knex client when not given. */
   embedded?: boolean;
+  /** Tests only: failures injected around the commit of idempotent requests. */
+  idempotencyFaults?: IdempotencyFaults;
+  /** Webhook delivery: the transport (with the URL guard) and the secret box, from the hub. Without it no endpoint can be registered. */
+  webhooks?: WebhookOptions;
 }
 
 export interface CoreServices {
@@ -73,10 +84,14 @@ export interface CoreServices {
   invoiceSettings: InvoiceSettingsService;
   payments: PaymentService;
   reports: ReportService;
+  banking: Banking;
   mailer: Mailer;
   scheduler: Scheduler;
+  /** Projects, milestones, time, timesheets and payroll. */
+  projects: Omit<Projects, 'routes'>;
   purchasing: Omit<Purchasing, 'routes'>;
   inventory: Omit<Inventory, 'routes'>;
+  webhooks: Webhooks;
 }
 
 export interface Core {
@@ -97,41 +112,52 @@ export const DEFAULT_RATE_LIMIT: RateLimitOptions = { limit: 1000, windowSeconds
 
 /** Assembles the bounded contexts, their routes and the HTTP platform around one database and bus. */
 export function createCore(options: CoreOptions): Core {
-  const { knex, bus, logger } = options;
+  const { bus, logger } = options;
+  // Services query through the ambient knex, so a keyed request's writes and its stored answer share one
+  // transaction; background work (schedulers, counters, the stream) keeps the root one.
+  const root = options.knex;
+  const knex = ambientKnex(root);
   const events = createEventStore(knex);
   const apiKeys = createApiKeyService({ knex });
   const organizations = createOrganizationService({ knex, apiKeys });
   const customers = createCustomerService({ knex, events, organizations });
   const ledger = createLedgerService({ knex, events, organizations });
   const mailer = createMailer(options.mail ?? { outboxDir: join(process.env['DATA_DIR'] || '.data', 'outbox') });
-  const embedded = options.embedded ?? (knex.client as { config?: { client?: unknown } }).config?.client !== 'pg';
-  const scheduler = createScheduler({ knex, logger, embedded });
+  const embedded = options.embedded ?? (root.client as { config?: { client?: unknown } }).config?.client !== 'pg';
+  const scheduler = createScheduler({ knex: root, logger, embedded });
   const catalog = createCatalog({ knex, events, organizations, ledger });
   const inventory = createInventory({ knex, events, organizations, ledger, products: catalog.products });
   const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer, inventory: inventory.inventory });
   const purchasing = createPurchasing({ knex, events, organizations, ledger, products: catalog.products, taxRates: catalog.taxRates, inventory: inventory.inventory });
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
+  const banking = createBanking({ knex, events, organizations, customers, ledger, payments, invoices: sales.invoices });
   const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices, bills: purchasing.bills, vendors: purchasing.vendors });
+  const { routes: projectRoutes, ...projects } = createProjects({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
+  const webhooks = createWebhooks({ knex, events, ...(options.webhooks ?? { transport: UNCONFIGURED_TRANSPORT, secretBox: createSecretBox(randomBytes(32)) }) });
   const services: CoreServices = {
-    organizations, apiKeys, customers, events, eventTail: createEventTail({ knex, logger }), ledger,
+    organizations, apiKeys, customers, events, eventTail: createEventTail({ knex: root, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
-    payments, reports, mailer, scheduler, purchasing, inventory,
+    payments, reports, banking, mailer, scheduler, projects, purchasing, inventory, webhooks,
   };
 
   const metrics = createMetrics();
   metrics.gauge('uah_outbox_lag_events', 'Committed events not yet published to the bus.', [], async () => {
-    const row = await knex('events').whereNull('published_at').count<{ count: string | number }[]>({ count: '*' }).first();
+    const row = await root('events').whereNull('published_at').count<{ count: string | number }[]>({ count: '*' }).first();
     return [{ value: Number(row?.count ?? 0) }];
   });
   metrics.gauge('uah_outbox_lag_seconds', 'Age of the oldest event not yet published.', [], async () => {
-    const row = (await knex.raw<{ rows: Array<{ age: number | null }> }>('SELECT EXTRACT(EPOCH FROM now() - MIN(timestamp))::float8 AS age FROM events WHERE published_at IS NULL')).rows[0];
+    const row = (await root.raw<{ rows: Array<{ age: number | null }> }>('SELECT EXTRACT(EPOCH FROM now() - MIN(timestamp))::float8 AS age FROM events WHERE published_at IS NULL')).rows[0];
     return [{ value: row?.age ?? 0 }];
+  });
+  metrics.gauge('uah_webhook_deliveries_pending', 'Webhook deliveries waiting for an attempt or a retry.', [], async () => {
+    const row = await knex('webhook_deliveries').where('status', 'PENDING').count<{ count: string | number }[]>({ count: '*' }).first();
+    return [{ value: Number(row?.count ?? 0) }];
   });
   metrics.gauge('uah_queue_messages', 'Messages waiting in each queue of the bus.', ['queue'], async () =>
     (await bus.queueDepths().catch(() => [])).map((d) => ({ labels: { queue: d.queue }, value: d.messages })),
   );
 
-  const rateLimiter = createRateLimiter({ ...(options.rateLimit ?? DEFAULT_RATE_LIMIT), knex, logger });
+  const rateLimiter = createRateLimiter({ ...(options.rateLimit ?? DEFAULT_RATE_LIMIT), knex: root, logger });
   let document: Record<string, unknown> | undefined;
   const openapi = (): Record<string, unknown> => (document ??= buildOpenApi(routes, { title: 'Universal Accounting Hub API', version: options.version ?? '0.1.0' }));
   const routes: Route[] = [
@@ -144,10 +170,13 @@ export function createCore(options: CoreOptions): Core {
     ...sales.routes,
     ...createPaymentRoutes(payments),
     ...createReportRoutes(reports),
+    ...projectRoutes,
     ...purchasing.routes,
     ...inventory.routes,
     ...createTransfer({ knex, events, services }).routes,
-    ...(options.extraRoutes ?? []),
+    ...banking.routes,
+    ...webhooks.routes,
+    ...(typeof options.extraRoutes === 'function' ? options.extraRoutes(services, knex) : (options.extraRoutes ?? [])),
   ];
   /** Background jobs of the contexts (schedulers), started by `start()`. */
   const backgroundJobs: Array<{ start(): void; stop(): Promise<void> }> = [];
@@ -157,7 +186,7 @@ export function createCore(options: CoreOptions): Core {
       if (!jobsScheduled) {
         scheduleSalesJobs(scheduler, sales);
         scheduler.every(IDEMPOTENCY_PURGE_JOB, 60 * 60 * 1000, async () => {
-          await purgeExpiredIdempotencyKeys(knex);
+          await purgeExpiredIdempotencyKeys(root);
         });
       }
       jobsScheduled = true;
@@ -166,7 +195,7 @@ export function createCore(options: CoreOptions): Core {
     },
     stop: () => scheduler.stop(),
   });
-  const app = createApp({ routes, logger, metrics, apiKeys, adminToken: options.adminToken, rateLimiter, withIdempotency: createIdempotency({ knex }) });
+  const app = createApp({ routes, logger, metrics, apiKeys, adminToken: options.adminToken, rateLimiter, withIdempotency: createIdempotency({ knex: root, ...(options.idempotencyFaults ? { faults: options.idempotencyFaults } : {}) }) });
   return {
     app,
     services,

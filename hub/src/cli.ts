@@ -3,6 +3,9 @@ import { createCore, createSettingsStore } from '@uah/core';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, openInfrastructure } from './hub.js';
 import { rotateAdminToken } from './secrets.js';
+import { join, resolve } from 'node:path';
+import { installConnector } from './connectors/install.js';
+import { scaffoldConnector } from './connectors/scaffold.js';
 
 const USAGE = `Usage: npm run hub -- <command>
 
@@ -10,6 +13,10 @@ Commands:
   serve                              run the hub (the same as npm start)
   org create <name> [--currency EUR] create an organization; prints its id and an admin API key
   admin-token rotate                 replace the generated admin token; prints the new one
+  connector new <id> [--dir connectors]
+                                     scaffold a connector package whose tests pass as generated
+  connector install <path|tarball|package>
+                                     install a connector into $DATA_DIR/connectors (listed without a restart)
 
 The store and the bus are those of the environment (DATABASE_URL, AMQP_URL, DATA_DIR).
 The embedded store can be opened by one process at a time: stop the hub first, or set DATABASE_URL.`;
@@ -48,6 +55,22 @@ async function adminTokenRotate(): Promise<void> {
   }
 }
 
+async function connectorCommand(sub: string | undefined, args: string[]): Promise<boolean> {
+  const { values, positionals } = parseArgs({ args, options: { dir: { type: 'string', default: 'connectors' } }, allowPositionals: true });
+  const target = positionals[0];
+  if (sub === 'new' && target) {
+    const dir = scaffoldConnector(target, resolve(values.dir));
+    process.stdout.write(`created ${dir}\nnext: npx vitest run ${dir}\n`);
+    return true;
+  }
+  if (sub === 'install' && target) {
+    const installed = installConnector(target, join(loadConfig().dataDir, 'connectors'));
+    process.stdout.write(`installed ${installed.id}@${installed.version} into ${installed.dir}\n`);
+    return true;
+  }
+  return false;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv;
   if (command === 'serve') {
@@ -56,6 +79,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'org' && sub === 'create') return orgCreate(rest);
   if (command === 'admin-token' && sub === 'rotate') return adminTokenRotate();
+  if (command === 'connector' && (await connectorCommand(sub, rest))) return;
   process.stdout.write(USAGE + '\n');
   if (command && command !== 'help' && command !== '--help') process.exitCode = 2;
 }

@@ -12,6 +12,10 @@ export interface HubConfig {
   smtpUrl: string | undefined;
   connectorsPath: string[];
   webhookAllowPrivate: boolean;
+  /** The durable queue the webhook worker reads events from; hubs that share a broker but not a database need their own. */
+  webhookQueue: string;
+  /** An endpoint failing every attempt this long (and `minFailures` in a row) is disabled, after a warning at half of it. */
+  webhookDisable: { afterHours: number; minFailures: number };
   logLevel: string;
   rateLimit: { limit: number; windowSeconds: number };
 }
@@ -65,6 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     connectorsPath: (env['CONNECTORS_PATH'] ?? '').split(':').filter(Boolean).map((p) => resolve(p)),
     webhookAllowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE'),
+    webhookQueue: env['WEBHOOK_QUEUE'] || 'uah.webhooks',
+    webhookDisable: { afterHours: integer(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 24, 1, 24 * 90), minFailures: integer(env, 'WEBHOOK_DISABLE_MIN_FAILURES', 10, 1, 100_000) },
     logLevel,
     rateLimit: { limit: integer(env, 'RATE_LIMIT', 1000, 1, 10_000_000), windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 10, 1, 3600) },
   };

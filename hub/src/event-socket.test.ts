@@ -39,6 +39,14 @@ function fakeAccess(valid: { key: boolean }): EventStreamAccess {
       return grant;
     },
     stillValid: async () => valid.key,
+    prepare(request) {
+      if (!request.url.startsWith('/v1/organizations/org_1/events')) throw new AppError('ROUTE_NOT_FOUND', 'No WebSocket here.');
+      return { organizationId: 'org_1', subscription: grant.subscription };
+    },
+    async authorizeKey(_pending, secret) {
+      if (secret !== KEY) throw new AppError('UNAUTHENTICATED', 'Bad key.');
+      return grant;
+    },
   };
 }
 

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Event, EventStreamMessage } from '@uah/schemas';
-import { AppError, problemOf, STREAM_PROTOCOL, type Core, type EventStreamAccess, type EventTail, type StreamGrant } from '@uah/core';
+import { AppError, presentedKey, problemOf, STREAM_PROTOCOL, type Core, type EventStreamAccess, type EventTail, type PendingStream, type StreamGrant } from '@uah/core';
+import { closeReason, parseSubscribe, POLICY_VIOLATION, SUBSCRIBE_EXPECTED, SUBSCRIBE_TIMEOUT, typeFilter } from './event-socket-subscribe.js';
 
 export interface EventSocketOptions {
   server: Server;
@@ -17,6 +18,8 @@ export interface EventSocketOptions {
   heartbeatMs?: number;
   /** Unsent bytes a client may let pile up before it is closed with 1013. @default 1 MiB */
   maxBufferedBytes?: number;
+  /** How long a socket opened without a key has to send its SUBSCRIBE frame. @default 5000 */
+  subscribeTimeoutMs?: number;
 }
 
 export interface EventSocketServer {
@@ -31,6 +34,16 @@ interface Connection {
   grant: StreamGrant;
   unsubscribe: () => void;
   alive: boolean;
+  /** The stream's event filter; a SUBSCRIBE frame replaces it. */
+  accepts: (type: string) => boolean;
+}
+
+/** Hands over the upgraded socket: the HTTP upgrade itself, or a socket that was upgraded before its SUBSCRIBE. */
+type Upgrade = (done: (client: WebSocket) => void) => void;
+/** The connection being opened, HTTP socket or WebSocket: open() only needs to know whether it went away. */
+interface Closable {
+  readonly destroyed?: boolean;
+  once(event: 'close', listener: () => void): unknown;
 }
 
 const RESUME_HINT = 'reconnect with after=<last event id>';
@@ -56,6 +69,9 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
   });
   const connections = new Set<Connection>();
   const handshaking = new Set<Duplex>();
+  /** Sockets opened without a key, waiting for their SUBSCRIBE frame. */
+  const waiting = new Set<WebSocket>();
+  const subscribeTimeoutMs = options.subscribeTimeoutMs ?? 5_000;
   let closing = false;
 
   function send(connection: Connection, message: EventStreamMessage): void {
@@ -78,8 +94,8 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
     }
   }
 
-  function accept(client: WebSocket, grant: StreamGrant, unsubscribe: () => void, requestId: string): Connection {
-    const connection: Connection = { ws: client, grant, unsubscribe, alive: true };
+  function accept(client: WebSocket, grant: StreamGrant, unsubscribe: () => void, requestId: string, accepts: Connection['accepts']): Connection {
+    const connection: Connection = { ws: client, grant, unsubscribe, alive: true, accepts };
     connections.add(connection);
     const log = logger.child({ requestId, organizationId: grant.key.organizationId, apiKeyId: grant.key.id });
     log.info({ types: grant.subscription.types, after: grant.subscription.after, from: grant.subscription.from }, 'event stream opened');
@@ -87,6 +103,13 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
       connection.alive = true;
     });
     client.on('error', (err) => log.debug({ err }, 'event stream socket error'));
+    client.on('message', (data: Buffer, isBinary: boolean) => {
+      const frame = isBinary ? undefined : parseSubscribe(data.toString('utf8'));
+      if (!frame) return;
+      if ('error' in frame) return void client.close(POLICY_VIOLATION, closeReason(frame.error));
+      connection.accepts = typeFilter(frame.events);
+      log.info({ events: frame.events }, 'event stream filter changed');
+    });
     client.on('close', (code) => {
       unsubscribe();
       connections.delete(connection);
@@ -95,24 +118,29 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
     return connection;
   }
 
-  /** Subscribes, and upgrades once the subscription is anchored; rejects if it cannot be (unknown `after`). */
-  function open(req: IncomingMessage, socket: Duplex, head: Buffer, grant: StreamGrant, requestId: string): Promise<void> {
+  /**
+   * Subscribes, and upgrades once the subscription is anchored; rejects if it cannot be (unknown `after`).
+   * The tail reads every type: the filter is the connection's, so a SUBSCRIBE can change it without a gap.
+   */
+  function open(socket: Closable, upgrade: Upgrade, grant: StreamGrant, requestId: string, events?: readonly string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       let connection: Connection | undefined;
       const early: Event[] = [];
+      const initial = typeFilter(events ?? grant.subscription.types);
       const onEvent = (event: Event): void => {
-        if (connection) send(connection, { type: 'event', event });
-        else early.push(event);
+        if (connection) {
+          if (connection.accepts(event.type)) send(connection, { type: 'event', event });
+        } else if (initial(event.type)) early.push(event);
       };
-      const unsubscribe = tail.subscribe(grant.subscription, onEvent, {
+      const unsubscribe = tail.subscribe({ ...grant.subscription, types: undefined }, onEvent, {
         onReady: (after) => {
           if (closing || socket.destroyed) {
             unsubscribe();
             return closing ? reject(new AppError('SERVICE_UNAVAILABLE', 'The hub is shutting down.')) : resolve();
           }
           resolve();
-          wss.handleUpgrade(req, socket, head, (client) => {
-            const accepted = accept(client, grant, unsubscribe, requestId);
+          upgrade((client) => {
+            const accepted = accept(client, grant, unsubscribe, requestId, initial);
             connection = accepted;
             send(accepted, { type: 'ready', after });
             for (const event of early.splice(0)) send(accepted, { type: 'event', event });
@@ -163,13 +191,44 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
       if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
         throw new AppError('VALIDATION_FAILED', 'Only WebSocket upgrades are served.', { errors: [{ field: '/Upgrade', in: 'header', message: 'must be websocket' }] });
       }
+      if (!presentedKey(req.headers)) return awaitSubscribe(req, socket, head, access.prepare({ url: req.url ?? '/' }), requestId);
       const grant = await access.authorize({ url: req.url ?? '/', headers: req.headers });
-      await open(req, socket, head, grant, requestId);
+      await open(socket, (done) => wss.handleUpgrade(req, socket, head, done), grant, requestId);
     } catch (error) {
       refuse(socket, error, path, requestId);
     } finally {
       handshaking.delete(socket);
     }
+  }
+
+  /** A socket opened without a key: upgraded now, it must authenticate with a SUBSCRIBE frame in time. */
+  function awaitSubscribe(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingStream, requestId: string): void {
+    wss.handleUpgrade(req, socket, head, (client) => {
+      waiting.add(client);
+      const fail = (reason: string): void => {
+        waiting.delete(client);
+        client.close(POLICY_VIOLATION, closeReason(reason));
+      };
+      const timer = setTimeout(() => fail(SUBSCRIBE_TIMEOUT), subscribeTimeoutMs);
+      client.on('error', (err) => logger.debug({ err, requestId }, 'event stream socket error'));
+      client.once('close', () => {
+        clearTimeout(timer);
+        waiting.delete(client);
+      });
+      client.once('message', (data: Buffer, isBinary: boolean) => {
+        clearTimeout(timer);
+        const frame = isBinary ? undefined : parseSubscribe(data.toString('utf8'));
+        if (!frame || 'error' in frame || !frame.apiKey) return fail(frame && 'error' in frame ? frame.error : SUBSCRIBE_EXPECTED);
+        access.authorizeKey(pending, frame.apiKey).then(
+          (grant) => {
+            waiting.delete(client);
+            if (client.readyState !== WebSocket.OPEN) return;
+            return open(client, (done) => done(client), grant, requestId, frame.events);
+          },
+          (error: unknown) => fail(error instanceof AppError ? `${error.code}: ${error.message}` : 'The stream could not be opened.'),
+        ).catch((error: unknown) => fail(error instanceof AppError ? `${error.code}: ${error.message}` : 'The stream could not be opened.'));
+      });
+    });
   }
 
   const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => void onUpgrade(req, socket, head);
@@ -203,6 +262,7 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
         clearInterval(heartbeat);
         server.off('upgrade', listener);
         for (const socket of handshaking) socket.destroy();
+        for (const client of waiting) client.terminate();
         await Promise.all([...connections].map((connection) => closeForShutdown(connection)));
         await new Promise<void>((resolve) => wss.close(() => resolve()));
       })();

@@ -2,16 +2,23 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { createAmqpBus, createCore, createDatabase, createEventStreamAccess, createMemoryBus, createRelay, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
+import { createAmqpBus, createCore, createDatabase, createEventStreamAccess, createMemoryBus, createRelay, createSecretBox, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
+import { createConnectorPlatform, defaultSearchPaths, type ConnectorPlatform } from './connectors/platform.js';
 import { attachEventSocket, type EventSocketServer } from './event-socket.js';
 import type { HubConfig } from './config.js';
 import { resolveAdminToken, resolveSecretKey } from './secrets.js';
+import { createHttpTransport } from './webhooks/http-transport.js';
+import { createDeliveryWorker, type DeliveryWorker } from './webhooks/delivery-worker.js';
 
 export interface Hub {
   core: Core;
+  /** The connector catalog, runtime and integrations. */
+  connectors: ConnectorPlatform;
   server: Server;
   /** The live event stream (WebSocket on `/v1/organizations/{orgId}/events`). */
   eventSocket: EventSocketServer;
+  /** Sends webhooks (see webhooks/delivery-worker.ts). */
+  webhookWorker: DeliveryWorker;
   url: string;
   /** The admin token generated at this start, if none existed (printed once by the caller). */
   generatedAdminToken: string | undefined;
@@ -38,7 +45,9 @@ export async function openInfrastructure(config: HubConfig, logger: Logger): Pro
 /** Starts everything the hub runs: HTTP, the outbox relay, and (later) the workers. */
 export async function startHub(config: HubConfig, logger = createLogger(config)): Promise<Hub> {
   const { db, bus } = await openInfrastructure(config, logger);
-  resolveSecretKey(config.secretKey, config.dataDir);
+  const secretBox = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
+  const webhookTransport = createHttpTransport({ policy: { allowPrivate: config.webhookAllowPrivate } });
+  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), allowPrivate: config.webhookAllowPrivate }, { logger, secrets: secretBox });
   const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
   const core = createCore({
     knex: db.knex,
@@ -47,10 +56,16 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
     adminToken: admin.verifier,
     rateLimit: config.rateLimit,
     mail: { smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox') },
+    webhooks: { transport: webhookTransport, secretBox, alerts: { disableAfterMs: config.webhookDisable.afterHours * 3_600_000, minFailures: config.webhookDisable.minFailures } },
+    extraRoutes: (services, knex) => connectors.routes(services, knex),
   });
   const relay: Relay = createRelay({ knex: db.knex, bus, logger, embedded: db.embedded });
   relay.start();
   await core.start();
+  const webhookWorker = createDeliveryWorker({ bus, deliveries: core.services.webhooks.deliveries, transport: webhookTransport, logger, queue: config.webhookQueue });
+  await webhookWorker.start();
+  await connectors.startEventRouting(bus);
+  connectors.startSyncScheduler();
 
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));
@@ -73,8 +88,10 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   let stopping: Promise<void> | undefined;
   return {
     core,
+    connectors,
     server,
     eventSocket,
+    webhookWorker,
     url,
     generatedAdminToken: admin.generated,
     stop() {
@@ -88,6 +105,9 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
         });
         await streamsClosed;
         await core.stop();
+        await webhookWorker.stop();
+        webhookTransport.close();
+        await connectors.stop();
         await relay.stop();
         await core.close();
         await bus.close();

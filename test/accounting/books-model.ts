@@ -4,6 +4,7 @@ import type { EventMetadata, Invoice, Payment } from '@uah/schemas';
 import type { CoreServices } from '../../core/src/core.js';
 import { AppError } from '../../core/src/http/errors.js';
 import type { TestHub } from '../../core/src/testing/harness.js';
+import { checkProjectInvariants, projectOpArbitrary, projectSnapshot, runProjectOp, type ProjectOp } from './projects-model.js';
 import { checkPurchasingInvariants, purchasingOpArbitrary, purchasingSnapshot, runPurchasingOp, type PurchasingOp, type PurchasingWorld } from './books-purchasing.js';
 
 /**
@@ -20,7 +21,8 @@ export type Op =
   | { kind: 'void'; pick: number }
   | { kind: 'credit'; pick: number; fraction: number }
   | { kind: 'applyCredit'; pickPayment: number; pickInvoice: number }
-  | { kind: 'dispute'; pick: number; fraction: number; mode: 'part' | 'all' | 'exceed'; outcome: 'WON' | 'LOST' };
+  | { kind: 'dispute'; pick: number; fraction: number; mode: 'part' | 'all' | 'exceed'; outcome: 'WON' | 'LOST' }
+  | ProjectOp;
 
 const pick = fc.nat({ max: 1000 });
 const fraction = fc.double({ min: 0.05, max: 0.95, noNaN: true });
@@ -46,6 +48,7 @@ export const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('credit' as const), pick, fraction }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('applyCredit' as const), pickPayment: pick, pickInvoice: pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('dispute' as const), pick, fraction, mode: fc.constantFrom('part' as const, 'all' as const, 'exceed' as const), outcome: fc.constantFrom('WON' as const, 'LOST' as const) }) },
+  { weight: 8, arbitrary: projectOpArbitrary },
   { weight: 4, arbitrary: purchasingOpArbitrary },
 );
 
@@ -63,6 +66,8 @@ export interface World extends PurchasingWorld {
   taxRateId: string;
   invoices: string[];
   payments: string[];
+  /** A STARTED project of the customer that the projects operations work on. */
+  projectId: string;
 }
 
 /** What an operation is expected to do: succeed, or be refused with one of these codes (and write nothing). */
@@ -142,6 +147,8 @@ export async function runOp(w: World, op: Op): Promise<{ expected: Expect; error
       if (!p || !inv || p.status !== 'COMPLETED' || p.unappliedAmount === 0 || !OPEN.includes(inv.status) || inv.balance === 0) return { expected: { ok: true }, skipped: true };
       return attempt({ ok: true }, () => s.payments.apply(w.orgId, p.id, { applications: [{ invoiceId: inv.id, amount: Math.min(p.unappliedAmount, inv.balance) }] }, META));
     }
+    default:
+      return runProjectOp(w, op, attempt);
   }
 }
 
@@ -194,6 +201,7 @@ export async function snapshot(hub: TestHub, orgId: string): Promise<string> {
     creditNotes: await count('credit_notes'),
     invoices: await k('invoices').where('organization_id', orgId).select('id', 'status', 'amount_paid', 'amount_credited', 'balance').orderBy('id'),
     balances: await k('account_balances').where('organization_id', orgId).select('account_id', 'balance').orderBy('account_id'),
+    projects: await projectSnapshot(hub, orgId),
     purchasing: await purchasingSnapshot(hub, orgId),
   });
 }
@@ -264,5 +272,6 @@ export async function checkInvariants(w: World): Promise<void> {
   expect(balanceOf('customer_credits') + payments.reduce((sum, p) => sum + p.unappliedAmount, 0)).toBe(0);
   const sheet = await s.reports.balanceSheet(orgId, { asOf: far });
   expect(sheet.balanced).toBe(true);
+  await checkProjectInvariants(w, balances);
   await checkPurchasingInvariants(w.hub, w, balanceOf);
 }

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
 import { checkInvariants, opArbitrary, runOp, snapshot, type Op, type World } from './books-model.js';
+import { CRASH_FAULTS, deliveryArbitrary, httpWrites, type Delivery, type HttpWrites } from './books-http.js';
+import { PROJECT_COVERAGE } from './projects-model.js';
 
 /**
  * Property: whatever sequence of sales-cycle operations is run (invoices with random lines, issue, partial,
@@ -13,7 +15,14 @@ import { checkInvariants, opArbitrary, runOp, snapshot, type Op, type World } fr
  * matches the payments applied to it, customer credits equal the unapplied payments, the cached
  * account balances equal the sums of the postings, payables equal the open bill balances and the AP aging
  * total, the stock equals the sum of its movements, and the inventory account equals Σ(quantity × average
- * cost). A refused operation writes nothing.
+ * cost). With the projects operations (milestones billed in advance and completed, time recorded, submitted,
+ * invoiced, and paid by payroll): deferred revenue equals what milestones billed and did not recognise, no time
+ * entry is billed twice, no timesheet is paid twice, and the wages accounts equal the payroll runs. A refused
+ * operation writes nothing.
+ *
+ * Every write goes through the HTTP API with an Idempotency-Key and a random delivery: once, twice, twice at
+ * once, or cut by a crash after or before its commit and retried with the same key. Each must take effect
+ * once: the books above, and as many invoices and payments stored as the operations created.
  */
 /** Run first: every kind of operation succeeds and is refused at least once, whatever the random runs draw. */
 const line = { quantity: '2.5', unitPrice: 10_000, discountBp: 0, taxed: true };
@@ -40,6 +49,7 @@ const COVERAGE: Op[] = [
   { kind: 'void', pick: 2 },
 ];
 
+const DELIVERIES: Delivery[] = ['once', 'duplicate', 'concurrent', 'crash-after-commit', 'crash-before-commit'];
 /** The same for purchasing and inventory. */
 const PURCHASING: Op[] = [
   { kind: 'bill', lines: [{ stock: true, quantity: '10', unitCost: 1000, taxed: true }, { stock: false, quantity: '1', unitCost: 5000, taxed: false }] },
@@ -63,20 +73,42 @@ const PURCHASING: Op[] = [
 describe('books invariants under random operations (fast-check)', () => {
   let hub: TestHub;
   let runs = 0;
+  const deliveries = new Map<Delivery, number>();
 
   beforeAll(async () => {
-    hub = await createTestHub();
+    hub = await createTestHub({ idempotencyFaults: CRASH_FAULTS });
   });
   afterAll(() => hub.close());
 
-  async function newWorld(): Promise<World> {
+  async function newWorld(): Promise<World & { writes: HttpWrites }> {
     const s = hub.core.services;
-    const org = await s.organizations.create({ name: `Property ${++runs}`, baseCurrency: 'USD' });
+    const org = await hub.createOrganization(`Property ${++runs}`, 'USD');
     const customer = await s.customers.create(org.id, { businessName: 'Random Customer' }, { source: 'SYSTEM' });
     const tax = await s.taxRates.create(org.id, { name: 'Tax 8.25%', basisPoints: 825 }, { source: 'SYSTEM' });
     const vendor = await s.purchasing.vendors.create(org.id, { name: 'Random Vendor' }, { source: 'SYSTEM' });
     const product = await s.products.create(org.id, { sku: 'STOCK-1', name: 'Stocked', type: 'INVENTORY', unitPrice: 2500, unitCost: 900, trackInventory: true, reorderPoint: '5' }, { source: 'SYSTEM' });
-    return { hub, services: s, orgId: org.id, customerId: customer.id, taxRateId: tax.id, vendorId: vendor.id, productId: product.id, invoices: [], payments: [], bills: [] };
+    const project = await s.projects.projects.create(org.id, { customerId: customer.id, name: 'Random project', budget: 1_000_000 }, { source: 'SYSTEM' });
+    await s.projects.projects.transition(org.id, project.id, 'start', { source: 'SYSTEM' });
+    const writes = httpWrites(hub, org, s);
+    return {
+      hub, services: writes.services, writes, orgId: org.id, customerId: customer.id, taxRateId: tax.id,
+      vendorId: vendor.id, productId: product.id, projectId: project.id, invoices: [], payments: [], bills: [],
+    };
+  }
+
+  /** Nothing was written twice: exactly the invoices and payments the operations created are stored. */
+  async function checkCreatedOnce(world: World): Promise<void> {
+    const k = hub.db.knex;
+    const count = async (table: string) => Number((await k(table).where('organization_id', world.orgId).count({ n: '*' }).first())?.n);
+    // Invoices the projects operations made (milestone billing, time invoicing) are theirs, not the writes'.
+    const fromProjects = await k.raw<{ rows: Array<{ n: string }> }>(
+      `SELECT count(DISTINCT id) AS n FROM (
+         SELECT jsonb_array_elements_text(invoices) AS id FROM milestones WHERE organization_id = ?
+         UNION SELECT invoice_id FROM time_entries WHERE organization_id = ? AND invoice_id IS NOT NULL) AS project_invoices`,
+      [world.orgId, world.orgId],
+    );
+    expect(await count('invoices')).toBe(world.invoices.length + Number(fromProjects.rows[0]?.n ?? 0));
+    expect(await count('payments')).toBe(world.payments.length);
   }
 
   it('keeps the books whole after every operation', async () => {
@@ -84,9 +116,10 @@ describe('books invariants under random operations (fast-check)', () => {
     const tally = new Map<string, number>();
     const count = (key: string) => tally.set(key, (tally.get(key) ?? 0) + 1);
     await fc.assert(
-      fc.asyncProperty(fc.array(opArbitrary, { minLength: 1, maxLength: 15 }), async (ops: Op[]) => {
+      fc.asyncProperty(fc.array(fc.tuple(opArbitrary, deliveryArbitrary), { minLength: 1, maxLength: 15 }), async (steps: Array<[Op, Delivery]>) => {
         const world = await newWorld();
-        for (const op of ops) {
+        for (const [op, delivery] of steps) {
+          world.writes.delivery = delivery;
           const before = await snapshot(hub, world.orgId);
           const { expected, error, skipped } = await runOp(world, op);
           count(`${op.kind}:${skipped ? 'skipped' : error ? 'refused' : 'done'}`);
@@ -98,11 +131,19 @@ describe('books invariants under random operations (fast-check)', () => {
             expect(await snapshot(hub, world.orgId)).toBe(before);
           }
           await checkInvariants(world);
+          await checkCreatedOnce(world);
         }
+        for (const [kind, n] of world.writes.tally) deliveries.set(kind, (deliveries.get(kind) ?? 0) + n);
       }),
-      { numRuns: 50, examples: [[COVERAGE], [PURCHASING]] },
+      { numRuns: 50, examples: [[COVERAGE.map((op, i): [Op, Delivery] => [op, DELIVERIES[i % DELIVERIES.length] ?? 'once'])], [PROJECT_COVERAGE.map((op, i): [Op, Delivery] => [op, DELIVERIES[i % DELIVERIES.length] ?? 'once'])], [PURCHASING.map((op, i): [Op, Delivery] => [op, DELIVERIES[i % DELIVERIES.length] ?? 'once'])]] },
     );
-    for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused', 'bill:done', 'payBill:done', 'payBill:refused', 'sellStock:done', 'adjust:done', 'adjust:refused', 'refused:INSUFFICIENT_STOCK']) {
+    for (const kind of DELIVERIES) {
+      expect(deliveries.get(kind) ?? 0, kind).toBeGreaterThan(0);
+    }
+    for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused',
+      'milestone:done', 'billMilestone:done', 'billMilestone:refused', 'completeMilestone:done', 'completeMilestone:refused', 'time:done', 'time:refused',
+      'submit:done', 'submit:refused', 'invoiceTime:done', 'invoiceTime:refused', 'payroll:done', 'payroll:refused',
+      'bill:done', 'payBill:done', 'payBill:refused', 'sellStock:done', 'adjust:done', 'adjust:refused', 'refused:INSUFFICIENT_STOCK']) {
       expect(tally.get(key) ?? 0, key).toBeGreaterThan(0);
     }
   }, 300_000);

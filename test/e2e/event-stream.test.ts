@@ -163,14 +163,11 @@ describe('the live event stream through the hub', () => {
     stream.ws.close();
   });
 
-  it('refuses before the upgrade: 401 without or with a wrong key, 404 for another organization’s key, 403 without read, 400 for a bad query', async () => {
-    const noKey = await refusal(streamUrl(acme));
-    expect(noKey).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED', status: 401, instance: `/v1/organizations/${acme.id}/events` } });
-    expect(noKey.headers['www-authenticate']).toBe('Bearer realm="uah"');
+  it('refuses before the upgrade: 401 with a wrong key, 404 for another organization’s key, 403 without read, 400 for a bad query', async () => {
     expect((await refusal(streamUrl(acme), { authorization: 'Bearer uah_sk_wrong' })).status).toBe(401);
     expect((await refusal(streamUrl(acme), {}, ['uah.v1', 'uah.bearer.uah_sk_wrong'])).status).toBe(401);
     // The key is never taken from the URL.
-    expect((await refusal(streamUrl(acme, `?apiKey=${acme.apiKey}`))).status).toBe(401);
+    expect(await refusal(streamUrl(acme, `?apiKey=${acme.apiKey}`))).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', errors: [{ field: '/apiKey', in: 'query' }] } });
     expect(await refusal(streamUrl(acme), { authorization: `Bearer ${other.apiKey}` })).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
     const writeOnly = await call('POST', `/v1/organizations/${acme.id}/api-keys`, acme.apiKey, { name: 'writer', scopes: ['write'] });
     expect(await refusal(streamUrl(acme), { authorization: `Bearer ${writeOnly['secret'] as string}` })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
@@ -184,6 +181,35 @@ describe('the live event stream through the hub', () => {
     expect((await refusal(streamUrl(acme, '?from=start&after=evt_1'), auth)).body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: '/from' }] });
     expect((await refusal(streamUrl(acme, '?limit=5'), auth)).body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: '/limit', message: 'unknown field' }] });
     expect(await refusal(`${wsBase}/v1/organizations/${acme.id}/customers`, auth)).toMatchObject({ status: 404, body: { code: 'ROUTE_NOT_FOUND' } });
+  });
+
+  it('speaks the SUBSCRIBE protocol: a socket opened without a key authenticates with its first frame, and a later SUBSCRIBE changes its filter', async () => {
+    const stream = openStream(streamUrl(acme), {});
+    await new Promise((resolve) => stream.ws.once('open', resolve));
+    stream.ws.send(JSON.stringify({ type: 'SUBSCRIBE', events: ['customer.created'], apiKey: acme.apiKey }));
+    await until(() => stream.ready() !== undefined, 'the ready frame');
+    const customer = await createCustomer(acme, 'Subscribed Ltd');
+    await acme.client.customers.update(customer.id, { phone: '+44 20 7946 0001' });
+    await until(() => stream.events().length === 1, 'the created event');
+    stream.ws.send(JSON.stringify({ type: 'SUBSCRIBE', events: ['customer.*'] }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await acme.client.customers.deactivate(customer.id);
+    await until(() => stream.events().length === 2, 'the deactivated event');
+    expect(stream.events().map((e) => [e.type, e.aggregateId])).toEqual([['customer.created', customer.id], ['customer.deactivated', customer.id]]);
+    stream.ws.close();
+  });
+
+  it('closes a socket opened without a key that sends no SUBSCRIBE in time, or a SUBSCRIBE with a bad key, saying why', async () => {
+    const silentOne = openStream(streamUrl(acme), {});
+    const badKey = openStream(streamUrl(acme), {});
+    const otherKey = openStream(streamUrl(acme), {});
+    await Promise.all([badKey, otherKey].map((s) => new Promise((resolve) => s.ws.once('open', resolve))));
+    badKey.ws.send(JSON.stringify({ type: 'SUBSCRIBE', events: [], apiKey: 'uah_sk_wrong' }));
+    otherKey.ws.send(JSON.stringify({ type: 'SUBSCRIBE', events: [], apiKey: other.apiKey }));
+    expect(await badKey.closed).toMatchObject({ code: 1008, reason: expect.stringMatching(/^UNAUTHENTICATED/) });
+    expect(await otherKey.closed).toMatchObject({ code: 1008, reason: expect.stringMatching(/^NOT_FOUND/) });
+    expect(await silentOne.closed).toMatchObject({ code: 1008, reason: expect.stringMatching(/No SUBSCRIBE frame in time/) });
+    expect([...silentOne.messages, ...badKey.messages, ...otherKey.messages]).toEqual([]);
   });
 
   it('client.events.subscribe reconnects after the server drops it and resumes with no event missed or repeated', async () => {

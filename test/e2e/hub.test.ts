@@ -76,7 +76,9 @@ describe('the hub process on PostgreSQL and RabbitMQ', () => {
     await admin.query(`CREATE DATABASE ${database}`);
     const url = new URL(PG_URL);
     url.pathname = `/${database}`;
-    const hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, HUB_ADMIN_TOKEN: 'e2e-admin', LOG_LEVEL: 'silent', DATA_DIR: mkdtempSync(join(tmpdir(), 'uah-hub-')) }), silent);
+    // A webhook queue of this test's own, deleted after: the broker is shared.
+    const webhookQueue = `e2e.webhooks.${database}`;
+    const hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, WEBHOOK_QUEUE: webhookQueue, HUB_ADMIN_TOKEN: 'e2e-admin', LOG_LEVEL: 'silent', DATA_DIR: mkdtempSync(join(tmpdir(), 'uah-hub-')) }), silent);
     const amqp = new Connection(AMQP_URL);
     const received: Event[] = [];
     const queue = `e2e.${database}`;
@@ -101,8 +103,9 @@ describe('the hub process on PostgreSQL and RabbitMQ', () => {
       expect((await call(hub, 'GET', '/ready', undefined)).body).toEqual({ status: 'ok', checks: { database: 'ok', bus: 'ok' } });
     } finally {
       await consumer?.close();
-      await amqp.close();
       await hub.stop();
+      for (const name of [webhookQueue, `${webhookQueue}.parking`, ...[1, 2, 3, 4].map((n) => `${webhookQueue}.retry.${n}`)]) await amqp.queueDelete({ queue: name });
+      await amqp.close();
     }
   });
 });

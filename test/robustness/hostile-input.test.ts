@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { components } from '@uah/schemas';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { createSecretBox } from '@uah/core';
 import { createTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../../core/src/testing/harness.js';
+import { createConnectorPlatform, type ConnectorPlatform } from '../../hub/src/connectors/platform.js';
 
 /**
  * Every route of the table, called with hostile path parameters, query strings and bodies: each answer
@@ -17,7 +21,14 @@ const BODIES: unknown[] = [
   { name: 'a\u0000b', firstName: 'a\u0000b', businessName: 'x\u0000', description: '\u0000', sku: 'S\u0000', reason: 'GENERAL', metadata: { ['k\u0000']: 'v' } },
   JSON.parse('{"a":' + '{"a":'.repeat(200) + '1' + '}'.repeat(201)) as unknown,
   { __proto__: { admin: true }, constructor: { prototype: { polluted: true } } },
+  // Deep nesting of arrays and of objects, as raw text (a recursive walk of these overflows the stack).
+  { raw: '['.repeat(2000) + ']'.repeat(2000) },
+  { raw: '{"a":'.repeat(2000) + '1' + '}'.repeat(2000) },
+  { raw: '{"lines":[' + '{"x":['.repeat(3000) },
 ];
+
+/** 100,000 members in one object: about 1 MB of JSON, inside the body limit. */
+const WIDE = '{' + Array.from({ length: 100_000 }, (_, i) => `"${i.toString(36)}":0`).join(',') + '}';
 
 function queryParameters(schema: string | undefined): string[] {
   if (!schema) return [];
@@ -27,13 +38,19 @@ function queryParameters(schema: string | undefined): string[] {
 
 describe('hostile input on every route', () => {
   let hub: TestHub;
+  let platform: ConnectorPlatform;
   let org: { id: string; apiKey: string };
 
   beforeAll(async () => {
-    hub = await createTestHub();
+    // The hub's connector and integration routes too (over an empty catalog).
+    platform = await createConnectorPlatform({ search: {} }, { logger: pino({ level: 'silent' }), secrets: createSecretBox(randomBytes(32)) });
+    hub = await createTestHub({ extraRoutes: (services, knex) => platform.routes(services, knex) });
     org = await hub.createOrganization('Hostile Ltd');
   });
-  afterAll(() => hub.close());
+  afterAll(async () => {
+    await platform.stop();
+    await hub.close();
+  });
 
   const pathOf = (template: string, param: string): string => template.replace(':orgId', org.id).replace(/:[A-Za-z]+/g, param);
 
@@ -77,4 +94,30 @@ describe('hostile input on every route', () => {
     expect(stillThere.status).toBe(200);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   }, 120_000);
+
+  it('refuses deep and wide bodies by their documented limits, before parsing them', async () => {
+    const send = (path: string, raw: string, token = org.apiKey) =>
+      hub.request('POST', path, { token, raw, headers: { 'content-type': 'application/json' } });
+    const customers = `/v1/organizations/${org.id}/customers`;
+    const deepArrays = await send(customers, '['.repeat(2000) + ']'.repeat(2000));
+    expect(deepArrays.status).toBe(400);
+    expect(deepArrays.body.code).toBe('JSON_LIMIT_EXCEEDED');
+    expect(deepArrays.body.detail).toMatch(/at most 32 levels/);
+    // A megabyte of open brackets: refused by the limit, not by the parser's time or the stack.
+    const bracketMegabyte = await send('/v1/organizations', '['.repeat(1_000_000), TEST_ADMIN_TOKEN);
+    expect(bracketMegabyte.body.code).toBe('JSON_LIMIT_EXCEEDED');
+    const deepObjects = await send('/v1/organizations', '{"name":'.repeat(2000) + '"x"' + '}'.repeat(2000), TEST_ADMIN_TOKEN);
+    expect(deepObjects.body.code).toBe('JSON_LIMIT_EXCEEDED');
+    const wide = await send(customers, WIDE);
+    expect(wide.status).toBe(400);
+    expect(wide.body.detail).toMatch(/at most 1000 members/);
+    const longArray = await send(customers, `{"metadata":[${Array.from({ length: 10_001 }, () => '0').join(',')}]}`);
+    expect(longArray.body.detail).toMatch(/at most 10000 items/);
+    // Brackets inside strings are text, not nesting.
+    const quoted = await send(customers, JSON.stringify({ firstName: '[{"\\'.repeat(12), metadata: { note: '['.repeat(40) } }));
+    expect(quoted.status).toBe(201);
+    // Just inside the limits, a body is read as usual.
+    const nested = await send(customers, JSON.stringify({ firstName: 'Deep', metadata: { a: 'b' } }));
+    expect(nested.status).toBe(201);
+  });
 });

@@ -23,7 +23,7 @@ export interface EventsResource {
 export interface StreamOptions {
   baseUrl: string;
   apiKey: string;
-  WebSocket: WebSocketConstructor | undefined;
+  WebSocket: WebSocketConstructor | (() => Promise<WebSocketConstructor>) | undefined;
 }
 
 function eventQuery(query: EventListOptions): Query {

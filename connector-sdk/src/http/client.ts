@@ -4,6 +4,8 @@ import type { BackoffOptions } from './retry.js';
 import { attemptOnce, waitBeforeRetry, type Attempt } from './attempt.js';
 import { paginate, type PaginateOptions } from './paginate.js';
 import { buildUrl, type QueryParams, type ResponseType } from './request.js';
+import { assertDestination } from './destination.js';
+import type { UrlPolicy } from '../net/url-guard.js';
 
 /**
  * How a client talks to one provider API.
@@ -40,6 +42,18 @@ export interface HttpClientOptions {
   fetch?: typeof fetch;
   /** Source of jitter; tests pass a constant. @default Math.random */
   random?: () => number;
+  /**
+   * The only hosts this client may call (`api.stripe.com`, `*.myshopify.com`); any other is refused
+   * with `HOST_NOT_ALLOWED` before anything is sent, and redirects are not followed. The hub sets it
+   * to the manifest's `allowedHosts` and a connector cannot widen it. @default undefined (any host)
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * With `{ allowPrivate: false }`, https only and no request to a loopback, private, link-local or other
+   * reserved address, whatever name resolves to it (see `assertSafeUrl`). The hub sets it for connectors.
+   * @default undefined (no address check)
+   */
+  urlPolicy?: UrlPolicy;
 }
 
 /**
@@ -151,6 +165,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function request<T>(method: string, path: string, opts: HttpRequestOptions = {}): Promise<HttpResponse<T>> {
     const upper = method.toUpperCase();
     const url = buildUrl(options.baseUrl, path, opts.query);
+    await assertDestination(url, { method: upper, allowedHosts: options.allowedHosts, urlPolicy: options.urlPolicy });
     const extraHeaders = { ...(opts.headers ?? {}) };
     const idempotent = opts.idempotent ?? (IDEMPOTENT_METHODS.has(upper) || Object.keys(extraHeaders).some((h) => h.toLowerCase() === 'idempotency-key'));
     const retries = opts.retries ?? options.retries ?? 3;
@@ -158,6 +173,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     for (let number = 1; ; number++) {
       const headers = { ...(typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {})), ...extraHeaders };
       const init = requestInit(upper, opts, headers);
+      // A redirect could lead to a host the manifest does not allow: it comes back as a response instead.
+      if (options.allowedHosts) init.redirect = 'manual';
       const a: Attempt = { fetch: fetchImpl, retryOn, method: upper, url, init, number, timeoutMs: opts.timeoutMs ?? options.timeoutMs ?? 30_000, idempotent, responseType: opts.responseType, signals };
       const outcome = await attemptOnce<T>(a);
       if ('response' in outcome) return outcome.response;

@@ -4,14 +4,15 @@
  * - `TIMEOUT`: an attempt took longer than `timeoutMs` (after any retries);
  * - `NETWORK`: the connection failed (DNS, refused, reset), after any retries;
  * - `ABORTED`: the caller's signal aborted the request (the hub is shutting down, the job was cancelled);
- * - `INVALID_RESPONSE`: a success response said it was JSON but did not parse.
+ * - `INVALID_RESPONSE`: a success response said it was JSON but did not parse;
+ * - `HOST_NOT_ALLOWED`: the URL's host is not in the connector's `allowedHosts` (nothing was sent).
  *
  * @example
  * ```ts
  * const code: HttpErrorCode = 'TIMEOUT';
  * ```
  */
-export type HttpErrorCode = 'HTTP_STATUS' | 'TIMEOUT' | 'NETWORK' | 'ABORTED' | 'INVALID_RESPONSE';
+export type HttpErrorCode = 'HTTP_STATUS' | 'TIMEOUT' | 'NETWORK' | 'ABORTED' | 'INVALID_RESPONSE' | 'HOST_NOT_ALLOWED';
 
 /**
  * The one error the HTTP helper throws. `status`, `headers` and `body` are set when the provider

@@ -52,6 +52,14 @@ export interface EventStore {
   /** What `append` would write, for dry runs: ids and versions are not assigned. */
   preview(events: NewEvent[], metadata: EventMetadata): Array<Omit<Event, 'id' | 'version'>>;
   list(organizationId: string, query: EventListQuery): Promise<Page<Event>>;
+  /** The organization's events in log order: after one event, or from (inclusive) to (exclusive) a time; at most `limit`. */
+  scan(organizationId: string, range: EventRange, limit: number): Promise<Event[]>;
+}
+
+export interface EventRange {
+  after?: string | undefined;
+  from?: string | Date | undefined;
+  to?: string | Date | undefined;
 }
 
 /**
@@ -107,6 +115,18 @@ export function createEventStore(knex: Knex): EventStore {
       if (query.aggregateId) q.where('aggregate_id', query.aggregateId);
       const rows = await q;
       return toPage(rows, limit, (r) => r.id, rowToEvent);
+    },
+
+    async scan(organizationId, range, limit) {
+      const q = knex<EventRow>('events').where('organization_id', organizationId).orderBy('seq', 'asc').limit(limit);
+      if (range.after !== undefined) {
+        const anchor = (await knex('events').select('seq').where({ organization_id: organizationId, id: range.after }).first()) as { seq: number } | undefined;
+        if (!anchor) throw new AppError('VALIDATION_FAILED', `No event ${range.after} in this organization.`, { errors: [{ field: '/after', in: 'body', message: 'unknown event id' }] });
+        q.where('seq', '>', anchor.seq);
+      }
+      if (range.from !== undefined) q.where('timestamp', '>=', new Date(range.from));
+      if (range.to !== undefined) q.where('timestamp', '<', new Date(range.to));
+      return (await q).map(rowToEvent);
     },
   };
 }

@@ -31,6 +31,19 @@ export interface EventStreamAccess {
   authorize(request: { url: string; headers: IncomingHttpHeaders }): Promise<StreamGrant>;
   /** Whether the key behind a grant is still valid (revocation ends a stream). */
   stillValid(grant: StreamGrant): Promise<boolean>;
+  /**
+   * For an upgrade that carries no key (the SUBSCRIBE protocol, where the key comes in the first frame):
+   * checks the path and query only. Throws like `authorize`.
+   */
+  prepare(request: { url: string }): PendingStream;
+  /** Grants a prepared stream to the key of a SUBSCRIBE frame, with the same rules as `authorize`. */
+  authorizeKey(pending: PendingStream, secret: string): Promise<StreamGrant>;
+}
+
+/** An upgrade waiting for its SUBSCRIBE frame: the organization and the query it asked for. */
+export interface PendingStream {
+  organizationId: string;
+  subscription: StreamGrant['subscription'];
 }
 
 function pathOf(url: string): URL {
@@ -45,6 +58,15 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   const protocols = (headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   const bearer = protocols.find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX));
   return bearer ? bearer.slice(BEARER_PROTOCOL_PREFIX.length) || undefined : undefined;
+}
+
+function organizationOf(url: URL): string {
+  const match = STREAM_PATH.exec(url.pathname);
+  try {
+    return decodeURIComponent(match?.[1] ?? '');
+  } catch {
+    throw notFound('organization');
+  }
 }
 
 function queryOf(url: URL): Record<string, string> {
@@ -72,26 +94,35 @@ export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; rateLimi
     return key;
   }
 
+  function prepare(request: { url: string }): PendingStream {
+    const url = pathOf(request.url);
+    if (!STREAM_PATH.test(url.pathname)) throw new AppError('ROUTE_NOT_FOUND', `No WebSocket at ${url.pathname}.`);
+    const organizationId = organizationOf(url);
+    const query = queryOf(url);
+    validateInput('EventStreamQuery', 'query', query);
+    const { types, after, from } = query as { types?: string; after?: string; from?: 'now' | 'start' };
+    if (after !== undefined && from !== undefined) {
+      throw new AppError('VALIDATION_FAILED', 'Give either `after` or `from`, not both.', { errors: [{ field: '/from', in: 'query', message: 'cannot be combined with after' }] });
+    }
+    return { organizationId, subscription: { organizationId, types: types?.split(','), after, from: from ?? 'now' } };
+  }
+
   return {
+    prepare,
+
     async authorize(request) {
-      const url = pathOf(request.url);
-      const match = STREAM_PATH.exec(url.pathname);
-      if (!match?.[1]) throw new AppError('ROUTE_NOT_FOUND', `No WebSocket at ${url.pathname}.`);
-      let organizationId: string;
-      try {
-        organizationId = decodeURIComponent(match[1]);
-      } catch {
-        throw notFound('organization');
-      }
       const secret = presentedKey(request.headers);
-      const key = await keyFor(secret, organizationId);
-      const query = queryOf(url);
-      validateInput('EventStreamQuery', 'query', query);
-      const { types, after, from } = query as { types?: string; after?: string; from?: 'now' | 'start' };
-      if (after !== undefined && from !== undefined) {
-        throw new AppError('VALIDATION_FAILED', 'Give either `after` or `from`, not both.', { errors: [{ field: '/from', in: 'query', message: 'cannot be combined with after' }] });
-      }
-      return { key, secret: secret ?? '', subscription: { organizationId, types: types?.split(','), after, from: from ?? 'now' } };
+      // The path first (404 for another route), then the key, then the query.
+      const url = pathOf(request.url);
+      if (!STREAM_PATH.test(url.pathname)) throw new AppError('ROUTE_NOT_FOUND', `No WebSocket at ${url.pathname}.`);
+      const key = await keyFor(secret, organizationOf(url));
+      const pending = prepare(request);
+      return { key, secret: secret ?? '', subscription: pending.subscription };
+    },
+
+    async authorizeKey(pending, secret) {
+      const key = await keyFor(secret, pending.organizationId);
+      return { key, secret, subscription: pending.subscription };
     },
 
     async stillValid(grant) {

@@ -1,6 +1,5 @@
 import Koa, { type Context, type Next } from 'koa';
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type { Logger } from 'pino';
 import { AppError } from './errors.js';
 import { createProblemBoundary } from './problem.js';
@@ -8,6 +7,8 @@ import { createRequestContext } from './request-context.js';
 import type { HttpMetrics } from './metrics.js';
 import type { Route } from './route.js';
 import { validateInput } from './validate.js';
+import { createJsonBody } from './json-body.js';
+import { refuseNulCharacters } from './json-input.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { createIdempotency } from './idempotency.js';
 import { authenticate, type AdminTokenVerifier } from '../auth/authenticate.js';
@@ -33,19 +34,14 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(createRequestContext({ logger: deps.logger, metrics: deps.metrics }));
   app.use(createProblemBoundary());
-  app.use(requireJson);
-  app.use(
-    bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: deps.bodyLimit ?? '1mb',
-      encoding: 'utf-8',
-      onError: (error: Error) => {
-        const e = error as Error & { type?: string; status?: number };
-        if (e.type === 'entity.too.large' || e.status === 413) throw new AppError('BODY_TOO_LARGE', `The body is larger than ${deps.bodyLimit ?? '1mb'}.`);
-        throw new AppError('INVALID_JSON', `The body is not valid JSON: ${e.message}`);
-      },
-    }),
-  );
+  // Raw-body routes (signed webhooks) read their own bytes: neither the JSON rule nor the parser applies.
+  const rawPrefixes = deps.routes.filter((r) => r.rawBody).map((r) => r.path.slice(0, r.path.indexOf('/:') + 1 || undefined));
+  const isRaw = (ctx: Context): boolean => rawPrefixes.some((prefix) => ctx.path.startsWith(prefix));
+  const jsonBody = createJsonBody({ limit: deps.bodyLimit ?? '1mb' });
+  app.use(async function jsonUnlessRaw(ctx: Context, next: Next): Promise<void> {
+    if (isRaw(ctx)) await next();
+    else await requireJson(ctx, () => jsonBody(ctx, next));
+  });
   const router = new Router();
   for (const route of deps.routes) {
     router.register(route.path, [route.method], handlerFor(route, deps), { name: route.operationId });
@@ -89,7 +85,7 @@ function handlerFor(route: Route, deps: AppDeps) {
     if (route.auth !== 'none') applyRateLimit(ctx, deps.rateLimiter, bucket);
 
     const query = queryObject(ctx, route);
-    refuseNulCharacters(query, '', 'query');
+    refuseNulCharacters(query, 'query');
     if (route.query) validateInput(route.query, 'query', query);
     else if (Object.keys(query).length > 0) validateInput('EmptyQuery', 'query', query);
     const dryRunParam = ctx.query['dryRun'];
@@ -104,9 +100,10 @@ function handlerFor(route: Route, deps: AppDeps) {
       validateInput(route.body, 'body', body);
     }
 
+    const rawBody = route.rawBody ? await readRaw(ctx, 1024 * 1024) : new Uint8Array();
     const organizationId = (ctx.params as Record<string, string | undefined>)['orgId'] ?? actor.organizationId ?? '';
     const run = async (): Promise<void> => {
-      const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query, organizationId, actor, dryRun: dryRunParam === 'true', ctx });
+      const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query, organizationId, actor, dryRun: dryRunParam === 'true', ctx, rawBody });
       if (ctx.body === undefined || ctx.body === null) {
         ctx.status = route.response.status;
         if (result !== undefined) ctx.body = result;
@@ -116,21 +113,17 @@ function handlerFor(route: Route, deps: AppDeps) {
   };
 }
 
-/** PostgreSQL text cannot hold U+0000: a string with one is refused here rather than failing in the database. */
-function refuseNulCharacters(value: unknown, pointer = '', where: 'body' | 'query' = 'body'): void {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) throw new AppError('VALIDATION_FAILED', `${pointer || `The ${where}`} contains a NUL character.`, { errors: [{ field: pointer, in: where, message: 'must not contain NUL (\\u0000) characters' }] });
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => refuseNulCharacters(item, `${pointer}/${i}`, where));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      refuseNulCharacters(key, child, where);
-      refuseNulCharacters(item, child, where);
-    }
+/** The body's bytes, refused past `limit`. */
+async function readRaw(ctx: Context, limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new AppError('BODY_TOO_LARGE', `The body is larger than ${limit} bytes.`);
+    chunks.push(chunk);
   }
+  return new Uint8Array(Buffer.concat(chunks));
 }
-
 /** Ids are `prefix_ULID`: anything else (a NUL byte, a path, 500 characters) names nothing that exists. */
 const PATH_PARAM = /^[A-Za-z0-9_-]{1,100}$/;
 

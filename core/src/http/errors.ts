@@ -5,6 +5,7 @@
 export const ERRORS = {
   VALIDATION_FAILED: { status: 400, title: 'Validation failed' },
   INVALID_JSON: { status: 400, title: 'The body is not valid JSON' },
+  JSON_LIMIT_EXCEEDED: { status: 400, title: 'The body nests deeper, or holds more members or items, than accepted' },
   INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
   FORBIDDEN: { status: 403, title: 'The API key lacks a scope this request needs' },
@@ -18,6 +19,7 @@ export const ERRORS = {
   BODY_TOO_LARGE: { status: 413, title: 'The body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The body must be application/json' },
   UNPROCESSABLE: { status: 422, title: 'The request cannot be carried out' },
+  WEBHOOK_URL_UNSAFE: { status: 422, title: 'The webhook URL is not allowed' },
   PAYMENT_EXCEEDS_BALANCE: { status: 422, title: 'The payment applied exceeds the invoice balance' },
   APPLICATIONS_EXCEED_PAYMENT: { status: 422, title: 'The applications exceed what the payment has to apply' },
   REFUND_EXCEEDS_REFUNDABLE: { status: 422, title: 'The refund exceeds what is left to refund' },
@@ -31,11 +33,20 @@ export const ERRORS = {
   CREDIT_EXCEEDS_BALANCE: { status: 422, title: 'The credit note exceeds the invoice balance' },
   CUSTOMER_EMAIL_MISSING: { status: 422, title: 'The customer has no email address' },
   MAIL_DELIVERY_FAILED: { status: 502, title: 'The email could not be delivered' },
+  STATEMENT_UNREADABLE: { status: 422, title: 'The statement file cannot be read' },
   PERIOD_LOCKED: { status: 422, title: 'The accounting period is locked' },
   UNBALANCED_ENTRY: { status: 422, title: 'The journal entry does not balance' },
   ACCOUNT_INACTIVE: { status: 422, title: 'The account is inactive' },
   ALREADY_REVERSED: { status: 409, title: 'The journal entry has been reversed already' },
+  PROJECT_NOT_ACTIVE: { status: 409, title: "The project's status does not allow this" },
+  TIMESHEET_LOCKED: { status: 409, title: 'The timesheet of that week is submitted' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  PROVIDER_ERROR: { status: 502, title: 'The provider refused the request' },
+  CONNECTOR_FAILED: { status: 502, title: 'The connector failed' },
+  CONNECTOR_UNAVAILABLE: { status: 422, title: 'The connector is not available' },
+  INTEGRATION_INACTIVE: { status: 409, title: 'The integration is not active' },
+  WEBHOOK_VERIFICATION_FAILED: { status: 400, title: 'The webhook signature could not be verified' },
+  WEBHOOK_IN_PROGRESS: { status: 409, title: 'The same webhook is being processed' },
   INTERNAL: { status: 500, title: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -55,15 +66,18 @@ export class AppError extends Error {
   readonly status: number;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** More members of the problem (e.g. `source`, `providerStatus`, `retryable` for a provider's error). */
+  readonly members: Record<string, string | number | boolean> | undefined;
   readonly expose = true;
 
-  constructor(code: ErrorCode, detail?: string, extra?: { errors?: FieldError[]; headers?: Record<string, string> }) {
+  constructor(code: ErrorCode, detail?: string, extra?: { errors?: FieldError[]; headers?: Record<string, string>; members?: Record<string, string | number | boolean> }) {
     super(detail ?? ERRORS[code].title);
     this.name = 'AppError';
     this.code = code;
     this.status = ERRORS[code].status;
     this.errors = extra?.errors;
     this.headers = extra?.headers;
+    this.members = extra?.members;
   }
 }
 

@@ -28,6 +28,8 @@ export function renderProblem(ctx: Context, error: AppError): void {
   ctx.type = PROBLEM_JSON;
   for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
   ctx.body = {
+    // Extra members first: they never replace the standard ones.
+    ...(error.members ?? {}),
     type: PROBLEM_TYPE_BASE + error.code,
     title: ERRORS[error.code].title,
     status: error.status,
@@ -39,7 +41,7 @@ export function renderProblem(ctx: Context, error: AppError): void {
   };
 }
 
-function toAppError(thrown: unknown): AppError {
+export function toAppError(thrown: unknown): AppError {
   if (thrown instanceof AppError) return thrown;
   if (thrown instanceof UniqueViolationError) return new AppError('CONFLICT', `A record with the same ${thrown.columns?.join(', ') ?? 'key'} exists already.`);
   if (thrown instanceof CheckViolationError) return new AppError('UNPROCESSABLE', `The change breaks the rule ${thrown.constraint ?? ''}.`.trim());

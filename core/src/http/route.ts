@@ -20,6 +20,8 @@ export interface HandlerInput<B extends SchemaName | undefined, Q extends Schema
   /** The organization of the path (`:orgId`), already checked against the caller's key. */
   organizationId: string;
   actor: Actor;
+  /** The exact bytes of the body on a `rawBody` route (empty otherwise). */
+  rawBody: Uint8Array;
   /** `?dryRun=true` on a route that supports it: validate and compute, write nothing. */
   dryRun: boolean;
   ctx: Context;
@@ -58,6 +60,11 @@ export interface Route<B extends SchemaName | undefined = SchemaName | undefined
   query?: Q;
   /** Accepts `?dryRun=true`. */
   dryRun?: boolean;
+  /**
+   * The body is taken as raw bytes of any media type, up to 1 MB, in `HandlerInput.rawBody` (signed
+   * provider webhooks: a signature covers the exact bytes). The path must start with a fixed prefix.
+   */
+  rawBody?: boolean;
   response: ResponseSpec;
   /** Extra statuses the operation documents besides the common errors. */
   errors?: number[];

@@ -19,7 +19,10 @@ export const DEFAULT_CHART: readonly ChartAccount[] = [
   { key: 'inventory', code: '1200', name: 'Inventory', type: 'ASSET', description: 'Goods held for sale, at cost.' },
   { key: 'payables', code: '2000', name: 'Accounts payable', type: 'LIABILITY', description: 'What the organization owes its vendors.' },
   { key: 'sales_tax_payable', code: '2100', name: 'Sales tax payable', type: 'LIABILITY', description: 'Tax collected on sales, owed to the tax authority.' },
+  { key: 'wages_payable', code: '2250', name: 'Wages payable', type: 'LIABILITY', description: 'Net pay owed to people after a payroll run.' },
+  { key: 'withholdings_payable', code: '2260', name: 'Payroll withholdings payable', type: 'LIABILITY', description: 'Amounts withheld from pay, owed to the authorities or funds they are withheld for.' },
   { key: 'customer_credits', code: '2300', name: 'Customer credits', type: 'LIABILITY', description: 'Payments kept as credit for customers.' },
+  { key: 'deferred_revenue', code: '2400', name: 'Deferred revenue', type: 'LIABILITY', description: 'Milestones billed and not yet completed: revenue recognised when the milestone is completed.' },
   { key: 'owners_equity', code: '3000', name: "Owner's equity", type: 'EQUITY', description: 'What the owners put in.' },
   { key: 'retained_earnings', code: '3100', name: 'Retained earnings', type: 'EQUITY', description: 'Earnings of closed years.' },
   { key: 'sales_revenue', code: '4000', name: 'Sales revenue', type: 'REVENUE', description: 'Revenue from goods sold.' },
@@ -27,6 +30,7 @@ export const DEFAULT_CHART: readonly ChartAccount[] = [
   { key: 'cost_of_goods_sold', code: '5000', name: 'Cost of goods sold', type: 'EXPENSE', description: 'Cost of the goods sold.' },
   { key: 'inventory_adjustments', code: '5100', name: 'Inventory adjustments', type: 'EXPENSE', description: 'Stock written off or found, at cost (damage, theft, counts).' },
   { key: 'payment_fees', code: '6100', name: 'Payment processing fees', type: 'EXPENSE', description: 'Fees kept by payment processors.' },
+  { key: 'wages_expense', code: '6200', name: 'Wages expense', type: 'EXPENSE', description: 'Gross pay of payroll runs.' },
   { key: 'general_expenses', code: '6900', name: 'General expenses', type: 'EXPENSE', description: 'Other operating expenses.' },
   { key: 'fx_gain_loss', code: '7900', name: 'FX gain/loss', type: 'EXPENSE', description: 'Realized exchange differences: a debit balance is a net loss, a credit balance a net gain.' },
 ];

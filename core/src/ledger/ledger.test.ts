@@ -27,9 +27,9 @@ describe('ledger: chart of accounts and journal entries', () => {
     expect(res.status).toBe(200);
     expect(res.body.data.map((a: { code: string; systemKey: string; type: string }) => `${a.code} ${a.systemKey} ${a.type}`)).toEqual([
       '1000 bank ASSET', '1050 payment_clearing ASSET', '1060 disputed_funds ASSET', '1100 receivables ASSET', '1200 inventory ASSET', '2000 payables LIABILITY',
-      '2100 sales_tax_payable LIABILITY', '2300 customer_credits LIABILITY', '3000 owners_equity EQUITY', '3100 retained_earnings EQUITY',
+      '2100 sales_tax_payable LIABILITY', '2250 wages_payable LIABILITY', '2260 withholdings_payable LIABILITY', '2300 customer_credits LIABILITY', '2400 deferred_revenue LIABILITY', '3000 owners_equity EQUITY', '3100 retained_earnings EQUITY',
       '4000 sales_revenue REVENUE', '4100 service_revenue REVENUE', '5000 cost_of_goods_sold EXPENSE', '5100 inventory_adjustments EXPENSE', '6100 payment_fees EXPENSE',
-      '6900 general_expenses EXPENSE', '7900 fx_gain_loss EXPENSE',
+      '6200 wages_expense EXPENSE', '6900 general_expenses EXPENSE', '7900 fx_gain_loss EXPENSE',
     ]);
     expect(res.body.data[0]).toMatchObject({ object: 'account', name: 'Bank', normalBalance: 'DEBIT', currency: null, active: true, balance: 0, balances: [] });
     const settings = await hub.request('GET', path('/ledger/settings'));

@@ -28,6 +28,10 @@ export interface PaymentService {
   process(organizationId: string, id: string, meta: EventMetadata): Promise<Payment>;
   /** PENDING | PROCESSING → COMPLETED: posts the payment and applies its requested applications. */
   complete(organizationId: string, id: string, input: PaymentComplete, meta: EventMetadata): Promise<Payment>;
+  /** `create` in the caller's transaction (bank reconciliation records a payment with its match). */
+  createInTransaction(trx: Knex.Transaction, organizationId: string, input: PaymentCreate, meta: EventMetadata): Promise<Payment>;
+  /** `complete` in the caller's transaction. */
+  completeInTransaction(trx: Knex.Transaction, organizationId: string, id: string, input: PaymentComplete, meta: EventMetadata): Promise<Payment>;
   /** PENDING | PROCESSING → FAILED. */
   fail(organizationId: string, id: string, input: PaymentFail, meta: EventMetadata): Promise<Payment>;
   /** Refunds a COMPLETED payment in full or in part (REFUNDED once nothing is left). */
@@ -137,6 +141,25 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     return payment;
   }
 
+  /** Completes a locked PENDING or PROCESSING payment: fields of `input` replace those recorded, then it is posted. */
+  async function completeLocked(trx: Knex.Transaction, rows: PaymentRows, base: CurrencyCode, input: PaymentComplete, meta: EventMetadata): Promise<Payment> {
+    const { row } = rows;
+    const organizationId = row.organizationId;
+    const id = row.id;
+    const fees = input.fees ?? row.fees;
+    if (fees > row.amount) throw new AppError('VALIDATION_FAILED', `The fees ${fees} exceed the amount ${row.amount}.`, { errors: [{ field: '/fees', in: 'body', message: 'exceeds the amount' }] });
+    const processedAt = input.processedAt ? new Date(input.processedAt) : new Date();
+    const patch: Partial<PaymentModel> = {
+      fees,
+      processedAt,
+      date: input.date ?? utcDate(processedAt),
+      exchangeRate: input.exchangeRate !== undefined ? normaliseRate(input.exchangeRate, row.currency, base, '/exchangeRate') : row.exchangeRate,
+      reference: input.reference ?? row.reference,
+    };
+    const patched = await PaymentModel.forOrganization(organizationId, trx).patchAndFetchById(id, patch);
+    return post(trx, { ...rows, row: patched }, base, meta, { type: 'payment.succeeded', previous: { status: row.status } });
+  }
+
   /** Runs `change` on the locked payment if its status is one of `from`. */
   async function transition<T>(organizationId: string, id: string, from: string[], action: string, change: (trx: Knex.Transaction, rows: PaymentRows, base: CurrencyCode) => Promise<T>): Promise<T> {
     const base = await baseCurrency(organizationId);
@@ -186,22 +209,18 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
       return transition(organizationId, id, ['PENDING', 'PROCESSING'], 'failed', (trx, rows) => setStatus(trx, rows, 'FAILED', { failureReason: input.reason ?? 'Payment failed' }, meta));
     },
 
+    async createInTransaction(trx, organizationId, input, meta) {
+      return createIn(trx, organizationId, await baseCurrency(organizationId), input, meta);
+    },
+
+    async completeInTransaction(trx, organizationId, id, input, meta) {
+      const rows = await loadPayment(trx, organizationId, id, true);
+      if (!['PENDING', 'PROCESSING'].includes(rows.row.status)) throw new AppError('INVALID_STATE_TRANSITION', `A ${rows.row.status} payment cannot be completed; only PENDING or PROCESSING payments can.`);
+      return completeLocked(trx, rows, await baseCurrency(organizationId), input, meta);
+    },
+
     complete(organizationId, id, input, meta) {
-      return transition(organizationId, id, ['PENDING', 'PROCESSING'], 'completed', async (trx, rows, base) => {
-        const { row } = rows;
-        const fees = input.fees ?? row.fees;
-        if (fees > row.amount) throw new AppError('VALIDATION_FAILED', `The fees ${fees} exceed the amount ${row.amount}.`, { errors: [{ field: '/fees', in: 'body', message: 'exceeds the amount' }] });
-        const processedAt = input.processedAt ? new Date(input.processedAt) : new Date();
-        const patch: Partial<PaymentModel> = {
-          fees,
-          processedAt,
-          date: input.date ?? utcDate(processedAt),
-          exchangeRate: input.exchangeRate !== undefined ? normaliseRate(input.exchangeRate, row.currency, base, '/exchangeRate') : row.exchangeRate,
-          reference: input.reference ?? row.reference,
-        };
-        const patched = await PaymentModel.forOrganization(organizationId, trx).patchAndFetchById(id, patch);
-        return post(trx, { ...rows, row: patched }, base, meta, { type: 'payment.succeeded', previous: { status: row.status } });
-      });
+      return transition(organizationId, id, ['PENDING', 'PROCESSING'], 'completed', (trx, rows, base) => completeLocked(trx, rows, base, input, meta));
     },
 
     dispute(organizationId, id, input, meta) {

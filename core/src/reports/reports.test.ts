@@ -41,7 +41,7 @@ describe('reports', () => {
     ]);
     expect(march.totals).toEqual({ debit: 1_160_000, credit: 1_160_000 });
     const all = await get(hub, books, '/reports/trial-balance?asOf=2026-03-31&includeZero=true');
-    expect(all.accounts).toHaveLength(17); // the default chart (disputed funds and inventory adjustments included)
+    expect(all.accounts).toHaveLength(21); // the default chart (disputed funds, inventory adjustments, deferred revenue and the payroll accounts included)
   });
 
   it('balance sheet: assets = liabilities + equity, with the unclosed earnings in equity', async () => {

@@ -82,7 +82,12 @@ export function createInvoiceDrafts(deps: DraftDeps) {
 
     async create(organizationId: string, input: InvoiceCreate, meta: EventMetadata): Promise<Invoice> {
       const { baseCurrency } = await deps.organizations.get(organizationId);
-      return knex.transaction(async (trx) => drafts.insert(trx, organizationId, await prepare(trx, organizationId, baseCurrency, input), meta));
+      return knex.transaction(async (trx) => drafts.createIn(trx, organizationId, baseCurrency, input, meta));
+    },
+
+    /** `create` in the caller's transaction. */
+    async createIn(trx: Knex.Transaction, organizationId: string, baseCurrency: CurrencyCode, input: InvoiceCreate, meta: EventMetadata): Promise<Invoice> {
+      return drafts.insert(trx, organizationId, await prepare(trx, organizationId, baseCurrency, input), meta);
     },
 
     /** What `create` would return and record, computed in a transaction that writes nothing. */

@@ -66,19 +66,22 @@ export function createInvoiceIssuing(deps: IssueDeps) {
     return { date: input.date };
   }
 
-  return {
+  const issuing = {
     async issue(organizationId: string, id: string, input: InvoiceIssue, meta: EventMetadata): Promise<Invoice> {
       const { baseCurrency } = await deps.organizations.get(organizationId);
-      return knex.transaction(async (trx) => {
-        const row = await store.lock(organizationId, id, trx);
-        if (row.status !== 'DRAFT') throw invalidTransition('invoice', row.status, ['DRAFT']);
-        const number = await takeNumber(trx, organizationId, 'invoice');
-        const { patch, entry } = await plan(trx, row, baseCurrency, input, number);
-        const journalEntry = entry ? await ledger.post(trx, organizationId, entry, meta) : null;
-        const issueDate = patch.issueDate ?? row.issueDate;
-        await deps.inventory?.issueForInvoice(trx, organizationId, { id: row.id, number, date: issueDate, baseCurrency, lines: row.lines }, meta);
-        return store.change(trx, row, { ...patch, journalEntryId: journalEntry?.id ?? null }, 'invoice.issued', meta);
-      });
+      return knex.transaction(async (trx) => issuing.issueIn(trx, organizationId, baseCurrency, id, input, meta));
+    },
+
+    /** `issue` in the caller's transaction (documents of other contexts that invoice as part of their own change). */
+    async issueIn(trx: Knex.Transaction, organizationId: string, baseCurrency: CurrencyCode, id: string, input: InvoiceIssue, meta: EventMetadata): Promise<Invoice> {
+      const row = await store.lock(organizationId, id, trx);
+      if (row.status !== 'DRAFT') throw invalidTransition('invoice', row.status, ['DRAFT']);
+      const number = await takeNumber(trx, organizationId, 'invoice');
+      const { patch, entry } = await plan(trx, row, baseCurrency, input, number);
+      const journalEntry = entry ? await ledger.post(trx, organizationId, entry, meta) : null;
+      const issueDate = patch.issueDate ?? row.issueDate;
+      await deps.inventory?.issueForInvoice(trx, organizationId, { id: row.id, number, date: issueDate, baseCurrency, lines: row.lines }, meta);
+      return store.change(trx, row, { ...patch, journalEntryId: journalEntry?.id ?? null }, 'invoice.issued', meta);
     },
 
     /** What `issue` would write: the invoice, its journal entry and the events; nothing is written or numbered. */
@@ -118,6 +121,7 @@ export function createInvoiceIssuing(deps: IssueDeps) {
       });
     },
   };
+  return issuing;
 }
 
 export type InvoiceIssuing = ReturnType<typeof createInvoiceIssuing>;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { EventMetadata, Invoice, InvoiceCreate, InvoiceDryRun, InvoiceIssue, InvoiceListQuery, InvoiceSend, InvoiceUpdate, InvoiceVoid } from '@uah/schemas';
+import type { CurrencyCode, EventMetadata, Invoice, InvoiceCreate, InvoiceDryRun, InvoiceIssue, InvoiceListQuery, InvoiceSend, InvoiceUpdate, InvoiceVoid } from '@uah/schemas';
 import { fetchPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
@@ -46,6 +46,11 @@ export interface InvoiceService {
   getForUpdate(trx: Knex.Transaction, organizationId: string, invoiceId: string): Promise<Invoice>;
   /** Issued, not cancelled, balance > 0, issued on or before `asOf` (AR aging, the receivables check). */
   listOpen(organizationId: string, asOf: string): Promise<Invoice[]>;
+  /**
+   * Creates a draft and issues it in the CALLER's transaction, for documents of other contexts that invoice
+   * as part of their own change (projects). `baseCurrency` is read by the caller before its transaction.
+   */
+  createIssued(trx: Knex.Transaction, organizationId: string, baseCurrency: CurrencyCode, input: { draft: InvoiceCreate; issue: InvoiceIssue }, meta: EventMetadata): Promise<Invoice>;
 }
 
 export interface InvoiceDeps {
@@ -111,6 +116,10 @@ export function createInvoiceService(deps: InvoiceDeps): { invoices: InvoiceServ
       return toInvoice(await store.lock(organizationId, invoiceId, trx));
     },
     listOpen: settlement.listOpen,
+    async createIssued(trx, organizationId, baseCurrency, input, meta) {
+      const draft = await drafts.createIn(trx, organizationId, baseCurrency, input.draft, meta);
+      return issuing.issueIn(trx, organizationId, baseCurrency, draft.id, input.issue, meta);
+    },
   };
   return { invoices, internals: { store, drafts, settlement } };
 }

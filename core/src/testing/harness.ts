@@ -44,7 +44,7 @@ export interface TestHub {
 }
 
 /** The core on a test database of its own and the in-process bus, served on an ephemeral port. */
-export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimit' | 'extraRoutes'>> & { bus?: Bus } = {}): Promise<TestHub> {
+export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimit' | 'extraRoutes' | 'idempotencyFaults' | 'webhooks'>> & { bus?: Bus } = {}): Promise<TestHub> {
   const db = await createTestDatabase();
   const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
   const bus = options.bus ?? createMemoryBus({ logger });
@@ -59,6 +59,8 @@ export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimi
     rateLimit: options.rateLimit ?? { limit: 100_000, windowSeconds: 60 },
     mail: { outboxDir },
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
+    ...(options.idempotencyFaults ? { idempotencyFaults: options.idempotencyFaults } : {}),
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
   const handle = core.app.callback();
   // Koa's handler settles its own promise (errors are rendered by the app), so nothing is left floating.

@@ -261,7 +261,7 @@ export type PaymentStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 
 export type PostingDirection = 'DEBIT' | 'CREDIT';
 
 /**
- * An error, as RFC 9457 problem details. `type` is a stable URI per error code; `code` is the same code in SCREAMING_SNAKE_CASE; `errors` lists the failing fields of a validation error.
+ * An error, as RFC 9457 problem details. `type` is a stable URI per error code; `code` is the same code in SCREAMING_SNAKE_CASE; `errors` lists the failing fields of a validation error. Errors that come from a connector's provider say so: `source` is `provider`, with the provider's `providerStatus` and `providerMessage`, and `retryable` tells whether trying again may help; `source` `connector` marks a connector that failed (threw, timed out, ran out of memory).
  */
 export interface Problem {
   type: string;
@@ -279,7 +279,19 @@ export interface Problem {
     in?: 'body' | 'query' | 'path' | 'header';
     message: string;
   }[];
+  /**
+   * Who failed: the hub itself (the default when absent), the provider a connector called, or the connector's own code.
+   */
+  source?: 'hub' | 'provider' | 'connector';
+  providerStatus?: number;
+  providerMessage?: string;
+  retryable?: boolean;
 }
+
+/**
+ * CREATED → STARTED ↔ PAUSED → COMPLETED | CANCELLED. `start` moves CREATED or PAUSED to STARTED, `pause` STARTED to PAUSED, `complete` STARTED or PAUSED to COMPLETED, `cancel` CREATED, STARTED or PAUSED to CANCELLED.
+ */
+export type ProjectStatus = 'CREATED' | 'STARTED' | 'PAUSED' | 'COMPLETED' | 'CANCELLED';
 
 /**
  * A line of a purchase order or a bill. A product that tracks inventory is received into stock and debits the inventory account (its `accountId` must be left out); any other line debits `accountId` (an EXPENSE or ASSET account other than inventory, receivables and the other accounts a subledger explains; default: general expenses). `description` defaults to the product's name and is required without a product. On a bill made from a purchase order, `purchaseOrderLine` names the order's line (1-based) the quantity is received against.
@@ -430,7 +442,7 @@ export interface SalesTaxSummary {
 }
 
 /**
- * The role of an account of the default chart that the sales, payments and reports contexts post to. Each organization has exactly one account per key.
+ * The role of an account of the default chart that the sales, payments, projects and reports contexts post to. Each organization has exactly one account per key.
  */
 export type SystemAccountKey =
   | 'bank'
@@ -449,12 +461,56 @@ export type SystemAccountKey =
   | 'payment_fees'
   | 'general_expenses'
   | 'fx_gain_loss'
-  | 'inventory_adjustments';
+  | 'deferred_revenue'
+  | 'inventory_adjustments'
+  | 'wages_expense'
+  | 'wages_payable'
+  | 'withholdings_payable';
 
 /**
  * An instant, ISO 8601 in UTC.
  */
 export type Timestamp = string;
+
+/**
+ * One HTTP attempt of a delivery: `statusCode` is null when no answer came (timeout, connection refused, unsafe address: see `error`); `responseBody` holds the first 1 kB of the answer.
+ */
+export interface WebhookAttempt {
+  number: number;
+  startedAt: Timestamp;
+  statusCode: number | null;
+  durationMs: number;
+  responseBody: string | null;
+  error: string | null;
+}
+
+/**
+ * Which events an endpoint receives: an exact event type (`invoice.paid`), every type of one kind (`invoice.*`), or every event (`*`).
+ */
+export type WebhookEventFilter = EventType | string;
+
+/**
+ * Extra HTTP headers sent with every delivery (up to 20). The signature, content and hop-by-hop headers are ours and cannot be set.
+ */
+export interface WebhookHeaders {
+  [k: string]: string;
+}
+
+/**
+ * How a failed delivery is retried: after the first attempt, up to `maxRetries` more, the n-th waiting `initialDelay × backoffMultiplier^(n-1)` milliseconds (at most `maxDelay`), each with ±20 % jitter. A `Retry-After` on a 429 or 503 answer pushes the next attempt later, never sooner.
+ */
+export interface WebhookRetryPolicy {
+  maxRetries: number;
+  backoffMultiplier: number;
+  /**
+   * Milliseconds before the first retry.
+   */
+  initialDelay: number;
+  /**
+   * Milliseconds: no wait is longer.
+   */
+  maxDelay: number;
+}
 
 /**
  * An account of the organization's chart of accounts. `balance` is debit minus credit of every posting, in base-currency minor units: positive is a debit balance (normal for assets and expenses), negative a credit balance (normal for liabilities, equity and revenue).
@@ -517,6 +573,118 @@ export interface ApiKey {
   prefix: string;
   lastUsedAt: Timestamp | null;
   revokedAt: Timestamp | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * A bank account of the organization, tied to the ledger account its money is booked on (by default the chart's Bank account). Statement files are imported into it; `accountNumber` (an IBAN or the bank's account id) picks its statement out of a file that holds several accounts.
+ */
+export interface BankAccount {
+  id: string;
+  object: 'bank_account';
+  organizationId: string;
+  name: string;
+  ledgerAccountId: string;
+  currency: CurrencyCode;
+  accountNumber: string | null;
+  bankName: string | null;
+  status: 'ACTIVE' | 'INACTIVE';
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * What one statement file held and what importing it did. Every statement of the file is listed with its facts; only the statements of this bank account (by `accountNumber`, or the file's only account) are imported. Amounts are signed minor units: `debitAmount` is negative. `duplicates` counts transactions already imported from an earlier file (or earlier in this one) and skipped.
+ */
+export interface BankStatementImport {
+  id: string;
+  object: 'bank_statement_import';
+  organizationId: string;
+  bankAccountId: string;
+  format: 'OFX' | 'QFX' | 'CAMT053' | 'CSV';
+  formatVersion: string | null;
+  fileName: string | null;
+  fileSha256: string;
+  encoding: string;
+  dryRun: boolean;
+  statements: number;
+  transactions: number;
+  imported: number;
+  duplicates: number;
+  balancesSeen: number;
+  details: {
+    accountNumber: string | null;
+    accountType: string | null;
+    currency: CurrencyCode | null;
+    from: string | null;
+    to: string | null;
+    /**
+     * Imported into this bank account.
+     */
+    selected: boolean;
+    transactions: number;
+    imported: number;
+    duplicates: number;
+    totals: {
+      currency: CurrencyCode;
+      credits: number;
+      creditAmount: number;
+      debits: number;
+      debitAmount: number;
+    }[];
+    balances: {
+      /**
+       * OFX LEDGER or AVAILABLE; camt the balance type code (OPBD, CLBD, CLAV, PRCD, FWAV, ...).
+       */
+      type: string;
+      amount: number;
+      currency: CurrencyCode;
+      date: string | null;
+    }[];
+  }[];
+  warnings: string[];
+  createdAt: Timestamp;
+}
+
+/**
+ * A line of a bank statement. `amount` is signed minor units of `currency` (positive = CREDIT, money in; negative = DEBIT). `sourceId` is the bank's id for it (OFX FITID, camt AcctSvcrRef or NtryRef) or, where the file has none, a stable hash of its date, amount and text, so that importing it again finds it. MATCHED transactions name the payment they reconciled with; UNMATCHED ones carry ranked `suggestions` from the last reconciliation run.
+ */
+export interface BankTransaction {
+  id: string;
+  object: 'bank_transaction';
+  organizationId: string;
+  bankAccountId: string;
+  importId: string | null;
+  sourceId: string;
+  date: string;
+  valueDate: string | null;
+  amount: number;
+  currency: CurrencyCode;
+  direction: 'CREDIT' | 'DEBIT';
+  description: string;
+  counterparty: string | null;
+  reference: string | null;
+  type: string | null;
+  runningBalance: number | null;
+  status: 'UNMATCHED' | 'MATCHED';
+  match: {
+    paymentId: string;
+    method: 'AUTO' | 'MANUAL';
+    confidence: number | null;
+    matchedAt: Timestamp;
+    transferEntryId: string | null;
+  } | null;
+  suggestions: {
+    kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL';
+    id: string;
+    score: number;
+    amount: number;
+    currency: CurrencyCode;
+    date: string;
+    label: string;
+  }[];
   createdAt: Timestamp;
   updatedAt: Timestamp;
 }
@@ -996,6 +1164,35 @@ export interface LedgerSettings {
 }
 
 /**
+ * A deliverable of a project with a fixed amount. Its revenue is earned when it is completed: what is billed for it before then is deferred revenue (a liability), and completing it recognises everything billed for it as service revenue (`revenue.recognized`). `amountBilled − amountRecognized` is what the milestone holds in deferred revenue; a completed milestone holds none and takes no more billing.
+ */
+export interface Milestone {
+  id: string;
+  object: 'milestone';
+  organizationId: string;
+  projectId: string;
+  name: string;
+  /**
+   * The fixed amount, minor units of the project's currency.
+   */
+  amount: number;
+  currency: CurrencyCode;
+  dueDate: string | null;
+  status: 'PENDING' | 'COMPLETED';
+  completedOn: string | null;
+  amountBilled: number;
+  amountRecognized: number;
+  invoices: {
+    invoiceId: string;
+    amount: number;
+    date: string;
+  }[];
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * A tenant: one set of books. Every other object belongs to exactly one organization.
  */
 export interface Organization {
@@ -1113,6 +1310,43 @@ export interface Payment {
 }
 
 /**
+ * Pay for the submitted, unpaid timesheets whose week ends within the period, in the organization's base currency. Per person: gross = minutes × hourly rate / 60, each withholding = gross × basis points / 10000, net = gross − withholdings (each rounded half away from zero to the minor unit). Posts Dr wages expense (gross) / Cr withholdings payable (withholdings) / Cr wages payable or bank (net). A timesheet is paid by one run only.
+ */
+export interface PayrollRun {
+  id: string;
+  object: 'payroll_run';
+  organizationId: string;
+  periodStart: string;
+  periodEnd: string;
+  payDate: string;
+  currency: CurrencyCode;
+  payFrom: 'wages_payable' | 'bank';
+  withholdings: {
+    name: string;
+    basisPoints: number;
+  }[];
+  grossPay: number;
+  totalWithholdings: number;
+  netPay: number;
+  people: {
+    personId: string;
+    timesheetIds: string[];
+    minutes: number;
+    hourlyRate: number;
+    grossPay: number;
+    withholdings: {
+      name: string;
+      amount: number;
+    }[];
+    netPay: number;
+  }[];
+  journalEntryId: string | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * Something the organization sells, as its catalogue describes it. The SKU is unique in the organization (case-insensitive). Deactivated products stay on the documents that name them but take no new lines.
  */
 export interface Product {
@@ -1152,6 +1386,33 @@ export interface Product {
    * When the quantity on hand falls to or below it, inventory.stock_low is emitted once (again only after the stock rose above it).
    */
   reorderPoint: string | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * Work done for a customer, with an optional budget in the project's currency. Time entries and milestones belong to a project; time is invoiced at the entries' rates, milestones at their fixed amounts.
+ */
+export interface Project {
+  id: string;
+  object: 'project';
+  organizationId: string;
+  customerId: string;
+  name: string;
+  description: string | null;
+  status: ProjectStatus;
+  currency: CurrencyCode;
+  /**
+   * Minor units of `currency`; null when the project has no budget.
+   */
+  budget: number | null;
+  startDate: string | null;
+  endDate: string | null;
+  startedAt: string | null;
+  pausedAt: string | null;
+  completedAt: string | null;
+  cancelledAt: string | null;
   metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
@@ -1273,6 +1534,59 @@ export interface TaxRate {
 }
 
 /**
+ * Time a person spent on a project on one day. `amount` = minutes × rate / 60, rounded half away from zero to the minor unit; billable entries are invoiced once (`invoiceId`). The entry belongs to the person's timesheet for the ISO week of its date; a submitted week takes no more entries.
+ */
+export interface TimeEntry {
+  id: string;
+  object: 'time_entry';
+  organizationId: string;
+  projectId: string;
+  timesheetId: string;
+  personId: string;
+  date: string;
+  minutes: number;
+  billable: boolean;
+  /**
+   * Billing rate per hour, minor units of the project's currency.
+   */
+  rate: number;
+  currency: CurrencyCode;
+  amount: number;
+  description: string | null;
+  /**
+   * The invoice that billed this entry; null while unbilled (and always for non-billable entries).
+   */
+  invoiceId: string | null;
+  billedAt: string | null;
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * One person's time for one ISO week (Monday to Sunday), across projects; opened by the first entry of that week. OPEN → SUBMITTED (`timesheet.submitted`): a submitted timesheet is locked (new entries in its week are refused with 409 TIMESHEET_LOCKED) and can be paid by one payroll run (`payrollRunId`).
+ */
+export interface Timesheet {
+  id: string;
+  object: 'timesheet';
+  organizationId: string;
+  personId: string;
+  /**
+   * ISO 8601 week, e.g. `2026-W10` (weeks start on Monday).
+   */
+  week: string;
+  weekStart: string;
+  weekEnd: string;
+  status: 'OPEN' | 'SUBMITTED';
+  totalMinutes: number;
+  billableMinutes: number;
+  submittedAt: string | null;
+  payrollRunId: string | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * Someone the organization buys from. Bills, purchase orders and payables postings name their vendor; the AP aging groups by it.
  */
 export interface Vendor {
@@ -1293,6 +1607,57 @@ export interface Vendor {
   paymentTermsDays: number;
   address: Address | null;
   status: 'ACTIVE' | 'INACTIVE';
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * One event sent to one endpoint. Its id is the `webhook-id` header, the same on every attempt, so receivers dedupe by it. PENDING until an attempt gets a 2xx (DELIVERED) or the retry policy is spent (FAILED); a FAILED or DELIVERED delivery can be redelivered.
+ */
+export interface WebhookDelivery {
+  id: string;
+  object: 'webhook_delivery';
+  organizationId: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  status: 'PENDING' | 'DELIVERED' | 'FAILED';
+  attempts: WebhookAttempt[];
+  nextAttemptAt: Timestamp | null;
+  deliveredAt: Timestamp | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
+ * Where an organization's events are POSTed, signed with the endpoint's secret (returned only when the endpoint is created or its secret rotated). An endpoint that keeps failing is DISABLED (`disabledReason`) and enabled again with `POST …/enable`.
+ */
+export interface WebhookEndpoint {
+  id: string;
+  object: 'webhook_endpoint';
+  organizationId: string;
+  url: string;
+  description: string | null;
+  events: WebhookEventFilter[];
+  headers: WebhookHeaders;
+  timeoutMs: number;
+  retryPolicy: WebhookRetryPolicy;
+  status: 'ACTIVE' | 'DISABLED';
+  /**
+   * Why the endpoint is DISABLED: by the caller, `410 Gone`, or failing deliveries.
+   */
+  disabledReason: string | null;
+  disabledAt: Timestamp | null;
+  /**
+   * Failed attempts in a row since the last success.
+   */
+  consecutiveFailures: number;
+  failingSince: Timestamp | null;
+  /**
+   * After a rotation, deliveries are signed with the old secret too until this time.
+   */
+  previousSecretExpiresAt: Timestamp | null;
   metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
@@ -1356,6 +1721,8 @@ export type EventType =
   | 'project.paused'
   | 'project.completed'
   | 'project.cancelled'
+  | 'milestone.created'
+  | 'milestone.billed'
   | 'milestone.completed'
   | 'invoice.created'
   | 'invoice.updated'
@@ -1398,7 +1765,13 @@ export type EventType =
   | 'system.data_imported'
   | 'system.data_exported'
   | 'system.backup_completed'
-  | 'system.sync_completed';
+  | 'system.sync_completed'
+  | 'bank_account.created'
+  | 'bank_account.updated'
+  | 'bank_statement.imported'
+  | 'bank_transaction.unmatched'
+  | 'webhook_endpoint.failing'
+  | 'webhook_endpoint.disabled';
 
 /**
  * A domain event, exactly as stored in the event log and published to the `uah.events` exchange. `data.object` is the aggregate as it is after the change; `data.previousAttributes` holds the old values of the fields an update changed. `version` is the aggregate's sequence number. Delivery is at least once: dedupe by `id`.
@@ -1417,6 +1790,34 @@ export interface Event {
   metadata: EventMetadata;
   version: number;
   timestamp: Timestamp;
+}
+
+/**
+ * `data.object` of a `revenue.recognized` event (aggregate: the milestone): revenue moved from deferred revenue to service revenue (Dr deferred revenue / Cr service revenue) when a milestone is completed, or billed after it was.
+ */
+export interface RevenueRecognized {
+  object: 'revenue_recognition';
+  milestoneId: string;
+  projectId: string;
+  amount: number;
+  currency: CurrencyCode;
+  date: string;
+  journalEntryId: string;
+}
+
+/**
+ * `data.object` of `webhook_endpoint.failing` (the endpoint will be disabled if it keeps failing) and `webhook_endpoint.disabled` events.
+ */
+export interface WebhookEndpointAlert {
+  endpointId: string;
+  url: string;
+  consecutiveFailures: number;
+  failingSince: Timestamp | null;
+  /**
+   * When it will be disabled if nothing succeeds (failing only).
+   */
+  disableAt: Timestamp | null;
+  reason: string | null;
 }
 
 /**
@@ -1669,6 +2070,169 @@ export interface BalanceSheetReport {
 }
 
 /**
+ * A bank account. `ledgerAccountId` defaults to the chart's Bank account (system key `bank`); an account given must be an ASSET account of the organization. `currency` defaults to the organization's base currency.
+ */
+export interface BankAccountCreate {
+  name: string;
+  ledgerAccountId?: string;
+  currency?: CurrencyCode;
+  accountNumber?: string;
+  bankName?: string;
+  metadata?: Metadata;
+}
+
+export interface BankAccountListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'ACTIVE' | 'INACTIVE';
+}
+
+/**
+ * Changes a bank account. `status` INACTIVE keeps its transactions but takes no new imports.
+ */
+export interface BankAccountUpdate {
+  name?: string;
+  accountNumber?: string | null;
+  bankName?: string | null;
+  status?: 'ACTIVE' | 'INACTIVE';
+  metadata?: Metadata;
+}
+
+/**
+ * What a reconciliation run did.
+ */
+export interface BankReconciliationResult {
+  object: 'bank_reconciliation_result';
+  considered: number;
+  matched: number;
+  suggested: number;
+  unmatched: number;
+  dryRun: boolean;
+  matches: {
+    bankTransactionId: string;
+    kind: string;
+    itemId: string;
+    paymentId: string | null;
+    confidence: number;
+  }[];
+}
+
+/**
+ * Runs automatic matching over the UNMATCHED transactions (of one bank account, or all). Each credit is scored against pending payments, unreconciled completed payments and open invoices of its currency: amount (0.5 when equal), the invoice number or payment reference in the transaction's text (0.3), date distance to the payment's date or the invoice's due date (up to 0.1, falling to 0 at `dateWindowDays`; candidates of equal amount further away are not considered unless their reference is in the text) and the customer's name (up to 0.1). Debits will be matched to bills through the same open-item sources once bills exist. The best candidate is matched when its score reaches `threshold` and no other candidate of the same transaction comes within 0.05 of it; the rest keep ranked suggestions.
+ */
+export interface BankReconciliationRun {
+  bankAccountId?: string;
+  threshold?: number;
+  dateWindowDays?: number;
+  dryRun?: boolean;
+}
+
+/**
+ * A statement file to import. Send the file's bytes as `contentBase64` (any encoding) or its text as `content` (already decoded), not both. The request body is at most 1 MB (413 otherwise), so a file is at most about 700 KB in base64; a file holds at most 20,000 transactions. `format` AUTO recognises OFX/QFX (1.x SGML and 2.x XML) and ISO 20022 camt.053 (001.02 to 001.08); a CSV file needs `format` CSV and a `csv` column mapping. The bytes are decoded with `encoding` when given, else with the charset the file declares (OFX CHARSET/ENCODING, XML declaration), else UTF-8, falling back to windows-1252 when the bytes are not valid UTF-8. XML with a DOCTYPE (entity declarations) is refused.
+ */
+export interface BankStatementImportCreate {
+  format?: 'AUTO' | 'OFX' | 'QFX' | 'CAMT053' | 'CSV';
+  fileName?: string;
+  contentBase64?: string;
+  content?: string;
+  encoding?: 'utf-8' | 'windows-1252' | 'iso-8859-1' | 'iso-8859-15' | 'utf-16le' | 'utf-16be';
+  /**
+   * How to read a CSV file. Amounts are either one signed `amount` column or unsigned `debit` and `credit` columns.
+   */
+  csv?: {
+    delimiter?: ',' | ';' | '\t' | '|';
+    hasHeader?: boolean;
+    /**
+     * Lines before the header (or the first row).
+     */
+    skipRows?: number;
+    dateFormat?: 'YYYY-MM-DD' | 'DD.MM.YYYY' | 'DD/MM/YYYY' | 'MM/DD/YYYY' | 'DD-MM-YYYY' | 'YYYYMMDD';
+    decimalSeparator?: '.' | ',';
+    thousandsSeparator?: '' | ',' | '.' | "'" | ' ';
+    currency?: CurrencyCode;
+    columns: {
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      date: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      valueDate?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      amount?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      debit?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      credit?: string | number;
+      /**
+       * Joined with ' / ', empty cells left out.
+       *
+       * @minItems 1
+       * @maxItems 20
+       *
+       * Items: A header name (exact, after trimming) or a 0-based column index.
+       */
+      description?: (string | number)[];
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      counterparty?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      reference?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      balance?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      id?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      currency?: string | number;
+      /**
+       * A header name (exact, after trimming) or a 0-based column index.
+       */
+      account?: string | number;
+    };
+  };
+  /**
+   * Parse and count (duplicates included), write nothing.
+   */
+  dryRun?: boolean;
+}
+
+export interface BankTransactionListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  bankAccountId?: string;
+  status?: 'UNMATCHED' | 'MATCHED';
+  direction?: 'CREDIT' | 'DEBIT';
+  from?: string;
+  to?: string;
+  importId?: string;
+  paymentId?: string;
+}
+
+/**
+ * Matches an UNMATCHED credit by hand to exactly one of: a PENDING or PROCESSING payment (completed on the transaction's date), a COMPLETED payment into the bank not yet reconciled (linked, nothing posted), or an open invoice (a BANK_TRANSFER payment of the transaction's amount is recorded and applied to it, at most its balance; the rest stays customer credit). The amount and currency must agree with the payment's (422 otherwise).
+ */
+export interface BankTransactionMatch {
+  paymentId?: string;
+  invoiceId?: string;
+}
+
+/**
  * A bill received from a vendor, free-standing or from a purchase order. From a purchase order without `lines`, the bill receives everything the order has not received yet at the order's costs; with `lines`, each line may name the order line it receives against (`purchaseOrderLine`). `billDate` defaults to today (UTC), `dueDate` to billDate + the vendor's payment terms. The currency is the organization's base currency.
  */
 export interface BillCreate {
@@ -1711,6 +2275,20 @@ export type BillPaymentWriteResult = BillPayment | DocumentDryRun;
  * The Bill written; with `?dryRun=true`, a DocumentDryRun (`object: "dry_run"`) instead, and nothing is written.
  */
 export type BillWriteResult = Bill | DocumentDryRun;
+
+/**
+ * The input of a connector action, checked against the action's inputSchema in the manifest.
+ */
+export interface ConnectorActionInput {}
+
+/**
+ * What an action returned.
+ */
+export interface ConnectorActionResult {
+  object: 'action_result';
+  action: string;
+  result: unknown;
+}
 
 /**
  * A credit note against an issued invoice: either `lines` (computed like invoice lines, in the invoice's currency) or a lump sum `amount` (tax included, minor units of the invoice's currency). Its total cannot exceed the invoice's balance. `date` defaults to today (UTC).
@@ -1912,6 +2490,43 @@ export interface ImportReport {
  */
 export interface ImportRequest {
   csv: string;
+}
+
+/**
+ * Enables or reconfigures an integration. `credentials` and `config` are checked against the manifest's credentialsSchema and configSchema, then the connector's `check` (when it has one) tries them against the provider. Leave `credentials` out to keep the stored ones. `version` pins an installed version (default: the pinned one, or the newest available when enabling).
+ */
+export interface IntegrationPut {
+  credentials?: {};
+  config?: {};
+  version?: string;
+}
+
+/**
+ * How an integration syncs: the direction of bidirectional data types, which side wins a conflict (MASTER_WINS: the hub's record; REMOTE_WINS: the provider's; NEWEST_WINS: the one changed last), field mappings per data type (our field → the provider's), the minutes between scheduled runs per data type (0 pauses the schedule), and how far back an incremental run re-reads.
+ */
+export interface IntegrationSyncConfig {
+  direction?: 'pull' | 'push' | 'bidirectional';
+  conflictResolution?: 'MASTER_WINS' | 'REMOTE_WINS' | 'NEWEST_WINS';
+  fieldMappings?: {
+    [k: string]: {
+      [k: string]: string;
+    };
+  };
+  schedule?: {
+    [k: string]: number;
+  };
+  lookbackMinutes?: number;
+}
+
+/**
+ * Starts a sync now: one queued job per data type (default: every data type of the manifest) and direction. `full` ignores cursors and the lookback window.
+ */
+export interface IntegrationSyncRequest {
+  /**
+   * @maxItems 50
+   */
+  dataTypes?: string[];
+  full?: boolean;
 }
 
 /**
@@ -2183,6 +2798,51 @@ export interface LockDateUpdate {
   lockDate: string | null;
 }
 
+/**
+ * Completes a PENDING milestone of a STARTED or PAUSED project (`milestone.completed`). `invoice` first bills what is left of it (or `invoice.amount`), in the same transaction. Then everything billed for it and not yet recognised is recognised on `date` (default today): Dr deferred revenue / Cr service revenue (`revenue.recognized`).
+ */
+export interface MilestoneComplete {
+  date?: string;
+  invoice?: {
+    /**
+     * Defaults to what is left to bill (amount − amountBilled).
+     */
+    amount?: number;
+    issueDate?: string;
+    dueDate?: string;
+    taxRateId?: string;
+  };
+}
+
+/**
+ * A milestone of a project that is not COMPLETED or CANCELLED, with a fixed amount in the project's currency.
+ */
+export interface MilestoneCreate {
+  name: string;
+  amount: number;
+  dueDate?: string;
+  metadata?: Metadata;
+}
+
+/**
+ * Bills part or all of a milestone: an invoice for `amount` (one line) is created and issued in the same transaction. Billed before completion, the amount goes to deferred revenue (Dr receivables / Cr service revenue, then Dr service revenue / Cr deferred revenue); billed after completion it stays revenue. What is billed never exceeds the milestone's amount (422). Milestones bill in the organization's base currency only.
+ */
+export interface MilestoneInvoice {
+  /**
+   * Defaults to what is left to bill (amount − amountBilled).
+   */
+  amount?: number;
+  issueDate?: string;
+  dueDate?: string;
+  taxRateId?: string;
+}
+
+export interface MilestoneListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'PENDING' | 'COMPLETED';
+}
+
 export interface OrganizationCreate {
   name: string;
   baseCurrency?: CurrencyCode;
@@ -2360,6 +3020,43 @@ export interface PaymentRefundCreate {
 }
 
 /**
+ * Pays the submitted, unpaid timesheets whose week ends within [periodStart, periodEnd]. Each person among them needs an hourly rate in `rates` (minor units of the base currency); withholding rates are given, not looked up (no tax tables). 422 when no timesheet is due.
+ */
+export interface PayrollRunCreate {
+  periodStart: string;
+  periodEnd: string;
+  payDate?: string;
+  /**
+   * Credit net pay to wages payable (paid later) or straight to the bank.
+   */
+  payFrom?: 'wages_payable' | 'bank';
+  /**
+   * @minItems 1
+   * @maxItems 1000
+   */
+  rates: {
+    /**
+     * The caller's identifier of the person (an employee number, a user id, an email address).
+     */
+    personId: string;
+    hourlyRate: number;
+  }[];
+  /**
+   * @maxItems 20
+   */
+  withholdings?: {
+    name: string;
+    basisPoints: number;
+  }[];
+  metadata?: Metadata;
+}
+
+export interface PayrollRunListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+}
+
+/**
  * A new product. `currency` defaults to the organization's base currency.
  */
 export interface ProductCreate {
@@ -2445,6 +3142,44 @@ export interface ProfitAndLossReport {
   expenses: ReportSection;
   netIncome: number;
   generatedAt: Timestamp;
+}
+
+/**
+ * A new project in CREATED. `currency` defaults to the customer's.
+ */
+export interface ProjectCreate {
+  customerId: string;
+  name: string;
+  description?: string;
+  currency?: CurrencyCode;
+  /**
+   * Minor units of the project's currency.
+   */
+  budget?: number;
+  startDate?: string;
+  endDate?: string;
+  metadata?: Metadata;
+}
+
+export interface ProjectListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: ProjectStatus;
+  customerId?: string;
+}
+
+/**
+ * Invoices the project's unbilled billable time up to `through` (default: all of it) in one invoice, created and issued in one transaction with the entries' billed mark. One line per person and rate: quantity 1, unit price the sum of the entries' amounts. Revenue is service revenue (time is billed after it is worked).
+ */
+export interface ProjectTimeInvoice {
+  through?: string;
+  issueDate?: string;
+  dueDate?: string;
+  taxRateId?: string;
+  /**
+   * Units of the organization's base currency per unit of the project's currency (a decimal string). Required when the project is not in the base currency.
+   */
+  exchangeRate?: string;
 }
 
 /**
@@ -2559,6 +3294,48 @@ export interface TaxRateUpdate {
   metadata?: Metadata;
 }
 
+/**
+ * Time on a STARTED or PAUSED project. `rate` (per hour, minor units of the project's currency) is required for billable entries and defaults to 0 for the others.
+ */
+export interface TimeEntryCreate {
+  projectId: string;
+  /**
+   * The caller's identifier of the person (an employee number, a user id, an email address).
+   */
+  personId: string;
+  date: string;
+  minutes: number;
+  billable?: boolean;
+  rate?: number;
+  description?: string;
+  metadata?: Metadata;
+}
+
+export interface TimeEntryListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  projectId?: string;
+  personId?: string;
+  timesheetId?: string;
+  from?: string;
+  to?: string;
+  /**
+   * true: only entries billed on an invoice; false: only billable entries not billed yet.
+   */
+  billed?: boolean;
+}
+
+export interface TimesheetListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  personId?: string;
+  /**
+   * ISO 8601 week, e.g. `2026-W10` (weeks start on Monday).
+   */
+  week?: string;
+  status?: 'OPEN' | 'SUBMITTED';
+}
+
 export interface TrialBalanceQuery {
   /**
    * Postings dated on or before this day count (default: today, UTC).
@@ -2615,6 +3392,240 @@ export interface VendorListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
   status?: 'ACTIVE' | 'INACTIVE';
+}
+
+/**
+ * Deliveries of one endpoint, oldest first.
+ */
+export interface WebhookDeliveryListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'PENDING' | 'DELIVERED' | 'FAILED';
+  eventId?: string;
+}
+
+/**
+ * The endpoint, enabled. `missed` counts the events it missed; `scheduled` those scheduled again (0 unless `redeliverMissed`).
+ */
+export interface WebhookEnableResult {
+  endpoint: WebhookEndpoint;
+  missed: number;
+  scheduled: number;
+}
+
+/**
+ * Enables a DISABLED endpoint. With `redeliverMissed: true`, the events it missed (since it began failing, or since it was disabled) are delivered again.
+ */
+export interface WebhookEnable {
+  redeliverMissed?: boolean;
+}
+
+/**
+ * A new webhook endpoint. The response carries its signing secret (`whsec_…`), shown only this once.
+ */
+export interface WebhookEndpointCreate {
+  /**
+   * https, on a public address (private, loopback and link-local targets are refused unless the hub allows them for development).
+   */
+  url: string;
+  /**
+   * @minItems 1
+   * @maxItems 100
+   */
+  events: WebhookEventFilter[];
+  description?: string | null;
+  headers?: WebhookHeaders;
+  /**
+   * An attempt not answered within this time fails (and is retried).
+   */
+  timeoutMs?: number;
+  /**
+   * Fields left out keep their defaults (5 retries, ×2 from 1 s, at most 5 min).
+   */
+  retryPolicy?: {
+    maxRetries?: number;
+    backoffMultiplier?: number;
+    initialDelay?: number;
+    maxDelay?: number;
+  };
+  /**
+   * false keeps the endpoint but sends it nothing.
+   */
+  active?: boolean;
+  metadata?: Metadata;
+}
+
+/**
+ * The endpoint with its signing secret in `secret`, shown only this once (on creation and on each rotation).
+ */
+export type WebhookEndpointCreated = WebhookEndpoint & {
+  secret: string;
+};
+
+export interface WebhookEndpointListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  status?: 'ACTIVE' | 'DISABLED';
+}
+
+/**
+ * Changes to an endpoint; fields left out keep their value. `active: false` disables it, `active: true` enables it without redelivering what it missed (see `POST …/enable`).
+ */
+export interface WebhookEndpointUpdate {
+  /**
+   * https, on a public address (private, loopback and link-local targets are refused unless the hub allows them for development).
+   */
+  url?: string;
+  /**
+   * @minItems 1
+   * @maxItems 100
+   */
+  events?: WebhookEventFilter[];
+  description?: string | null;
+  headers?: WebhookHeaders;
+  /**
+   * An attempt not answered within this time fails (and is retried).
+   */
+  timeoutMs?: number;
+  /**
+   * Fields left out keep their defaults (5 retries, ×2 from 1 s, at most 5 min).
+   */
+  retryPolicy?: {
+    maxRetries?: number;
+    backoffMultiplier?: number;
+    initialDelay?: number;
+    maxDelay?: number;
+  };
+  /**
+   * false keeps the endpoint but sends it nothing.
+   */
+  active?: boolean;
+  metadata?: Metadata;
+}
+
+/**
+ * Whatever query parameters the provider adds to its webhook URL; handed to the connector as they are.
+ */
+export interface ProviderWebhookQuery {
+  [k: string]: string;
+}
+
+/**
+ * How many deliveries were scheduled (new ones and redelivered ones).
+ */
+export interface WebhookReplayResult {
+  scheduled: number;
+}
+
+/**
+ * Sends the organization's past events that match the endpoint's filter again: those after the event `after`, or those from `from` (inclusive) to `to` (exclusive, default now). Each event's delivery to this endpoint keeps its id (receivers dedupe by it) and goes back to PENDING. At most 10,000 events per call.
+ */
+export type WebhookReplay = {
+  after?: string;
+  from?: Timestamp;
+  to?: Timestamp;
+} & {
+  [k: string]: unknown;
+};
+
+/**
+ * What the endpoint answered to a signed `webhook.test` ping (not recorded as a delivery). `ok` is true for a 2xx.
+ */
+export interface WebhookTestResult {
+  ok: boolean;
+  /**
+   * The ping's webhook-id.
+   */
+  deliveryId: string;
+  statusCode: number | null;
+  durationMs: number;
+  responseBody: string | null;
+  error: string | null;
+}
+
+/**
+ * A connector in the marketplace: the manifest of its newest available version (null when no version is usable), what it asks to be granted (`permissions`) and which hosts it calls (`allowedHosts`), and every installed version.
+ */
+export interface ConnectorCatalogEntry {
+  object: 'connector';
+  id: string;
+  available: boolean;
+  /**
+   * The newest available version, offered to organizations that enable the connector.
+   */
+  latestVersion: string | null;
+  manifest: ConnectorManifest | null;
+  permissions: ConnectorPermission[];
+  allowedHosts: string[];
+  versions: ConnectorVersion[];
+}
+
+/**
+ * One installed version of a connector: usable, or unavailable with the reason (an invalid manifest, an SDK range this hub does not satisfy, a module that failed or hung at import, a module that does not match its manifest, a duplicate).
+ */
+export interface ConnectorVersion {
+  version: string;
+  available: boolean;
+  origin: 'builtin' | 'path' | 'installed' | 'package';
+  sdk: string | null;
+  problem: {
+    code: 'MANIFEST_INVALID' | 'SDK_RANGE' | 'IMPORT_FAILED' | 'IMPORT_TIMEOUT' | 'MODULE_MISMATCH' | 'DUPLICATE';
+    message: string;
+  } | null;
+}
+
+/**
+ * How an integration is doing: its last sync and result, the failures counted against it (handlers that threw, timed out or ran out of memory), when it syncs next and how often, what it syncs, and its configuration (never its credentials).
+ */
+export interface IntegrationStatus {
+  /**
+   * The connector id.
+   */
+  provider: string;
+  organizationId: string;
+  isActive: boolean;
+  lastSyncAt: string | null;
+  lastSyncStatus: ('SUCCESS' | 'FAILED' | 'PARTIAL') | null;
+  errorCount: number;
+  nextSyncAt: string | null;
+  syncFrequency: 'REAL_TIME' | 'HOURLY' | 'DAILY' | 'WEEKLY';
+  dataTypes: string[];
+  /**
+   * The integration's non-secret settings, as the manifest's configSchema describes them.
+   */
+  configuration: {
+    [k: string]: unknown;
+  };
+}
+
+/**
+ * An organization's integration with one connector. Credentials are stored encrypted and never returned: `credentialsHint` shows only the last characters of each. `version` is pinned when the integration is enabled; `availableVersion` offers a newer installed one without forcing it.
+ */
+export interface Integration {
+  object: 'integration';
+  id: string;
+  organizationId: string;
+  connectorId: string;
+  version: string;
+  availableVersion: string | null;
+  isActive: boolean;
+  /**
+   * Each credential masked, e.g. `{"apiKey": "••••3kF9"}`.
+   */
+  credentialsHint: {
+    [k: string]: string;
+  };
+  /**
+   * The integration's non-secret settings, as the manifest's configSchema describes them.
+   */
+  configuration: {
+    [k: string]: unknown;
+  };
+  errorCount: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface ManifestAction {
@@ -2679,6 +3690,24 @@ export interface ManifestObjectSchema {
 }
 
 /**
+ * One grant a connector asks for, `<entities>:<read|write>`. `read` allows get, list and find; `write` allows the changes and includes `read`. The hub refuses every call to the books that the manifest does not declare, and the catalog shows the list so an organization knows what it grants.
+ */
+export type ConnectorPermission =
+  | 'customers:read'
+  | 'customers:write'
+  | 'products:read'
+  | 'products:write'
+  | 'tax_rates:read'
+  | 'tax_rates:write'
+  | 'invoices:read'
+  | 'invoices:write'
+  | 'payments:read'
+  | 'payments:write'
+  | 'credit_notes:read'
+  | 'credit_notes:write'
+  | 'journal_entries:read';
+
+/**
  * A connector's `connector.json`: what it is, which SDK versions it loads against, how an organization authenticates it, what it syncs and which events and actions it handles. The hub validates it at load time and refuses a connector whose manifest is invalid or whose `sdk` range the running SDK does not satisfy.
  */
 export interface ConnectorManifest {
@@ -2735,6 +3764,48 @@ export interface ConnectorManifest {
      */
     receives: boolean;
   };
+  /**
+   * What the connector may do with the organization's books; every other call is refused. Shown in the catalog.
+   *
+   * @maxItems 20
+   */
+  permissions?: ConnectorPermission[];
+  /**
+   * The hosts the connector calls: an exact host name (`api.stripe.com`) or every subdomain of one (`*.myshopify.com`, which does not match `myshopify.com` itself). The SDK's HTTP client refuses any other host.
+   *
+   * @maxItems 50
+   */
+  allowedHosts?: string[];
+}
+
+/**
+ * One sync run of one data type and direction for one organization's integration: queued, running, then SUCCESS, PARTIAL (some records failed) or FAILED, with what it did to the records and its log (conflicts resolved by the configured rule are logged).
+ */
+export interface IntegrationSyncJob {
+  object: 'sync_job';
+  id: string;
+  organizationId: string;
+  connectorId: string;
+  dataType: string;
+  direction: 'pull' | 'push';
+  trigger: 'schedule' | 'manual' | 'webhook';
+  full: boolean;
+  status: 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'PARTIAL' | 'FAILED';
+  counts: {
+    created: number;
+    updated: number;
+    skipped: number;
+    failed: number;
+  };
+  log: {
+    at: string;
+    level: 'debug' | 'info' | 'warn' | 'error';
+    message: string;
+  }[];
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
 }
 
 /** Every schema's type by its title: what routes name as their body, query and response. */
@@ -2754,6 +3825,7 @@ export interface SchemaTypes {
   PaymentStatus: PaymentStatus;
   PostingDirection: PostingDirection;
   Problem: Problem;
+  ProjectStatus: ProjectStatus;
   PurchaseLineInput: PurchaseLineInput;
   PurchaseLine: PurchaseLine;
   SalesLineDiscount: SalesLineDiscount;
@@ -2763,8 +3835,15 @@ export interface SchemaTypes {
   SalesTaxSummary: SalesTaxSummary;
   SystemAccountKey: SystemAccountKey;
   Timestamp: Timestamp;
+  WebhookAttempt: WebhookAttempt;
+  WebhookEventFilter: WebhookEventFilter;
+  WebhookHeaders: WebhookHeaders;
+  WebhookRetryPolicy: WebhookRetryPolicy;
   Account: Account;
   ApiKey: ApiKey;
+  BankAccount: BankAccount;
+  BankStatementImport: BankStatementImport;
+  BankTransaction: BankTransaction;
   BillPayment: BillPayment;
   Bill: Bill;
   CreditNote: CreditNote;
@@ -2779,19 +3858,28 @@ export interface SchemaTypes {
   JournalLine: JournalLine;
   LedgerPosting: LedgerPosting;
   LedgerSettings: LedgerSettings;
+  Milestone: Milestone;
   Organization: Organization;
   Payment: Payment;
+  PayrollRun: PayrollRun;
   Product: Product;
+  Project: Project;
   PurchaseOrder: PurchaseOrder;
   Quote: Quote;
   StockLevel: StockLevel;
   TaxRate: TaxRate;
+  TimeEntry: TimeEntry;
+  Timesheet: Timesheet;
   Vendor: Vendor;
+  WebhookDelivery: WebhookDelivery;
+  WebhookEndpoint: WebhookEndpoint;
   AccountBalanceChanged: AccountBalanceChanged;
   EventMetadata: EventMetadata;
   EventStreamMessage: EventStreamMessage;
   EventType: EventType;
   Event: Event;
+  RevenueRecognized: RevenueRecognized;
+  WebhookEndpointAlert: WebhookEndpointAlert;
   AccountCreate: AccountCreate;
   AccountListQuery: AccountListQuery;
   AccountUpdate: AccountUpdate;
@@ -2805,11 +3893,21 @@ export interface SchemaTypes {
   ArAgingReport: ArAgingReport;
   BalanceSheetQuery: BalanceSheetQuery;
   BalanceSheetReport: BalanceSheetReport;
+  BankAccountCreate: BankAccountCreate;
+  BankAccountListQuery: BankAccountListQuery;
+  BankAccountUpdate: BankAccountUpdate;
+  BankReconciliationResult: BankReconciliationResult;
+  BankReconciliationRun: BankReconciliationRun;
+  BankStatementImportCreate: BankStatementImportCreate;
+  BankTransactionListQuery: BankTransactionListQuery;
+  BankTransactionMatch: BankTransactionMatch;
   BillCreate: BillCreate;
   BillListQuery: BillListQuery;
   BillPay: BillPay;
   BillPaymentWriteResult: BillPaymentWriteResult;
   BillWriteResult: BillWriteResult;
+  ConnectorActionInput: ConnectorActionInput;
+  ConnectorActionResult: ConnectorActionResult;
   CreditNoteCreate: CreditNoteCreate;
   CreditNoteListQuery: CreditNoteListQuery;
   CustomerCreate: CustomerCreate;
@@ -2827,6 +3925,9 @@ export interface SchemaTypes {
   HealthStatus: HealthStatus;
   ImportReport: ImportReport;
   ImportRequest: ImportRequest;
+  IntegrationPut: IntegrationPut;
+  IntegrationSyncConfig: IntegrationSyncConfig;
+  IntegrationSyncRequest: IntegrationSyncRequest;
   InventoryAdjustmentCreate: InventoryAdjustmentCreate;
   InventoryAdjustmentListQuery: InventoryAdjustmentListQuery;
   InventoryAdjustmentWriteResult: InventoryAdjustmentWriteResult;
@@ -2847,6 +3948,10 @@ export interface SchemaTypes {
   JournalEntryReverse: JournalEntryReverse;
   LedgerQuery: LedgerQuery;
   LockDateUpdate: LockDateUpdate;
+  MilestoneComplete: MilestoneComplete;
+  MilestoneCreate: MilestoneCreate;
+  MilestoneInvoice: MilestoneInvoice;
+  MilestoneListQuery: MilestoneListQuery;
   OrganizationCreate: OrganizationCreate;
   OrganizationCreated: OrganizationCreated;
   PaymentApply: PaymentApply;
@@ -2859,11 +3964,16 @@ export interface SchemaTypes {
   PaymentFail: PaymentFail;
   PaymentListQuery: PaymentListQuery;
   PaymentRefundCreate: PaymentRefundCreate;
+  PayrollRunCreate: PayrollRunCreate;
+  PayrollRunListQuery: PayrollRunListQuery;
   ProductCreate: ProductCreate;
   ProductListQuery: ProductListQuery;
   ProductUpdate: ProductUpdate;
   ProfitAndLossQuery: ProfitAndLossQuery;
   ProfitAndLossReport: ProfitAndLossReport;
+  ProjectCreate: ProjectCreate;
+  ProjectListQuery: ProjectListQuery;
+  ProjectTimeInvoice: ProjectTimeInvoice;
   PurchaseOrderCreate: PurchaseOrderCreate;
   PurchaseOrderListQuery: PurchaseOrderListQuery;
   QuoteCreate: QuoteCreate;
@@ -2875,13 +3985,33 @@ export interface SchemaTypes {
   TaxRateCreate: TaxRateCreate;
   TaxRateListQuery: TaxRateListQuery;
   TaxRateUpdate: TaxRateUpdate;
+  TimeEntryCreate: TimeEntryCreate;
+  TimeEntryListQuery: TimeEntryListQuery;
+  TimesheetListQuery: TimesheetListQuery;
   TrialBalanceQuery: TrialBalanceQuery;
   TrialBalanceReport: TrialBalanceReport;
   VendorCreate: VendorCreate;
   VendorListQuery: VendorListQuery;
+  WebhookDeliveryListQuery: WebhookDeliveryListQuery;
+  WebhookEnableResult: WebhookEnableResult;
+  WebhookEnable: WebhookEnable;
+  WebhookEndpointCreate: WebhookEndpointCreate;
+  WebhookEndpointCreated: WebhookEndpointCreated;
+  WebhookEndpointListQuery: WebhookEndpointListQuery;
+  WebhookEndpointUpdate: WebhookEndpointUpdate;
+  ProviderWebhookQuery: ProviderWebhookQuery;
+  WebhookReplayResult: WebhookReplayResult;
+  WebhookReplay: WebhookReplay;
+  WebhookTestResult: WebhookTestResult;
+  ConnectorCatalogEntry: ConnectorCatalogEntry;
+  ConnectorVersion: ConnectorVersion;
+  IntegrationStatus: IntegrationStatus;
+  Integration: Integration;
   ManifestAction: ManifestAction;
   ManifestAuth: ManifestAuth;
   ManifestDataType: ManifestDataType;
   ManifestObjectSchema: ManifestObjectSchema;
+  ConnectorPermission: ConnectorPermission;
   ConnectorManifest: ConnectorManifest;
+  IntegrationSyncJob: IntegrationSyncJob;
 }

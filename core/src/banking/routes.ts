@@ -1,0 +1,78 @@
+import { defineRoute, type Route } from '../http/route.js';
+import type { BankAccountService } from './account-service.js';
+import type { BankImportService } from './import-service.js';
+import type { ReconciliationService } from './reconciliation-service.js';
+import type { BankTransactionService } from './transaction-service.js';
+
+const org = '/v1/organizations/:orgId';
+const account = `${org}/bank-accounts/:bankAccountId`;
+const transaction = `${org}/bank-transactions/:bankTransactionId`;
+const p = (params: Record<string, string>, name: string): string => params[name] ?? '';
+
+const IMPORT = 'OFX 1.x (SGML) and 2.x (XML), QFX, ISO 20022 camt.053.001.02 to .08, and CSV through a column mapping. The file goes in the JSON body, as base64 (`contentBase64`) or text (`content`); the body is at most 1 MB (413 BODY_TOO_LARGE), about 700 KB of file, and a file holds at most 20,000 transactions. ' +
+  'A transaction already imported into this bank account (same source id: FITID, AcctSvcrRef or NtryRef, or a stable hash of date, amount and text where the file has none) is counted as a duplicate and skipped, so importing a file twice or statements that overlap adds each transaction once. ' +
+  'A file that cannot be read (binary data, malformed XML, a DOCTYPE or entity declarations, unknown format, bad dates or amounts) is refused with 422 STATEMENT_UNREADABLE naming the problem, and nothing is written. Each import emits one bank_statement.imported event with this summary (its new lines: GET /bank-transactions?importId=). With `dryRun` the file is read and counted and nothing is written.';
+
+export function createBankingRoutes(deps: { accounts: BankAccountService; imports: BankImportService; transactions: BankTransactionService; reconciliation: ReconciliationService }): Route[] {
+  const { accounts, imports, transactions, reconciliation } = deps;
+  return [
+    defineRoute({
+      method: 'POST', path: `${org}/bank-accounts`, operationId: 'createBankAccount', tag: 'Banking', summary: 'Add a bank account',
+      description: 'Tied to a ledger ASSET account (default: the chart\'s Bank account); bank_account.created. 409 when another bank account has the same account number.',
+      body: 'BankAccountCreate', response: { status: 201, schema: 'BankAccount' }, errors: [409, 422],
+      handler: ({ organizationId, body, actor }) => accounts.create(organizationId, body, actor.eventMetadata),
+    }),
+    defineRoute({
+      method: 'GET', path: `${org}/bank-accounts`, operationId: 'listBankAccounts', tag: 'Banking', summary: 'List bank accounts',
+      query: 'BankAccountListQuery', response: { status: 200, list: 'BankAccount' },
+      handler: ({ organizationId, query }) => accounts.list(organizationId, query),
+    }),
+    defineRoute({
+      method: 'GET', path: account, operationId: 'getBankAccount', tag: 'Banking', summary: 'Get a bank account',
+      response: { status: 200, schema: 'BankAccount' },
+      handler: ({ organizationId, params }) => accounts.get(organizationId, p(params, 'bankAccountId')),
+    }),
+    defineRoute({
+      method: 'PATCH', path: account, operationId: 'updateBankAccount', tag: 'Banking', summary: 'Update a bank account',
+      body: 'BankAccountUpdate', response: { status: 200, schema: 'BankAccount' }, errors: [409],
+      handler: ({ organizationId, params, body, actor }) => accounts.update(organizationId, p(params, 'bankAccountId'), body, actor.eventMetadata),
+    }),
+    defineRoute({
+      method: 'POST', path: `${account}/imports`, operationId: 'importBankStatement', tag: 'Banking', summary: 'Import a statement file',
+      description: IMPORT, body: 'BankStatementImportCreate', response: { status: 201, schema: 'BankStatementImport' }, errors: [413, 422],
+      handler: ({ organizationId, params, body, actor }) => imports.import(organizationId, p(params, 'bankAccountId'), body, actor.eventMetadata),
+    }),
+    defineRoute({
+      method: 'GET', path: `${account}/imports/:importId`, operationId: 'getBankStatementImport', tag: 'Banking', summary: 'Get what a statement import did',
+      response: { status: 200, schema: 'BankStatementImport' },
+      handler: ({ organizationId, params }) => imports.get(organizationId, p(params, 'bankAccountId'), p(params, 'importId')),
+    }),
+    defineRoute({
+      method: 'GET', path: `${org}/bank-transactions`, operationId: 'listBankTransactions', tag: 'Banking', summary: 'List bank transactions',
+      query: 'BankTransactionListQuery', response: { status: 200, list: 'BankTransaction' },
+      handler: ({ organizationId, query }) => transactions.list(organizationId, query),
+    }),
+    defineRoute({
+      method: 'GET', path: transaction, operationId: 'getBankTransaction', tag: 'Banking', summary: 'Get a bank transaction',
+      response: { status: 200, schema: 'BankTransaction' },
+      handler: ({ organizationId, params }) => transactions.get(organizationId, p(params, 'bankTransactionId')),
+    }),
+    defineRoute({
+      method: 'POST', path: `${org}/bank-reconciliation-runs`, operationId: 'reconcileBankTransactions', tag: 'Banking', summary: 'Match unmatched bank transactions automatically',
+      description: 'Matches above the threshold complete (or record) the payment through the payments context, post it through the ledger and emit payment.reconciled with the confidence; the others keep ranked suggestions.',
+      body: 'BankReconciliationRun', response: { status: 200, schema: 'BankReconciliationResult' }, errors: [422],
+      handler: ({ organizationId, body, actor }) => reconciliation.run(organizationId, body, actor.eventMetadata),
+    }),
+    defineRoute({
+      method: 'POST', path: `${transaction}/match`, operationId: 'matchBankTransaction', tag: 'Banking', summary: 'Match a bank transaction by hand',
+      body: 'BankTransactionMatch', response: { status: 200, schema: 'BankTransaction' }, errors: [409, 422],
+      handler: ({ organizationId, params, body, actor }) => reconciliation.match(organizationId, p(params, 'bankTransactionId'), body, actor.eventMetadata),
+    }),
+    defineRoute({
+      method: 'POST', path: `${transaction}/unmatch`, operationId: 'unmatchBankTransaction', tag: 'Banking', summary: 'Undo a match',
+      description: 'The transaction is UNMATCHED again (bank_transaction.unmatched); a transfer it posted between the chart\'s Bank account and the bank account\'s own ledger account is reversed. The payment stays COMPLETED and can be matched again; refund it through the payments API if it was wrong.',
+      response: { status: 200, schema: 'BankTransaction' }, errors: [409],
+      handler: ({ organizationId, params, actor }) => reconciliation.unmatch(organizationId, p(params, 'bankTransactionId'), actor.eventMetadata),
+    }),
+  ];
+}

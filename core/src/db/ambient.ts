@@ -1,0 +1,39 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Knex } from 'knex';
+
+/**
+ * A request's unit of work. While `runInTransaction(trx, work)` runs, every query made through an ambient
+ * knex (see `ambientKnex`) goes to `trx`, and a service's own `knex.transaction(...)` becomes a savepoint
+ * inside it. That is how a stored idempotent response commits in the same transaction as the change it
+ * answers, without every service taking a transaction argument. Outside a unit of work (or once its
+ * transaction has ended) the ambient knex is the plain one.
+ */
+const unitOfWork = new AsyncLocalStorage<Knex.Transaction>();
+
+export function runInTransaction<T>(trx: Knex.Transaction, work: () => Promise<T>): Promise<T> {
+  return unitOfWork.run(trx, work);
+}
+
+/** The transaction of the unit of work this code runs in, while it is open. */
+export function currentTransaction(): Knex.Transaction | undefined {
+  const trx = unitOfWork.getStore();
+  return trx && !trx.isCompleted() ? trx : undefined;
+}
+
+/**
+ * A knex that resolves, on every use, to the current unit of work's transaction or else to `root`. Give it
+ * to the services; give `root` to what must never join a request's transaction (the relay, schedulers,
+ * rate-limit counters, the stream), since timers started inside a request inherit its context.
+ */
+export function ambientKnex(root: Knex): Knex {
+  return new Proxy(root, {
+    apply(target, thisArg, args: unknown[]) {
+      return Reflect.apply(currentTransaction() ?? target, thisArg, args) as unknown;
+    },
+    get(target, property) {
+      const db = currentTransaction() ?? target;
+      const value = Reflect.get(db, property, db) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(db) : value;
+    },
+  });
+}

@@ -1,0 +1,115 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Bus, CoreServices, Route, SecretBox } from '@uah/core';
+import { createEventRouter, type EventRouter, type EventRouterOptions } from './event-router.js';
+import { createBooks } from './books.js';
+import { createCatalog, type Catalog } from './catalog.js';
+import type { SearchPaths } from './discover.js';
+import { createIntegrationService, type IntegrationService } from './integration-service.js';
+import { createConnectorRoutes } from './routes.js';
+import { createSyncEngine, type SyncEngine } from './sync-engine.js';
+import { createSyncRoutes } from './sync-routes.js';
+import { createWebhookRoute } from './webhooks.js';
+import { createConnectorRuntime, DEFAULT_TIMEOUTS, type ConnectorRuntime } from './runtime.js';
+import type { WorkerLimits } from './worker/connector-worker.js';
+import type { HandlerKind } from './worker/protocol.js';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** The repository's own `connectors/` and `node_modules`, the data folder's installs, and `CONNECTORS_PATH`. */
+export function defaultSearchPaths(options: { dataDir: string; connectorsPath: string[] }): SearchPaths {
+  return { builtinDir: join(repoRoot, 'connectors'), paths: options.connectorsPath, installedDir: join(options.dataDir, 'connectors'), nodeModulesDir: join(repoRoot, 'node_modules') };
+}
+
+export interface PlatformOptions {
+  search: SearchPaths;
+  limits?: WorkerLimits;
+  timeouts?: Partial<Record<HandlerKind, number>>;
+  loadTimeoutMs?: number;
+  idleMs?: number;
+  /** How often the scheduler queues due syncs and runs queued ones. @default 30000 */
+  syncTickMs?: number;
+  /** Connectors may call loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE`). @default false */
+  allowPrivate?: boolean;
+}
+
+const SYNC_JOB = 'connectors.sync';
+
+export interface ConnectorPlatform {
+  catalog: Catalog;
+  /** Available once `routes(services)` ran (the core's services exist then). */
+  readonly runtime: ConnectorRuntime;
+  readonly integrations: IntegrationService;
+  readonly sync: SyncEngine;
+  /** Routes the bus's events to the connectors' handlers (after `routes`). */
+  startEventRouting(bus: Bus, options?: Partial<Pick<EventRouterOptions, 'queuePrefix' | 'concurrency' | 'maxAttempts' | 'retryDelaysMs'>>): Promise<EventRouter>;
+  /** Queues due syncs and runs queued ones every `syncTickMs` (after `routes`; the core scheduler stops it). */
+  startSyncScheduler(): void;
+  /** Makes the runtime, the integrations and their routes over the core's services (CoreOptions.extraRoutes). */
+  routes(services: CoreServices, knex: Knex): Route[];
+  stop(): Promise<void>;
+}
+
+/** Loads the catalog, then (given the core's services) the runtime, the integrations and their routes. */
+export async function createConnectorPlatform(options: PlatformOptions, deps: { logger: Logger; secrets: SecretBox }): Promise<ConnectorPlatform> {
+  const limits = options.limits ?? { maxOldGenerationSizeMb: 128 };
+  const loadTimeoutMs = options.loadTimeoutMs ?? 15_000;
+  const catalog = await createCatalog({ search: options.search, limits, loadTimeoutMs });
+  for (const entry of catalog.list().filter((e) => !e.available)) deps.logger.warn({ connectorId: entry.id, version: entry.version, dir: entry.dir, problem: entry.problem }, 'connector unavailable');
+  let runtime: ConnectorRuntime | undefined;
+  let integrations: IntegrationService | undefined;
+  let router: EventRouter | undefined;
+  let sync: SyncEngine | undefined;
+  let scheduler: CoreServices['scheduler'] | undefined;
+  const need = <T>(value: T | undefined): T => {
+    if (!value) throw new Error('the connector platform is used before the core was created');
+    return value;
+  };
+  return {
+    catalog,
+    get runtime() {
+      return need(runtime);
+    },
+    get integrations() {
+      return need(integrations);
+    },
+    get sync() {
+      return need(sync);
+    },
+    routes(services, knex) {
+      runtime = createConnectorRuntime({
+        catalog, books: createBooks(services), knex, logger: deps.logger, limits, loadTimeoutMs, allowPrivate: options.allowPrivate ?? false,
+        timeouts: { ...DEFAULT_TIMEOUTS, ...(options.timeouts ?? {}) }, idleMs: options.idleMs ?? 5 * 60_000,
+        onFailure: async (report) => {
+          deps.logger.warn({ ...report }, 'connector handler failed');
+          await integrations?.recordFailure(report);
+        },
+      });
+      integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets });
+      sync = createSyncEngine({ knex, catalog, integrations, runtime, events: services.events, logger: deps.logger });
+      scheduler = services.scheduler;
+      return [...createConnectorRoutes({ catalog, integrations }), ...createSyncRoutes(sync), createWebhookRoute({ knex, catalog, integrations, runtime })];
+    },
+    async startEventRouting(bus, routing = {}) {
+      router = createEventRouter({ bus, catalog, integrations: need(integrations), runtime: need(runtime), logger: deps.logger, ...routing });
+      catalog.onAdded(() => router?.sync());
+      await router.sync();
+      return router;
+    },
+    startSyncScheduler() {
+      const engine = need(sync);
+      // Queuing what is due takes the scheduler's lock (one process at a time); the runs go on outside it,
+      // each job claimed atomically, one per integration, data type and direction across processes.
+      need(scheduler).every(SYNC_JOB, options.syncTickMs ?? 30_000, async () => {
+        await engine.scheduleDue();
+        void engine.runQueued().catch((error: unknown) => deps.logger.error({ err: error }, 'sync run failed'));
+      });
+    },
+    async stop() {
+      await router?.close();
+      await runtime?.stop();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { AppError, newId, type CoreServices } from '@uah/core';
+import type { SyncJob, SyncResult } from '@uah/connector-sdk';
+import type { IntegrationSyncConfig, IntegrationSyncJob } from '@uah/schemas';
+import type { Catalog } from './catalog.js';
+import type { IntegrationService } from './integration-service.js';
+import type { ConnectorRuntime } from './runtime.js';
+
+interface JobRow {
+  id: string; organizationId: string; connectorId: string; dataType: string; direction: 'pull' | 'push'; trigger: IntegrationSyncJob['trigger']; full: boolean;
+  status: IntegrationSyncJob['status']; createdCount: number; updatedCount: number; skippedCount: number; failedCount: number;
+  log: IntegrationSyncJob['log']; error: string | null; startedAt: Date | null; finishedAt: Date | null; createdAt: Date;
+}
+
+export interface SyncEngine {
+  enqueue(organizationId: string, connectorId: string, request: { dataTypes?: string[]; full?: boolean; trigger?: IntegrationSyncJob['trigger'] }): Promise<IntegrationSyncJob[]>;
+  list(organizationId: string, connectorId: string): Promise<IntegrationSyncJob[]>;
+  get(organizationId: string, connectorId: string, jobId: string): Promise<IntegrationSyncJob>;
+  getConfig(organizationId: string, connectorId: string): Promise<IntegrationSyncConfig>;
+  setConfig(organizationId: string, connectorId: string, config: IntegrationSyncConfig): Promise<IntegrationSyncConfig>;
+  /** Queues a scheduled job for each data type whose interval has passed (none while one is queued or running). */
+  scheduleDue(now?: Date): Promise<number>;
+  /** Runs the queued jobs this process can claim; resolves when they have ended. */
+  runQueued(): Promise<number>;
+}
+
+export interface SyncEngineDeps {
+  knex: Knex;
+  catalog: Catalog;
+  integrations: Pick<IntegrationService, 'binding'>;
+  runtime: Pick<ConnectorRuntime, 'invoke'>;
+  events: CoreServices['events'];
+  logger: Logger;
+}
+
+const MAX_LOG_LINES = 200;
+const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+
+function toJob(row: JobRow): IntegrationSyncJob {
+  return {
+    object: 'sync_job', id: row.id, organizationId: row.organizationId, connectorId: row.connectorId, dataType: row.dataType, direction: row.direction, trigger: row.trigger, full: row.full,
+    status: row.status, counts: { created: row.createdCount, updated: row.updatedCount, skipped: row.skippedCount, failed: row.failedCount },
+    log: row.log, error: row.error, startedAt: iso(row.startedAt), finishedAt: iso(row.finishedAt), createdAt: new Date(row.createdAt).toISOString(),
+  };
+}
+
+/** Counts that are not whole non-negative numbers are the connector's mistake: they count as 0. */
+const count = (value: unknown): number => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0);
+
+export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
+  const { knex, catalog } = deps;
+  const jobs = (org: string, connectorId: string): Knex.QueryBuilder => knex('sync_jobs').where({ organization_id: org, connector_id: connectorId });
+
+  async function integrationRow(org: string, connectorId: string): Promise<{ id: string; isActive: boolean; syncConfig: IntegrationSyncConfig; connectorVersion: string }> {
+    const row = await knex('integrations').where({ organization_id: org, connector_id: connectorId }).first<{ id: string; isActive: boolean; syncConfig: IntegrationSyncConfig; connectorVersion: string } | undefined>();
+    if (!row) throw new AppError('NOT_FOUND', `No integration with ${connectorId} in this organization.`);
+    return row;
+  }
+
+  /** The (data type, direction) pairs of the pinned manifest; a bidirectional type runs a pull and a push. */
+  function pairsOf(connectorId: string, version: string, only?: string[]): Array<{ dataType: string; direction: 'pull' | 'push'; minutes: number }> {
+    const manifest = catalog.get(connectorId, version)?.manifest;
+    const types = manifest?.dataTypes ?? [];
+    const unknown = (only ?? []).filter((t) => !types.some((d) => d.type === t));
+    if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', `${connectorId} does not sync ${unknown.join(', ')}.`, { errors: [{ field: '/dataTypes', in: 'body', message: `unknown: ${unknown.join(', ')}` }] });
+    return types
+      .filter((d) => !only || only.includes(d.type))
+      .flatMap((d) => (d.direction === 'bidirectional' ? (['pull', 'push'] as const) : [d.direction]).map((direction) => ({ dataType: d.type, direction, minutes: d.defaultFrequencyMinutes ?? 60 })));
+  }
+
+  async function finish(row: JobRow, outcome: { result?: SyncResult; error?: string }, log: IntegrationSyncJob['log'], conflictRule: string): Promise<void> {
+    const r = outcome.result;
+    const counts = { created: count(r?.created), updated: count(r?.updated), skipped: count(r?.skipped), failed: count(r?.failed) };
+    for (const c of (r?.conflicts ?? []).slice(0, 50)) log.push({ at: new Date().toISOString(), level: 'info', message: `conflict on ${c.externalId ?? c.internalId ?? 'a record'}: ${conflictRule} kept ${c.winner === 'ours' ? "the hub's" : "the provider's"} version` });
+    for (const e of (r?.errors ?? []).slice(0, 20)) log.push({ at: new Date().toISOString(), level: 'warn', message: `${e.externalId ?? e.internalId ?? 'record'}: ${String(e.message).slice(0, 500)}` });
+    const status: IntegrationSyncJob['status'] = outcome.error ? 'FAILED' : counts.failed > 0 ? 'PARTIAL' : 'SUCCESS';
+    await knex.transaction(async (trx) => {
+      const [updated] = await trx('sync_jobs').where('id', row.id).update({
+        status, created_count: counts.created, updated_count: counts.updated, skipped_count: counts.skipped, failed_count: counts.failed,
+        log: JSON.stringify(log.slice(-MAX_LOG_LINES)), error: outcome.error?.slice(0, 2000) ?? null, finished_at: trx.fn.now(),
+      }).returning('*') as JobRow[];
+      const integration = await trx('integrations').where({ organization_id: row.organizationId, connector_id: row.connectorId }).update({ last_sync_at: row.startedAt, last_sync_status: status }).returning<Array<{ id: string }>>('id');
+      // The event commits with the job's end: a reader of the log never sees one without the other.
+      await deps.events.append(trx, [{ type: 'system.sync_completed', aggregateType: 'integration', aggregateId: integration[0]?.id ?? row.id, organizationId: row.organizationId, data: { object: toJob(updated ?? row) } }], { source: 'SYSTEM', causationId: row.id });
+    });
+  }
+
+  async function run(row: JobRow): Promise<void> {
+    const log: IntegrationSyncJob['log'] = [];
+    let conflictRule = 'MASTER_WINS';
+    try {
+      const binding = await deps.integrations.binding(row.organizationId, row.connectorId);
+      const { syncConfig } = await integrationRow(row.organizationId, row.connectorId);
+      conflictRule = syncConfig.conflictResolution ?? 'MASTER_WINS';
+      const last = await jobs(row.organizationId, row.connectorId).where({ data_type: row.dataType, direction: row.direction }).whereIn('status', ['SUCCESS', 'PARTIAL']).max<{ max: Date | null }>('started_at as max').first();
+      const lastSuccessAt = last?.max ? new Date(last.max).toISOString() : null;
+      const lookbackMs = (syncConfig.lookbackMinutes ?? 15) * 60_000;
+      const job: SyncJob = {
+        id: row.id, dataType: row.dataType, direction: row.direction, trigger: row.trigger, full: row.full, lastSuccessAt,
+        since: row.full || !lastSuccessAt ? null : new Date(Date.parse(lastSuccessAt) - lookbackMs).toISOString(),
+        conflictResolution: syncConfig.conflictResolution ?? 'MASTER_WINS', fieldMappings: syncConfig.fieldMappings?.[row.dataType] ?? {},
+      };
+      const result = (await deps.runtime.invoke({
+        connectorId: row.connectorId, version: binding.version, organizationId: row.organizationId, credentials: binding.credentials, config: binding.config,
+        cause: { source: 'IMPORT', causationId: row.id }, kind: 'sync', name: row.dataType, args: [job],
+        onLog: (level, message) => void (log.length < MAX_LOG_LINES && log.push({ at: new Date().toISOString(), level, message: message.slice(0, 1000) })),
+      })) as SyncResult;
+      await finish(row, { result }, log, conflictRule);
+    } catch (error) {
+      await finish(row, { error: (error as Error).message }, log, conflictRule);
+    }
+  }
+
+  return {
+    async enqueue(org, connectorId, request) {
+      const integration = await integrationRow(org, connectorId);
+      if (!integration.isActive) throw new AppError('INTEGRATION_INACTIVE', `The integration with ${connectorId} is disabled.`);
+      const pairs = pairsOf(connectorId, integration.connectorVersion, request.dataTypes);
+      const rows = pairs.map((p) => ({ id: newId('syn'), organization_id: org, connector_id: connectorId, data_type: p.dataType, direction: p.direction, trigger: request.trigger ?? 'manual', full: request.full ?? false }));
+      if (rows.length === 0) return [];
+      return ((await knex('sync_jobs').insert(rows).returning('*')) as JobRow[]).map(toJob);
+    },
+    async list(org, connectorId) {
+      await integrationRow(org, connectorId);
+      return ((await jobs(org, connectorId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(100)) as JobRow[]).map(toJob);
+    },
+    async get(org, connectorId, jobId) {
+      const row = (await jobs(org, connectorId).where('id', jobId).first()) as JobRow | undefined;
+      if (!row) throw new AppError('NOT_FOUND', `No sync job ${jobId} in this integration.`);
+      return toJob(row);
+    },
+    async getConfig(org, connectorId) {
+      return (await integrationRow(org, connectorId)).syncConfig;
+    },
+    async setConfig(org, connectorId, config) {
+      const integration = await integrationRow(org, connectorId);
+      pairsOf(connectorId, integration.connectorVersion, Object.keys({ ...(config.schedule ?? {}), ...(config.fieldMappings ?? {}) }));
+      await knex('integrations').where('id', integration.id).update({ sync_config: JSON.stringify(config), updated_at: knex.fn.now() });
+      return config;
+    },
+    async scheduleDue(now = new Date()) {
+      type Active = Array<{ organizationId: string; connectorId: string; connectorVersion: string; syncConfig: IntegrationSyncConfig }>;
+      const active = await knex('integrations').where('is_active', true).select<Active>('organization_id', 'connector_id', 'connector_version', 'sync_config');
+      let queued = 0;
+      for (const integration of active) {
+        for (const pair of pairsOf(integration.connectorId, integration.connectorVersion)) {
+          const minutes = integration.syncConfig.schedule?.[pair.dataType] ?? pair.minutes;
+          if (minutes === 0) continue;
+          const scope = jobs(integration.organizationId, integration.connectorId).where({ data_type: pair.dataType, direction: pair.direction });
+          const recent: unknown = await scope.clone().where((q) => void q.whereIn('status', ['QUEUED', 'RUNNING']).orWhere('created_at', '>', new Date(now.getTime() - minutes * 60_000))).first('id');
+          if (recent) continue;
+          await knex('sync_jobs').insert({ id: newId('syn'), organization_id: integration.organizationId, connector_id: integration.connectorId, data_type: pair.dataType, direction: pair.direction, trigger: 'schedule' });
+          queued += 1;
+        }
+      }
+      return queued;
+    },
+    async runQueued() {
+      const queued = (await knex('sync_jobs').where('status', 'QUEUED').orderBy('created_at').limit(50)) as JobRow[];
+      const running: Array<Promise<void>> = [];
+      for (const row of queued) {
+        try {
+          // The partial unique index allows one RUNNING job per integration, data type and direction, across processes.
+          const [claimed] = (await knex('sync_jobs').where({ id: row.id, status: 'QUEUED' }).update({ status: 'RUNNING', started_at: knex.fn.now() }).returning('*')) as JobRow[];
+          if (claimed) running.push(run(claimed));
+        } catch (error) {
+          if ((error as { code?: string }).code !== '23505') throw error;
+        }
+      }
+      await Promise.all(running);
+      return running.length;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { AppError, defineRoute, type Route } from '@uah/core';
+import type { Catalog } from './catalog.js';
+import type { IntegrationService } from './integration-service.js';
+import type { ConnectorRuntime } from './runtime.js';
+import { toProblem } from './failures.js';
+
+const CONNECTOR = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const ORG = /^org_[0-9A-Za-z]{1,40}$/;
+/** A claim older than this is taken to belong to a process that died: the event may be processed again. */
+const STALE_CLAIM_MS = 5 * 60_000;
+
+export interface WebhookDeps {
+  knex: Knex;
+  catalog: Catalog;
+  integrations: IntegrationService;
+  runtime: Pick<ConnectorRuntime, 'invoke'>;
+}
+
+function headersOf(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+/**
+ * `POST /v1/hooks/{connectorId}/{orgId}`: the connector verifies the exact bytes, then handles the
+ * webhook once per provider event. The claim on the event is taken before the handler runs and marked
+ * done after it succeeded; a failed handler releases it so the provider's retry is processed.
+ */
+export function createWebhookRoute(deps: WebhookDeps): Route {
+  const { knex } = deps;
+  const receipts = (org: string, connectorId: string, eventId: string): Knex.QueryBuilder =>
+    knex('connector_webhook_receipts').where({ organization_id: org, connector_id: connectorId, provider_event_id: eventId });
+
+  async function claim(org: string, connectorId: string, eventId: string): Promise<'claimed' | 'done' | 'busy'> {
+    const inserted = await knex('connector_webhook_receipts').insert({ organization_id: org, connector_id: connectorId, provider_event_id: eventId }).onConflict(['organization_id', 'connector_id', 'provider_event_id']).ignore().returning('status');
+    if (inserted.length > 0) return 'claimed';
+    const taken = await receipts(org, connectorId, eventId).where('status', 'PROCESSING').where('received_at', '<', new Date(Date.now() - STALE_CLAIM_MS)).update({ received_at: knex.fn.now() });
+    if (taken > 0) return 'claimed';
+    const row = await receipts(org, connectorId, eventId).first<{ status: string } | undefined>('status');
+    return row?.status === 'DONE' ? 'done' : 'busy';
+  }
+
+  return defineRoute({
+    method: 'POST', path: '/v1/hooks/:connectorId/:orgId', operationId: 'receiveProviderWebhook', tag: 'Integrations', auth: 'none', rawBody: true, query: 'ProviderWebhookQuery',
+    summary: "A provider's webhook for one organization's integration",
+    description: "The body is kept byte for byte and handed to the connector's verifyWebhook; a request it refuses is answered 400 and nothing else happens. The same provider event delivered again is answered 200 without being processed twice (409 while the first delivery is still being processed).",
+    response: { status: 200, description: "The connector's answer to the provider." }, errors: [409, 502],
+    handler: async ({ params, query, rawBody, ctx }) => {
+      const connectorId = params['connectorId'] ?? '';
+      const org = params['orgId'] ?? '';
+      if (!CONNECTOR.test(connectorId) || !ORG.test(org)) throw new AppError('NOT_FOUND', 'No such integration.');
+      const binding = await deps.integrations.binding(org, connectorId).catch(() => {
+        throw new AppError('NOT_FOUND', 'No such integration.');
+      });
+      const handlers = deps.catalog.get(connectorId, binding.version)?.module?.handlers ?? [];
+      if (!handlers.includes('verifyWebhook') || !handlers.includes('handleWebhook')) throw new AppError('NOT_FOUND', 'This connector receives no webhooks.');
+      const request = { headers: headersOf(ctx.req.headers), query: { ...query }, rawBody };
+      const call = { connectorId, version: binding.version, organizationId: org, credentials: binding.credentials, config: binding.config };
+      const verdict = await deps.runtime.invoke({ ...call, cause: { source: 'WEBHOOK' }, kind: 'verifyWebhook', args: [request] }).catch((e: unknown) => {
+        throw toProblem(e);
+      });
+      if (verdict !== true && !(verdict && typeof verdict === 'object' && typeof (verdict as { eventId?: unknown }).eventId === 'string')) {
+        throw new AppError('WEBHOOK_VERIFICATION_FAILED', 'The connector could not verify this request; nothing was done.');
+      }
+      const eventId = verdict === true ? `sha256:${createHash('sha256').update(rawBody).digest('hex')}` : String((verdict as { eventId: string }).eventId).slice(0, 200);
+      const claimed = await claim(org, connectorId, eventId);
+      if (claimed === 'done') return { received: true, duplicate: true };
+      if (claimed === 'busy') throw new AppError('WEBHOOK_IN_PROGRESS', 'This event is being processed; try again later.');
+      try {
+        const answer = (await deps.runtime.invoke({ ...call, cause: { source: 'WEBHOOK', causationId: `${connectorId}:${eventId}` }, kind: 'handleWebhook', args: [request] })) as { status?: number; body?: unknown } | null;
+        await receipts(org, connectorId, eventId).update({ status: 'DONE', processed_at: knex.fn.now() });
+        // Always 200 (the one documented success): every provider takes any 2xx as delivered.
+        return answer?.body ?? { received: true };
+      } catch (error) {
+        await receipts(org, connectorId, eventId).delete();
+        throw toProblem(error);
+      }
+    },
+  });
+}

@@ -1,0 +1,233 @@
+/**
+ * Webhook delivery benchmark: API writes → outbox → relay → RabbitMQ → delivery worker → a local receiver,
+ * next to raw confirmed publishes to RabbitMQ measured in the same run. Prints:
+ *
+ * - `raw_confirmed_publishes_per_s=`: 20,000 publishes with ~500 confirms in flight (a separate exchange);
+ * - at `BENCH_RATE` events/s for `BENCH_SECONDS` (open loop): `latency_p50_ms=` and `latency_p99_ms=` from
+ *   the API's answer (the write has committed) to the receiver's receipt, and `latency_from_request_p99_ms=`;
+ * - `deliveries_per_s=`: a backlog of `BENCH_BACKLOG` events × `BENCH_ENDPOINTS` endpoints drained by the
+ *   worker to a receiver that answers 204 at once.
+ *
+ *   npm run bench:webhooks
+ *   BENCH_RATE=200 BENCH_SECONDS=5 BENCH_BACKLOG=2000 npm run bench:webhooks
+ *
+ * Environment: BENCH_DATABASE_URL (a server where the database `uah_bench_webhooks` may be created and
+ * dropped; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL, BENCH_RELAY_IDLE_MS (the
+ * relay's pause after a batch that was not full; the hub's default is 100). The receiver runs in a child
+ * process, so its clock readings do not wait on the hub's event loop.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { createServer, Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { Connection } from 'rabbitmq-client';
+import { createAmqpBus, createCore, createDatabase, createRelay, createSecretBox } from '@uah/core';
+import { createHttpTransport } from '../../hub/src/webhooks/http-transport.js';
+import { createDeliveryWorker } from '../../hub/src/webhooks/delivery-worker.js';
+
+const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const SECONDS = env('BENCH_SECONDS', 10);
+const RATE = env('BENCH_RATE', 500);
+const BACKLOG = env('BENCH_BACKLOG', 5000);
+const ENDPOINTS = env('BENCH_ENDPOINTS', 2);
+const RELAY_IDLE_MS = env('BENCH_RELAY_IDLE_MS', 10);
+const PER_ENDPOINT = env('BENCH_PER_ENDPOINT', 8);
+const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const AMQP_URL = process.env['BENCH_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+const DATABASE = 'uah_bench_webhooks';
+const QUEUE = `uah-bench.webhooks.${randomBytes(3).toString('hex')}`;
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'warn' });
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: SERVER_URL });
+  await client.connect();
+  await client.query(sql).finally(() => client.end());
+}
+
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+
+/** The receiver: answers 204 at once and reports `<aggregateId> <receipt time>` for each delivery. */
+const RECEIVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const at = Date.now();
+    res.writeHead(204).end();
+    try { process.send({ id: JSON.parse(Buffer.concat(chunks).toString()).aggregateId, at }); } catch {}
+  });
+});
+server.keepAliveTimeout = 60000;
+process.on('disconnect', () => process.exit(0));
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+`;
+
+function startReceiver(onReceipt: (id: string, at: number) => void): Promise<{ url: string; child: ChildProcess }> {
+  const file = join(mkdtempSync(join(tmpdir(), 'uah-bench-')), 'receiver.cjs');
+  writeFileSync(file, RECEIVER);
+  const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve) => {
+    child.on('message', (message: { port?: number; id?: string; at?: number }) => {
+      if (message.port) resolve({ url: `http://127.0.0.1:${message.port}/hook`, child });
+      else if (message.id && message.at) onReceipt(message.id, message.at);
+    });
+  });
+}
+
+/** Raw confirmed publishes with up to 500 in flight, on an exchange of the benchmark's own. */
+async function rawPublishes(count: number): Promise<number> {
+  const rabbit = new Connection(AMQP_URL);
+  const exchange = 'uah-bench.raw';
+  await rabbit.exchangeDeclare({ exchange, type: 'topic', autoDelete: true });
+  const { queue } = await rabbit.queueDeclare({ exclusive: true });
+  await rabbit.queueBind({ queue, exchange, routingKey: '#' });
+  const publisher = rabbit.createPublisher({ confirm: true, maxAttempts: 1 });
+  const body = Buffer.from(JSON.stringify({ id: 'evt_x', type: 'customer.created', data: { object: { padding: 'x'.repeat(400) } } }));
+  const started = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < count; i++) {
+    const p: Promise<void> = publisher.send({ exchange, routingKey: 'org.customer.created', durable: true }, body).then(() => void inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= 500) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const perSecond = count / ((performance.now() - started) / 1000);
+  await publisher.close();
+  await rabbit.close();
+  return perSecond;
+}
+
+async function main(): Promise<void> {
+  print(`# webhooks benchmark: rate=${RATE}/s for ${SECONDS}s, backlog=${BACKLOG}×${ENDPOINTS} endpoints, relay idle ${RELAY_IDLE_MS} ms, ${PER_ENDPOINT} attempts in flight per endpoint`);
+  await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${DATABASE}`);
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${DATABASE}`;
+  const db = await createDatabase({ url: url.href, poolMax: 20 });
+  await db.migrate();
+  const bus = await createAmqpBus({ url: AMQP_URL, logger, connectionName: 'uah-bench' });
+  const transport = createHttpTransport({ policy: { allowPrivate: true }, maxFreeSocketsPerHost: PER_ENDPOINT * ENDPOINTS });
+  const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async (t) => t === 'bench' }, rateLimit: { limit: 10_000_000, windowSeconds: 60 }, webhooks: { transport, secretBox: createSecretBox(randomBytes(32)) } });
+  const handle = core.app.callback();
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const relay = createRelay({ knex: db.knex, bus, logger, embedded: false, idleMs: RELAY_IDLE_MS });
+  const worker = createDeliveryWorker({ bus, deliveries: core.services.webhooks.deliveries, transport, logger, queue: QUEUE, perEndpoint: PER_ENDPOINT });
+
+  const receipts = new Map<string, number[]>();
+  const receiver = await startReceiver((id, at) => receipts.set(id, [...(receipts.get(id) ?? []), at]));
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const call = (method: string, path: string, token: string, body: unknown): Promise<{ status: number; body: Record<string, string> }> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, string> }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+
+  try {
+    print(`raw_confirmed_publishes_per_s=${(await rawPublishes(20_000)).toFixed(0)}`);
+
+    const org = (await call('POST', '/v1/organizations', 'bench', { name: 'Bench Ltd' })).body;
+    const orgPath = `/v1/organizations/${org['id'] ?? ''}`;
+    const key = org['apiKey'] ?? '';
+    for (let i = 0; i < ENDPOINTS; i++) {
+      const created = await call('POST', `${orgPath}/webhooks`, key, { url: receiver.url, events: ['customer.created'] });
+      if (created.status !== 201) throw new Error(`endpoint not created: ${JSON.stringify(created.body)}`);
+    }
+    relay.start();
+    await worker.start();
+    await latencyPhase(call, `${orgPath}/customers`, key, receipts);
+    await throughputPhase(call, `${orgPath}/customers`, key, receipts, worker);
+  } finally {
+    await relay.stop();
+    await worker.stop();
+    transport.close();
+    agent.destroy();
+    receiver.child.kill();
+    const rabbit = new Connection(AMQP_URL);
+    for (const name of [QUEUE, `${QUEUE}.parking`, ...[1, 2, 3, 4].map((n) => `${QUEUE}.retry.${n}`)]) await rabbit.queueDelete({ queue: name });
+    await rabbit.close();
+    await bus.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await core.close();
+    await db.close();
+    await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  }
+}
+
+type Call = (method: string, path: string, token: string, body: unknown) => Promise<{ status: number; body: Record<string, string> }>;
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  return condition();
+}
+
+/** Open loop: one write every 1000/RATE ms whatever the answers, so a slow pipeline shows as latency. */
+async function latencyPhase(call: Call, path: string, key: string, receipts: Map<string, number[]>): Promise<void> {
+  const sent: Array<Promise<{ id: string; requested: number; answered: number } | undefined>> = [];
+  const started = Date.now();
+  for (let n = 0; Date.now() - started < SECONDS * 1000; n++) {
+    const due = started + (n * 1000) / RATE;
+    const wait = due - Date.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const requested = Date.now();
+    sent.push(call('POST', path, key, { businessName: `Latency ${n}` }).then((res) => (res.status === 201 ? { id: res.body['id'] ?? '', requested, answered: Date.now() } : undefined)));
+  }
+  const writes = (await Promise.all(sent)).filter((w) => w !== undefined);
+  const achieved = writes.length / ((Date.now() - started) / 1000);
+  const complete = await waitFor(() => writes.every((w) => (receipts.get(w.id)?.length ?? 0) >= ENDPOINTS), 60_000);
+  const fromAnswer: number[] = [];
+  const fromRequest: number[] = [];
+  for (const w of writes) for (const at of receipts.get(w.id) ?? []) {
+    fromAnswer.push(Math.max(0, at - w.answered));
+    fromRequest.push(at - w.requested);
+  }
+  print(`latency_writes=${writes.length} failed_writes=${sent.length - writes.length} achieved_rate_per_s=${achieved.toFixed(0)} deliveries=${fromAnswer.length} complete=${complete}`);
+  print(`latency_p50_ms=${percentile(fromAnswer, 50)} latency_p99_ms=${percentile(fromAnswer, 99)} latency_max_ms=${percentile(fromAnswer, 100)}`);
+  print(`latency_from_request_p50_ms=${percentile(fromRequest, 50)} latency_from_request_p99_ms=${percentile(fromRequest, 99)}`);
+}
+
+/** A backlog written while the worker is stopped (it waits in RabbitMQ), then drained. */
+async function throughputPhase(call: Call, path: string, key: string, receipts: Map<string, number[]>, worker: ReturnType<typeof createDeliveryWorker>): Promise<void> {
+  await worker.stop();
+  const ids: string[] = [];
+  const writeStart = Date.now();
+  for (let i = 0; i < BACKLOG; i += 32) {
+    const batch = await Promise.all(Array.from({ length: Math.min(32, BACKLOG - i) }, (_, j) => call('POST', path, key, { businessName: `Backlog ${i + j}` })));
+    ids.push(...batch.flatMap((res) => (res.status === 201 ? [res.body['id'] ?? ''] : [])));
+  }
+  print(`api_writes_per_s=${(ids.length / ((Date.now() - writeStart) / 1000)).toFixed(0)} (32 concurrent clients)`);
+  await new Promise((resolve) => setTimeout(resolve, 2000)); // the relay publishes the backlog into the queue
+  const expected = ids.length * ENDPOINTS;
+  const count = (): number => ids.reduce((sum, id) => sum + (receipts.get(id)?.length ?? 0), 0);
+  const started = Date.now();
+  await worker.start();
+  const complete = await waitFor(() => count() >= expected, 300_000);
+  const seconds = (Date.now() - started) / 1000;
+  print(`deliveries=${count()} of ${expected} in ${seconds.toFixed(1)} s complete=${complete}`);
+  print(`deliveries_per_s=${(count() / seconds).toFixed(0)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

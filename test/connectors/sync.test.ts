@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createSecretBox } from '@uah/core';
+import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
+import { createConnectorPlatform, type ConnectorPlatform } from '../../hub/src/connectors/platform.js';
+import { startCrmEmulator, type CrmEmulator } from '../../connectors/sample/test/emulator.js';
+
+const KEY = 'sk_sample_0123456789';
+let hub: TestHub;
+let platform: ConnectorPlatform;
+let crm: CrmEmulator;
+let org: { id: string; apiKey: string };
+const base = (tail = ''): string => `/v1/organizations/${org.id}/integrations/sample${tail}`;
+
+async function syncNow(body: Record<string, unknown> = {}): Promise<{ id: string }> {
+  const res = await hub.request('POST', base('/sync'), { token: org.apiKey, body });
+  expect(res.status).toBe(202);
+  return res.body.data[0];
+}
+
+beforeAll(async () => {
+  crm = await startCrmEmulator(KEY);
+  for (const name of ['Ada', 'Brook', 'Cole']) crm.customers.push({ id: `crm_${name}`, name, email: null, updated_at: '2026-01-01T00:00:00.000Z' });
+  platform = await createConnectorPlatform({ allowPrivate: true, search: { builtinDir: resolve('connectors') }, limits: { maxOldGenerationSizeMb: 128 }, loadTimeoutMs: 15_000 }, { logger: pino({ level: 'silent' }), secrets: createSecretBox(randomBytes(32)) });
+  hub = await createTestHub({ extraRoutes: (services, knex) => platform.routes(services, knex) });
+  org = await hub.createOrganization('Syncing');
+  const put = await hub.request('PUT', base(), { token: org.apiKey, body: { credentials: { apiKey: KEY }, config: { baseUrl: crm.url } } });
+  expect(put.status).toBe(200);
+}, 60_000);
+afterAll(async () => {
+  await platform.stop();
+  await crm.close();
+  await hub.close();
+});
+
+describe('the sync engine with the sample connector', () => {
+  it('queues a job (202), runs it, records counts and log, updates the status and emits system.sync_completed', async () => {
+    const queued = await syncNow();
+    expect(queued).toMatchObject({ status: 'QUEUED', dataType: 'customer', direction: 'pull', trigger: 'manual' });
+    expect(await platform.sync.runQueued()).toBe(1);
+    const job = (await hub.request('GET', base(`/sync-jobs/${queued.id}`), { token: org.apiKey })).body;
+    expect(job).toMatchObject({ status: 'SUCCESS', counts: { created: 3, updated: 0, skipped: 0, failed: 0 } });
+    expect(job.log.map((l: { message: string }) => l.message)).toContain('customers pulled');
+    const status = (await hub.request('GET', base('/status'), { token: org.apiKey })).body;
+    expect(status).toMatchObject({ lastSyncStatus: 'SUCCESS', lastSyncAt: job.startedAt });
+    const events = await hub.core.services.events.list(org.id, { types: 'system.sync_completed', limit: 10 });
+    expect(events.data).toHaveLength(1);
+    expect(events.data[0]?.metadata).toMatchObject({ source: 'SYSTEM', causationId: queued.id });
+  });
+
+  it('changes nothing when the same sync runs again, incrementally or in full', async () => {
+    // Incremental: the records are older than the last run less the lookback window, so none is read.
+    const incremental = await syncNow();
+    await platform.sync.runQueued();
+    expect((await hub.request('GET', base(`/sync-jobs/${incremental.id}`), { token: org.apiKey })).body.counts).toEqual({ created: 0, updated: 0, skipped: 0, failed: 0 });
+    const again = await syncNow({ full: true });
+    await platform.sync.runQueued();
+    const job = (await hub.request('GET', base(`/sync-jobs/${again.id}`), { token: org.apiKey })).body;
+    expect(job.counts).toEqual({ created: 0, updated: 0, skipped: 3, failed: 0 });
+    expect((await hub.core.services.customers.list(org.id, { limit: 100 })).data).toHaveLength(3);
+  });
+
+  it('runs one job of a data type at a time', async () => {
+    const first = await syncNow();
+    const second = await syncNow();
+    expect(await platform.sync.runQueued()).toBe(1);
+    const statuses = async (): Promise<string[]> => [first.id, second.id].map(async (id) => (await hub.request('GET', base(`/sync-jobs/${id}`), { token: org.apiKey })).body.status).reduce(async (acc, s) => [...(await acc), await s], Promise.resolve([] as string[]));
+    expect(await statuses()).toEqual(['SUCCESS', 'QUEUED']);
+    expect(await platform.sync.runQueued()).toBe(1);
+    expect(await statuses()).toEqual(['SUCCESS', 'SUCCESS']);
+  });
+
+  it('logs conflicts decided by the configured rule', async () => {
+    const bad = await hub.request('PUT', base('/sync-config'), { token: org.apiKey, body: { schedule: { invoice: 5 } } });
+    expect(bad.status).toBe(400);
+    const config = await hub.request('PUT', base('/sync-config'), { token: org.apiKey, body: { conflictResolution: 'NEWEST_WINS', schedule: { customer: 0 } } });
+    expect(config.status).toBe(200);
+    crm.customers[0]!.name = 'Ada (renamed at the CRM)';
+    crm.customers[0]!.updated_at = '2999-01-01T00:00:00.000Z';
+    const job = await syncNow();
+    await platform.sync.runQueued();
+    const done = (await hub.request('GET', base(`/sync-jobs/${job.id}`), { token: org.apiKey })).body;
+    expect(done.counts.updated).toBe(1);
+    expect(done.log.map((l: { message: string }) => l.message)).toContain("conflict on crm_Ada: NEWEST_WINS kept the provider's version");
+  });
+
+  it('schedules by frequency (0 pauses), and refuses to sync a disabled integration', async () => {
+    expect(await platform.sync.scheduleDue(new Date(Date.now() + 365 * 86_400_000))).toBe(0);
+    await hub.request('PUT', base('/sync-config'), { token: org.apiKey, body: { schedule: { customer: 60 } } });
+    expect(await platform.sync.scheduleDue(new Date())).toBe(0);
+    expect(await platform.sync.scheduleDue(new Date(Date.now() + 61 * 60_000))).toBe(1);
+    expect((await hub.request('GET', base('/sync-jobs'), { token: org.apiKey })).body.data[0]).toMatchObject({ status: 'QUEUED', trigger: 'schedule' });
+    await hub.request('DELETE', base(), { token: org.apiKey });
+    const refused = await hub.request('POST', base('/sync'), { token: org.apiKey, body: {} });
+    expect(refused.status).toBe(409);
+  });
+});
