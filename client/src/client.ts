@@ -26,6 +26,17 @@ import { createPaymentsResource, type PaymentsResource } from './resources/payme
 import { createBankAccountsResource, createBankTransactionsResource, type BankAccountsResource, type BankTransactionsResource } from './resources/banking.js';
 import { createReportsResource, type ReportsResource } from './resources/reports.js';
 import {
+  createBillsResource,
+  createExpensesResource,
+  createPurchaseOrdersResource,
+  createVendorsResource,
+  type BillsResource,
+  type ExpensesResource,
+  type PurchaseOrdersResource,
+  type VendorsResource,
+} from './resources/purchasing.js';
+import { createDataTransferResource, createInventoryResource, type DataTransferResource, type InventoryResource } from './resources/inventory.js';
+import {
   createMilestonesResource,
   createPayrollRunsResource,
   createProjectsResource,
@@ -70,6 +81,14 @@ export interface UahClient {
   creditNotes: CreditNotesResource;
   payments: PaymentsResource;
   reports: ReportsResource;
+  vendors: VendorsResource;
+  purchaseOrders: PurchaseOrdersResource;
+  bills: BillsResource;
+  expenses: ExpensesResource;
+  /** Stock of tracked products, adjustments and the negative-stock setting. */
+  inventory: InventoryResource;
+  /** Export of the organization's data, import of customers, vendors and products from CSV. */
+  data: DataTransferResource;
   projects: ProjectsResource;
   milestones: MilestonesResource;
   timeEntries: TimeEntriesResource;
@@ -100,6 +119,12 @@ export function resources(transport: Transport, organizationId: string | undefin
     creditNotes: createCreditNotesResource(c),
     payments: createPaymentsResource(c),
     reports: createReportsResource(c),
+    vendors: createVendorsResource(c),
+    purchaseOrders: createPurchaseOrdersResource(c),
+    bills: createBillsResource(c),
+    expenses: createExpensesResource(c),
+    inventory: createInventoryResource(c),
+    data: createDataTransferResource(c),
     projects: createProjectsResource(c),
     milestones: createMilestonesResource(c),
     timeEntries: createTimeEntriesResource(c),

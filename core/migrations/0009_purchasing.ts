@@ -202,11 +202,26 @@ async function createInventory(knex: Knex): Promise<void> {
       FOREIGN KEY (organization_id, product_id) REFERENCES products (organization_id, id)
     )`);
   await knex.raw('CREATE INDEX inventory_adjustments_product ON inventory_adjustments (organization_id, product_id)');
+  // A product stops tracking inventory only with nothing on hand: its stock value would stay in the
+  // inventory account with no stock level to explain it.
+  await knex.raw(`
+    CREATE FUNCTION products_keep_tracking() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF OLD.track_inventory AND NOT NEW.track_inventory AND EXISTS (
+        SELECT 1 FROM stock_levels s WHERE s.organization_id = NEW.organization_id AND s.product_id = NEW.id AND (s.quantity <> 0 OR s.value <> 0)) THEN
+        RAISE EXCEPTION 'product % has stock on hand: it keeps tracking inventory until the stock is adjusted to zero', NEW.id
+          USING ERRCODE = 'check_violation', CONSTRAINT = 'products_stock_on_hand';
+      END IF;
+      RETURN NEW;
+    END $$`);
+  await knex.raw('CREATE TRIGGER products_keep_tracking BEFORE UPDATE OF track_inventory ON products FOR EACH ROW EXECUTE FUNCTION products_keep_tracking()');
 }
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of ['inventory_adjustments', 'inventory_movements', 'stock_levels', 'inventory_settings', 'expenses', 'bill_payments', 'bills', 'purchase_orders', 'purchase_order_counters', 'vendors']) {
     await knex.raw('DROP TABLE IF EXISTS ?? CASCADE', [table]);
   }
+  await knex.raw('DROP TRIGGER IF EXISTS products_keep_tracking ON products');
+  await knex.raw('DROP FUNCTION IF EXISTS products_keep_tracking()');
   await knex.raw('ALTER TABLE products DROP CONSTRAINT IF EXISTS products_track_inventory_check, DROP COLUMN IF EXISTS track_inventory, DROP COLUMN IF EXISTS reorder_point');
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { UniqueViolationError } from 'objection';
+import { CheckViolationError, UniqueViolationError } from 'objection';
 import type { EventMetadata, EventType, Product, ProductCreate, ProductListQuery, ProductUpdate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { formatDecimal, parseDecimal } from '../shared/money.js';
@@ -92,6 +92,9 @@ export function createProductService(deps: ProductDeps): ProductService {
       return await ProductModel.forOrganization(organizationId, trx).patchAndFetchById(id, { ...values, updatedAt: new Date() });
     } catch (error) {
       if (error instanceof UniqueViolationError) throw skuTaken(sku);
+      if (error instanceof CheckViolationError && error.constraint === 'products_stock_on_hand') {
+        throw new AppError('CONFLICT', `Product ${sku} has stock on hand: adjust it to zero before it stops tracking inventory.`, { errors: [{ field: '/trackInventory', in: 'body', message: 'stock on hand' }] });
+      }
       throw error;
     }
   }

@@ -107,6 +107,15 @@ describe('inventory: stock at moving-average cost, cost of goods sold, adjustmen
     expect(await stock(cup.id)).toMatchObject({ quantityOnHand: '3', value: 999 });
   });
 
+  it('serializes concurrent sales of the last units: exactly the ones that fit are issued', async () => {
+    const last = await product('LAST');
+    await post(hub, books, '/bills', { vendorId, billDate: '2026-03-01', lines: [{ productId: last.id, quantity: '5', unitCost: 200 }] });
+    const drafts = await Promise.all([1, 2, 3].map(() => post(hub, books, '/invoices', { customerId: books.customerId, lines: [{ productId: last.id, quantity: '2' }] })));
+    const results = await Promise.all(drafts.map((d) => hub.request('POST', books.path(`/invoices/${d.id}/issue`), { token: books.org.apiKey, body: {} })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 409]);
+    expect(await stock(last.id)).toMatchObject({ quantityOnHand: '1', value: 200 });
+  });
+
   it('puts the goods of a voided invoice back at the cost they went out at', async () => {
     const lamp = await product('LAMP');
     await post(hub, books, '/bills', { vendorId, billDate: '2026-03-01', lines: [{ productId: lamp.id, quantity: '3', unitCost: 1000 }] });
@@ -114,6 +123,9 @@ describe('inventory: stock at moving-average cost, cost of goods sold, adjustmen
     expect(await stock(lamp.id)).toMatchObject({ quantityOnHand: '1', value: 1000 });
     await post(hub, books, `/invoices/${draft.id}/void`, {}, 200);
     expect(await stock(lamp.id)).toMatchObject({ quantityOnHand: '3', value: 3000 });
+    const untrack = await hub.request('PATCH', books.path(`/products/${lamp.id}`), { token: books.org.apiKey, body: { trackInventory: false } });
+    expect([untrack.status, untrack.body.code]).toEqual([409, 'CONFLICT']);
+    expect((await get(hub, books, `/products/${lamp.id}`)).trackInventory).toBe(true);
     const entries = (await get(hub, books, `/journal-entries?sourceType=invoice&sourceId=${draft.id}`)).data;
     expect(entries.filter((e: { reversalOf: string | null }) => e.reversalOf !== null).length).toBe(2);
   });
@@ -138,6 +150,6 @@ describe('inventory: stock at moving-average cost, cost of goods sold, adjustmen
     expect((await hub.request('GET', books.path(`/inventory/${service.id}`), { token: books.org.apiKey })).status).toBe(422);
     expect(await purchasingCounts(hub)).toBe(before);
     const levels = await get(hub, books, '/inventory?limit=100');
-    expect(levels.data.map((l: { sku: string }) => l.sku)).toEqual(['WIDGET', 'GADGET', 'BOLT', 'CUP', 'LAMP', 'NUT']);
+    expect(levels.data.map((l: { sku: string }) => l.sku)).toEqual(['WIDGET', 'GADGET', 'BOLT', 'CUP', 'LAST', 'LAMP', 'NUT']);
   });
 });

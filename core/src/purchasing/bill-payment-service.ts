@@ -8,6 +8,7 @@ import { findAccount } from '../catalog/accounts.js';
 import { fetchPage, type Page, type PageQuery } from '../http/paging.js';
 import { todayUtc } from '../sales/dates.js';
 import { invalidTransition, toBill, toBillPayment } from './mappers.js';
+import { SUBLEDGER_KEYS } from './lines.js';
 import { BillModel, BillPaymentModel } from './model.js';
 
 export interface BillPaymentService {
@@ -28,8 +29,8 @@ interface PaymentPlan {
 export async function paidFromAccount(ledger: Pick<LedgerService, 'accounts' | 'accountByKey'>, organizationId: string, id: string | undefined, trx: Knex.Transaction): Promise<Account> {
   if (id === undefined) return ledger.accountByKey(organizationId, 'bank', trx);
   const account = await findAccount(ledger, organizationId, id, trx);
-  if (!account || !account.active || (account.type !== 'ASSET' && account.type !== 'LIABILITY')) {
-    throw unprocessable(`Account ${id} is not an active ASSET or LIABILITY account of this organization.`, [{ field: '/paidFromAccountId', in: 'body', message: 'must be an active ASSET or LIABILITY account' }]);
+  if (!account || !account.active || (account.type !== 'ASSET' && account.type !== 'LIABILITY') || SUBLEDGER_KEYS.has(account.systemKey ?? '')) {
+    throw unprocessable(`Account ${id} is not an active ASSET or LIABILITY account of this organization that can pay.`, [{ field: '/paidFromAccountId', in: 'body', message: 'must be an active ASSET or LIABILITY account, not inventory, payables or another subledger account' }]);
   }
   return account;
 }

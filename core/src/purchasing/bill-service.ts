@@ -11,7 +11,7 @@ import { addDays, todayUtc } from '../sales/dates.js';
 import { resolveLines, taxAccounts, type LineDeps, type ResolvedLines } from './lines.js';
 import { toBill } from './mappers.js';
 import { BillModel } from './model.js';
-import type { PurchaseOrderService } from './purchase-order-service.js';
+import type { PurchaseOrderService, Receipt } from './purchase-order-service.js';
 import type { VendorService } from './vendor-service.js';
 
 export interface BillService {
@@ -29,7 +29,7 @@ export interface BillDeps extends LineDeps {
   organizations: Pick<OrganizationService, 'get'>;
   ledger: LineDeps['ledger'] & Pick<LedgerService, 'post' | 'preview'>;
   vendors: Pick<VendorService, 'requireActive'>;
-  purchaseOrders: Pick<PurchaseOrderService, 'remainingLines' | 'receive'>;
+  purchaseOrders: Pick<PurchaseOrderService, 'remainingLines' | 'receive' | 'checkReceipts'>;
   inventory: BillInventory;
 }
 
@@ -89,6 +89,9 @@ export function createBillService(deps: BillDeps): BillService {
     return { row, priced, entry: billEntry({ row }, await taxAccounts(deps, organizationId, lines, trx), baseCurrency) };
   }
 
+  /** What the bill receives against its purchase order's lines. */
+  const receiptsOf = (lines: PurchaseLine[]): Receipt[] => lines.flatMap((l, i) => (l.purchaseOrderLine ? [{ line: l.purchaseOrderLine, quantity: l.quantity, field: `/lines/${i}/purchaseOrderLine` }] : []));
+
   const event = (bill: Bill) => ({ type: 'bill.received' as const, aggregateType: 'bill', aggregateId: bill.id, organizationId: bill.organizationId, data: { object: bill } });
 
   return {
@@ -98,10 +101,7 @@ export function createBillService(deps: BillDeps): BillService {
         const { row, priced, entry } = await plan(trx, organizationId, input, baseCurrency);
         const journalEntry = entry ? await deps.ledger.post(trx, organizationId, entry, meta) : null;
         const saved = await BillModel.forOrganization(organizationId, trx).insertAndFetch({ ...row, journalEntryId: journalEntry?.id ?? null } as Partial<BillModel>);
-        if (input.purchaseOrderId) {
-          const receipts = row.lines.flatMap((l, i) => (l.purchaseOrderLine ? [{ line: l.purchaseOrderLine, quantity: l.quantity, field: `/lines/${i}/purchaseOrderLine` }] : []));
-          await deps.purchaseOrders.receive(trx, organizationId, input.purchaseOrderId, row.vendorId, receipts);
-        }
+        if (input.purchaseOrderId) await deps.purchaseOrders.receive(trx, organizationId, input.purchaseOrderId, row.vendorId, receiptsOf(row.lines));
         const stock = row.lines.filter((l) => l.tracksInventory && l.productId).map((l) => ({ product: priced.products.get(l.productId ?? '')!, quantity: l.quantity, value: l.amount }));
         await deps.inventory.receiveForBill(trx, organizationId, { id: row.id, date: row.billDate, lines: stock }, meta);
         const bill = toBill(saved);
@@ -114,6 +114,7 @@ export function createBillService(deps: BillDeps): BillService {
       const { baseCurrency } = await deps.organizations.get(organizationId);
       return knex.transaction(async (trx) => {
         const { row, entry } = await plan(trx, organizationId, input, baseCurrency);
+        if (input.purchaseOrderId) await deps.purchaseOrders.checkReceipts(trx, organizationId, input.purchaseOrderId, row.vendorId, receiptsOf(row.lines));
         const now = new Date();
         const bill = toBill({ ...row, journalEntryId: null, createdAt: now, updatedAt: now } as BillModel);
         return { object: 'dry_run', dryRun: true, document: bill, journalEntries: entry ? [await deps.ledger.preview(organizationId, entry, trx, meta)] : [], events: deps.events.preview([event(bill)], meta) };

@@ -36,11 +36,17 @@ function amounts(quantity: string, unitCost: number, basisPoints: number | null,
   return { amount: toSafeNumber(amount), taxAmount: toSafeNumber(tax) };
 }
 
-/** The account a non-stock line debits: an active EXPENSE or ASSET account of the organization. */
+/**
+ * Accounts whose balance a subledger explains (stock values, open invoices and bills, customer credits,
+ * open disputes): documents of purchasing never post to them directly, or the subledger would drift.
+ */
+export const SUBLEDGER_KEYS: ReadonlySet<string> = new Set(['inventory', 'receivables', 'payables', 'customer_credits', 'disputed_funds']);
+
+/** The account a non-stock line debits: an active EXPENSE or ASSET account of the organization, not a subledger's. */
 async function debitAccount(deps: LineDeps, organizationId: string, id: string, trx: Knex.Transaction, field: string): Promise<Account> {
   const account = await findAccount(deps.ledger, organizationId, id, trx);
-  if (!account || !account.active || (account.type !== 'EXPENSE' && account.type !== 'ASSET')) {
-    throw unprocessable(`Account ${id} is not an active EXPENSE or ASSET account of this organization.`, [{ field, in: 'body', message: 'must be an active EXPENSE or ASSET account' }]);
+  if (!account || !account.active || (account.type !== 'EXPENSE' && account.type !== 'ASSET') || SUBLEDGER_KEYS.has(account.systemKey ?? '')) {
+    throw unprocessable(`Account ${id} is not an active EXPENSE or ASSET account of this organization that a bill may debit.`, [{ field, in: 'body', message: 'must be an active EXPENSE or ASSET account, not inventory, receivables or another subledger account' }]);
   }
   return account;
 }

@@ -27,7 +27,16 @@ export interface PurchaseOrderService {
    * Receives quantities against the order's lines in the bill's transaction: SENT or PARTIALLY_RECEIVED only,
    * never more than a line has left (422 BILL_EXCEEDS_ORDER); the order becomes PARTIALLY_RECEIVED or RECEIVED.
    */
-  receive(trx: Knex.Transaction, organizationId: string, id: string, vendorId: string, receipts: Array<{ line: number; quantity: string; field: string }>): Promise<PurchaseOrder>;
+  receive(trx: Knex.Transaction, organizationId: string, id: string, vendorId: string, receipts: Receipt[]): Promise<PurchaseOrder>;
+  /** The checks of `receive` without the write (dry runs). */
+  checkReceipts(trx: Knex.Transaction, organizationId: string, id: string, vendorId: string, receipts: Receipt[]): Promise<void>;
+}
+
+export interface Receipt {
+  line: number;
+  quantity: string;
+  /** The body field to name when the receipt is refused. */
+  field: string;
 }
 
 const OPEN = ['SENT', 'PARTIALLY_RECEIVED'] as const;
@@ -101,21 +110,31 @@ export function createPurchaseOrderService(deps: LineDeps & { knex: Knex; events
 
     async receive(trx, organizationId, id, vendorId, receipts) {
       const row = await lock(organizationId, id, trx);
-      if (row.vendorId !== vendorId) throw unprocessable(`Purchase order ${row.number} is for another vendor.`, [{ field: '/purchaseOrderId', in: 'body', message: 'belongs to another vendor' }]);
-      if (!(OPEN as readonly string[]).includes(row.status)) throw invalidTransition('purchase order', row.status, [...OPEN]);
-      const lines = row.lines.map((l) => ({ ...l }));
-      for (const r of receipts) {
-        const line = lines[r.line - 1];
-        if (!line) throw unprocessable(`Purchase order ${row.number} has no line ${r.line}.`, [{ field: r.field, in: 'body', message: 'no such order line' }]);
-        const received = parseDecimal(line.quantityReceived ?? '0', QTY) + parseDecimal(r.quantity, QTY);
-        if (received > parseDecimal(line.quantity, QTY)) {
-          throw new AppError('BILL_EXCEEDS_ORDER', `Line ${r.line} of ${row.number} ordered ${line.quantity} and has ${line.quantityReceived ?? '0'} received; ${r.quantity} more is too much.`, { errors: [{ field: r.field, in: 'body', message: 'more than the order line has left' }] });
-        }
-        line.quantityReceived = formatDecimal(received, QTY);
-      }
-      const all = lines.every((l) => parseDecimal(l.quantityReceived ?? '0', QTY) >= parseDecimal(l.quantity, QTY));
-      const patched = await PurchaseOrderModel.forOrganization(organizationId, trx).patchAndFetchById(id, { lines, status: all ? 'RECEIVED' : 'PARTIALLY_RECEIVED', updatedAt: new Date() });
+      const { lines, status } = planReceipt(row, vendorId, receipts);
+      const patched = await PurchaseOrderModel.forOrganization(organizationId, trx).patchAndFetchById(id, { lines, status, updatedAt: new Date() });
       return toPurchaseOrder(patched);
     },
+
+    async checkReceipts(trx, organizationId, id, vendorId, receipts) {
+      planReceipt(await PurchaseOrderModel.findInOrganization(organizationId, id, 'purchase order', trx), vendorId, receipts);
+    },
   };
+}
+
+/** The order's lines and status after receiving `receipts`; refuses another vendor, a closed or draft order, or too much. */
+function planReceipt(row: PurchaseOrderModel, vendorId: string, receipts: Receipt[]): { lines: PurchaseOrderModel['lines']; status: PurchaseOrder['status'] } {
+  if (row.vendorId !== vendorId) throw unprocessable(`Purchase order ${row.number} is for another vendor.`, [{ field: '/purchaseOrderId', in: 'body', message: 'belongs to another vendor' }]);
+  if (!(OPEN as readonly string[]).includes(row.status)) throw invalidTransition('purchase order', row.status, [...OPEN]);
+  const lines = row.lines.map((l) => ({ ...l }));
+  for (const r of receipts) {
+    const line = lines[r.line - 1];
+    if (!line) throw unprocessable(`Purchase order ${row.number} has no line ${r.line}.`, [{ field: r.field, in: 'body', message: 'no such order line' }]);
+    const received = parseDecimal(line.quantityReceived ?? '0', QTY) + parseDecimal(r.quantity, QTY);
+    if (received > parseDecimal(line.quantity, QTY)) {
+      throw new AppError('BILL_EXCEEDS_ORDER', `Line ${r.line} of ${row.number} ordered ${line.quantity} and has ${line.quantityReceived ?? '0'} received; ${r.quantity} more is too much.`, { errors: [{ field: r.field, in: 'body', message: 'more than the order line has left' }] });
+    }
+    line.quantityReceived = formatDecimal(received, QTY);
+  }
+  const all = lines.every((l) => parseDecimal(l.quantityReceived ?? '0', QTY) >= parseDecimal(l.quantity, QTY));
+  return { lines, status: all ? 'RECEIVED' : 'PARTIALLY_RECEIVED' };
 }

@@ -102,6 +102,12 @@ describe('purchasing: vendors, purchase orders, bills, bill payments, expenses',
     const before = await purchasingCounts(hub);
     const tooMuch = await hub.request('POST', books.path('/bills'), { token: books.org.apiKey, body: { vendorId, purchaseOrderId: order.id, lines: [{ description: 'Cable', quantity: '5', unitCost: 250, purchaseOrderLine: 1 }] } });
     expect([tooMuch.status, tooMuch.body.code]).toEqual([422, 'BILL_EXCEEDS_ORDER']);
+    const tooMuchDry = await hub.request('POST', books.path('/bills?dryRun=true'), { token: books.org.apiKey, body: { vendorId, purchaseOrderId: order.id, lines: [{ description: 'Cable', quantity: '5', unitCost: 250, purchaseOrderLine: 1 }] } });
+    expect([tooMuchDry.status, tooMuchDry.body.code]).toEqual([422, 'BILL_EXCEEDS_ORDER']);
+    const inventoryAccount = await hub.request('POST', books.path('/bills'), { token: books.org.apiKey, body: { vendorId, lines: [{ description: 'Sneaky', quantity: '1', unitCost: 1, accountId: accounts['1200'] }] } });
+    expect(inventoryAccount.status).toBe(422);
+    const fromPayables = await hub.request('POST', books.path(`/expenses`), { token: books.org.apiKey, body: { description: 'x', amount: 1, paidFromAccountId: accounts['2000'] } });
+    expect(fromPayables.status).toBe(422);
     expect(await purchasingCounts(hub)).toBe(before);
 
     const rest = await post(hub, books, '/bills', { vendorId, purchaseOrderId: order.id, billDate: '2026-03-09' });

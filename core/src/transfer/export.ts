@@ -23,11 +23,15 @@ async function readAll(list: ExportSources[ExportEntity], organizationId: string
   return out;
 }
 
-/** A cell: text as is, numbers and booleans as their text, nested values as JSON, null as empty. */
+/**
+ * A cell: numbers and booleans as their text, nested values as JSON, null as empty, text as is, except text
+ * a spreadsheet would run as a formula (starting with =, +, @, a tab or CR, or - not starting a number),
+ * which gets a leading apostrophe: names and descriptions come from outside.
+ */
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  return JSON.stringify(value);
+  if (typeof value !== 'string') return JSON.stringify(value);
+  return /^[=+@\t\r]|^-(?![0-9.])/.test(value) ? `'${value}` : value;
 }
 
 /** One row per record, the columns in the order the records first show them. */

@@ -73,6 +73,7 @@ describe('import from CSV and export as JSON and CSV', () => {
 
   it('exports every entity and the journal as JSON, one entity as CSV, with system.data_exported', async () => {
     const vendor = await post(hub, books, '/vendors', { name: 'Export Vendor' });
+    const formula = await post(hub, books, '/vendors', { name: '=HYPERLINK("http://evil.example","x")' });
     const bill = await post(hub, books, '/bills', { vendorId: vendor.id, billDate: '2026-05-01', lines: [{ description: 'Toner, "black"', quantity: '1', unitCost: 4500 }] });
     await post(hub, books, `/bills/${bill.id}/pay`, { amount: 1000, date: '2026-05-02' });
     const invoice = await issuedInvoice(hub, books, [{ unitPrice: 9900 }]);
@@ -102,9 +103,14 @@ describe('import from CSV and export as JSON and CSV', () => {
     const credit = lines.filter((l) => l['direction'] === 'CREDIT').reduce((s, l) => s + Number(l['baseAmount']), 0);
     expect(debit).toBe(credit);
 
+    const vendorsCsv = await hub.request('GET', books.path('/export?format=csv&entity=vendors'), { token: books.org.apiKey });
+    const vendorRows = parse<Record<string, string>>(vendorsCsv.body as string, { columns: true });
+    expect(vendorRows.find((r) => r['id'] === formula.id)?.['name']).toBe(`'${formula.name}`);
+    expect(vendorRows.find((r) => r['id'] === vendor.id)?.['name']).toBe('Export Vendor');
+
     const noEntity = await hub.request('GET', books.path('/export?format=csv'), { token: books.org.apiKey });
     expect(noEntity.status).toBe(400);
     const exported = (await eventsSince(hub, books, mark)).filter((e) => e.type === 'system.data_exported');
-    expect(exported.map((e) => e.data.object.format)).toEqual(['json', 'csv', 'csv']);
+    expect(exported.map((e) => e.data.object.format)).toEqual(['json', 'csv', 'csv', 'csv']);
   });
 });

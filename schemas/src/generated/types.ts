@@ -294,7 +294,7 @@ export interface Problem {
 export type ProjectStatus = 'CREATED' | 'STARTED' | 'PAUSED' | 'COMPLETED' | 'CANCELLED';
 
 /**
- * A line of a purchase order or a bill. A product that tracks inventory is received into stock and debits the inventory account (its `accountId` must be left out); any other line debits `accountId` (an EXPENSE or ASSET account; default: general expenses). `description` defaults to the product's name and is required without a product. On a bill made from a purchase order, `purchaseOrderLine` names the order's line (1-based) the quantity is received against.
+ * A line of a purchase order or a bill. A product that tracks inventory is received into stock and debits the inventory account (its `accountId` must be left out); any other line debits `accountId` (an EXPENSE or ASSET account other than inventory, receivables and the other accounts a subledger explains; default: general expenses). `description` defaults to the product's name and is required without a product. On a bill made from a purchase order, `purchaseOrderLine` names the order's line (1-based) the quantity is received against.
  */
 export interface PurchaseLineInput {
   productId?: string;
