@@ -20,6 +20,7 @@ const HOOKED = connectorSource({
     const payload = JSON.parse(new TextDecoder().decode(request.rawBody));
     if (payload.fail) throw new Error('handler failed once');
     const customer = await ctx.entities.customers.create({ businessName: payload.name });
+    if (payload.failAfterWrite) throw new Error('handler failed after a write');
     return { status: 202, body: { customerId: customer.id, realm: request.query.realm ?? null } };
   },`,
 });
@@ -83,6 +84,18 @@ describe('provider webhooks', () => {
     const retried = JSON.stringify({ id: 'evt_2', name: 'Second' });
     expect((await deliver(retried)).status).toBe(200);
     expect(await customersNamed('Second')).toBe(1);
+  });
+
+  it('rolls back what a failed handler wrote, so the redelivery writes it once', async () => {
+    const failing = JSON.stringify({ id: 'evt_4', name: 'Half Done', failAfterWrite: true });
+    expect((await deliver(failing)).status).toBe(502);
+    expect(await customersNamed('Half Done')).toBe(0);
+    const retried = JSON.stringify({ id: 'evt_4', name: 'Half Done' });
+    expect((await deliver(retried)).status).toBe(200);
+    expect((await deliver(retried)).body).toEqual({ received: true, duplicate: true });
+    expect(await customersNamed('Half Done')).toBe(1);
+    const status = await hub.request('GET', `/v1/organizations/${org.id}/integrations/hooked/status`, { token: org.apiKey });
+    expect(status.body.errorCount).toBeGreaterThan(0);
   });
 
   it('answers 404 for an organization without the integration, and for a bad path', async () => {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { runInTransaction } from '@uah/core';
 import type { Catalog } from './catalog.js';
 import type { Books } from './books.js';
 import { createMappings, createSyncState } from './connector-store.js';
@@ -20,6 +21,13 @@ export interface InvokeRequest {
   timeoutMs?: number;
   /** Also receives each line the connector logs during this call (scrubbed), e.g. for a sync job's log. */
   onLog?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Runs the invocation's calls to the books, mappings and sync state inside this transaction (one at a
+   * time), so they commit or roll back with whatever the caller writes in it (a webhook's receipt). A
+   * failure is then not recorded by the runtime: the error carries its `report` for the caller to record
+   * once the transaction has ended.
+   */
+  transaction?: Knex.Transaction;
 }
 
 export interface FailureReport {
@@ -48,6 +56,8 @@ export interface RuntimeOptions {
 
 export interface ConnectorRuntime {
   invoke(request: InvokeRequest): Promise<unknown>;
+  /** Counts a failure on the integration (see `InvokeRequest.transaction`). */
+  recordFailure(report: FailureReport): Promise<void>;
   /** Workers running now (for metrics and tests). */
   readonly workers: number;
   stop(): Promise<void>;
@@ -67,6 +77,18 @@ function scrub(text: string, secrets: string[]): string {
   return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
 }
 
+/** Calls of one invocation in its transaction, one after another: a transaction has one connection. */
+function serialized(trx: Knex.Transaction): NonNullable<CallBinding['transaction']> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run<T>(work: () => Promise<T>): Promise<T> {
+      const next = tail.then(() => runInTransaction(trx, work));
+      tail = next.catch(() => undefined);
+      return next;
+    },
+  };
+}
+
 /**
  * Runs connector handlers in worker threads: one worker per organization's integration (connector
  * version × organization), so a connector that spins, leaks or crashes for one organization holds up
@@ -76,6 +98,10 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
   const workers = new Map<string, { worker: Promise<ConnectorWorker>; idle?: NodeJS.Timeout }>();
 
   async function serve(binding: CallBinding, request: RpcRequest): Promise<unknown> {
+    return binding.transaction ? binding.transaction.run(() => serveNow(binding, request)) : serveNow(binding, request);
+  }
+
+  async function serveNow(binding: CallBinding, request: RpcRequest): Promise<unknown> {
     const scope = { organizationId: binding.ctx.organizationId, connectorId: binding.ctx.connectorId };
     if (request.target === 'entities') {
       return options.books.call({ ...scope, permissions: binding.permissions, cause: binding.ctx.cause, kind: String(request.kind), method: request.method, args: Array.isArray(request.args) ? request.args : [] });
@@ -134,6 +160,7 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
         ...(request.onLog ? { onLog: request.onLog } : {}),
         permissions: entry?.manifest?.permissions ?? [],
         ctx: { connectorId: request.connectorId, organizationId: request.organizationId, credentials: request.credentials, config: request.config, cause: request.cause },
+        ...(request.transaction ? { transaction: serialized(request.transaction) } : {}),
       };
       let worker: ConnectorWorker | undefined;
       try {
@@ -141,12 +168,17 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
         return await worker.invoke(request.kind, request.name, binding, request.args, request.timeoutMs ?? options.timeouts[request.kind]);
       } catch (error) {
         if (error instanceof HandlerFailure) {
-          await options.onFailure({ organizationId: request.organizationId, connectorId: request.connectorId, kind: request.kind, reason: error.reason, message: scrub(error.message, secretsOf(request.credentials)) });
+          const report: FailureReport = { organizationId: request.organizationId, connectorId: request.connectorId, kind: request.kind, reason: error.reason, message: scrub(error.message, secretsOf(request.credentials)) };
+          if (request.transaction) Object.assign(error, { report });
+          else await options.onFailure(report);
         }
         throw error;
       } finally {
         if (worker) release(key, worker);
       }
+    },
+    async recordFailure(report) {
+      await options.onFailure(report);
     },
     get workers() {
       return workers.size;

@@ -3,19 +3,16 @@ import type { Knex } from 'knex';
 import { AppError, defineRoute, type Route } from '@uah/core';
 import type { Catalog } from './catalog.js';
 import type { IntegrationService } from './integration-service.js';
-import type { ConnectorRuntime } from './runtime.js';
+import type { ConnectorRuntime, FailureReport } from './runtime.js';
 import { toProblem } from './failures.js';
 
 const CONNECTOR = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const ORG = /^org_[0-9A-Za-z]{1,40}$/;
-/** A claim older than this is taken to belong to a process that died: the event may be processed again. */
-const STALE_CLAIM_MS = 5 * 60_000;
-
 export interface WebhookDeps {
   knex: Knex;
   catalog: Catalog;
   integrations: IntegrationService;
-  runtime: Pick<ConnectorRuntime, 'invoke'>;
+  runtime: Pick<ConnectorRuntime, 'invoke' | 'recordFailure'>;
 }
 
 function headersOf(raw: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -26,21 +23,20 @@ function headersOf(raw: Record<string, string | string[] | undefined>): Record<s
 
 /**
  * `POST /v1/hooks/{connectorId}/{orgId}`: the connector verifies the exact bytes, then handles the
- * webhook once per provider event. The claim on the event is taken before the handler runs and marked
- * done after it succeeded; a failed handler releases it so the provider's retry is processed.
+ * webhook once per provider event. The handling runs in one database transaction with the receipt that
+ * records it: the changes the handler makes through the books commit together with "this event was
+ * handled", or neither does (a crash, a failed handler), and the provider's retry runs it again. While
+ * one delivery of an event is being handled, another gets 409.
  */
 export function createWebhookRoute(deps: WebhookDeps): Route {
   const { knex } = deps;
-  const receipts = (org: string, connectorId: string, eventId: string): Knex.QueryBuilder =>
-    knex('connector_webhook_receipts').where({ organization_id: org, connector_id: connectorId, provider_event_id: eventId });
 
-  async function claim(org: string, connectorId: string, eventId: string): Promise<'claimed' | 'done' | 'busy'> {
-    const inserted = await knex('connector_webhook_receipts').insert({ organization_id: org, connector_id: connectorId, provider_event_id: eventId }).onConflict(['organization_id', 'connector_id', 'provider_event_id']).ignore().returning('status');
-    if (inserted.length > 0) return 'claimed';
-    const taken = await receipts(org, connectorId, eventId).where('status', 'PROCESSING').where('received_at', '<', new Date(Date.now() - STALE_CLAIM_MS)).update({ received_at: knex.fn.now() });
-    if (taken > 0) return 'claimed';
-    const row = await receipts(org, connectorId, eventId).first<{ status: string } | undefined>('status');
-    return row?.status === 'DONE' ? 'done' : 'busy';
+  /** Holds the event for this transaction; `busy` when another delivery of it holds it now. */
+  async function hold(trx: Knex.Transaction, org: string, connectorId: string, eventId: string): Promise<'held' | 'done' | 'busy'> {
+    const lock = await trx.raw<{ rows: Array<{ held: boolean }> }>('SELECT pg_try_advisory_xact_lock(hashtextextended(?, 11)) AS held', [`hook ${org} ${connectorId} ${eventId}`]);
+    if (!lock.rows[0]?.held) return 'busy';
+    const done = await trx('connector_webhook_receipts').where({ organization_id: org, connector_id: connectorId, provider_event_id: eventId }).first<{ status: string } | undefined>('status');
+    return done ? 'done' : 'held';
   }
 
   return defineRoute({
@@ -66,17 +62,23 @@ export function createWebhookRoute(deps: WebhookDeps): Route {
         throw new AppError('WEBHOOK_VERIFICATION_FAILED', 'The connector could not verify this request; nothing was done.');
       }
       const eventId = verdict === true ? `sha256:${createHash('sha256').update(rawBody).digest('hex')}` : String((verdict as { eventId: string }).eventId).slice(0, 200);
-      const claimed = await claim(org, connectorId, eventId);
-      if (claimed === 'done') return { received: true, duplicate: true };
-      if (claimed === 'busy') throw new AppError('WEBHOOK_IN_PROGRESS', 'This event is being processed; try again later.');
+      let failure: FailureReport | undefined;
       try {
-        const answer = (await deps.runtime.invoke({ ...call, cause: { source: 'WEBHOOK', causationId: `${connectorId}:${eventId}` }, kind: 'handleWebhook', args: [request] })) as { status?: number; body?: unknown } | null;
-        await receipts(org, connectorId, eventId).update({ status: 'DONE', processed_at: knex.fn.now() });
-        // Always 200 (the one documented success): every provider takes any 2xx as delivered.
-        return answer?.body ?? { received: true };
+        return await knex.transaction(async (trx) => {
+          const state = await hold(trx, org, connectorId, eventId);
+          if (state === 'done') return { received: true, duplicate: true };
+          if (state === 'busy') throw new AppError('WEBHOOK_IN_PROGRESS', 'This event is being processed; try again later.');
+          const answer = (await deps.runtime.invoke({ ...call, cause: { source: 'WEBHOOK', causationId: `${connectorId}:${eventId}` }, kind: 'handleWebhook', args: [request], transaction: trx })) as { status?: number; body?: unknown } | null;
+          await trx('connector_webhook_receipts').insert({ organization_id: org, connector_id: connectorId, provider_event_id: eventId, status: 'DONE', processed_at: trx.fn.now() });
+          // Always 200 (the one documented success): every provider takes any 2xx as delivered.
+          return answer?.body ?? { received: true };
+        });
       } catch (error) {
-        await receipts(org, connectorId, eventId).delete();
-        throw toProblem(error);
+        failure = (error as { report?: FailureReport }).report;
+        throw error instanceof AppError ? error : toProblem(error);
+      } finally {
+        // Counted once the transaction has ended: the count must not roll back with the handler's changes.
+        if (failure) await deps.runtime.recordFailure(failure);
       }
     },
   });

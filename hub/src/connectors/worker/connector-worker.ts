@@ -30,6 +30,8 @@ export interface CallBinding {
   ctx: CallContext;
   permissions: readonly string[];
   onLog?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+  /** The calls this invocation makes to the books and mappings run in this transaction, one at a time. */
+  transaction?: { run<T>(work: () => Promise<T>): Promise<T> };
 }
 
 export type RpcRequest = Extract<WorkerMessage, { t: 'rpc' }>;
