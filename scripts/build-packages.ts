@@ -54,8 +54,8 @@ function build(folder: (typeof PACKAGES)[number]): void {
   copyFileSync(join(root, 'LICENSE'), join(dist, 'LICENSE'));
   if (existsSync(join(dir, 'README.md'))) copyFileSync(join(dir, 'README.md'), join(dist, 'README.md'));
   if (folder === 'client') {
-    // The browser bundle: global fetch and WebSocket, no Node built-ins; `ws` is never loaded there.
-    execFileSync(bin('esbuild'), [join(dist, 'index.js'), '--bundle', '--format=esm', '--platform=browser', '--target=es2022', `--outfile=${join(dist, 'browser.js')}`, '--external:ws'], { stdio: 'inherit', cwd: root });
+    // The browser bundle: global fetch and WebSocket, no Node built-ins (so no verifyWebhook); `ws` is never loaded there.
+    execFileSync(bin('esbuild'), [join(dist, 'portable.js'), '--bundle', '--format=esm', '--platform=browser', '--target=es2022', `--outfile=${join(dist, 'browser.js')}`, '--external:ws'], { stdio: 'inherit', cwd: root });
   }
   process.stdout.write(`built ${manifest.name}@${manifest.version} → ${folder}/dist\n`);
 }

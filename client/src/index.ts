@@ -1,21 +1,3 @@
-export { createClient, type ClientOptions, type UahClient } from './client.js';
-export type { Page, PagedIterable } from './paging.js';
-export { UahApiError, UahConnectionError, type FieldError } from './errors.js';
-export type { RequestOptions } from './transport.js';
-export type { EventSubscribeOptions, EventSubscription, WebSocketConstructor, WebSocketLike } from './subscribe.js';
-export type { DryRunAction, DryRunOptions, DryRunWrite } from './resources/context.js';
-export type { ApiKeysResource, OrganizationsResource } from './resources/organizations.js';
-export type { CustomersResource } from './resources/customers.js';
-export type { EventListOptions, EventsResource } from './resources/events.js';
-export type { AccountsResource, JournalEntriesResource, JournalEntryListOptions, LedgerSettingsResource } from './resources/ledger.js';
-export type { ProductsResource, TaxRatesResource } from './resources/catalog.js';
-export type { QuotesResource } from './resources/quotes.js';
-export type { CreditNotesResource, InvoiceSettingsResource, InvoicesResource } from './resources/invoices.js';
-export type { PaymentsResource } from './resources/payments.js';
-export type { ReportsResource } from './resources/reports.js';
-export { normalizeBaseUrl } from './transport.js';
-export { UniversalAccountingAPI, type OrgDryRunAction, type OrgDryRunWrite, type PerOrganization, type SubscribeOptions, type UniversalAccountingAPIOptions } from './universal-api.js';
-export { matchesPattern, type EventHandler, type EventStream } from './event-emitter.js';
-export type { MilestonesResource, PayrollRunsResource, ProjectsResource, TimeEntriesResource, TimesheetsResource } from './resources/projects.js';
-export type { BankAccountsResource, BankTransactionsResource } from './resources/banking.js';
+export * from './portable.js';
+/** Receivers verify webhooks on a server: this part uses node:crypto and is not in the browser bundle. */
 export { verifyWebhook, WebhookVerificationError, type VerifyWebhookOptions, type WebhookHeaders } from './webhooks.js';

@@ -65,6 +65,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
   let runtime: ConnectorRuntime | undefined;
   let integrations: IntegrationService | undefined;
   let router: EventRouter | undefined;
+  let stopped = false;
   let sync: SyncEngine | undefined;
   let scheduler: CoreServices['scheduler'] | undefined;
   const need = <T>(value: T | undefined): T => {
@@ -98,7 +99,13 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
     },
     async startEventRouting(bus, routing = {}) {
       router = createEventRouter({ bus, catalog, integrations: need(integrations), runtime: need(runtime), logger: deps.logger, ...routing });
-      catalog.onAdded(() => router?.sync());
+      // Connectors found later (a background load, an install) get their queues; never after stop().
+      catalog.onAdded(async () => {
+        if (stopped) return;
+        await router?.sync().catch((error: unknown) => {
+          if (!stopped) deps.logger.error({ err: error }, 'connector event routing could not follow the catalog');
+        });
+      });
       await router.sync();
       return router;
     },
@@ -112,6 +119,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
       });
     },
     async stop() {
+      stopped = true;
       await router?.close();
       await runtime?.stop();
     },
