@@ -7,7 +7,7 @@ import { createRequestContext } from './request-context.js';
 import type { HttpMetrics } from './metrics.js';
 import type { Route } from './route.js';
 import { validateInput } from './validate.js';
-import { createJsonBody } from './json-body.js';
+import { createJsonBody, readRawBody } from './json-body.js';
 import { refuseNulCharacters } from './json-input.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { createIdempotency } from './idempotency.js';
@@ -100,7 +100,7 @@ function handlerFor(route: Route, deps: AppDeps) {
       validateInput(route.body, 'body', body);
     }
 
-    const rawBody = route.rawBody ? await readRaw(ctx, 1024 * 1024) : new Uint8Array();
+    const rawBody = route.rawBody ? await readRawBody(ctx, deps.bodyLimit ?? '1mb') : new Uint8Array();
     const organizationId = (ctx.params as Record<string, string | undefined>)['orgId'] ?? actor.organizationId ?? '';
     const run = async (): Promise<void> => {
       const result = await route.handler({ params: ctx.params as Record<string, string>, body: body as never, query, organizationId, actor, dryRun: dryRunParam === 'true', ctx, rawBody });
@@ -113,17 +113,6 @@ function handlerFor(route: Route, deps: AppDeps) {
   };
 }
 
-/** The body's bytes, refused past `limit`. */
-async function readRaw(ctx: Context, limit: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new AppError('BODY_TOO_LARGE', `The body is larger than ${limit} bytes.`);
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-}
 /** Ids are `prefix_ULID`: anything else (a NUL byte, a path, 500 characters) names nothing that exists. */
 const PATH_PARAM = /^[A-Za-z0-9_-]{1,100}$/;
 

@@ -29,17 +29,31 @@ function decoded(req: IncomingMessage): Readable {
   return req.pipe(decoder);
 }
 
+/** raw-body's failures as the problems the API answers. */
+function readFailure(thrown: unknown, limit: string): AppError {
+  if (thrown instanceof AppError) return thrown;
+  const error = thrown as { type?: string; message?: string };
+  if (error.type === 'entity.too.large') return new AppError('BODY_TOO_LARGE', `The body is larger than ${limit}.`);
+  if (error.type === 'encoding.unsupported') return new AppError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON.');
+  return new AppError('INVALID_JSON', `The body could not be read: ${error.message ?? 'aborted'}.`);
+}
+
 async function readText(ctx: Context, limit: string): Promise<string> {
   const length = ctx.request.length;
   const identity = !ctx.get('content-encoding') || ctx.get('content-encoding').toLowerCase() === 'identity';
   try {
     return await getRawBody(decoded(ctx.req), { limit, encoding: 'utf-8', ...(identity && length !== undefined ? { length } : {}) });
   } catch (thrown) {
-    if (thrown instanceof AppError) throw thrown;
-    const error = thrown as { type?: string; message?: string };
-    if (error.type === 'entity.too.large') throw new AppError('BODY_TOO_LARGE', `The body is larger than ${limit}.`);
-    if (error.type === 'encoding.unsupported') throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8 JSON.');
-    throw new AppError('INVALID_JSON', `The body could not be read: ${error.message ?? 'aborted'}.`);
+    throw readFailure(thrown, limit);
+  }
+}
+
+/** The body's bytes exactly as sent (no decoding), at most `limit`: what a signed provider webhook is checked over. */
+export async function readRawBody(ctx: Context, limit: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await getRawBody(ctx.req, { limit, ...(ctx.request.length !== undefined ? { length: ctx.request.length } : {}) }));
+  } catch (thrown) {
+    throw readFailure(thrown, limit);
   }
 }
 
