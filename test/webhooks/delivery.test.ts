@@ -110,6 +110,8 @@ describe('webhook delivery through RabbitMQ to local receivers', () => {
     const afterFirst = await fx.hub.request('POST', `/v1/organizations/${org.id}/webhooks/${id}/replay`, { body: { after: log[0].id } });
     expect(afterFirst.status).toBe(202);
     expect(afterFirst.body.scheduled).toBeGreaterThanOrEqual(1);
+    // Let the first replay arrive: a second replay of a delivery still pending reschedules it instead of sending it twice.
+    await until(() => receiver.received.length >= 1);
     const range = await fx.hub.request('POST', `/v1/organizations/${org.id}/webhooks/${id}/replay`, { body: { from } });
     expect(range.body.scheduled).toBe(2);
     await until(async () => (await deliveries(id)).filter((d: { status: string }) => d.status === 'DELIVERED').length === 2 && receiver.received.length >= 3);
