@@ -9,6 +9,7 @@ import * as m0007 from './0007_integrations.js';
 import * as m0008 from './0008_banking.js';
 import * as m0009 from './0009_purchasing.js';
 import * as m0010 from './0010_projects.js';
+import * as m0011 from './0011_bank_bill_payments.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0008_banking': m0008,
   '0009_purchasing': m0009,
   '0010_projects': m0010,
+  '0011_bank_bill_payments': m0011,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -38,6 +38,7 @@ import type { InvoiceSettingsService } from './sales/numbering.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createInventory, type Inventory } from './inventory/inventory.js';
 import { createPurchasing, type Purchasing } from './purchasing/purchasing.js';
+import { createBillOpenItemSources } from './purchasing/bank-matching.js';
 import { createTransfer } from './transfer/transfer.js';
 import { createBanking, type Banking } from './banking/banking.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
@@ -130,7 +131,9 @@ export function createCore(options: CoreOptions): Core {
   const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer, inventory: inventory.inventory });
   const purchasing = createPurchasing({ knex, events, organizations, ledger, products: catalog.products, taxRates: catalog.taxRates, inventory: inventory.inventory });
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
-  const banking = createBanking({ knex, events, organizations, customers, ledger, payments, invoices: sales.invoices });
+  // Bank debits are matched to the purchasing context's bills and bill payments, through its services.
+  const billSources = createBillOpenItemSources({ bills: purchasing.bills, billPayments: purchasing.billPayments, vendors: purchasing.vendors });
+  const banking = createBanking({ knex, events, organizations, customers, ledger, payments, invoices: sales.invoices, extraSources: billSources });
   const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices, bills: purchasing.bills, vendors: purchasing.vendors });
   const { routes: projectRoutes, ...projects } = createProjects({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
   const webhooks = createWebhooks({ knex, events, ...(options.webhooks ?? { transport: UNCONFIGURED_TRANSPORT, secretBox: createSecretBox(randomBytes(32)) }) });

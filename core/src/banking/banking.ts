@@ -9,7 +9,6 @@ import type { Route } from '../http/route.js';
 import { createBankAccountService, type BankAccountService } from './account-service.js';
 import { createBankImportService, type BankImportService } from './import-service.js';
 import { createOpenItemSources, type OpenItemSource } from './matching/open-items.js';
-import { BankTransactionModel } from './models.js';
 import { createReconciliationService, type ReconciliationService } from './reconciliation-service.js';
 import { createBankingRoutes } from './routes.js';
 import { createBankTransactionService, type BankTransactionService } from './transaction-service.js';
@@ -22,7 +21,7 @@ export interface BankingDeps {
   ledger: LedgerService;
   payments: PaymentService;
   invoices: InvoiceService;
-  /** More open-item sources (the purchasing context's bills, for debits). */
+  /** More open-item sources: the purchasing context's bills and bill payments, for debits. */
   extraSources?: OpenItemSource[];
 }
 
@@ -34,17 +33,14 @@ export interface Banking {
   routes: Route[];
 }
 
-/** Bank accounts, statement imports, bank transactions and their reconciliation with payments and invoices. */
+/** Bank accounts, statement imports, bank transactions and their reconciliation: credits with payments and invoices, debits with what `extraSources` offer (bills). */
 export function createBanking(deps: BankingDeps): Banking {
   const { knex, events, ledger } = deps;
   const accounts = createBankAccountService({ knex, events, organizations: deps.organizations, ledger });
   const imports = createBankImportService({ knex, events });
   const transactions = createBankTransactionService({ knex });
   const sources = [
-    ...createOpenItemSources({
-      payments: deps.payments, invoices: deps.invoices, customers: deps.customers,
-      reconciledPaymentIds: async (organizationId) => new Set((await BankTransactionModel.forOrganization(organizationId, knex).whereNotNull('paymentId').select('paymentId')).map((r) => r.paymentId ?? '')),
-    }),
+    ...createOpenItemSources({ payments: deps.payments, invoices: deps.invoices, customers: deps.customers }),
     ...(deps.extraSources ?? []),
   ];
   const reconciliation = createReconciliationService({ knex, events, ledger, sources });

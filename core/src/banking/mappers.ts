@@ -22,8 +22,8 @@ export function toBankTransaction(row: BankTransactionModel): BankTransaction {
     date: dayOf(row.date), valueDate: row.valueDate ? dayOf(row.valueDate) : null, amount: Number(row.amount), currency: row.currency, direction: row.direction,
     description: row.description, counterparty: row.counterparty, reference: row.reference, type: row.type,
     runningBalance: row.runningBalance === null ? null : Number(row.runningBalance), status: row.status,
-    match: row.paymentId && row.matchedAt && row.matchMethod
-      ? { paymentId: row.paymentId, method: row.matchMethod, confidence: row.matchConfidence, matchedAt: iso(row.matchedAt), transferEntryId: row.transferEntryId }
+    match: (row.paymentId || row.billPaymentId) && row.matchedAt && row.matchMethod
+      ? { paymentId: row.paymentId, billPaymentId: row.billPaymentId, method: row.matchMethod, confidence: row.matchConfidence, matchedAt: iso(row.matchedAt), transferEntryId: row.transferEntryId }
       : null,
     suggestions: row.status === 'MATCHED' || !Array.isArray(row.suggestions) ? [] : row.suggestions,
     createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt),

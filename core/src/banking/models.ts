@@ -1,5 +1,6 @@
 import type { BankStatementImport, CurrencyCode } from '@uah/schemas';
 import { TenantModel } from '../db/tenant-model.js';
+import type { OpenItemKind } from './matching/matcher.js';
 
 export class BankAccountModel extends TenantModel {
   static override tableName = 'bank_accounts';
@@ -31,7 +32,7 @@ export class BankImportModel extends TenantModel {
 }
 
 export interface StoredSuggestion {
-  kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL';
+  kind: OpenItemKind;
   id: string;
   score: number;
   amount: number;
@@ -58,6 +59,7 @@ export class BankTransactionModel extends TenantModel {
   runningBalance!: number | string | null;
   status!: 'UNMATCHED' | 'MATCHED';
   paymentId!: string | null;
+  billPaymentId!: string | null;
   matchMethod!: 'AUTO' | 'MANUAL' | null;
   matchConfidence!: number | null;
   transferEntryId!: string | null;

@@ -1,13 +1,14 @@
 import type { Knex } from 'knex';
 import { UniqueViolationError } from 'objection';
-import type { BankReconciliationResult, BankReconciliationRun, BankTransaction, BankTransactionMatch, EventMetadata, Payment } from '@uah/schemas';
+import type { BankReconciliationResult, BankReconciliationRun, BankTransaction, BankTransactionMatch, EventMetadata } from '@uah/schemas';
 import { AppError, unprocessable } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
 import { toBankTransaction, dayOf } from './mappers.js';
 import { BankAccountModel, BankTransactionModel, type StoredSuggestion } from './models.js';
 import { candidatesFor, DEFAULT_MATCH_OPTIONS, indexItems, matchLines, type BankLine, type OpenItem, type Scored } from './matching/matcher.js';
-import type { OpenItemSource, SettlingLine } from './matching/open-items.js';
+import { checkAmount, manualTarget } from './matching/manual-target.js';
+import type { OpenItemSource, Settlement, SettlementLinks, SettlingLine } from './matching/open-items.js';
 
 export interface ReconciliationService {
   run(organizationId: string, input: BankReconciliationRun, meta: EventMetadata): Promise<BankReconciliationResult>;
@@ -22,10 +23,20 @@ export interface ReconciliationDeps {
   sources: OpenItemSource[];
 }
 
-const lineOf = (row: BankTransactionModel): BankLine => ({
-  id: row.id, amount: Number(row.amount), currency: row.currency, date: dayOf(row.date), text: [row.description, row.counterparty ?? '', row.reference ?? ''].join(' '),
+const lineOf = (row: BankTransactionModel, accounts?: readonly string[]): BankLine => ({
+  id: row.id, amount: Number(row.amount), currency: row.currency, date: dayOf(row.date), text: [row.description, row.counterparty ?? '', row.reference ?? ''].join(' '), ...(accounts ? { accounts } : {}),
 });
-const settlingOf = (row: BankTransactionModel): SettlingLine => ({ id: row.id, amount: Number(row.amount), currency: row.currency, date: dayOf(row.date), description: row.description, reference: row.reference, sourceId: row.sourceId });
+const settlingOf = (row: BankTransactionModel, ledgerAccountId: string): SettlingLine => ({
+  id: row.id, amount: Number(row.amount), currency: row.currency, date: dayOf(row.date), description: row.description, reference: row.reference, sourceId: row.sourceId, ledgerAccountId,
+});
+const WHAT: Record<Settlement['kind'], string> = { payment: 'payment', bill_payment: 'bill payment' };
+/** The column of a bank transaction that links it to a settlement of each kind. */
+const COLUMN = { payment: 'paymentId', bill_payment: 'billPaymentId' } as const;
+
+/** The link columns of a line settled by `settlement`: one set, the other cleared. */
+const linkOf = (settlement: Settlement): Pick<BankTransactionModel, 'paymentId' | 'billPaymentId'> => ({
+  paymentId: settlement.kind === 'payment' ? settlement.id : null, billPaymentId: settlement.kind === 'bill_payment' ? settlement.id : null,
+});
 const suggestionOf = (s: Scored): StoredSuggestion => ({ kind: s.item.kind, id: s.item.id, score: s.score, amount: s.item.amount, currency: s.item.currency as StoredSuggestion['currency'], date: s.item.date, label: s.item.label });
 
 export function createReconciliationService(deps: ReconciliationDeps): ReconciliationService {
@@ -37,39 +48,75 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
   };
 
   /**
-   * Settles `item` with the locked, unmatched line: the payment through its source, then, when the bank
-   * account is booked on a ledger account other than the chart's Bank account (where payments post), a
-   * transfer between the two; the line is marked MATCHED and payment.reconciled recorded.
+   * Settles `item` with the locked, unmatched line through its source: a payment (credits, booked on the
+   * chart's Bank account) or a bill payment (debits, paid from the bank account's ledger account, or an
+   * existing one paid from the chart's Bank account). When the settlement booked the money on another
+   * ledger account than the bank account's own, a transfer between the two follows it. The line is marked
+   * MATCHED, linked to the settlement; a payment records payment.reconciled (a bill payment made here
+   * recorded bill.paid, caused by the line).
    */
   async function settle(trx: Knex.Transaction, row: BankTransactionModel, item: OpenItem, method: 'AUTO' | 'MANUAL', confidence: number | null, meta: EventMetadata): Promise<BankTransaction> {
     const organizationId = row.organizationId;
-    const payment: Payment = await sourceOf(item.kind).settle(trx, organizationId, item, settlingOf(row), meta);
     const account = await BankAccountModel.findInOrganization(organizationId, row.bankAccountId, 'bank account', trx);
     const bank = await ledger.accountByKey(organizationId, 'bank', trx);
-    let transferEntryId: string | null = null;
-    if (account.ledgerAccountId !== bank.id) {
-      const entry = await ledger.post(trx, organizationId, {
-        date: dayOf(row.date), currency: row.currency, memo: `Bank line ${row.sourceId} reconciled with payment ${payment.id}`, source: { type: 'bank_transaction', id: row.id },
-        ...(payment.exchangeRate ? { exchangeRate: payment.exchangeRate } : {}),
-        lines: [{ account: { id: account.ledgerAccountId }, direction: 'DEBIT', amount: Number(row.amount) }, { account: { id: bank.id }, direction: 'CREDIT', amount: Number(row.amount) }],
-      }, meta);
-      transferEntryId = entry.id;
+    const settlement = await sourceOf(item.kind).settle(trx, organizationId, item, settlingOf(row, account.ledgerAccountId), meta);
+    const booked = settlement.kind === 'payment' ? bank.id : settlement.billPayment.paidFromAccountId;
+    if (booked !== account.ledgerAccountId && booked !== bank.id) {
+      throw unprocessable(`Bill payment ${settlement.id} was paid from another account than bank account ${account.id}'s ledger account or the chart's Bank account.`, [{ field: '/billPaymentId', in: 'body', message: 'paid from another account' }]);
     }
+    const transferEntryId = booked === account.ledgerAccountId ? null : await transfer(trx, row, account.ledgerAccountId, booked, settlement, meta);
     const updated = await BankTransactionModel.forOrganization(organizationId, trx).patchAndFetchById(row.id, {
-      status: 'MATCHED', paymentId: payment.id, matchMethod: method, matchConfidence: confidence, matchedAt: new Date(), transferEntryId, suggestions: JSON.stringify([]) as unknown as StoredSuggestion[], updatedAt: new Date(),
+      status: 'MATCHED', ...linkOf(settlement), matchMethod: method, matchConfidence: confidence, matchedAt: new Date(), transferEntryId, suggestions: JSON.stringify([]) as unknown as StoredSuggestion[], updatedAt: new Date(),
     }).catch((error: unknown) => {
-      // Two lines reconciled with one payment at once: the unique index lets only the first commit.
-      throw error instanceof UniqueViolationError ? new AppError('CONFLICT', `Payment ${payment.id} is reconciled with another bank transaction.`) : error;
+      // Two lines reconciled with one settlement at once: the unique index lets only the first commit.
+      throw error instanceof UniqueViolationError ? new AppError('CONFLICT', `${WHAT[settlement.kind]} ${settlement.id} is reconciled with another bank transaction.`) : error;
     });
     const transaction = toBankTransaction(updated);
-    const reconciliation = { bankTransactionId: row.id, bankAccountId: row.bankAccountId, method, confidence, itemKind: item.kind, itemId: item.id, transferEntryId };
-    await events.append(trx, [{ type: 'payment.reconciled', aggregateType: 'payment', aggregateId: payment.id, organizationId, data: { object: { ...payment, reconciliation } } }], meta);
+    if (settlement.kind === 'payment') {
+      const reconciliation = { bankTransactionId: row.id, bankAccountId: row.bankAccountId, method, confidence, itemKind: item.kind, itemId: item.id, transferEntryId };
+      await events.append(trx, [{ type: 'payment.reconciled', aggregateType: 'payment', aggregateId: settlement.id, organizationId, data: { object: { ...settlement.payment, reconciliation } } }], meta);
+    }
     return transaction;
+  }
+
+  /** Moves the line's money between the ledger account the settlement booked it on and the bank account's own: in for credits, out for debits. */
+  async function transfer(trx: Knex.Transaction, row: BankTransactionModel, own: string, booked: string, settlement: Settlement, meta: EventMetadata): Promise<string> {
+    const amount = Number(row.amount);
+    const [debit, credit] = amount >= 0 ? [own, booked] : [booked, own];
+    const exchangeRate = settlement.kind === 'payment' ? settlement.payment.exchangeRate : null;
+    const entry = await ledger.post(trx, row.organizationId, {
+      date: dayOf(row.date), currency: row.currency, memo: `Bank line ${row.sourceId} reconciled with ${WHAT[settlement.kind]} ${settlement.id}`, source: { type: 'bank_transaction', id: row.id },
+      ...(exchangeRate ? { exchangeRate } : {}),
+      lines: [{ account: { id: debit }, direction: 'DEBIT', amount: Math.abs(amount) }, { account: { id: credit }, direction: 'CREDIT', amount: Math.abs(amount) }],
+    }, meta);
+    return entry.id;
+  }
+
+  /** The settlements linked to a bank line of the organization, read once per kind. */
+  function linksOf(organizationId: string): SettlementLinks {
+    const read = new Map<Settlement['kind'], Promise<Set<string>>>();
+    return {
+      linked(kind) {
+        let ids = read.get(kind);
+        if (!ids) {
+          const column = COLUMN[kind];
+          read.set(kind, (ids = BankTransactionModel.forOrganization(organizationId, knex).whereNotNull(column).select(column).then((rows) => new Set(rows.map((r) => r[column] ?? '')))));
+        }
+        return ids;
+      },
+    };
+  }
+
+  /** The ledger accounts each bank account's lines may have been booked on: its own and the chart's Bank account. */
+  async function ledgerAccountsOf(organizationId: string, trx?: Knex.Transaction): Promise<Map<string, readonly string[]>> {
+    const bank = await ledger.accountByKey(organizationId, 'bank', trx);
+    const accounts = await BankAccountModel.forOrganization(organizationId, trx ?? knex).select('id', 'ledgerAccountId');
+    return new Map(accounts.map((a) => [a.id, [...new Set([a.ledgerAccountId, bank.id])]]));
   }
 
   async function lockUnmatched(trx: Knex.Transaction, organizationId: string, id: string): Promise<BankTransactionModel> {
     const row = await BankTransactionModel.findInOrganization(organizationId, id, 'bank transaction', trx, { forUpdate: true });
-    if (row.status !== 'UNMATCHED') throw new AppError('INVALID_STATE_TRANSITION', `Bank transaction ${id} is MATCHED already (payment ${row.paymentId}); unmatch it first.`);
+    if (row.status !== 'UNMATCHED') throw new AppError('INVALID_STATE_TRANSITION', `Bank transaction ${id} is MATCHED already (${row.paymentId ? `payment ${row.paymentId}` : `bill payment ${row.billPaymentId ?? ''}`}); unmatch it first.`);
     return row;
   }
 
@@ -86,9 +133,11 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
       const query = BankTransactionModel.forOrganization(organizationId, knex).where('status', 'UNMATCHED');
       if (input.bankAccountId) query.where('bankAccountId', (await BankAccountModel.findInOrganization(organizationId, input.bankAccountId, 'bank account', knex)).id);
       const rows = await query.orderBy('id');
-      const items = (await Promise.all(sources.map((s) => s.list(organizationId)))).flat();
+      const links = linksOf(organizationId);
+      const items = (await Promise.all(sources.map((s) => s.list(organizationId, links)))).flat();
       const options = { threshold: input.threshold ?? DEFAULT_MATCH_OPTIONS.threshold, windowDays: input.dateWindowDays ?? DEFAULT_MATCH_OPTIONS.windowDays };
-      const { matches, suggestions } = matchLines(rows.map(lineOf), items, options);
+      const ledgerAccounts = await ledgerAccountsOf(organizationId);
+      const { matches, suggestions } = matchLines(rows.map((r) => lineOf(r, ledgerAccounts.get(r.bankAccountId))), items, options);
       const done: BankReconciliationResult['matches'] = [];
       if (!input.dryRun) {
         for (const m of matches) {
@@ -97,7 +146,7 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
             if (error instanceof AppError) return null;
             throw error;
           });
-          if (result) done.push({ bankTransactionId: m.line.id, kind: m.item.kind, itemId: m.item.id, paymentId: result.match?.paymentId ?? null, confidence: m.score });
+          if (result) done.push({ bankTransactionId: m.line.id, kind: m.item.kind, itemId: m.item.id, paymentId: result.match?.paymentId ?? null, billPaymentId: result.match?.billPaymentId ?? null, confidence: m.score });
           else suggestions.set(m.line.id, [{ item: m.item, score: m.score }]);
         }
         const settled = new Set(done.map((d) => d.bankTransactionId));
@@ -105,7 +154,7 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
         const changed = rows.filter((r) => !settled.has(r.id) && ((suggestions.get(r.id)?.length ?? 0) > 0 || (Array.isArray(r.suggestions) && r.suggestions.length > 0)));
         await saveSuggestions(organizationId, changed.map((r) => ({ id: r.id, suggestions: (suggestions.get(r.id) ?? []).map(suggestionOf) })));
       } else {
-        done.push(...matches.map((m) => ({ bankTransactionId: m.line.id, kind: m.item.kind, itemId: m.item.id, paymentId: null, confidence: m.score })));
+        done.push(...matches.map((m) => ({ bankTransactionId: m.line.id, kind: m.item.kind, itemId: m.item.id, paymentId: null, billPaymentId: null, confidence: m.score })));
       }
       const matchedIds = new Set(done.map((d) => d.bankTransactionId));
       const suggested = rows.filter((r) => !matchedIds.has(r.id) && (suggestions.get(r.id)?.length ?? 0) > 0).length;
@@ -113,20 +162,19 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
     },
 
     async match(organizationId, id, input, meta) {
-      if ((input.paymentId === undefined) === (input.invoiceId === undefined)) throw unprocessable('Name exactly one of paymentId and invoiceId.', [{ field: '', in: 'body', message: 'give paymentId or invoiceId' }]);
       return knex.transaction(async (trx) => {
         const row = await lockUnmatched(trx, organizationId, id);
-        if (Number(row.amount) <= 0) throw unprocessable(`Bank transaction ${id} is a debit: debits are matched to bills, which this version does not offer yet.`);
-        const itemId = input.paymentId ?? input.invoiceId ?? '';
-        const kinds = input.paymentId ? ['PENDING_PAYMENT', 'PAYMENT'] : ['INVOICE'];
+        const { target, id: itemId } = manualTarget(input, { id, amount: Number(row.amount) });
+        const field = `/${target.field}`;
         let item: OpenItem | null = null;
-        for (const kind of kinds) item ??= await sourceOf(kind).find(organizationId, itemId, trx);
-        const field = input.paymentId ? '/paymentId' : '/invoiceId';
-        if (!item) throw unprocessable(`No open ${input.paymentId ? 'payment (pending, or completed into the bank and not reconciled)' : 'invoice'} ${itemId} in this organization.`, [{ field, in: 'body', message: 'not open' }]);
+        for (const kind of target.kinds) item ??= (await sources.find((s) => s.kind === kind)?.find(organizationId, itemId, trx)) ?? null;
+        if (!item) throw unprocessable(`No open ${target.what} ${itemId} in this organization.`, [{ field, in: 'body', message: 'not open' }]);
         if (item.currency !== row.currency) throw unprocessable(`The transaction is in ${row.currency}, ${itemId} in ${item.currency}.`, [{ field, in: 'body', message: 'currency differs' }]);
-        if (item.kind !== 'INVOICE' && item.amount !== Number(row.amount)) throw unprocessable(`The transaction is ${String(row.amount)}, the payment's net amount ${item.amount}.`, [{ field, in: 'body', message: 'amount differs' }]);
-        if (item.kind === 'PAYMENT' && (await BankTransactionModel.forOrganization(organizationId, trx).where('paymentId', item.id).first())) throw new AppError('CONFLICT', `Payment ${item.id} is reconciled with another bank transaction.`);
-        const [scored] = candidatesFor(lineOf(row), indexItems([item]), DEFAULT_MATCH_OPTIONS).filter((c) => c.item.id === item.id);
+        checkAmount(target, { amount: Number(row.amount) }, item);
+        const column = item.kind === 'PAYMENT' ? 'paymentId' : item.kind === 'BILL_PAYMENT' ? 'billPaymentId' : null;
+        if (column && (await BankTransactionModel.forOrganization(organizationId, trx).where(column, item.id).first())) throw new AppError('CONFLICT', `${item.id} is reconciled with another bank transaction.`);
+        const ledgerAccounts = await ledgerAccountsOf(organizationId, trx);
+        const [scored] = candidatesFor(lineOf(row, ledgerAccounts.get(row.bankAccountId)), indexItems([item]), DEFAULT_MATCH_OPTIONS).filter((c) => c.item.id === item.id);
         return settle(trx, row, item, 'MANUAL', scored?.score ?? 0, meta);
       });
     },
@@ -137,10 +185,10 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
         if (row.status !== 'MATCHED') throw new AppError('INVALID_STATE_TRANSITION', `Bank transaction ${id} is not matched.`);
         if (row.transferEntryId) await ledger.reverse(trx, organizationId, row.transferEntryId, { memo: `Unmatch of bank line ${row.sourceId}` }, meta);
         const updated = await BankTransactionModel.forOrganization(organizationId, trx).patchAndFetchById(id, {
-          status: 'UNMATCHED', paymentId: null, matchMethod: null, matchConfidence: null, matchedAt: null, transferEntryId: null, updatedAt: new Date(),
+          status: 'UNMATCHED', paymentId: null, billPaymentId: null, matchMethod: null, matchConfidence: null, matchedAt: null, transferEntryId: null, updatedAt: new Date(),
         });
         const transaction = toBankTransaction(updated);
-        await events.append(trx, [{ type: 'bank_transaction.unmatched', aggregateType: 'bank_transaction', aggregateId: id, organizationId, data: { object: transaction, previousAttributes: { status: 'MATCHED', paymentId: row.paymentId } } }], meta);
+        await events.append(trx, [{ type: 'bank_transaction.unmatched', aggregateType: 'bank_transaction', aggregateId: id, organizationId, data: { object: transaction, previousAttributes: { status: 'MATCHED', paymentId: row.paymentId, billPaymentId: row.billPaymentId } } }], meta);
         return transaction;
       });
     },

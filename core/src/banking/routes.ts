@@ -59,18 +59,19 @@ export function createBankingRoutes(deps: { accounts: BankAccountService; import
     }),
     defineRoute({
       method: 'POST', path: `${org}/bank-reconciliation-runs`, operationId: 'reconcileBankTransactions', tag: 'Banking', summary: 'Match unmatched bank transactions automatically',
-      description: 'Matches above the threshold complete (or record) the payment through the payments context, post it through the ledger and emit payment.reconciled with the confidence; the others keep ranked suggestions.',
+      description: 'Matches above the threshold settle the item through the context that owns it and link the line to what records it: a credit completes (or records) the payment through the payments context, posted through the ledger, with payment.reconciled and the confidence (`paymentId`); a debit pays an open bill through the purchasing context, from the bank account\'s ledger account, with bill.paid caused by the bank transaction, or is linked to a bill payment already made (`billPaymentId`). A match that is refused (a locked period, a document paid meanwhile) leaves its line with the suggestion. The others keep ranked suggestions (kinds PENDING_PAYMENT, PAYMENT, INVOICE for credits; BILL, BILL_PAYMENT for debits).',
       body: 'BankReconciliationRun', response: { status: 200, schema: 'BankReconciliationResult' }, errors: [422],
       handler: ({ organizationId, body, actor }) => reconciliation.run(organizationId, body, actor.eventMetadata),
     }),
     defineRoute({
       method: 'POST', path: `${transaction}/match`, operationId: 'matchBankTransaction', tag: 'Banking', summary: 'Match a bank transaction by hand',
+      description: 'Confirms a suggestion, or any open item of the organization: see the body. The item is settled in the same transaction as the line is marked MATCHED, so either both are written or neither; a refusal (422: another direction, currency or amount, an item that is not open; 409: the line is matched already or the payment is reconciled with another line) writes nothing.',
       body: 'BankTransactionMatch', response: { status: 200, schema: 'BankTransaction' }, errors: [409, 422],
       handler: ({ organizationId, params, body, actor }) => reconciliation.match(organizationId, p(params, 'bankTransactionId'), body, actor.eventMetadata),
     }),
     defineRoute({
       method: 'POST', path: `${transaction}/unmatch`, operationId: 'unmatchBankTransaction', tag: 'Banking', summary: 'Undo a match',
-      description: 'The transaction is UNMATCHED again (bank_transaction.unmatched); a transfer it posted between the chart\'s Bank account and the bank account\'s own ledger account is reversed. The payment stays COMPLETED and can be matched again; refund it through the payments API if it was wrong.',
+      description: 'The transaction is UNMATCHED again (bank_transaction.unmatched); a transfer it posted between the chart\'s Bank account and the bank account\'s own ledger account is reversed. The payment stays COMPLETED, and the bill payment stays made, and either can be matched again (`paymentId`, `billPaymentId`); refund a wrong payment through the payments API.',
       response: { status: 200, schema: 'BankTransaction' }, errors: [409],
       handler: ({ organizationId, params, actor }) => reconciliation.unmatch(organizationId, p(params, 'bankTransactionId'), actor.eventMetadata),
     }),

@@ -24,6 +24,7 @@ export function createBankTransactionService(deps: { knex: Knex }): BankTransact
       if (query.to) q.where('date', '<=', query.to);
       if (query.importId) q.where('importId', query.importId);
       if (query.paymentId) q.where('paymentId', query.paymentId);
+      if (query.billPaymentId) q.where('billPaymentId', query.billPaymentId);
       return fetchPage(q, query, toBankTransaction);
     },
   };

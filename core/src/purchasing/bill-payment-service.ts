@@ -14,6 +14,9 @@ import { BillModel, BillPaymentModel } from './model.js';
 export interface BillPaymentService {
   /** Pays (part of) a bill: Dr payables naming the bill and vendor, Cr the account paid from; `bill.paid`. */
   pay(organizationId: string, billId: string, input: BillPay, meta: EventMetadata): Promise<BillPayment>;
+  /** The same in the CALLER's transaction, for another context that pays a bill as part of its own change (a bank debit reconciled with it). */
+  payInTransaction(trx: Knex.Transaction, organizationId: string, billId: string, input: BillPay, meta: EventMetadata): Promise<BillPayment>;
+  get(organizationId: string, id: string, trx?: Knex.Transaction): Promise<BillPayment>;
   preview(organizationId: string, billId: string, input: BillPay, meta: EventMetadata): Promise<DocumentDryRun>;
   /** Every payment of the organization's bills, oldest first, each with its bill as it stands now. */
   list(organizationId: string, query: PageQuery & { billId?: string }): Promise<Page<BillPayment>>;
@@ -67,18 +70,25 @@ export function createBillPaymentService(deps: { knex: Knex; events: EventStore;
 
   const event = (payment: BillPayment) => ({ type: 'bill.paid' as const, aggregateType: 'bill', aggregateId: payment.billId, organizationId: payment.organizationId, data: { object: payment } });
 
+  async function payIn(trx: Knex.Transaction, organizationId: string, billId: string, input: BillPay, meta: EventMetadata): Promise<BillPayment> {
+    const bill = await BillModel.findInOrganization(organizationId, billId, 'bill', trx, { forUpdate: true });
+    const { payment, billPatch, entry } = await plan(trx, bill, input);
+    const journalEntry = await ledger.post(trx, organizationId, entry, meta);
+    const row = await BillPaymentModel.forOrganization(organizationId, trx).insertAndFetch({ ...payment, journalEntryId: journalEntry.id } as Partial<BillPaymentModel>);
+    const updated = await BillModel.forOrganization(organizationId, trx).patchAndFetchById(billId, billPatch);
+    const result = toBillPayment(row, toBill(updated));
+    await deps.events.append(trx, [event(result)], meta);
+    return result;
+  }
+
   return {
-    async pay(organizationId, billId, input, meta) {
-      return knex.transaction(async (trx) => {
-        const bill = await BillModel.findInOrganization(organizationId, billId, 'bill', trx, { forUpdate: true });
-        const { payment, billPatch, entry } = await plan(trx, bill, input);
-        const journalEntry = await ledger.post(trx, organizationId, entry, meta);
-        const row = await BillPaymentModel.forOrganization(organizationId, trx).insertAndFetch({ ...payment, journalEntryId: journalEntry.id } as Partial<BillPaymentModel>);
-        const updated = await BillModel.forOrganization(organizationId, trx).patchAndFetchById(billId, billPatch);
-        const result = toBillPayment(row, toBill(updated));
-        await deps.events.append(trx, [event(result)], meta);
-        return result;
-      });
+    pay: (organizationId, billId, input, meta) => knex.transaction((trx) => payIn(trx, organizationId, billId, input, meta)),
+    payInTransaction: payIn,
+
+    async get(organizationId, id, trx) {
+      const db = trx ?? knex;
+      const row = await BillPaymentModel.findInOrganization(organizationId, id, 'bill payment', db);
+      return toBillPayment(row, toBill(await BillModel.findInOrganization(organizationId, row.billId, 'bill', db)));
     },
 
     async list(organizationId, query) {

@@ -21,6 +21,8 @@ export interface BillService {
   /** The bills of the organization among `ids` (unknown ids left out), in id order; one query (reports). */
   getMany(organizationId: string, ids: string[]): Promise<Bill[]>;
   list(organizationId: string, query: BillListQuery): Promise<Page<Bill>>;
+  /** Every bill with a balance to pay (OPEN or PARTIALLY_PAID), in id order; one query (bank reconciliation). */
+  listOpen(organizationId: string): Promise<Bill[]>;
 }
 
 export interface BillDeps extends LineDeps {
@@ -128,6 +130,10 @@ export function createBillService(deps: BillDeps): BillService {
     async getMany(organizationId, ids) {
       if (ids.length === 0) return [];
       return (await BillModel.forOrganization(organizationId, knex).whereIn('id', ids).orderBy('id')).map(toBill);
+    },
+
+    async listOpen(organizationId) {
+      return (await BillModel.forOrganization(organizationId, knex).whereIn('status', ['OPEN', 'PARTIALLY_PAID']).where('balance', '>', 0).orderBy('id')).map(toBill);
     },
 
     async list(organizationId, query) {

@@ -649,7 +649,7 @@ export interface BankStatementImport {
 }
 
 /**
- * A line of a bank statement. `amount` is signed minor units of `currency` (positive = CREDIT, money in; negative = DEBIT). `sourceId` is the bank's id for it (OFX FITID, camt AcctSvcrRef or NtryRef) or, where the file has none, a stable hash of its date, amount and text, so that importing it again finds it. MATCHED transactions name the payment they reconciled with; UNMATCHED ones carry ranked `suggestions` from the last reconciliation run.
+ * A line of a bank statement. `amount` is signed minor units of `currency` (positive = CREDIT, money in; negative = DEBIT). `sourceId` is the bank's id for it (OFX FITID, camt AcctSvcrRef or NtryRef) or, where the file has none, a stable hash of its date, amount and text, so that importing it again finds it. MATCHED transactions name what they reconciled with: a credit the payment (`match.paymentId`), a debit the bill payment (`match.billPaymentId`); UNMATCHED ones carry ranked `suggestions` from the last reconciliation run.
  */
 export interface BankTransaction {
   id: string;
@@ -670,14 +670,21 @@ export interface BankTransaction {
   runningBalance: number | null;
   status: 'UNMATCHED' | 'MATCHED';
   match: {
-    paymentId: string;
+    /**
+     * The payment a credit is reconciled with; null for a debit.
+     */
+    paymentId: string | null;
+    /**
+     * The bill payment a debit is reconciled with; null for a credit.
+     */
+    billPaymentId: string | null;
     method: 'AUTO' | 'MANUAL';
     confidence: number | null;
     matchedAt: Timestamp;
     transferEntryId: string | null;
   } | null;
   suggestions: {
-    kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL';
+    kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL' | 'BILL_PAYMENT';
     id: string;
     score: number;
     amount: number;
@@ -1679,7 +1686,7 @@ export interface AccountBalanceChanged {
 }
 
 /**
- * Where an event came from. `correlationId` is the request id of the API call that caused it; `causationId` the id of the event that caused it, if any.
+ * Where an event came from. `correlationId` is the request id of the API call that caused it; `causationId` the id of what caused it, if any: the event, or the record (a sync job, the bank transaction a reconciliation paid a bill for).
  */
 export interface EventMetadata {
   /**
@@ -2117,7 +2124,14 @@ export interface BankReconciliationResult {
     bankTransactionId: string;
     kind: string;
     itemId: string;
+    /**
+     * The payment a credit was reconciled with (null for a debit, and in a dry run).
+     */
     paymentId: string | null;
+    /**
+     * The bill payment a debit was reconciled with (null for a credit, and in a dry run).
+     */
+    billPaymentId: string | null;
     confidence: number;
   }[];
 }
@@ -2227,14 +2241,17 @@ export interface BankTransactionListQuery {
   to?: string;
   importId?: string;
   paymentId?: string;
+  billPaymentId?: string;
 }
 
 /**
- * Matches an UNMATCHED credit by hand to exactly one of: a PENDING or PROCESSING payment (completed on the transaction's date), a COMPLETED payment into the bank not yet reconciled (linked, nothing posted), or an open invoice (a BANK_TRANSFER payment of the transaction's amount is recorded and applied to it, at most its balance; the rest stays customer credit). The amount and currency must agree with the payment's (422 otherwise).
+ * Matches an UNMATCHED bank transaction by hand to exactly one item. A credit: a PENDING or PROCESSING payment (completed on the transaction's date), a COMPLETED payment into the bank not yet reconciled (linked, nothing posted), or an open invoice (a BANK_TRANSFER payment of the transaction's amount is recorded and applied to it, at most its balance; the rest stays customer credit). A debit: an open bill (OPEN or PARTIALLY_PAID; a bill payment of the transaction's amount is made on the transaction's date, paid from the bank account's ledger account, with bill.paid caused by the bank transaction: a part payment when the debit is less than the balance, 422 PAYMENT_EXCEEDS_BALANCE when it is more), or a bill payment not yet reconciled, paid from the bank account's ledger account or the chart's Bank account (linked; a transfer between the two is posted when they differ). The currency must be the transaction's, and a payment's or bill payment's amount its amount (422 otherwise).
  */
 export interface BankTransactionMatch {
   paymentId?: string;
   invoiceId?: string;
+  billId?: string;
+  billPaymentId?: string;
 }
 
 /**

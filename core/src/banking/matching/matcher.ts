@@ -4,9 +4,9 @@
  * candidates instead of every item. 100,000 lines against 100,000 items is a few hash look-ups each.
  */
 
-export type OpenItemKind = 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL';
+export type OpenItemKind = 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL' | 'BILL_PAYMENT';
 
-/** Something a bank line may settle: money expected in (CREDIT) or out (DEBIT). */
+/** Something a bank line may settle: money expected in (CREDIT: payments, invoices) or out (DEBIT: bills, bill payments). */
 export interface OpenItem {
   kind: OpenItemKind;
   id: string;
@@ -14,13 +14,15 @@ export interface OpenItem {
   /** What the bank line should show, > 0, minor units. */
   amount: number;
   currency: string;
-  /** YYYY-MM-DD: the payment's date, or the invoice's due date. */
+  /** YYYY-MM-DD: the payment's date, or the invoice's (bill's) due date. */
   date: string;
-  /** Invoice numbers and payment references that a payer writes in the transfer's text. */
+  /** Invoice numbers, vendors' bill numbers and payment references that a payer writes in the transfer's text. */
   references: string[];
   /** The customer's (or vendor's) name. */
   party: string | null;
   label: string;
+  /** Money already booked (a bill payment): the ledger account it left; lines that name their `accounts` see it only if among them. */
+  accountId?: string;
 }
 
 export interface BankLine {
@@ -31,6 +33,8 @@ export interface BankLine {
   date: string;
   /** Description, counterparty and reference together. */
   text: string;
+  /** The ledger accounts the line's money may have been booked on (its bank account's, the chart's Bank account). */
+  accounts?: readonly string[];
 }
 
 export interface MatchOptions {
@@ -118,11 +122,12 @@ export function candidatesFor(line: BankLine, index: ItemIndex, options: MatchOp
   const lineDay = dayNumber(line.date);
   const words = new Set(tokens(line.text));
   const seen = new Set<Indexed>();
+  const booked = (entry: Indexed): boolean => !entry.item.accountId || !line.accounts || line.accounts.includes(entry.item.accountId);
   for (const entry of index.byAmount.get(amountKey(line.currency, direction, Math.abs(line.amount))) ?? []) {
-    if (Math.abs(entry.day - lineDay) <= options.windowDays) seen.add(entry);
+    if (Math.abs(entry.day - lineDay) <= options.windowDays && booked(entry)) seen.add(entry);
   }
   for (const word of words) {
-    for (const entry of index.byRef.get(word) ?? []) if (entry.item.currency === line.currency && entry.item.direction === direction) seen.add(entry);
+    for (const entry of index.byRef.get(word) ?? []) if (entry.item.currency === line.currency && entry.item.direction === direction && booked(entry)) seen.add(entry);
   }
   return [...seen].map((entry) => ({ item: entry.item, score: score(line, lineDay, words, entry, options) })).sort((a, b) => b.score - a.score || (a.item.id < b.item.id ? -1 : 1));
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { EventMetadata, Invoice, Payment, PaymentStatus } from '@uah/schemas';
+import type { BillPayment, EventMetadata, Invoice, Payment, PaymentStatus } from '@uah/schemas';
 import type { PaymentService } from '../../payments/service.js';
 import type { InvoiceService } from '../../sales/invoice-service.js';
 import type { CustomerService } from '../../customers/service.js';
@@ -8,36 +8,51 @@ import type { OpenItem, OpenItemKind } from './matcher.js';
 
 /** The bank line an item is settled with. */
 export interface SettlingLine {
+  /** The bank transaction's id: what caused the settlement. */
   id: string;
+  /** Signed minor units: > 0 money in. */
   amount: number;
   currency: string;
   date: string;
   description: string;
   reference: string | null;
   sourceId: string;
+  /** The ledger account the line's bank account is booked on (what money out is paid from). */
+  ledgerAccountId: string;
+}
+
+/**
+ * What settling an item recorded or found: the payment that took money in, or the bill payment that paid
+ * money out. The bank line is linked to it, once.
+ */
+export type Settlement = { kind: 'payment'; id: string; payment: Payment } | { kind: 'bill_payment'; id: string; billPayment: BillPayment };
+
+/** The settlements already linked to a bank line of the organization, read by reconciliation for the sources. */
+export interface SettlementLinks {
+  linked(kind: Settlement['kind']): Promise<Set<string>>;
 }
 
 /**
  * Where open items come from, and how one is settled by a bank line. Each source belongs to another
  * context and reaches it through that context's service. Credits are matched against payments and
- * invoices; debits will be matched against bills by a source of kind BILL once the purchasing context
- * offers one (it plugs in here; nothing else in reconciliation changes).
+ * invoices (here); debits against bills and bill payments, by the sources the purchasing context offers
+ * (`extraSources` of the banking context).
  */
 export interface OpenItemSource {
   kind: OpenItemKind;
-  list(organizationId: string): Promise<OpenItem[]>;
+  list(organizationId: string, links: SettlementLinks): Promise<OpenItem[]>;
   /** One item by id (manual matches), or null. */
   find(organizationId: string, id: string, trx: Knex.Transaction): Promise<OpenItem | null>;
-  /** Settles the item with the line in the caller's transaction; returns the payment that records it. */
-  settle(trx: Knex.Transaction, organizationId: string, item: OpenItem, line: SettlingLine, meta: EventMetadata): Promise<Payment>;
+  /** Settles the item with the line in the caller's transaction; returns what records it. */
+  settle(trx: Knex.Transaction, organizationId: string, item: OpenItem, line: SettlingLine, meta: EventMetadata): Promise<Settlement>;
 }
+
+const paid = (payment: Payment): Settlement => ({ kind: 'payment', id: payment.id, payment });
 
 export interface SourceDeps {
   payments: Pick<PaymentService, 'list' | 'get' | 'createInTransaction' | 'completeInTransaction'>;
   invoices: Pick<InvoiceService, 'listOpen' | 'get' | 'getMany'>;
   customers: Pick<CustomerService, 'get'>;
-  /** Payments already reconciled with a bank line. */
-  reconciledPaymentIds(organizationId: string): Promise<Set<string>>;
 }
 
 async function allPayments(payments: SourceDeps['payments'], organizationId: string, status: PaymentStatus): Promise<Payment[]> {
@@ -90,13 +105,13 @@ export function createOpenItemSources(deps: SourceDeps): OpenItemSource[] {
       const p = await payments.get(organizationId, id, trx).catch(() => null);
       return p && (p.status === 'PENDING' || p.status === 'PROCESSING') ? paymentItem('PENDING_PAYMENT', p, null) : null;
     },
-    settle: (trx, organizationId, item, line, meta) => payments.completeInTransaction(trx, organizationId, item.id, { date: line.date, processedAt: `${line.date}T00:00:00.000Z` }, meta),
+    settle: async (trx, organizationId, item, line, meta) => paid(await payments.completeInTransaction(trx, organizationId, item.id, { date: line.date, processedAt: `${line.date}T00:00:00.000Z` }, meta)),
   };
   const completed: OpenItemSource = {
     kind: 'PAYMENT',
-    async list(organizationId) {
+    async list(organizationId, links) {
       const name = nameCache(deps.customers, organizationId);
-      const reconciled = await deps.reconciledPaymentIds(organizationId);
+      const reconciled = await links.linked('payment');
       const rows = (await allPayments(payments, organizationId, 'COMPLETED')).filter((p) => p.depositAccount === 'bank' && !reconciled.has(p.id));
       return Promise.all(rows.map(async (p) => paymentItem('PAYMENT', p, await name(p.customerId))));
     },
@@ -105,7 +120,7 @@ export function createOpenItemSources(deps: SourceDeps): OpenItemSource[] {
       return p && p.status === 'COMPLETED' && p.depositAccount === 'bank' ? paymentItem('PAYMENT', p, null) : null;
     },
     // Already posted to the bank: reconciling it only links the bank line.
-    settle: (trx, organizationId, item) => payments.get(organizationId, item.id, trx),
+    settle: async (trx, organizationId, item) => paid(await payments.get(organizationId, item.id, trx)),
   };
   const open: OpenItemSource = {
     kind: 'INVOICE',
@@ -127,13 +142,13 @@ export function createOpenItemSources(deps: SourceDeps): OpenItemSource[] {
     },
     async settle(trx, organizationId, item, line, meta) {
       const invoice = await invoices.get(organizationId, item.id, trx);
-      return payments.createInTransaction(trx, organizationId, {
+      return paid(await payments.createInTransaction(trx, organizationId, {
         customerId: invoice.customerId, amount: line.amount, currency: invoice.currency, method: 'BANK_TRANSFER', date: line.date,
         reference: (line.reference ?? line.sourceId).slice(0, 200), description: line.description.slice(0, 1000),
         ...(invoice.exchangeRate ? { exchangeRate: invoice.exchangeRate } : {}),
         applications: [{ invoiceId: invoice.id, amount: Math.min(line.amount, invoice.balance) }],
         metadata: { bankTransactionId: line.id },
-      }, meta);
+      }, meta));
     },
   };
   return [pending, completed, open];
