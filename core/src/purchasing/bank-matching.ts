@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Bill, BillPayment } from '@uah/schemas';
 import type { OpenItem } from '../banking/matching/matcher.js';
 import type { OpenItemSource } from '../banking/matching/open-items.js';
@@ -16,11 +17,11 @@ export interface BillSourceDeps {
   vendors: Pick<VendorService, 'get'>;
 }
 
-function vendorNames(vendors: BillSourceDeps['vendors'], organizationId: string) {
+function vendorNames(vendors: BillSourceDeps['vendors'], organizationId: string, trx?: Knex.Transaction) {
   const names = new Map<string, Promise<string | null>>();
   return (id: string): Promise<string | null> => {
     let name = names.get(id);
-    if (!name) names.set(id, (name = vendors.get(organizationId, id).then((v) => v.name, () => null)));
+    if (!name) names.set(id, (name = vendors.get(organizationId, id, trx).then((v) => v.name, () => null)));
     return name;
   };
 }
@@ -61,7 +62,8 @@ export function createBillOpenItemSources(deps: BillSourceDeps): OpenItemSource[
     },
     async find(organizationId, id, trx) {
       const bill = await bills.get(organizationId, id, trx).catch(() => null);
-      return bill && isOpen(bill) ? billItem(bill, null) : null;
+      // With the vendor's name, so that a confirmed suggestion keeps the score it was suggested with.
+      return bill && isOpen(bill) ? billItem(bill, await vendorNames(deps.vendors, organizationId, trx)(bill.vendorId)) : null;
     },
     async settle(trx, organizationId, item, line, meta) {
       // The bank line caused the payment: its events name it, whoever asked for the match.
@@ -81,7 +83,7 @@ export function createBillOpenItemSources(deps: BillSourceDeps): OpenItemSource[
     },
     async find(organizationId, id, trx) {
       const payment = await billPayments.get(organizationId, id, trx).catch(() => null);
-      return payment ? paymentItem(payment, null) : null;
+      return payment ? paymentItem(payment, await vendorNames(deps.vendors, organizationId, trx)(payment.vendorId)) : null;
     },
     // Already posted: reconciling it only links the bank line (and moves the money between ledger accounts if need be).
     settle: async (trx, organizationId, item) => ({ kind: 'bill_payment', id: item.id, billPayment: await billPayments.get(organizationId, item.id, trx) }),
