@@ -93,7 +93,7 @@ export function httpWrites(hub: TestHub, org: { id: string; apiKey: string }, se
     return res.body as T;
   }
 
-  const { invoices, payments, creditNotes } = services;
+  const { invoices, payments, creditNotes, banking } = services;
   state.services = {
     ...services,
     invoices: {
@@ -111,6 +111,7 @@ export function httpWrites(hub: TestHub, org: { id: string; apiKey: string }, se
       resolveDispute: (_org, id, input) => post(`/payments/${id}/dispute/resolve`, input),
     },
     creditNotes: { ...creditNotes, create: (_org, input) => post('/credit-notes', input) },
+    banking: { ...banking, reconciliation: { ...banking.reconciliation, match: (_org, id, input) => post(`/bank-transactions/${id}/match`, input) } },
   };
   return state;
 }

@@ -5,7 +5,7 @@ import type { CoreServices } from '../../core/src/core.js';
 import { AppError } from '../../core/src/http/errors.js';
 import type { TestHub } from '../../core/src/testing/harness.js';
 import { checkProjectInvariants, projectOpArbitrary, projectSnapshot, runProjectOp, type ProjectOp } from './projects-model.js';
-import { checkPurchasingInvariants, purchasingOpArbitrary, purchasingSnapshot, runPurchasingOp, type PurchasingOp, type PurchasingWorld } from './books-purchasing.js';
+import { checkPurchasingInvariants, preparePurchasingOp, purchasingOpArbitrary, purchasingSnapshot, runPurchasingOp, type PurchasingOp, type PurchasingWorld } from './books-purchasing.js';
 
 /**
  * Random operations on one organization's sales cycle, run through the services, and the invariants the
@@ -81,6 +81,11 @@ async function payment(w: World, id: string | undefined): Promise<Payment | unde
   return id === undefined ? undefined : w.services.payments.get(w.orgId, id);
 }
 
+/** What an operation needs in place before it runs (and before the snapshot a refusal is compared with). */
+export async function prepareOp(w: World, op: Op): Promise<void> {
+  await preparePurchasingOp(w, op as PurchasingOp);
+}
+
 /** Runs one operation; returns what was expected of it and what happened. */
 export async function runOp(w: World, op: Op): Promise<{ expected: Expect; error?: AppError; skipped?: true }> {
   const s = w.services;
@@ -138,6 +143,7 @@ export async function runOp(w: World, op: Op): Promise<{ expected: Expect; error
       return dispute(w, op, attempt);
     case 'bill':
     case 'payBill':
+    case 'bankDebit':
     case 'sellStock':
     case 'adjust':
       return runPurchasingOp(w, op, attempt);

@@ -4,16 +4,18 @@ import type { Bill, EventMetadata } from '@uah/schemas';
 import type { CoreServices } from '../../core/src/core.js';
 import type { AppError } from '../../core/src/http/errors.js';
 import type { TestHub } from '../../core/src/testing/harness.js';
+import { todayUtc } from '../../core/src/sales/dates.js';
 
 /**
  * The purchasing and inventory side of the books property (books-model.ts): random bills (expense and
- * stock lines), bill payments, sales of a tracked product and stock adjustments, and the invariants of
- * payables and stock.
+ * stock lines), bill payments, bank debits reconciled with bills, sales of a tracked product and stock
+ * adjustments, and the invariants of payables, stock and the bank lines matched to bill payments.
  */
 
 export type PurchasingOp =
   | { kind: 'bill'; lines: Array<{ stock: boolean; quantity: string; unitCost: number; taxed: boolean }> }
   | { kind: 'payBill'; pick: number; mode: 'partial' | 'full' | 'exceed'; fraction: number }
+  | { kind: 'bankDebit'; pick: number; mode: 'partial' | 'full' | 'exceed'; fraction: number }
   | { kind: 'sellStock'; quantity: string; issue: boolean }
   | { kind: 'adjust'; quantity: string; down: boolean; unitCost: number | null };
 
@@ -27,6 +29,10 @@ export interface PurchasingWorld {
   productId: string;
   bills: string[];
   invoices: string[];
+  /** The bank account the statements of `bankDebit` are imported into (made by the first one). */
+  bankAccountId?: string;
+  /** The debit line the next `bankDebit` matches, imported before the operation's snapshot. */
+  debitLine?: { id: string; billId: string };
 }
 
 type Expect = { ok: true } | { refused: string[] };
@@ -40,11 +46,34 @@ const pick = fc.nat({ max: 1000 });
 export const purchasingOpArbitrary: fc.Arbitrary<PurchasingOp> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('bill' as const), lines: fc.array(fc.record({ stock: fc.boolean(), quantity, unitCost: fc.integer({ min: 0, max: 50_000 }), taxed: fc.boolean() }), { minLength: 1, maxLength: 3 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('payBill' as const), pick, mode: fc.constantFrom('partial' as const, 'full' as const, 'exceed' as const), fraction }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('bankDebit' as const), pick, mode: fc.constantFrom('partial' as const, 'full' as const, 'exceed' as const), fraction }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('sellStock' as const), quantity, issue: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('adjust' as const), quantity, down: fc.boolean(), unitCost: fc.option(fc.integer({ min: 0, max: 20_000 })) }) },
 );
 
 const asNumber = (q: string): number => Number(q);
+const decimal = (minor: number): string => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+let statements = 0;
+
+/**
+ * What an operation needs before it runs, done before the snapshot a refused operation is compared with:
+ * the bank statement whose debit a `bankDebit` matches to a bill (its amount a part of the bill's balance,
+ * all of it, or one more; 1 for a paid bill).
+ */
+export async function preparePurchasingOp(w: PurchasingWorld, op: PurchasingOp): Promise<void> {
+  delete w.debitLine;
+  if (op.kind !== 'bankDebit') return;
+  const id = w.bills.length === 0 ? undefined : w.bills[op.pick % w.bills.length];
+  if (id === undefined) return;
+  const s = w.services;
+  const bill = await s.purchasing.bills.get(w.orgId, id);
+  const amount = bill.balance === 0 ? 1 : { partial: Math.max(1, Math.floor(bill.balance * op.fraction)), full: bill.balance, exceed: bill.balance + 1 }[op.mode];
+  w.bankAccountId ??= (await s.banking.accounts.create(w.orgId, { name: 'Operating', currency: bill.currency }, META)).id;
+  const content = `Date,Amount,Text\n${todayUtc()},-${decimal(amount)},Transfer ${++statements} to Random Vendor\n`;
+  const imported = await s.banking.imports.import(w.orgId, w.bankAccountId, { format: 'CSV', content, csv: { columns: { date: 'Date', amount: 'Amount', description: ['Text'] } } }, META);
+  const [line] = (await s.banking.transactions.list(w.orgId, { limit: 1, importId: imported.id })).data;
+  if (line) w.debitLine = { id: line.id, billId: id };
+}
 
 async function onHand(w: PurchasingWorld): Promise<number> {
   return asNumber((await w.services.inventory.inventory.stockLevel(w.orgId, w.productId)).quantityOnHand);
@@ -66,6 +95,13 @@ export async function runPurchasingOp(w: PurchasingWorld, op: PurchasingOp, atte
       if (bill.status === 'PAID') return attempt({ refused: ['INVALID_STATE_TRANSITION'] }, () => s.purchasing.billPayments.pay(w.orgId, id, {}, META));
       const amount = { partial: Math.max(1, Math.floor(bill.balance * op.fraction)), full: bill.balance, exceed: bill.balance + 1 }[op.mode];
       return attempt(op.mode === 'exceed' ? { refused: ['PAYMENT_EXCEEDS_BALANCE'] } : { ok: true }, () => s.purchasing.billPayments.pay(w.orgId, id, { amount }, META));
+    }
+    case 'bankDebit': {
+      if (!w.debitLine) return { expected: { ok: true }, skipped: true };
+      const { id, billId } = w.debitLine;
+      const [bill, line] = [await s.purchasing.bills.get(w.orgId, billId), await s.banking.transactions.get(w.orgId, id)];
+      const expected: Expect = bill.balance === 0 ? { refused: ['UNPROCESSABLE'] } : -line.amount > bill.balance ? { refused: ['PAYMENT_EXCEEDS_BALANCE'] } : { ok: true };
+      return attempt(expected, () => s.banking.reconciliation.match(w.orgId, id, { billId }, META));
     }
     case 'sellStock': {
       // Issued at once only when there is enough on hand: a draft that asks for more stays a draft, for the
@@ -114,6 +150,11 @@ export async function checkPurchasingInvariants(hub: TestHub, w: PurchasingWorld
   }
   const open = bills.reduce((sum, b) => sum + b.balance, 0);
   expect(0 - balanceOf('payables')).toBe(open);
+  // A bank debit matched with a bill payment paid exactly the debit, from the bank; no bill payment is matched twice.
+  const matched = await all((cursor) => s.banking.transactions.list(w.orgId, { limit: 100, status: 'MATCHED', direction: 'DEBIT', ...(cursor ? { cursor } : {}) }));
+  const byId = new Map(payments.map((p) => [p.id, p]));
+  for (const line of matched) expect(byId.get(line.match?.billPaymentId ?? '')?.amount, line.id).toBe(-line.amount);
+  expect(new Set(matched.map((l) => l.match?.billPaymentId)).size).toBe(matched.length);
   for (const asOf of [undefined, '2999-12-31']) {
     const aging = await s.reports.apAging(w.orgId, asOf ? { asOf } : {});
     expect(aging.totals.total).toBe(0 - balanceOf('payables'));
@@ -140,6 +181,7 @@ export async function checkPurchasingInvariants(hub: TestHub, w: PurchasingWorld
 export async function purchasingSnapshot(hub: TestHub, orgId: string): Promise<unknown> {
   const k = hub.db.knex;
   return {
+    bankLines: await k('bank_transactions').where('organization_id', orgId).select('id', 'status', 'bill_payment_id').orderBy('id'),
     bills: await k('bills').where('organization_id', orgId).select('id', 'status', 'amount_paid', 'balance').orderBy('id'),
     billPayments: Number((await k('bill_payments').where('organization_id', orgId).count({ n: '*' }).first())?.n),
     movements: Number((await k('inventory_movements').where('organization_id', orgId).count({ n: '*' }).first())?.n),

@@ -1,14 +1,15 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
-import { checkInvariants, opArbitrary, runOp, snapshot, type Op, type World } from './books-model.js';
+import { checkInvariants, opArbitrary, prepareOp, runOp, snapshot, type Op, type World } from './books-model.js';
 import { CRASH_FAULTS, deliveryArbitrary, httpWrites, type Delivery, type HttpWrites } from './books-http.js';
 import { PROJECT_COVERAGE } from './projects-model.js';
 
 /**
  * Property: whatever sequence of sales-cycle operations is run (invoices with random lines, issue, partial,
  * full and over-payments, payments refused for exceeding a balance, refunds, voids, credit notes, customer
- * credit applied; bills with expense and stock lines, bill payments, sales of a tracked product, stock
+ * credit applied; bills with expense and stock lines, bill payments, bank debits of imported statements
+ * matched to bills (part, all, more than the balance, a paid bill), sales of a tracked product, stock
  * adjustments), the books stay whole after every single operation: the trial balance sums to zero,
  * receivables equal the open invoice balances and the AR aging total (read from the postings, today and
  * later) with each aged invoice owing its own balance, every invoice's balance is total − paid − credited ≥ 0 and
@@ -57,6 +58,7 @@ const PURCHASING: Op[] = [
   { kind: 'payBill', pick: 0, mode: 'exceed', fraction: 0.3 },
   { kind: 'payBill', pick: 0, mode: 'full', fraction: 0.3 },
   { kind: 'payBill', pick: 0, mode: 'partial', fraction: 0.3 },
+  { kind: 'bankDebit', pick: 0, mode: 'partial', fraction: 0.3 },
   { kind: 'sellStock', quantity: '4', issue: true },
   { kind: 'sellStock', quantity: '100', issue: true },
   { kind: 'adjust', quantity: '3', down: true, unitCost: null },
@@ -68,6 +70,10 @@ const PURCHASING: Op[] = [
   { kind: 'issue', pick: 2 },
   { kind: 'bill', lines: [{ stock: true, quantity: '1.3333', unitCost: 777, taxed: false }] },
   { kind: 'sellStock', quantity: '7.8333', issue: true },
+  { kind: 'bankDebit', pick: 1, mode: 'partial', fraction: 0.4 },
+  { kind: 'bankDebit', pick: 1, mode: 'exceed', fraction: 0.4 },
+  { kind: 'bankDebit', pick: 1, mode: 'full', fraction: 0.4 },
+  { kind: 'bankDebit', pick: 1, mode: 'full', fraction: 0.4 },
 ];
 
 describe('books invariants under random operations (fast-check)', () => {
@@ -114,6 +120,7 @@ describe('books invariants under random operations (fast-check)', () => {
         const world = await newWorld();
         for (const [op, delivery] of steps) {
           world.writes.delivery = delivery;
+          await prepareOp(world, op);
           const before = await snapshot(hub, world.orgId);
           const { expected, error, skipped } = await runOp(world, op);
           count(`${op.kind}:${skipped ? 'skipped' : error ? 'refused' : 'done'}`);
@@ -137,7 +144,7 @@ describe('books invariants under random operations (fast-check)', () => {
     for (const key of ['invoice:done', 'issue:done', 'pay:done', 'pay:refused', 'refund:done', 'refund:refused', 'void:done', 'void:refused', 'credit:done', 'applyCredit:done', 'dispute:done', 'dispute:refused',
       'milestone:done', 'billMilestone:done', 'billMilestone:refused', 'completeMilestone:done', 'completeMilestone:refused', 'time:done', 'time:refused',
       'submit:done', 'submit:refused', 'invoiceTime:done', 'invoiceTime:refused', 'payroll:done', 'payroll:refused',
-      'bill:done', 'payBill:done', 'payBill:refused', 'sellStock:done', 'adjust:done', 'adjust:refused', 'refused:INSUFFICIENT_STOCK']) {
+      'bill:done', 'payBill:done', 'payBill:refused', 'bankDebit:done', 'bankDebit:refused', 'sellStock:done', 'adjust:done', 'adjust:refused', 'refused:INSUFFICIENT_STOCK']) {
       expect(tally.get(key) ?? 0, key).toBeGreaterThan(0);
     }
   }, 300_000);
