@@ -39,4 +39,27 @@ describe('@uah/client banking resources', () => {
     const trial = await uah.reports.trialBalance({ asOf: '2999-12-31' });
     expect(trial.balanced).toBe(true);
   });
+
+  it('suggests the open bill a debit pays and confirms it: the bill is paid through the purchasing API, from the bank', async () => {
+    const vendor = await uah.vendors.create({ name: 'Landlord LLC' });
+    const bill = await uah.bills.create({ vendorId: vendor.id, vendorReference: 'RENT JAN', billDate: '2026-01-01', dueDate: '2026-01-19', lines: [{ description: 'Rent', quantity: '1', unitCost: 150000 }] });
+    const account = await uah.bankAccounts.create({ name: 'Rent account' });
+    await uah.bankAccounts.import(account.id, { contentBase64: readFileSync(join(OWN_FIXTURES, 'own_jan.ofx')).toString('base64') });
+    const debits = [];
+    for await (const t of uah.bankTransactions.iterate({ bankAccountId: account.id, direction: 'DEBIT' })) debits.push(t);
+    const line = debits.find((t) => t.counterparty === 'LANDLORD LLC');
+    if (!line) throw new Error('no rent line');
+    expect(line).toMatchObject({ amount: -120000, status: 'UNMATCHED' });
+
+    // 1,200.00 of a bill of 1,500.00 quoting its number ("RENT JAN"), from the vendor's name: a suggestion.
+    await uah.bankTransactions.reconcile({ bankAccountId: account.id });
+    const suggested = await uah.bankTransactions.get(line.id);
+    expect(suggested.suggestions[0]).toMatchObject({ kind: 'BILL', id: bill.id, amount: 150000 });
+    const matched = await uah.bankTransactions.match(line.id, { billId: bill.id });
+    expect(matched.match).toMatchObject({ paymentId: null, billPaymentId: expect.stringMatching(/^bpay_/), method: 'MANUAL' });
+    expect(await uah.bills.get(bill.id)).toMatchObject({ status: 'PARTIALLY_PAID', amountPaid: 120000, balance: 30000 });
+    const error = await uah.bankTransactions.match(line.id, { billId: bill.id }).catch((e: unknown) => e);
+    expect((error as UahApiError).status).toBe(409);
+    expect((await uah.reports.trialBalance({ asOf: '2999-12-31' })).balanced).toBe(true);
+  });
 });

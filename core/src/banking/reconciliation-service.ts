@@ -134,7 +134,9 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
       if (input.bankAccountId) query.where('bankAccountId', (await BankAccountModel.findInOrganization(organizationId, input.bankAccountId, 'bank account', knex)).id);
       const rows = await query.orderBy('id');
       const links = linksOf(organizationId);
-      const items = (await Promise.all(sources.map((s) => s.list(organizationId, links)))).flat();
+      // One source after the other: inside a keyed request they all query through its one connection.
+      const items: OpenItem[] = [];
+      for (const source of sources) items.push(...(await source.list(organizationId, links)));
       const options = { threshold: input.threshold ?? DEFAULT_MATCH_OPTIONS.threshold, windowDays: input.dateWindowDays ?? DEFAULT_MATCH_OPTIONS.windowDays };
       const ledgerAccounts = await ledgerAccountsOf(organizationId);
       const { matches, suggestions } = matchLines(rows.map((r) => lineOf(r, ledgerAccounts.get(r.bankAccountId))), items, options);

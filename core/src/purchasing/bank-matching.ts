@@ -26,6 +26,13 @@ function vendorNames(vendors: BillSourceDeps['vendors'], organizationId: string,
   };
 }
 
+/** Items of rows, one vendor name read at a time (inside a keyed request every query shares one connection). */
+async function withNames<T>(rows: T[], vendorOf: (row: T) => string, name: (id: string) => Promise<string | null>, item: (row: T, vendor: string | null) => OpenItem): Promise<OpenItem[]> {
+  const out: OpenItem[] = [];
+  for (const row of rows) out.push(item(row, await name(vendorOf(row))));
+  return out;
+}
+
 const isOpen = (bill: Bill): boolean => (bill.status === 'OPEN' || bill.status === 'PARTIALLY_PAID') && bill.balance > 0;
 
 /** A bill as money expected out: its balance by its due date; the vendor's own number for it is what a transfer quotes. */
@@ -58,7 +65,7 @@ export function createBillOpenItemSources(deps: BillSourceDeps): OpenItemSource[
     kind: 'BILL',
     async list(organizationId) {
       const name = vendorNames(deps.vendors, organizationId);
-      return Promise.all((await bills.listOpen(organizationId)).map(async (b) => billItem(b, await name(b.vendorId))));
+      return withNames(await bills.listOpen(organizationId), (b) => b.vendorId, name, billItem);
     },
     async find(organizationId, id, trx) {
       const bill = await bills.get(organizationId, id, trx).catch(() => null);
@@ -79,7 +86,7 @@ export function createBillOpenItemSources(deps: BillSourceDeps): OpenItemSource[
       const name = vendorNames(deps.vendors, organizationId);
       const reconciled = await links.linked('bill_payment');
       const rows = (await allBillPayments(billPayments, organizationId)).filter((p) => !reconciled.has(p.id));
-      return Promise.all(rows.map(async (p) => paymentItem(p, await name(p.vendorId))));
+      return withNames(rows, (p) => p.vendorId, name, paymentItem);
     },
     async find(organizationId, id, trx) {
       const payment = await billPayments.get(organizationId, id, trx).catch(() => null);
