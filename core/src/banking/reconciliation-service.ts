@@ -69,7 +69,7 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
       status: 'MATCHED', ...linkOf(settlement), matchMethod: method, matchConfidence: confidence, matchedAt: new Date(), transferEntryId, suggestions: JSON.stringify([]) as unknown as StoredSuggestion[], updatedAt: new Date(),
     }).catch((error: unknown) => {
       // Two lines reconciled with one settlement at once: the unique index lets only the first commit.
-      throw error instanceof UniqueViolationError ? new AppError('CONFLICT', `${WHAT[settlement.kind]} ${settlement.id} is reconciled with another bank transaction.`) : error;
+      throw error instanceof UniqueViolationError ? new AppError('CONFLICT', `The ${WHAT[settlement.kind]} ${settlement.id} is reconciled with another bank transaction.`) : error;
     });
     const transaction = toBankTransaction(updated);
     if (settlement.kind === 'payment') {
@@ -174,7 +174,7 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
         if (item.currency !== row.currency) throw unprocessable(`The transaction is in ${row.currency}, ${itemId} in ${item.currency}.`, [{ field, in: 'body', message: 'currency differs' }]);
         checkAmount(target, { amount: Number(row.amount) }, item);
         const column = item.kind === 'PAYMENT' ? 'paymentId' : item.kind === 'BILL_PAYMENT' ? 'billPaymentId' : null;
-        if (column && (await BankTransactionModel.forOrganization(organizationId, trx).where(column, item.id).first())) throw new AppError('CONFLICT', `${item.id} is reconciled with another bank transaction.`);
+        if (column && (await BankTransactionModel.forOrganization(organizationId, trx).where(column, item.id).first())) throw new AppError('CONFLICT', `The ${item.kind === 'PAYMENT' ? 'payment' : 'bill payment'} ${item.id} is reconciled with another bank transaction.`);
         const ledgerAccounts = await ledgerAccountsOf(organizationId, trx);
         const [scored] = candidatesFor(lineOf(row, ledgerAccounts.get(row.bankAccountId)), indexItems([item]), DEFAULT_MATCH_OPTIONS).filter((c) => c.item.id === item.id);
         return settle(trx, row, item, 'MANUAL', scored?.score ?? 0, meta);
