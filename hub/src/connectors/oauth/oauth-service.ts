@@ -174,7 +174,7 @@ export function createOAuthService(deps: OAuthDeps): OAuthService {
       }
       const { organizationId, connectorId, version, nonce } = verified.claims;
       // Deleting the row is what uses the state: a second callback with it finds nothing.
-      const [pending] = (await knex('oauth_states').where({ nonce, organization_id: organizationId, connector_id: connectorId }).delete().returning(['redirect_uri', 'verifier_sealed', 'expires_at'])) as Array<{ redirectUri: string; verifierSealed: string | null; expiresAt: Date }>;
+      const [pending] = await knex('oauth_states').where({ nonce, organization_id: organizationId, connector_id: connectorId }).delete().returning<Array<{ redirectUri: string; verifierSealed: string | null; expiresAt: Date }>>(['redirect_uri', 'verifier_sealed', 'expires_at']);
       if (!pending) throw new AppError('OAUTH_STATE_USED', 'This authorization was completed (or abandoned) already; start it again.');
       if (new Date(pending.expiresAt).getTime() <= Date.now()) throw new AppError('OAUTH_STATE_EXPIRED', 'The authorization took too long; start it again.');
       if (query.error !== undefined) throw providerProblem(`The provider did not grant access: ${query.error}${query.error_description ? ` (${query.error_description.slice(0, 500)})` : ''}`, { retryable: false });
