@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AuthorizationError, createConnectorAuth, withBearer, type AccessToken } from './auth.js';
+import { defineConnector } from './define.js';
 import { createHttpClient } from './http/client.js';
+import { createTestContext } from './testing/contract.js';
+import { goodManifest } from './testing/fixtures.js';
 
 const token = (accessToken: string, expiresAt: string | null): AccessToken => ({ accessToken, tokenType: 'Bearer', expiresAt, scopes: [] });
 
@@ -39,5 +42,23 @@ describe('withBearer', () => {
     const own = createHttpClient(withBearer({ baseUrl: 'https://api.acme.test', headers: () => ({ Authorization: 'Basic abc' }), fetch }, auth));
     await own.get('/c');
     expect(seen).toEqual(['Bearer at_1', 'Token other', 'Basic abc']);
+  });
+});
+
+describe('the contract kit for an oauth2 connector', () => {
+  it("gives ctx.auth the test's token", async () => {
+    const none = async () => ({ created: 0, updated: 0, skipped: 0, failed: 0 });
+    const connector = defineConnector({
+      manifest: goodManifest(),
+      onEvent: async () => {},
+      sync: { invoice: none, payment: none },
+      actions: { 'resend-invoice': async () => null },
+      verifyWebhook: () => true,
+      handleWebhook: async () => undefined,
+    });
+    const test = createTestContext(connector, { credentials: { clientId: 'c', clientSecret: 's' }, accessToken: 'at_test_token' });
+    expect(test.ctx.auth.type).toBe('oauth2');
+    expect(await test.ctx.auth.accessToken()).toBe('at_test_token');
+    await expect(createTestContext(connector, { credentials: {} }).ctx.auth.accessToken()).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
   });
 });
