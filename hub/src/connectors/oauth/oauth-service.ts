@@ -7,7 +7,7 @@ import type { Catalog } from '../catalog.js';
 import { providerProblem } from '../failures.js';
 import { signState, verifyState } from './state.js';
 import { requestTokens, TokenEndpointError, type OAuth2Settings, type OAuthClient, type TokenGrant, type TokenSet } from './token-endpoint.js';
-import { authorizationOf, hintOf, type OAuthColumns } from './view.js';
+import { authorizationOf, hintOf, scopesOf, type OAuthColumns } from './view.js';
 
 /** How long an authorization may take, from the authorize call to the callback. */
 export const STATE_TTL_MS = 10 * 60_000;
@@ -80,7 +80,8 @@ export function createOAuthService(deps: OAuthDeps): OAuthService {
 
   async function store(db: Knex | Knex.Transaction, row: Row, tokens: TokenSet, previous: Sealed | undefined, requested: string[]): Promise<void> {
     const kept: Sealed = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken ?? previous?.refreshToken };
-    const scopes = tokens.scopes ?? (previous ? (typeof row.oauthScopes === 'string' ? (JSON.parse(row.oauthScopes) as string[]) : row.oauthScopes) : null) ?? requested;
+    // A refresh that does not name the scopes keeps those granted; a first grant that does not, those asked for.
+    const scopes = tokens.scopes ?? (previous ? scopesOf(row) : requested);
     await db('integrations').where({ organization_id: row.organizationId, connector_id: row.connectorId }).update({
       oauth_status: 'AUTHORIZED', oauth_sealed: secrets.seal(JSON.stringify(kept)), oauth_hint: hintOf(kept.accessToken, kept.refreshToken !== undefined),
       oauth_expires_at: tokens.expiresAt, oauth_scopes: JSON.stringify(scopes), updated_at: db.fn.now(),
@@ -93,8 +94,7 @@ export function createOAuthService(deps: OAuthDeps): OAuthService {
 
   function tokenOf(row: Row): AccessToken {
     const sealed = JSON.parse(secrets.open(row.oauthSealed ?? '')) as Sealed;
-    const view = authorizationOf(row, { auth: { type: 'oauth2' } } as ConnectorManifest) as IntegrationAuthorization;
-    return { accessToken: sealed.accessToken, tokenType: 'Bearer', expiresAt: view.expiresAt, scopes: view.scopes };
+    return { accessToken: sealed.accessToken, tokenType: 'Bearer', expiresAt: row.oauthExpiresAt ? new Date(row.oauthExpiresAt).toISOString() : null, scopes: scopesOf(row) };
   }
 
   /**

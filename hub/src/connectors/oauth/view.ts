@@ -26,6 +26,9 @@ export function hintOf(accessToken: string, hasRefreshToken: boolean): string {
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 const parsed = <T>(value: T | string | null): T | null => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
 
+/** The scopes the provider granted, as stored. */
+export const scopesOf = (row: Pick<OAuthColumns, 'oauthScopes'>): string[] => parsed<string[]>(row.oauthScopes) ?? [];
+
 /** An oauth2 integration's authorization as the API shows it (never a token); nothing for other auth types. */
 export function authorizationOf(row: OAuthColumns, manifest: ConnectorManifest | undefined): IntegrationAuthorization | undefined {
   if (manifest?.auth.type !== 'oauth2') return undefined;
@@ -35,7 +38,7 @@ export function authorizationOf(row: OAuthColumns, manifest: ConnectorManifest |
     status: row.oauthStatus ?? 'NOT_AUTHORIZED',
     accessTokenHint: hint?.accessToken ?? null,
     expiresAt: iso(row.oauthExpiresAt),
-    scopes: parsed<string[]>(row.oauthScopes) ?? [],
+    scopes: scopesOf(row),
     hasRefreshToken: hint?.hasRefreshToken ?? false,
     authorizedAt: iso(row.oauthAuthorizedAt),
     refreshedAt: iso(row.oauthRefreshedAt),
