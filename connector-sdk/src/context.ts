@@ -3,6 +3,7 @@
  * these interfaces for one organization and one connector; a connector never sees the database,
  * another organization, or another connector's mappings and state. Tests implement them with fakes.
  */
+import type { ConnectorAuth } from './auth.js';
 import type { HttpClient, HttpClientOptions } from './http/client.js';
 import type { ConnectorEntities } from './entities.js';
 
@@ -77,7 +78,8 @@ export interface ConnectorLogger {
 /**
  * Makes an HTTP client for the provider's API. The hub's factory sets `allowedHosts` to the manifest's
  * (a connector cannot widen it), adds its outbound-address policy, logs retries and aborts requests
- * when the job is cancelled; otherwise it is {@link createHttpClient}.
+ * when the job is cancelled; for an oauth2 connector it also sends the organization's access token as
+ * `Authorization: Bearer …` (unless you set that header); otherwise it is {@link createHttpClient}.
  *
  * @example
  * ```ts
@@ -109,6 +111,8 @@ export interface ConnectorContext<TCredentials = Record<string, unknown>, TConfi
   syncState: SyncStateStore;
   logger: ConnectorLogger;
   http: HttpClientFactory;
+  /** The integration's authorization with the provider: `accessToken()` for an oauth2 connector. */
+  auth: ConnectorAuth;
   /**
    * Why this handler runs, as the events its changes emit will say: `IMPORT` (syncs, actions, domain
    * events) or `WEBHOOK` (a provider webhook), and the id of the event, webhook delivery or sync job

@@ -91,12 +91,42 @@ describe('validateManifest: what only code can check', () => {
 
   it('refuses a required field that is not among the properties (a typo makes the schema unsatisfiable)', () => {
     const m = goodManifest();
-    m['credentialsSchema'] = { type: 'object', properties: { refreshToken: { type: 'string' } }, required: ['refresh_token'] };
+    m['credentialsSchema'] = { type: 'object', properties: { clientId: { type: 'string' }, refreshToken: { type: 'string' } }, required: ['clientId', 'refresh_token'] };
     (m.actions[0] as { inputSchema: unknown }).inputSchema = { type: 'object', properties: { invoiceId: { type: 'string' } }, required: ['invoice'] };
     expect(issuesOf(m)).toEqual([
       { path: '/credentialsSchema/required', message: 'names "refresh_token", which is not in properties' },
       { path: '/actions/0/inputSchema/required', message: 'names "invoice", which is not in properties' },
     ]);
+  });
+});
+
+describe('validateManifest: oauth2', () => {
+  it('fills in the defaults: basic client authentication, no PKCE, scopes joined by spaces', () => {
+    const result = validateManifest(goodManifest());
+    expect(result.valid && result.manifest.auth.oauth2).toMatchObject({ clientAuth: 'basic', pkce: false, scopeSeparator: ' ' });
+  });
+
+  it('refuses authorization and token URLs whose hosts are not allowed', () => {
+    const m = goodManifest();
+    m['allowedHosts'] = ['api.acme.test'];
+    expect(issuesOf(m)).toEqual([
+      { path: '/auth/oauth2/authorizationUrl', message: 'must be an http(s) URL whose host is in allowedHosts' },
+      { path: '/auth/oauth2/tokenUrl', message: 'must be an http(s) URL whose host is in allowedHosts' },
+    ]);
+    m['allowedHosts'] = ['*.acme.test', 'acme.test'];
+    expect(issuesOf(m)).toEqual([]);
+  });
+
+  it("refuses credentials that do not carry the organization's OAuth client id", () => {
+    const m = goodManifest();
+    m['credentialsSchema'] = { type: 'object', properties: { clientId: { type: 'string' } } };
+    expect(issuesOf(m)).toEqual([{ path: '/credentialsSchema', message: expect.stringContaining('must declare and require "clientId"') as string }]);
+  });
+
+  it('refuses extra authorization parameters that would replace the hub\'s own', () => {
+    const m = goodManifest();
+    m.auth['oauth2'] = { ...(m.auth['oauth2'] as object), authorizationParams: { redirect_uri: 'https://evil.test/' } };
+    expect(issuesOf(m).map((i) => i.path)).toContain('/auth/oauth2/authorizationParams');
   });
 });
 

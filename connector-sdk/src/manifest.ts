@@ -1,4 +1,5 @@
 import { validators, type ConnectorManifest, type ManifestObjectSchema } from '@uah/schemas';
+import { isAllowedDestination } from './http/destination.js';
 import { satisfies } from './semver.js';
 import { SDK_VERSION } from './version.js';
 
@@ -73,6 +74,23 @@ function duplicates(values: string[]): string[] {
   return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
 }
 
+/**
+ * The hub calls the token URL through the connector's HTTP client, so its host (and the authorization
+ * URL's, for the same provider) must be allowed; the OAuth client's id is the organization's to give.
+ */
+function oauth2Issues(manifest: ConnectorManifest, oauth2: NonNullable<ConnectorManifest['auth']['oauth2']>): ManifestIssue[] {
+  const issues: ManifestIssue[] = [];
+  for (const key of ['authorizationUrl', 'tokenUrl'] as const) {
+    const url = oauth2[key];
+    if (!URL.canParse(url) || !isAllowedDestination(url, manifest.allowedHosts ?? [])) issues.push({ path: `/auth/oauth2/${key}`, message: "must be an http(s) URL whose host is in allowedHosts" });
+  }
+  const credentials = manifest.credentialsSchema;
+  if (!credentials.properties?.['clientId'] || !(credentials.required ?? []).includes('clientId')) {
+    issues.push({ path: '/credentialsSchema', message: 'must declare and require "clientId" (and declare "clientSecret" unless the OAuth client is public): each organization gives its OAuth client' });
+  }
+  return issues;
+}
+
 function semanticIssues(manifest: ConnectorManifest, sdkVersion: string): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
   if (!satisfies(sdkVersion, manifest.sdk)) {
@@ -82,6 +100,7 @@ function semanticIssues(manifest: ConnectorManifest, sdkVersion: string): Manife
   for (const name of duplicates(manifest.actions.map((a) => a.name))) issues.push({ path: '/actions', message: `declares "${name}" twice` });
   if (manifest.auth.oauth2 && manifest.auth.type !== 'oauth2') issues.push({ path: '/auth/oauth2', message: 'is only allowed when auth.type is oauth2' });
   if (manifest.auth.apiKey && manifest.auth.type !== 'api_key') issues.push({ path: '/auth/apiKey', message: 'is only allowed when auth.type is api_key' });
+  if (manifest.auth.type === 'oauth2' && manifest.auth.oauth2) issues.push(...oauth2Issues(manifest, manifest.auth.oauth2));
   issues.push(...objectSchemaIssues(manifest.credentialsSchema, '/credentialsSchema'), ...objectSchemaIssues(manifest.configSchema, '/configSchema'));
   manifest.actions.forEach((action, i) => issues.push(...objectSchemaIssues(action.inputSchema, `/actions/${i}/inputSchema`)));
   return issues;

@@ -10,6 +10,7 @@ import * as m0008 from './0008_banking.js';
 import * as m0009 from './0009_purchasing.js';
 import * as m0010 from './0010_projects.js';
 import * as m0011 from './0011_bank_bill_payments.js';
+import * as m0012 from './0012_oauth.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0009_purchasing': m0009,
   '0010_projects': m0010,
   '0011_bank_bill_payments': m0011,
+  '0012_oauth': m0012,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

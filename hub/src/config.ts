@@ -12,6 +12,10 @@ export interface HubConfig {
   smtpUrl: string | undefined;
   connectorsPath: string[];
   webhookAllowPrivate: boolean;
+  /** The address the world reaches the hub at (OAuth2 callbacks); unset: the hub's own address. */
+  publicUrl: string | undefined;
+  /** Where the OAuth2 callback sends the browser once an integration is authorized; unset: a small page. */
+  oauthReturnUrl: string | undefined;
   /** The durable queue the webhook worker reads events from; hubs that share a broker but not a database need their own. */
   webhookQueue: string;
   /** An endpoint failing every attempt this long (and `minFailures` in a row) is disabled, after a warning at half of it. */
@@ -69,6 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     connectorsPath: (env['CONNECTORS_PATH'] ?? '').split(':').filter(Boolean).map((p) => resolve(p)),
     webhookAllowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE'),
+    publicUrl: url(env, 'PUBLIC_URL', ['https:', 'http:']),
+    oauthReturnUrl: url(env, 'OAUTH_RETURN_URL', ['https:', 'http:']),
     webhookQueue: env['WEBHOOK_QUEUE'] || 'uah.webhooks',
     webhookDisable: { afterHours: integer(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 24, 1, 24 * 90), minFailures: integer(env, 'WEBHOOK_DISABLE_MIN_FAILURES', 10, 1, 100_000) },
     logLevel,

@@ -47,7 +47,9 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   const { db, bus } = await openInfrastructure(config, logger);
   const secretBox = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
   const webhookTransport = createHttpTransport({ policy: { allowPrivate: config.webhookAllowPrivate } });
-  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true, allowPrivate: config.webhookAllowPrivate }, { logger, secrets: secretBox });
+  let url = '';
+  const oauth = { publicUrl: () => config.publicUrl ?? url, returnUrl: config.oauthReturnUrl };
+  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true, allowPrivate: config.webhookAllowPrivate, oauth }, { logger, secrets: secretBox });
   const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
   const core = createCore({
     knex: db.knex,
@@ -82,7 +84,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
     server.listen(config.port, config.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
+  url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
   logger.info({ url, database: db.embedded ? 'embedded' : 'postgresql', bus: bus.kind }, 'hub started');
 
   let stopping: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import type { Customer, CustomerCreate } from '@uah/schemas';
+import { createConnectorAuth, withBearer } from '../auth.js';
 import type { ConnectorContext, JsonValue } from '../context.js';
 import type { Connector } from '../define.js';
 import { ENTITY_METHODS, type ConnectorEntities } from '../entities.js';
@@ -57,7 +58,14 @@ function notFaked(): ConnectorEntities {
 /** See {@link TestContext}. */
 export function createTestContext<TCredentials, TConfig>(
   connector: Connector<TCredentials, TConfig>,
-  options: { credentials: TCredentials; config?: TConfig; organizationId?: string; entities?: Partial<ConnectorEntities> },
+  options: {
+    credentials: TCredentials;
+    config?: TConfig;
+    organizationId?: string;
+    entities?: Partial<ConnectorEntities>;
+    /** For an oauth2 connector: the access token `ctx.auth` gives (and `ctx.http` sends), as the hub would after an authorization. */
+    accessToken?: string;
+  },
 ): TestContext<TCredentials, TConfig> {
   const organizationId = options.organizationId ?? 'org_test';
   const customers: Customer[] = [];
@@ -67,6 +75,7 @@ export function createTestContext<TCredentials, TConfig>(
   const requests: string[] = [];
   const entities = guardEntities({ ...notFaked(), customers: memoryCustomers(organizationId, customers), ...(options.entities ?? {}) }, connector.manifest.permissions ?? []);
   const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
+  const auth = createConnectorAuth(connector.manifest.auth.type, connector.manifest.auth.type === 'oauth2' && options.accessToken !== undefined ? async () => ({ accessToken: options.accessToken as string, tokenType: 'Bearer', expiresAt: null, scopes: connector.manifest.auth.oauth2?.scopes ?? [] }) : undefined);
   const recordingFetch: typeof fetch = (input, init) => {
     requests.push(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     return fetch(input, init);
@@ -90,7 +99,8 @@ export function createTestContext<TCredentials, TConfig>(
     },
     syncState: { get: async (k) => state.get(k), set: async (k, v) => void state.set(k, v), delete: async (k) => void state.delete(k) },
     logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    http: (http) => createHttpClient({ ...http, fetch: recordingFetch, allowedHosts: connector.manifest.allowedHosts ?? [] }),
+    http: (http) => createHttpClient({ ...(auth.type === 'oauth2' ? withBearer(http, auth) : http), fetch: recordingFetch, allowedHosts: connector.manifest.allowedHosts ?? [] }),
+    auth,
     cause: { source: 'IMPORT' },
     signal: new AbortController().signal,
   };

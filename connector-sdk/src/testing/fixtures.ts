@@ -17,7 +17,7 @@ export function goodManifest(): Record<string, unknown> & { auth: Record<string,
     category: 'accounting',
     description: 'Pushes invoices to Acme Books and pulls their payments.',
     auth: { type: 'oauth2', oauth2: { authorizationUrl: 'https://acme.test/oauth/authorize', tokenUrl: 'https://acme.test/oauth/token', scopes: ['accounting'] } },
-    credentialsSchema: { type: 'object', properties: { refreshToken: { type: 'string' } }, required: ['refreshToken'] },
+    credentialsSchema: { type: 'object', properties: { clientId: { type: 'string' }, clientSecret: { type: 'string' } }, required: ['clientId', 'clientSecret'] },
     configSchema: { type: 'object', properties: { realmId: { type: 'string' } } },
     events: ['invoice.created', 'customer.updated'],
     dataTypes: [
@@ -26,5 +26,6 @@ export function goodManifest(): Record<string, unknown> & { auth: Record<string,
     ],
     actions: [{ name: 'resend-invoice', description: 'Email the invoice again from Acme.', inputSchema: { type: 'object', properties: { invoiceId: { type: 'string' } }, required: ['invoiceId'] } }],
     webhooks: { receives: true },
+    allowedHosts: ['acme.test'],
   };
 }

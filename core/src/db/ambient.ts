@@ -21,6 +21,14 @@ export function currentTransaction(): Knex.Transaction | undefined {
 }
 
 /**
+ * Runs `work` outside any unit of work: what it writes commits on its own, whatever the request around it
+ * does (a refreshed OAuth token must outlive a request that fails).
+ */
+export function outsideTransaction<T>(work: () => T): T {
+  return unitOfWork.exit(work);
+}
+
+/**
  * A knex that resolves, on every use, to the current unit of work's transaction or else to `root`. Give it
  * to the services; give `root` to what must never join a request's transaction (the relay, schedulers,
  * rate-limit counters, the stream), since timers started inside a request inherit its context.

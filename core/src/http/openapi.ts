@@ -40,6 +40,12 @@ function successResponse(route: Route): Record<string, unknown> {
   return Object.keys(content).length > 0 ? { description, content } : { description };
 }
 
+function redirectResponse(route: Route): Record<string, unknown> {
+  const redirect = route.response.redirect;
+  if (!redirect) return {};
+  return { [String(redirect.status)]: { description: redirect.description, headers: { Location: { description: 'Where to go next.', schema: { type: 'string', format: 'uri' } } } } };
+}
+
 function errorResponses(route: Route): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const statuses = new Set<number>([...(route.errors ?? [])]);
@@ -67,7 +73,7 @@ export function buildOpenApi(routes: Route[], info: { title: string; version: st
       ...(route.description ? { description: route.description } : {}),
       tags: [route.tag],
       parameters: parameters(route),
-      responses: { [String(route.response.status)]: successResponse(route), ...errorResponses(route) },
+      responses: { [String(route.response.status)]: successResponse(route), ...redirectResponse(route), ...errorResponses(route) },
       security: route.auth === 'none' ? [] : route.auth === 'admin' ? [{ adminToken: [] }] : route.auth === 'apiKeyOrAdmin' ? [{ apiKey: [] }, { adminToken: [] }] : [{ apiKey: [] }],
     };
     if (route.body) operation['requestBody'] = { required: true, content: { 'application/json': { schema: ref(route.body) } } };

@@ -38,6 +38,8 @@ export interface ResponseSpec {
   contentType?: string;
   /** Other media types the same status may answer with (e.g. `text/plain` for `?format=ledger`). */
   alsoContentTypes?: string[];
+  /** The route may also answer with a redirect (`Location`), e.g. a browser sent on to an OAuth provider. */
+  redirect?: { status: 302 | 303; description: string };
 }
 
 /**

@@ -17,4 +17,13 @@ describe('secret box', () => {
     expect(() => box.open(parts.join('.'))).toThrow();
     expect(() => createSecretBox(randomBytes(32)).open(sealed)).toThrow();
   });
+  it('signs per purpose: the same data signs alike under one key and purpose only', () => {
+    const key = randomBytes(32);
+    const a = createSecretBox(key);
+    expect(a.mac('oauth-state', 'x')).toBe(createSecretBox(key).mac('oauth-state', 'x'));
+    expect(a.mac('oauth-state', 'x')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a.mac('oauth-state', 'y')).not.toBe(a.mac('oauth-state', 'x'));
+    expect(a.mac('other', 'x')).not.toBe(a.mac('oauth-state', 'x'));
+    expect(box.mac('oauth-state', 'x')).not.toBe(a.mac('oauth-state', 'x'));
+  });
 });

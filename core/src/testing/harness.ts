@@ -44,9 +44,9 @@ export interface TestHub {
 }
 
 /** The core on a test database of its own and the in-process bus, served on an ephemeral port. */
-export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimit' | 'extraRoutes' | 'idempotencyFaults' | 'webhooks'>> & { bus?: Bus } = {}): Promise<TestHub> {
+export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimit' | 'extraRoutes' | 'idempotencyFaults' | 'webhooks'>> & { bus?: Bus; logger?: pino.Logger } = {}): Promise<TestHub> {
   const db = await createTestDatabase();
-  const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
   const bus = options.bus ?? createMemoryBus({ logger });
   // Mail is written as .eml files into a folder of the hub's own, removed on close.
   const mailDir = mkdtempSync(join(tmpdir(), 'uah-mail-'));

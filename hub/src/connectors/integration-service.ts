@@ -6,8 +6,9 @@ import type { Catalog, CatalogEntry } from './catalog.js';
 import type { ConnectorRuntime, FailureReport } from './runtime.js';
 import { checkAgainst } from './manifest-schemas.js';
 import { toProblem } from './failures.js';
+import { authorizationOf, type OAuthColumns } from './oauth/view.js';
 
-interface IntegrationRow {
+interface IntegrationRow extends OAuthColumns {
   id: string;
   organizationId: string;
   connectorId: string;
@@ -71,13 +72,18 @@ export function createIntegrationService(deps: IntegrationDeps): IntegrationServ
     return latest && a && b && compareVersions(a, b) > 0 ? latest.version : null;
   }
 
+  const authorization = (row: IntegrationRow): Pick<Integration, 'authorization'> => {
+    const view = authorizationOf(row, catalog.get(row.connectorId, row.connectorVersion)?.manifest);
+    return view ? { authorization: view } : {};
+  };
+
   function toIntegration(row: IntegrationRow): Integration {
     return {
       object: 'integration', id: row.id, organizationId: row.organizationId, connectorId: row.connectorId, version: row.connectorVersion,
       availableVersion: newerThan(row.connectorId, row.connectorVersion), isActive: row.isActive,
       credentialsHint: typeof row.credentialsHint === 'string' ? (JSON.parse(row.credentialsHint) as Record<string, string>) : row.credentialsHint,
       configuration: row.config, errorCount: row.errorCount, lastError: row.lastError, lastErrorAt: iso(row.lastErrorAt),
-      createdAt: new Date(row.createdAt).toISOString(), updatedAt: new Date(row.updatedAt).toISOString(),
+      createdAt: new Date(row.createdAt).toISOString(), updatedAt: new Date(row.updatedAt).toISOString(), ...authorization(row),
     };
   }
 
@@ -115,7 +121,9 @@ export function createIntegrationService(deps: IntegrationDeps): IntegrationServ
       if (!credentials) throw new AppError('VALIDATION_FAILED', 'Give the credentials to enable the integration.', { errors: [{ field: '/credentials', in: 'body', message: 'is required' }] });
       const config = input.config ?? existing?.config ?? {};
       checkAgainst([entry.manifest.credentialsSchema, credentials, '/credentials'], [entry.manifest.configSchema, config, '/config']);
-      if (entry.module?.handlers.includes('check')) {
+      // An OAuth2 integration has no token to check with until it is authorized (after this PUT).
+      const checkable = entry.manifest.auth.type !== 'oauth2' || existing?.oauthStatus === 'AUTHORIZED';
+      if (checkable && entry.module?.handlers.includes('check')) {
         await deps.runtime.invoke({ connectorId, version: entry.version, organizationId, credentials, config, cause: { source: 'IMPORT' }, kind: 'check', args: [] }).catch((e: unknown) => {
           throw toProblem(e);
         });
@@ -143,7 +151,7 @@ export function createIntegrationService(deps: IntegrationDeps): IntegrationServ
       const next = row.isActive ? new Date((row.lastSyncAt ? new Date(row.lastSyncAt).getTime() : Date.now()) + frequency.minutes * 60_000).toISOString() : null;
       return {
         provider: connectorId, organizationId, isActive: row.isActive, lastSyncAt: iso(row.lastSyncAt), lastSyncStatus: row.lastSyncStatus ?? null,
-        errorCount: row.errorCount, nextSyncAt: next, syncFrequency: frequency.label, dataTypes: (manifest?.dataTypes ?? []).map((d) => d.type), configuration: row.config,
+        errorCount: row.errorCount, nextSyncAt: next, syncFrequency: frequency.label, dataTypes: (manifest?.dataTypes ?? []).map((d) => d.type), configuration: row.config, ...authorization(row),
       };
     },
     async runAction(organizationId, connectorId, action, input) {

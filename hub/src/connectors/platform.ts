@@ -12,6 +12,8 @@ import { createConnectorRoutes } from './routes.js';
 import { createSyncEngine, type SyncEngine } from './sync-engine.js';
 import { createSyncRoutes } from './sync-routes.js';
 import { createWebhookRoute } from './webhooks.js';
+import { createOAuthService, type OAuthService } from './oauth/oauth-service.js';
+import { createOAuthRoutes } from './oauth/oauth-routes.js';
 import { createConnectorRuntime, DEFAULT_TIMEOUTS, type ConnectorRuntime } from './runtime.js';
 import type { WorkerLimits } from './worker/connector-worker.js';
 import type { HandlerKind } from './worker/protocol.js';
@@ -35,6 +37,11 @@ export interface PlatformOptions {
   syncTickMs?: number;
   /** Connectors may call loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE`). @default false */
   allowPrivate?: boolean;
+  /**
+   * OAuth2: the hub's public base URL, where providers send the browser back (`PUBLIC_URL`, read at each
+   * authorization), and where the callback sends the browser on once the tokens are stored (`OAUTH_RETURN_URL`).
+   */
+  oauth?: { publicUrl: () => string; returnUrl?: string | undefined };
 }
 
 const SYNC_JOB = 'connectors.sync';
@@ -45,6 +52,8 @@ export interface ConnectorPlatform {
   readonly runtime: ConnectorRuntime;
   readonly integrations: IntegrationService;
   readonly sync: SyncEngine;
+  /** OAuth2 authorizations and the tokens of the integrations that use them. */
+  readonly oauth: OAuthService;
   /** Routes the bus's events to the connectors' handlers (after `routes`). */
   startEventRouting(bus: Bus, options?: Partial<Pick<EventRouterOptions, 'queuePrefix' | 'concurrency' | 'maxAttempts' | 'retryDelaysMs'>>): Promise<EventRouter>;
   /** Queues due syncs and runs queued ones every `syncTickMs` (after `routes`; the core scheduler stops it). */
@@ -67,6 +76,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
   let router: EventRouter | undefined;
   let stopped = false;
   let sync: SyncEngine | undefined;
+  let oauth: OAuthService | undefined;
   let scheduler: CoreServices['scheduler'] | undefined;
   const need = <T>(value: T | undefined): T => {
     if (!value) throw new Error('the connector platform is used before the core was created');
@@ -83,9 +93,14 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
     get sync() {
       return need(sync);
     },
+    get oauth() {
+      return need(oauth);
+    },
     routes(services, knex) {
+      const publicUrl = options.oauth?.publicUrl ?? (() => 'http://127.0.0.1:3000');
+      oauth = createOAuthService({ knex, catalog, secrets: deps.secrets, allowPrivate: options.allowPrivate ?? false, publicUrl });
       runtime = createConnectorRuntime({
-        catalog, books: createBooks(services), knex, logger: deps.logger, limits, loadTimeoutMs, allowPrivate: options.allowPrivate ?? false,
+        catalog, books: createBooks(services), knex, logger: deps.logger, limits, loadTimeoutMs, allowPrivate: options.allowPrivate ?? false, tokens: oauth,
         timeouts: { ...DEFAULT_TIMEOUTS, ...(options.timeouts ?? {}) }, idleMs: options.idleMs ?? 5 * 60_000,
         onFailure: async (report) => {
           deps.logger.warn({ ...report }, 'connector handler failed');
@@ -95,7 +110,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
       integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets });
       sync = createSyncEngine({ knex, catalog, integrations, runtime, events: services.events, logger: deps.logger });
       scheduler = services.scheduler;
-      return [...createConnectorRoutes({ catalog, integrations }), ...createSyncRoutes(sync), createWebhookRoute({ knex, catalog, integrations, runtime })];
+      return [...createConnectorRoutes({ catalog, integrations }), ...createSyncRoutes(sync), createWebhookRoute({ knex, catalog, integrations, runtime }), ...createOAuthRoutes({ oauth, returnUrl: options.oauth?.returnUrl })];
     },
     async startEventRouting(bus, routing = {}) {
       router = createEventRouter({ bus, catalog, integrations: need(integrations), runtime: need(runtime), logger: deps.logger, ...routing });

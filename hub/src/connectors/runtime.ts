@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { runInTransaction } from '@uah/core';
+import type { AccessToken } from '@uah/connector-sdk';
 import type { Catalog } from './catalog.js';
 import type { Books } from './books.js';
 import { createMappings, createSyncState } from './connector-store.js';
@@ -51,6 +52,8 @@ export interface RuntimeOptions {
   loadTimeoutMs: number;
   /** Connectors may call loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE`). */
   allowPrivate?: boolean;
+  /** Gives oauth2 connectors their access token (`ctx.auth`), refreshed here, never in the worker. */
+  tokens?: { accessToken(organizationId: string, connectorId: string): Promise<AccessToken> };
   onFailure(report: FailureReport): void | Promise<void>;
 }
 
@@ -98,6 +101,8 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
   const workers = new Map<string, { worker: Promise<ConnectorWorker>; idle?: NodeJS.Timeout }>();
 
   async function serve(binding: CallBinding, request: RpcRequest): Promise<unknown> {
+    // A token is not the invocation's write: it never joins (nor waits for) the invocation's transaction.
+    if (request.target === 'auth') return serveToken(binding, request);
     return binding.transaction ? binding.transaction.run(() => serveNow(binding, request)) : serveNow(binding, request);
   }
 
@@ -112,8 +117,15 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
     return target[request.method]!(...(Array.isArray(request.args) ? request.args : []));
   }
 
+  async function serveToken(binding: CallBinding, request: RpcRequest): Promise<AccessToken> {
+    if (request.method !== 'accessToken' || !options.tokens) throw new Error(`auth.${request.method} does not exist`);
+    const token = await options.tokens.accessToken(binding.ctx.organizationId, binding.ctx.connectorId);
+    (binding.issued ??= []).push(token.accessToken);
+    return token;
+  }
+
   function log(binding: CallBinding, request: LogRequest): void {
-    const secrets = secretsOf(binding.ctx.credentials);
+    const secrets = [...secretsOf(binding.ctx.credentials), ...(binding.issued ?? [])];
     const fields = request.fields ? (JSON.parse(scrub(JSON.stringify(request.fields), secrets)) as Record<string, unknown>) : {};
     const level = (['debug', 'info', 'warn', 'error'] as const).includes(request.level) ? request.level : 'info';
     const message = scrub(String(request.message), secrets);
@@ -168,7 +180,7 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
         return await worker.invoke(request.kind, request.name, binding, request.args, request.timeoutMs ?? options.timeouts[request.kind]);
       } catch (error) {
         if (error instanceof HandlerFailure) {
-          const report: FailureReport = { organizationId: request.organizationId, connectorId: request.connectorId, kind: request.kind, reason: error.reason, message: scrub(error.message, secretsOf(request.credentials)) };
+          const report: FailureReport = { organizationId: request.organizationId, connectorId: request.connectorId, kind: request.kind, reason: error.reason, message: scrub(error.message, [...secretsOf(request.credentials), ...(binding.issued ?? [])]) };
           if (request.transaction) Object.assign(error, { report });
           else await options.onFailure(report);
         }

@@ -22,6 +22,7 @@ export declare const JournalEntryExportQuery: ValidateFunction<T.JournalEntryExp
 export declare const JournalEntryListQuery: ValidateFunction<T.JournalEntryListQuery>;
 export declare const LedgerQuery: ValidateFunction<T.LedgerQuery>;
 export declare const MilestoneListQuery: ValidateFunction<T.MilestoneListQuery>;
+export declare const OAuthCallbackQuery: ValidateFunction<T.OAuthCallbackQuery>;
 export declare const PaymentListQuery: ValidateFunction<T.PaymentListQuery>;
 export declare const PayrollRunListQuery: ValidateFunction<T.PayrollRunListQuery>;
 export declare const ProductListQuery: ValidateFunction<T.ProductListQuery>;

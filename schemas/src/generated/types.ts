@@ -2865,6 +2865,41 @@ export interface MilestoneListQuery {
   status?: 'PENDING' | 'COMPLETED';
 }
 
+/**
+ * Where to send the organization's browser to grant the connector access at the provider. The URL carries a signed, single-use `state` that expires at `expiresAt`.
+ */
+export interface OAuthAuthorization {
+  object: 'oauth_authorization';
+  connectorId: string;
+  authorizeUrl: string;
+  /**
+   * The hub's callback, which the OAuth client registered at the provider must allow.
+   */
+  redirectUri: string;
+  expiresAt: string;
+}
+
+/**
+ * What the provider sends the browser back with (RFC 6749 §4.1.2): `code` and `state`, or `error` (and `error_description`) and `state`. Other parameters a provider adds are accepted and ignored.
+ */
+export interface OAuthCallbackQuery {
+  state: string;
+  code?: string;
+  error?: string;
+  error_description?: string;
+  [k: string]: string | undefined;
+}
+
+/**
+ * The callback's answer once the provider's tokens are stored (sealed): which integration was authorized and where its authorization stands. Never the tokens.
+ */
+export interface OAuthConnected {
+  object: 'oauth_connection';
+  organizationId: string;
+  connectorId: string;
+  authorization: IntegrationAuthorization;
+}
+
 export interface OrganizationCreate {
   name: string;
   baseCurrency?: CurrencyCode;
@@ -3597,6 +3632,26 @@ export interface ConnectorVersion {
 }
 
 /**
+ * Where an OAuth2 integration stands with the provider. The tokens themselves are sealed and never returned: `accessTokenHint` shows the last characters of the access token only. `REAUTHORIZATION_REQUIRED` means the provider refused the refresh token (revoked, expired): run the authorization again.
+ */
+export interface IntegrationAuthorization {
+  type: 'oauth2';
+  status: 'NOT_AUTHORIZED' | 'AUTHORIZED' | 'REAUTHORIZATION_REQUIRED';
+  accessTokenHint: string | null;
+  /**
+   * When the access token expires (null when the provider did not say); the hub refreshes it shortly before.
+   */
+  expiresAt: string | null;
+  /**
+   * The scopes the provider granted (those asked for when it did not say).
+   */
+  scopes: string[];
+  hasRefreshToken: boolean;
+  authorizedAt: string | null;
+  refreshedAt: string | null;
+}
+
+/**
  * How an integration is doing: its last sync and result, the failures counted against it (handlers that threw, timed out or ran out of memory), when it syncs next and how often, what it syncs, and its configuration (never its credentials).
  */
 export interface IntegrationStatus {
@@ -3618,6 +3673,10 @@ export interface IntegrationStatus {
   configuration: {
     [k: string]: unknown;
   };
+  /**
+   * For a connector that authorizes with OAuth2: where the authorization stands, e.g. `REAUTHORIZATION_REQUIRED` once the provider refused the refresh token.
+   */
+  authorization?: IntegrationAuthorization;
 }
 
 /**
@@ -3648,6 +3707,10 @@ export interface Integration {
   lastErrorAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /**
+   * For a connector that authorizes with OAuth2: where the authorization stands (never the tokens).
+   */
+  authorization?: IntegrationAuthorization;
 }
 
 export interface ManifestAction {
@@ -3657,7 +3720,7 @@ export interface ManifestAction {
 }
 
 /**
- * How an organization authenticates the connector with the provider. `oauth2` needs its endpoints (and only `oauth2` may give them); `api_key` may say where the key goes.
+ * How an organization authenticates the connector with the provider. `oauth2` needs its endpoints (and only `oauth2` may give them): the hub runs the authorization-code flow (`GET …/integrations/{connectorId}/oauth/authorize`, then the callback), keeps the tokens sealed, refreshes them before they expire and hands connectors a valid access token; the OAuth client's `clientId` (and `clientSecret`, unless the client is public) are part of the organization's credentials, so the credentialsSchema declares them. `api_key` may say where the key goes.
  */
 export type ManifestAuth = {
   type: 'none' | 'api_key' | 'oauth2' | 'basic';
@@ -3672,14 +3735,42 @@ export type ManifestAuth = {
      */
     name: string;
   };
+  /**
+   * The provider's OAuth 2.0 authorization server (RFC 6749). Both URLs' hosts must be in the manifest's allowedHosts.
+   */
   oauth2?: {
+    /**
+     * Where the organization's browser is sent to grant access (its own query parameters are kept).
+     */
     authorizationUrl: string;
+    /**
+     * Where the hub exchanges the authorization code and refresh tokens; called through the SDK's HTTP client, so allowedHosts and the address checks apply.
+     */
     tokenUrl: string;
     /**
+     * The scopes asked for, joined by `scopeSeparator` in the `scope` parameter.
+     *
      * @maxItems 100
      */
     scopes: string[];
+    /**
+     * Send a PKCE S256 `code_challenge` (RFC 7636) and prove it with the `code_verifier` at the token endpoint. Use it whenever the provider supports it.
+     */
     pkce?: boolean;
+    /**
+     * How the hub authenticates the OAuth client at the token endpoint: HTTP Basic with the client id and secret (`basic`, RFC 6749 §2.3.1), or `client_id` and `client_secret` in the form body (`body`). A client without a secret sends its `client_id` in the body either way.
+     */
+    clientAuth?: 'basic' | 'body';
+    /**
+     * How the scopes are joined (a space by the RFC; some providers want commas).
+     */
+    scopeSeparator?: ' ' | ',';
+    /**
+     * Fixed extra parameters of the authorization request, e.g. `{"access_type": "offline", "prompt": "consent"}` for a provider that gives refresh tokens only then. The hub's own parameters cannot be replaced.
+     */
+    authorizationParams?: {
+      [k: string]: string;
+    };
   };
 };
 
@@ -3974,6 +4065,9 @@ export interface SchemaTypes {
   MilestoneCreate: MilestoneCreate;
   MilestoneInvoice: MilestoneInvoice;
   MilestoneListQuery: MilestoneListQuery;
+  OAuthAuthorization: OAuthAuthorization;
+  OAuthCallbackQuery: OAuthCallbackQuery;
+  OAuthConnected: OAuthConnected;
   OrganizationCreate: OrganizationCreate;
   OrganizationCreated: OrganizationCreated;
   PaymentApply: PaymentApply;
@@ -4027,6 +4121,7 @@ export interface SchemaTypes {
   WebhookTestResult: WebhookTestResult;
   ConnectorCatalogEntry: ConnectorCatalogEntry;
   ConnectorVersion: ConnectorVersion;
+  IntegrationAuthorization: IntegrationAuthorization;
   IntegrationStatus: IntegrationStatus;
   Integration: Integration;
   ManifestAction: ManifestAction;

@@ -32,6 +32,8 @@ export interface CallBinding {
   onLog?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
   /** The calls this invocation makes to the books and mappings run in this transaction, one at a time. */
   transaction?: { run<T>(work: () => Promise<T>): Promise<T> };
+  /** Access tokens handed to this call: scrubbed, like the credentials, from what it logs. */
+  issued?: string[];
 }
 
 export type RpcRequest = Extract<WorkerMessage, { t: 'rpc' }>;

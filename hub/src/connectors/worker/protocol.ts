@@ -44,7 +44,7 @@ export interface ModuleDescription {
   handlers: Array<'onEvent' | 'verifyWebhook' | 'handleWebhook' | 'check'>;
 }
 
-export type RpcTarget = 'entities' | 'mappings' | 'syncState';
+export type RpcTarget = 'entities' | 'mappings' | 'syncState' | 'auth';
 
 export type WorkerMessage =
   | { t: 'ready'; module: ModuleDescription }

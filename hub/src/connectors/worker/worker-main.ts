@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { assertDestination, ConnectorEntityError, createHttpClient, ENTITY_METHODS, HttpError, isAllowedDestination, type Connector, type ConnectorContext, type ConnectorLogger } from '@uah/connector-sdk';
+import { assertDestination, AuthorizationError, ConnectorEntityError, createConnectorAuth, createHttpClient, ENTITY_METHODS, HttpError, isAllowedDestination, withBearer, type AccessToken, type AuthorizationErrorCode, type Connector, type ConnectorContext, type ConnectorLogger } from '@uah/connector-sdk';
 import type { CallContext, HandlerKind, HostMessage, ModuleDescription, RpcTarget, WireError, WorkerData, WorkerMessage } from './protocol.js';
 
 const port = parentPort;
@@ -22,12 +22,14 @@ export function toWire(error: unknown): WireError {
     return { name: error.name, message: error.message, code: error.code, provider: { code: error.code, retryable, ...(error.status === undefined ? {} : { status: error.status }) } };
   }
   if (error instanceof ConnectorEntityError) return { name: error.name, message: error.message, code: error.code, status: error.status, errors: error.errors };
+  if (error instanceof AuthorizationError) return { name: error.name, message: error.message, code: error.code };
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: 'Error', message: String(error) };
 }
 
 function fromWire(error: WireError): Error {
   if (error.name === 'ConnectorEntityError') return new ConnectorEntityError(error.code ?? 'ERROR', error.message, error.status ?? 500, error.errors ?? []);
+  if (error.name === 'AuthorizationError') return new AuthorizationError((error.code ?? 'NOT_AUTHORIZED') as AuthorizationErrorCode, error.message);
   return Object.assign(new Error(error.message), { name: error.name });
 }
 
@@ -47,11 +49,13 @@ function entitiesFor(callId: number): ConnectorContext['entities'] {
   return out as unknown as ConnectorContext['entities'];
 }
 
-function contextFor(callId: number, call: CallContext, signal: AbortSignal): ConnectorContext {
+function contextFor(callId: number, call: CallContext, signal: AbortSignal, authType: Connector['manifest']['auth']['type']): ConnectorContext {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
     send({ t: 'log', callId, level, message: String(message), ...(fields ? { fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown> } : {}) });
   const logger: ConnectorLogger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
   const via = (target: RpcTarget, method: string) => (...args: unknown[]) => rpc(callId, target, method, args);
+  // The hub refreshes tokens; the worker only asks, and keeps a token for this call while it stays valid.
+  const auth = createConnectorAuth(authType, authType === 'oauth2' ? () => rpc(callId, 'auth', 'accessToken', []) as Promise<AccessToken> : undefined);
   return {
     connectorId: call.connectorId,
     organizationId: call.organizationId,
@@ -63,7 +67,8 @@ function contextFor(callId: number, call: CallContext, signal: AbortSignal): Con
     syncState: { get: via('syncState', 'get'), set: via('syncState', 'set'), delete: via('syncState', 'delete') } as ConnectorContext['syncState'],
     logger,
     // The manifest's hosts win over whatever the connector passes.
-    http: (options) => createHttpClient({ ...options, allowedHosts: data.allowedHosts, urlPolicy: { allowPrivate: data.allowPrivate }, signal: options.signal ? AbortSignal.any([options.signal, signal]) : signal }),
+    auth,
+    http: (options) => createHttpClient({ ...(authType === 'oauth2' ? withBearer(options, auth) : options), allowedHosts: data.allowedHosts, urlPolicy: { allowPrivate: data.allowPrivate }, signal: options.signal ? AbortSignal.any([options.signal, signal]) : signal }),
     signal,
   };
 }
@@ -91,7 +96,7 @@ async function run(connector: Connector, message: Extract<HostMessage, { t: 'inv
   try {
     const handler = handlerOf(connector, message.kind, message.name);
     if (typeof handler !== 'function') throw new Error(`the connector has no ${message.kind}${message.name ? ` "${message.name}"` : ''} handler`);
-    const ctx = contextFor(message.callId, message.ctx, controller.signal);
+    const ctx = contextFor(message.callId, message.ctx, controller.signal, connector.manifest.auth.type);
     const value = await (handler as (...args: unknown[]) => unknown)(ctx, ...message.args);
     send({ t: 'result', callId: message.callId, ok: true, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) });
   } catch (error) {
