@@ -6,6 +6,7 @@ import type { Catalog, CatalogEntry } from './catalog.js';
 import type { ConnectorRuntime, FailureReport } from './runtime.js';
 import { checkAgainst } from './manifest-schemas.js';
 import { toProblem } from './failures.js';
+import type { ParkedEvents } from './parked-events.js';
 
 interface IntegrationRow {
   id: string;
@@ -43,6 +44,7 @@ export interface IntegrationDeps {
   catalog: Catalog;
   runtime: Pick<ConnectorRuntime, 'invoke'>;
   secrets: SecretBox;
+  parked: Pick<ParkedEvents, 'summary'>;
 }
 
 const MASK = '••••';
@@ -144,6 +146,7 @@ export function createIntegrationService(deps: IntegrationDeps): IntegrationServ
       return {
         provider: connectorId, organizationId, isActive: row.isActive, lastSyncAt: iso(row.lastSyncAt), lastSyncStatus: row.lastSyncStatus ?? null,
         errorCount: row.errorCount, nextSyncAt: next, syncFrequency: frequency.label, dataTypes: (manifest?.dataTypes ?? []).map((d) => d.type), configuration: row.config,
+        parked: await deps.parked.summary(organizationId, connectorId),
       };
     },
     async runAction(organizationId, connectorId, action, input) {

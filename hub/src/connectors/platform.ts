@@ -9,6 +9,8 @@ import { createCatalog, type Catalog } from './catalog.js';
 import type { SearchPaths } from './discover.js';
 import { createIntegrationService, type IntegrationService } from './integration-service.js';
 import { createConnectorRoutes } from './routes.js';
+import { createParkedEvents, type ParkedEvents } from './parked-events.js';
+import { createParkedRoutes } from './parked-routes.js';
 import { createSyncEngine, type SyncEngine } from './sync-engine.js';
 import { createSyncRoutes } from './sync-routes.js';
 import { createWebhookRoute } from './webhooks.js';
@@ -35,6 +37,11 @@ export interface PlatformOptions {
   syncTickMs?: number;
   /** Connectors may call loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE`). @default false */
   allowPrivate?: boolean;
+  /**
+   * How long a running sync job's lease lasts without renewal: a job whose process died is taken over
+   * by another process this long after its last renewal. @default 60000
+   */
+  syncLeaseMs?: number;
 }
 
 const SYNC_JOB = 'connectors.sync';
@@ -68,6 +75,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
   let stopped = false;
   let sync: SyncEngine | undefined;
   let scheduler: CoreServices['scheduler'] | undefined;
+  let parked: ParkedEvents | undefined;
   const need = <T>(value: T | undefined): T => {
     if (!value) throw new Error('the connector platform is used before the core was created');
     return value;
@@ -92,13 +100,17 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
           await integrations?.recordFailure(report);
         },
       });
-      integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets });
-      sync = createSyncEngine({ knex, catalog, integrations, runtime, events: services.events, logger: deps.logger });
+      parked = createParkedEvents(knex);
+      integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets, parked });
+      sync = createSyncEngine({ knex, catalog, integrations, runtime, events: services.events, books: services, logger: deps.logger, ...(options.syncLeaseMs ? { lease: { ms: options.syncLeaseMs } } : {}) });
       scheduler = services.scheduler;
-      return [...createConnectorRoutes({ catalog, integrations }), ...createSyncRoutes(sync), createWebhookRoute({ knex, catalog, integrations, runtime })];
+      return [
+        ...createConnectorRoutes({ catalog, integrations }), ...createSyncRoutes(sync), createWebhookRoute({ knex, catalog, integrations, runtime }),
+        ...createParkedRoutes({ parked, integrations, router: () => router }),
+      ];
     },
     async startEventRouting(bus, routing = {}) {
-      router = createEventRouter({ bus, catalog, integrations: need(integrations), runtime: need(runtime), logger: deps.logger, ...routing });
+      router = createEventRouter({ bus, catalog, integrations: need(integrations), runtime: need(runtime), parked: need(parked), logger: deps.logger, ...routing });
       // Connectors found later (a background load, an install) get their queues; never after stop().
       catalog.onAdded(async () => {
         if (stopped) return;
@@ -120,6 +132,8 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
     },
     async stop() {
       stopped = true;
+      // Running sync jobs are handed back first: their calls are refused from now on and another process resumes them.
+      await sync?.stop().catch((error: unknown) => deps.logger.warn({ err: error }, 'sync jobs could not be handed back; their leases will expire'));
       await router?.close();
       await runtime?.stop();
     },

@@ -32,6 +32,9 @@ export interface CallBinding {
   onLog?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
   /** The calls this invocation makes to the books and mappings run in this transaction, one at a time. */
   transaction?: { run<T>(work: () => Promise<T>): Promise<T> };
+  /** Throws to refuse the call's context calls (a sync job whose lease is lost). */
+  fence?: () => void;
+  seenBy?: { jobId: string; entityType: string };
 }
 
 export type RpcRequest = Extract<WorkerMessage, { t: 'rpc' }>;
@@ -53,7 +56,8 @@ export interface ConnectorWorker {
   readonly module: ModuleDescription;
   readonly alive: boolean;
   readonly inFlight: number;
-  invoke(kind: HandlerKind, name: string | undefined, binding: CallBinding, args: unknown[], timeoutMs: number): Promise<unknown>;
+  /** `signal` aborted: the handler's `ctx.signal` is aborted. */
+  invoke(kind: HandlerKind, name: string | undefined, binding: CallBinding, args: unknown[], timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
   terminate(): Promise<void>;
 }
 
@@ -145,10 +149,12 @@ export function startConnectorWorker(options: WorkerOptions): Promise<ConnectorW
       get inFlight() {
         return calls.size;
       },
-      invoke(kind, name, binding, args, timeoutMs) {
+      invoke(kind, name, binding, args, timeoutMs, signal) {
         if (!alive) return Promise.reject(new HandlerFailure('CRASHED', 'the connector worker has stopped'));
         const callId = ++seq;
-        return new Promise((resolve, reject) => {
+        const cancel = (): void => post({ t: 'cancel', callId });
+        signal?.addEventListener('abort', cancel, { once: true });
+        return new Promise<unknown>((resolve, reject) => {
           // A synchronous loop cannot be interrupted from inside the thread: past the timeout the worker is ended.
           const timer = setTimeout(() => {
             exitReason = { reason: 'TIMEOUT', message: `the ${kind} handler ran longer than ${timeoutMs} ms and was stopped` };
@@ -156,7 +162,7 @@ export function startConnectorWorker(options: WorkerOptions): Promise<ConnectorW
           }, timeoutMs);
           calls.set(callId, { binding, resolve, reject, timer });
           post({ t: 'invoke', callId, kind, ...(name ? { name } : {}), ctx: binding.ctx, args });
-        });
+        }).finally(() => signal?.removeEventListener('abort', cancel));
       },
       async terminate() {
         exitReason = { reason: 'CRASHED', message: 'the connector worker was stopped by the hub' };
