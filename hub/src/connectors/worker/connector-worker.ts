@@ -67,6 +67,9 @@ const workerMain = pathToFileURL(join(here, 'worker-main.ts')).href;
 // The worker registers the TypeScript loader itself: a worker's --import flags do not apply to its own entry.
 const BOOTSTRAP = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerMain)}); });`;
 
+/** The only environment variables a connector's worker gets. */
+const WORKER_ENV = ['NODE_ENV', 'TZ', 'LANG'];
+
 function wireOf(error: unknown): WireError {
   return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
 }
@@ -74,7 +77,9 @@ function wireOf(error: unknown): WireError {
 /** Starts a worker, imports the connector in it, and resolves once it says what it offers. */
 export function startConnectorWorker(options: WorkerOptions): Promise<ConnectorWorker> {
   const data: WorkerData = { entry: options.entry, allowedHosts: options.allowedHosts, allowPrivate: options.allowPrivate ?? false };
-  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, resourceLimits: options.limits, stdout: false, stderr: false });
+  // The connector sees none of the hub's environment (database URL, secret key, admin token).
+  const env = Object.fromEntries(WORKER_ENV.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])));
+  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, resourceLimits: options.limits, stdout: false, stderr: false, env });
   const calls = new Map<number, { binding: CallBinding; resolve: (v: unknown) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
   let seq = 0;
   let alive = true;
