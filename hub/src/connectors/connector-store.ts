@@ -41,7 +41,7 @@ export function createMappings(knex: Knex, scope: ConnectorScope, seenBy?: SeenB
       const match = rows(knex, entityType).where('external_id', checkText('externalId', externalId));
       if (marks(entityType)) {
         // The provider still has it: seen by this pass, and no longer deleted if an earlier pass thought so.
-        const [seen] = (await match.update({ seen_by_job: seenBy?.jobId, remote_deleted_at: null }).returning('internal_id')) as Array<{ internalId: string }>;
+        const [seen] = await match.update({ seen_by_job: seenBy?.jobId, remote_deleted_at: null }).returning<Array<{ internalId: string }>>('internal_id');
         return seen?.internalId;
       }
       const row = await match.first<{ internalId: string } | undefined>('internal_id');

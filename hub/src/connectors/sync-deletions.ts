@@ -65,12 +65,12 @@ async function apply(services: DeletionServices, pass: FullPass, rules: Rules, i
 export async function detectDeletions(knex: Knex, services: DeletionServices, pass: FullPass, rules: Rules, log: Log, stillOurs: () => boolean): Promise<number> {
   const links = knex('connector_mappings').where({ organization_id: pass.organizationId, connector_id: pass.connectorId, entity_type: pass.dataType }).whereNull('remote_deleted_at');
   const seen = await links.clone().where('seen_by_job', pass.jobId).count<Array<{ count: string | number }>>({ count: '*' }).first();
-  const unseen = (await links
+  const unseen = await links
     .clone()
     .where('created_at', '<', pass.startedAt)
     .where((q) => void q.whereNull('seen_by_job').orWhereNot('seen_by_job', pass.jobId))
     .orderBy('created_at')
-    .select('internal_id', 'external_id')) as Array<{ internalId: string; externalId: string }>;
+    .select<Array<{ internalId: string; externalId: string }>>('internal_id', 'external_id');
   if (unseen.length === 0) return 0;
   if (Number(seen?.count ?? 0) === 0) {
     log('warn', `the full pass saw none of the ${unseen.length} linked ${pass.dataType} records: none is marked deleted (an empty answer looks like a provider problem)`);

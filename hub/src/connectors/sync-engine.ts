@@ -215,12 +215,12 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
     },
     async runQueued() {
       // Abandoned jobs (running, lease expired) first: they block their data type until taken over.
-      const candidates = (await knex('sync_jobs')
+      const candidates = await knex('sync_jobs')
         .where((q) => void q.where('status', 'QUEUED').orWhere((r) => void r.where('status', 'RUNNING').where((e) => void e.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', knex.fn.now()))))
         .orderByRaw("CASE WHEN status = 'RUNNING' THEN 0 ELSE 1 END")
         .orderBy('created_at')
         .limit(50)
-        .select('id')) as Array<{ id: string }>;
+        .select<Array<{ id: string }>>('id');
       const running: Array<Promise<void>> = [];
       for (const { id } of candidates) {
         // The partial unique index allows one RUNNING job per integration, data type and direction, across processes.

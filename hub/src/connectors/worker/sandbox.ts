@@ -8,17 +8,23 @@
  * and native addons are refused outright. Refusals are errors with the code `SANDBOX_REFUSED`: a handler
  * that lets one escape fails like any other failure and is counted on the integration.
  */
+import type * as ChildProcessModule from 'node:child_process';
+import type * as DgramModule from 'node:dgram';
+import type * as DnsModule from 'node:dns';
+import type * as InspectorModule from 'node:inspector';
+import type * as NetModule from 'node:net';
+import type * as WorkerThreadsModule from 'node:worker_threads';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { addressProblem, hostMatches, safeLookup } from '@uah/connector-sdk';
 
 // The modules' own export objects (an ESM namespace cannot be changed); `import` of them follows after syncBuiltinESMExports().
 const require = createRequire(import.meta.url);
-const childProcess = require('node:child_process') as typeof import('node:child_process');
-const dgram = require('node:dgram') as typeof import('node:dgram');
-const dns = require('node:dns') as typeof import('node:dns');
-const inspector = require('node:inspector') as typeof import('node:inspector');
-const net = require('node:net') as typeof import('node:net');
-const workerThreads = require('node:worker_threads') as typeof import('node:worker_threads');
+const childProcess = require('node:child_process') as typeof ChildProcessModule;
+const dgram = require('node:dgram') as typeof DgramModule;
+const dns = require('node:dns') as typeof DnsModule;
+const inspector = require('node:inspector') as typeof InspectorModule;
+const net = require('node:net') as typeof NetModule;
+const workerThreads = require('node:worker_threads') as typeof WorkerThreadsModule;
 
 export interface SandboxPolicy {
   allowedHosts: readonly string[];
@@ -59,7 +65,7 @@ function guardSockets(policy: SandboxPolicy): void {
   const original = net.Socket.prototype.connect as unknown as Fn;
   const lookup = safeLookup({ allowPrivate: policy.allowPrivate });
   const allowed = (host: string): boolean => policy.allowedHosts.some((pattern) => hostMatches(host.replace(/^\[|\]$/g, ''), pattern));
-  (net.Socket.prototype as unknown as { connect: Fn }).connect = function connect(this: import('node:net').Socket, ...args: unknown[]) {
+  (net.Socket.prototype as unknown as { connect: Fn }).connect = function connect(this: NetModule.Socket, ...args: unknown[]) {
     const { options, callback } = optionsOf(args);
     const host = typeof options['host'] === 'string' ? options['host'] : 'localhost';
     let refused: string | undefined;
