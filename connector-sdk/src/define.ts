@@ -18,8 +18,18 @@ export interface SyncJob {
   /** For a `bidirectional` data type the hub runs a `pull` and a `push` job. */
   direction: 'pull' | 'push';
   trigger: 'schedule' | 'manual' | 'webhook';
-  /** Ignore stored cursors and resync everything (first run, or asked for). */
+  /**
+   * A full pass: ignore stored cursors and the lookback window and read every record of the provider.
+   * On a `pull`, the hub then treats each linked record of this data type that the pass neither looked
+   * up (`ctx.mappings.internalIdOf`) nor linked (`ctx.mappings.link`) as deleted at the provider.
+   */
   full: boolean;
+  /**
+   * This run was interrupted (its hub process stopped) and is resumed, by this or another process: pick
+   * up from the checkpoint the interrupted run saved in `ctx.syncState` instead of starting over, even on
+   * a full pass.
+   */
+  resumed?: boolean;
   /** When the last successful run of this data type and direction started. */
   lastSuccessAt: string | null;
   /**

@@ -11,6 +11,7 @@ import * as m0009 from './0009_purchasing.js';
 import * as m0010 from './0010_projects.js';
 import * as m0011 from './0011_bank_bill_payments.js';
 import * as m0012 from './0012_oauth.js';
+import * as m0013 from './0013_connector_operations.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0010_projects': m0010,
   '0011_bank_bill_payments': m0011,
   '0012_oauth': m0012,
+  '0013_connector_operations': m0013,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

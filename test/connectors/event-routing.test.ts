@@ -10,14 +10,17 @@ import { createConnectorPlatform, type ConnectorPlatform } from '../../hub/src/c
 import { connectorFolder, connectorSource, testManifest, type ConnectorFolder } from './fixtures.js';
 
 /** Records each event it sees in its own state; its action makes a customer (whose event must not come back). */
-const LISTENER = connectorSource({
+const LISTENER_SOURCE = (key: string): string => connectorSource({
   action: "return await ctx.entities.customers.create({ businessName: 'made by listener' });",
   extra: `onEvent: async (ctx, event) => {
     // 'slow' holds its organization's handler until the test releases it.
     if (event.data.object.businessName === 'slow') while (!(await ctx.syncState.get('release'))) await new Promise((r) => setTimeout(r, 50));
-    await ctx.syncState.set('seen.' + event.aggregateId, { type: event.type, org: event.organizationId, creds: ctx.credentials.apiKey });
-  },`,
+    // 'poison' fails until the test cures it.
+    if (event.data.object.businessName === 'poison' && !(await ctx.syncState.get('cured'))) throw new Error('cannot handle ' + event.aggregateId);
+    await ctx.syncState.set(KEY, { type: event.type, org: event.organizationId, creds: ctx.credentials.apiKey });
+  },`.replace('KEY', key),
 });
+const LISTENER = LISTENER_SOURCE("'seen.' + event.aggregateId");
 
 const silent = pino({ level: 'silent' });
 const prefix = `uah-test.${randomBytes(4).toString('hex')}.connector`;
@@ -52,6 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform.stop();
   await relay.stop();
+  await hub.db.knex('connector_parked_events').delete();
   const admin = new Connection(AMQP_URL);
   const queue = `${prefix}.listener`;
   for (const name of [queue, parkingQueueName(queue), retryQueueName(queue, 1)]) await admin.queueDelete({ queue: name });
@@ -92,4 +96,49 @@ describe('events to connectors', () => {
     await hub.db.knex('connector_state').insert({ organization_id: orgA.id, connector_id: 'listener', key: 'release', value: 'true' });
     await waitFor(async () => (await seen(orgA.id)).some((r) => r.key === `seen.${slow.id}`));
   }, 30_000);
+});
+
+describe('parked events', () => {
+  const path = (org: { id: string }, tail: string): string => `/v1/organizations/${org.id}/integrations/listener${tail}`;
+  type Parked = Array<{ eventId: string; organizationId: string; status: string; error: string; timesParked: number }>;
+  const parkedOf = async (org: { id: string; apiKey: string }): Promise<Parked> => (await hub.request('GET', path(org, '/parked'), { token: org.apiKey })).body.data;
+
+  it("shows each organization its own parked events, in the status too, and sends them back by hand", async () => {
+    const a = await hub.request('POST', `/v1/organizations/${orgA.id}/customers`, { token: orgA.apiKey, body: { businessName: 'poison' } });
+    const c = await hub.request('POST', `/v1/organizations/${orgC.id}/customers`, { token: orgC.apiKey, body: { businessName: 'poison' } });
+    await waitFor(async () => (await parkedOf(orgA)).length === 1 && (await parkedOf(orgC)).length === 1);
+    const [parkedA] = await parkedOf(orgA);
+    expect(parkedA).toMatchObject({ organizationId: orgA.id, status: 'PARKED', error: `cannot handle ${a.body.id}`, timesParked: 1 });
+    expect((await parkedOf(orgC))[0]?.error).toBe(`cannot handle ${c.body.id}`);
+    const status = (await hub.request('GET', path(orgA, '/status'), { token: orgA.apiKey })).body;
+    expect(status.parked).toMatchObject({ count: 1, latest: [{ eventId: parkedA!.eventId, error: `cannot handle ${a.body.id}` }] });
+    // Another organization neither sees nor retries A's parked events.
+    expect((await hub.request('GET', path(orgB, '/parked'), { token: orgB.apiKey })).status).toBe(404);
+    expect((await hub.request('POST', path(orgC, '/parked/retry'), { token: orgC.apiKey, body: { eventIds: [parkedA!.eventId] } })).status).toBe(404);
+    // Cured for A: the retry goes through the connector's queue and the handler now succeeds.
+    await hub.db.knex('connector_state').insert({ organization_id: orgA.id, connector_id: 'listener', key: 'cured', value: 'true' });
+    const retried = await hub.request('POST', path(orgA, '/parked/retry'), { token: orgA.apiKey, body: {} });
+    expect(retried.status).toBe(202);
+    expect(retried.body.data).toMatchObject([{ eventId: parkedA!.eventId, status: 'RETRIED' }]);
+    await waitFor(async () => (await seen(orgA.id)).some((r) => r.key === `seen.${a.body.id}`));
+    expect((await hub.request('GET', path(orgA, '/status'), { token: orgA.apiKey })).body.parked).toEqual({ count: 0, latest: [] });
+    // Not cured for C: sent back, it fails at every attempt again and is parked a second time.
+    const eventC = (await parkedOf(orgC))[0]!.eventId;
+    expect((await hub.request('POST', path(orgC, '/parked/retry'), { token: orgC.apiKey, body: { eventIds: [eventC] } })).status).toBe(202);
+    await waitFor(async () => (await parkedOf(orgC))[0]?.timesParked === 2);
+    expect(await parkedOf(orgC)).toHaveLength(1);
+  }, 40_000);
+});
+
+describe('event types added by a new version', () => {
+  it('binds the existing queue to them once the version is installed, and delivers them', async () => {
+    folder.add('listener-2', { source: LISTENER_SOURCE("'v2.' + event.type + '.' + event.aggregateId"), manifest: testManifest('listener', { version: '2.0.0', events: ['customer.created', 'customer.updated'] }) });
+    await platform.catalog.refresh();
+    expect(platform.catalog.get('listener')?.version).toBe('2.0.0');
+    expect((await hub.request('PUT', `/v1/organizations/${orgA.id}/integrations/listener`, { token: orgA.apiKey, body: { version: '2.0.0' } })).status).toBe(200);
+    const made = await hub.request('POST', `/v1/organizations/${orgA.id}/customers`, { token: orgA.apiKey, body: { businessName: 'to update' } });
+    await hub.request('PATCH', `/v1/organizations/${orgA.id}/customers/${made.body.id}`, { token: orgA.apiKey, body: { businessName: 'updated' } });
+    await waitFor(async () => (await seen(orgA.id)).some((r) => r.key === `v2.customer.updated.${made.body.id}`));
+    expect((await seen(orgA.id)).some((r) => r.key === `v2.customer.created.${made.body.id}`)).toBe(true);
+  }, 60_000);
 });

@@ -18,6 +18,8 @@ let orgA: { id: string; apiKey: string };
 let orgB: { id: string; apiKey: string };
 
 const CHECKED = connectorSource({
+  // The sync never ends: stopped by its timeout.
+  sync: 'return await new Promise(() => {});',
   action: `
     if (input.mode === 'spin') for (;;) {}
     return await ctx.http({ baseUrl: ctx.config.baseUrl, headers: { authorization: 'Bearer ' + ctx.credentials.apiKey } }).get('/me');`,
@@ -37,7 +39,7 @@ beforeAll(async () => {
   folder.add('checked-2', { manifest: manifest('2.0.0'), source: CHECKED });
   folder.add('old-sdk', { manifest: testManifest('old-sdk', { sdk: '^9.0.0' }) });
   folder.add('throws-at-import', { source: `throw new Error('boom at import');` });
-  platform = await createConnectorPlatform({ allowPrivate: true, search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, timeouts: { action: 2_000 }, loadTimeoutMs: 20_000 }, { logger: pino({ level: 'silent' }), secrets: createSecretBox(randomBytes(32)) });
+  platform = await createConnectorPlatform({ allowPrivate: true, search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, timeouts: { action: 2_000, sync: 2_000 }, loadTimeoutMs: 20_000 }, { logger: pino({ level: 'silent' }), secrets: createSecretBox(randomBytes(32)) });
   hub = await createTestHub({ extraRoutes: (services, knex) => platform.routes(services, knex) });
   orgA = await hub.createOrganization('A');
   orgB = await hub.createOrganization('B');
@@ -118,9 +120,23 @@ describe('integrations', () => {
     expect((await hub.request('GET', path(orgA), { token: orgA.apiKey })).body.lastError).toMatch(/TIMEOUT/);
   }, 20_000);
 
+  it('stops a hanging sync at its timeout, fails its job and counts it, while the hub answers', async () => {
+    const queued = await hub.request('POST', path(orgA, '/sync'), { token: orgA.apiKey, body: {} });
+    expect(queued.status).toBe(202);
+    const running = platform.sync.runQueued();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await hub.request('GET', path(orgA, '/status'), { token: orgA.apiKey })).status).toBe(200);
+    expect((await hub.request('GET', '/health', { token: null })).status).toBe(200);
+    expect(await running).toBe(1);
+    const job = (await hub.request('GET', path(orgA, `/sync-jobs/${queued.body.data[0].id}`), { token: orgA.apiKey })).body;
+    expect(job).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/sync handler ran longer than 2000 ms/) });
+    expect((await hub.request('GET', path(orgA, '/status'), { token: orgA.apiKey })).body).toMatchObject({ errorCount: 2, lastSyncStatus: 'FAILED' });
+    expect((await hub.request('GET', path(orgA), { token: orgA.apiKey })).body.lastError).toMatch(/^sync: TIMEOUT/);
+  }, 20_000);
+
   it('disables without losing history, refuses actions while disabled, and enables again with the stored credentials', async () => {
     const off = await hub.request('DELETE', path(orgA), { token: orgA.apiKey });
-    expect(off.body).toMatchObject({ isActive: false, errorCount: 1 });
+    expect(off.body).toMatchObject({ isActive: false, errorCount: 2 });
     const refused = await hub.request('POST', path(orgA, '/actions/echo'), { token: orgA.apiKey, body: {} });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('INTEGRATION_INACTIVE');

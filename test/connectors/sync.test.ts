@@ -20,6 +20,13 @@ async function syncNow(body: Record<string, unknown> = {}): Promise<{ id: string
   return res.body.data[0];
 }
 
+/** Queues a job, runs it, and answers it as the API shows it. */
+async function runJob(body: Record<string, unknown> = {}): Promise<{ id: string; status: string; full: boolean; counts: Record<string, number>; log: Array<{ message: string }> }> {
+  const job = await syncNow(body);
+  await platform.sync.runQueued();
+  return (await hub.request('GET', base(`/sync-jobs/${job.id}`), { token: org.apiKey })).body;
+}
+
 beforeAll(async () => {
   crm = await startCrmEmulator(KEY);
   for (const name of ['Ada', 'Brook', 'Cole']) crm.customers.push({ id: `crm_${name}`, name, email: null, updated_at: '2026-01-01T00:00:00.000Z' });
@@ -54,11 +61,11 @@ describe('the sync engine with the sample connector', () => {
     // Incremental: the records are older than the last run less the lookback window, so none is read.
     const incremental = await syncNow();
     await platform.sync.runQueued();
-    expect((await hub.request('GET', base(`/sync-jobs/${incremental.id}`), { token: org.apiKey })).body.counts).toEqual({ created: 0, updated: 0, skipped: 0, failed: 0 });
+    expect((await hub.request('GET', base(`/sync-jobs/${incremental.id}`), { token: org.apiKey })).body.counts).toEqual({ created: 0, updated: 0, skipped: 0, failed: 0, deleted: 0 });
     const again = await syncNow({ full: true });
     await platform.sync.runQueued();
     const job = (await hub.request('GET', base(`/sync-jobs/${again.id}`), { token: org.apiKey })).body;
-    expect(job.counts).toEqual({ created: 0, updated: 0, skipped: 3, failed: 0 });
+    expect(job.counts).toEqual({ created: 0, updated: 0, skipped: 3, failed: 0, deleted: 0 });
     expect((await hub.core.services.customers.list(org.id, { limit: 100 })).data).toHaveLength(3);
   });
 
@@ -84,6 +91,56 @@ describe('the sync engine with the sample connector', () => {
     const done = (await hub.request('GET', base(`/sync-jobs/${job.id}`), { token: org.apiKey })).body;
     expect(done.counts.updated).toBe(1);
     expect(done.log.map((l: { message: string }) => l.message)).toContain("conflict on crm_Ada: NEWEST_WINS kept the provider's version");
+  });
+
+  it('finds customers deleted at the CRM on a full pass only: link marked, counted, logged, customer deactivated by the sync', async () => {
+    const brook = crm.customers.findIndex((c) => c.id === 'crm_Brook');
+    crm.customers.splice(brook, 1);
+    const incremental = await runJob();
+    expect(incremental.counts.deleted).toBe(0);
+    const full = await runJob({ full: true });
+    expect(full).toMatchObject({ status: 'SUCCESS', full: true, counts: { deleted: 1 } });
+    const link = await hub.db.knex('connector_mappings').where({ organization_id: org.id, external_id: 'crm_Brook' }).first();
+    expect(link.remoteDeletedAt).not.toBeNull();
+    expect(full.log.map((l: { message: string }) => l.message)).toContain(`customer crm_Brook (${link.internalId}) is deleted at the provider: customer deactivated`);
+    expect((await hub.core.services.customers.get(org.id, link.internalId)).status).toBe('INACTIVE');
+    const events = await hub.core.services.events.list(org.id, { types: 'customer.deactivated', limit: 10 });
+    expect(events.data.map((e) => e.metadata)).toEqual([expect.objectContaining({ source: 'IMPORT', causationId: full.id, userId: 'connector:sample' })]);
+    // Nothing is deleted twice, and the other customers are untouched.
+    expect((await runJob({ full: true })).counts.deleted).toBe(0);
+    expect((await hub.core.services.customers.list(org.id, { limit: 100, status: 'ACTIVE' })).data).toHaveLength(2);
+  });
+
+  it('only flags under the FLAG rule, and marks nothing when a full pass sees none of the linked records', async () => {
+    expect((await hub.request('PUT', base('/sync-config'), { token: org.apiKey, body: { conflictResolution: 'NEWEST_WINS', schedule: { customer: 0 }, deletions: { action: 'FLAG' } } })).status).toBe(200);
+    const [cole] = crm.customers.splice(crm.customers.findIndex((c) => c.id === 'crm_Cole'), 1);
+    const flagged = await runJob({ full: true });
+    expect(flagged.counts.deleted).toBe(1);
+    expect(flagged.log.map((l: { message: string }) => l.message).find((m: string) => m.includes('crm_Cole'))).toMatch(/is deleted at the provider: flagged$/);
+    const coleId = (await hub.db.knex('connector_mappings').where({ organization_id: org.id, external_id: 'crm_Cole' }).first()).internalId;
+    expect((await hub.core.services.customers.get(org.id, coleId)).status).toBe('ACTIVE');
+    // The CRM answers with nothing at all: an outage, not the deletion of every customer.
+    const kept = crm.customers.splice(0);
+    const empty = await runJob({ full: true });
+    expect(empty.counts.deleted).toBe(0);
+    expect(empty.log.map((l: { message: string }) => l.message)).toContain('the full pass saw none of the 1 linked customer records: none is marked deleted (an empty answer looks like a provider problem)');
+    crm.customers.push(...kept, cole!);
+    // Cole is back at the CRM: seen again, no longer marked deleted.
+    await runJob({ full: true });
+    expect((await hub.db.knex('connector_mappings').where({ organization_id: org.id, external_id: 'crm_Cole' }).first()).remoteDeletedAt).toBeNull();
+  });
+
+  it('makes every N-th scheduled run a full pass', async () => {
+    expect((await hub.request('PUT', base('/sync-config'), { token: org.apiKey, body: { schedule: { customer: 60 }, fullSyncEvery: { customer: 2 } } })).status).toBe(200);
+    const fulls: boolean[] = [];
+    for (let hours = 2; hours <= 8; hours += 2) {
+      expect(await platform.sync.scheduleDue(new Date(Date.now() + hours * 3_600_000))).toBe(1);
+      fulls.push((await hub.request('GET', base('/sync-jobs'), { token: org.apiKey })).body.data[0].full);
+      await platform.sync.runQueued();
+    }
+    expect(fulls).toEqual([false, true, false, true]);
+    expect((await hub.request('PUT', base('/sync-config'), { token: org.apiKey, body: { schedule: { customer: 0 }, fullSyncEvery: { invoice: 2 } } })).status).toBe(400);
+    expect((await hub.request('PUT', base('/sync-config'), { token: org.apiKey, body: { schedule: { customer: 0 } } })).status).toBe(200);
   });
 
   it('schedules by frequency (0 pauses), and refuses to sync a disabled integration', async () => {

@@ -33,12 +33,15 @@ async function upsert(ctx: ConnectorContext<Credentials, Config>, job: SyncJob, 
 /**
  * Pulls the CRM's customers changed since `job.since` (all of them on a full run), page by page. The
  * cursor of the page being read is kept as a checkpoint, so a run that stops half-way resumes there;
- * records are matched through the mappings, so running the same sync twice changes nothing.
+ * records are matched through the mappings, so running the same sync twice changes nothing. Every
+ * record is looked up by its CRM id (`internalIdOf`), which is how a full pass tells the hub it saw it:
+ * the linked customers it did not see are the ones deleted at the CRM.
  */
 export async function pullCustomers(ctx: ConnectorContext<Credentials, Config>, job: SyncJob): Promise<SyncResult> {
   const result: SyncResult = { created: 0, updated: 0, skipped: 0, failed: 0 };
   const client = api(ctx);
-  const saved = job.full ? undefined : ((await ctx.syncState.get(CHECKPOINT)) as { cursor: string; since: string | null } | undefined);
+  // A fresh full pass starts at the beginning; a resumed one (its process stopped) carries on from its checkpoint.
+  const saved = job.full && !job.resumed ? undefined : ((await ctx.syncState.get(CHECKPOINT)) as { cursor: string; since: string | null } | undefined);
   let cursor: string | null = saved?.cursor ?? null;
   const since = saved ? saved.since : (job.since ?? null);
   if (saved) ctx.logger.info('resuming from checkpoint', { cursor });

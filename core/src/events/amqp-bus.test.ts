@@ -71,3 +71,54 @@ describe('AMQP consumer retries', () => {
     }
   });
 });
+
+describe('AMQP consumer bindings, park hook and redelivery', () => {
+  it('binds and unbinds on the live queue, parks through the hook (the parking queue if it fails), and redelivers to one queue', async () => {
+    const org = `org_bind${run}`;
+    const queue = `uah-test.${run}.bind`;
+    const seen: Array<{ id: string; attempt: number; routingKey: string }> = [];
+    const parked: Array<{ id: string; attempts: number; error: string; routingKey: string }> = [];
+    const consumer = await consumerBus.consume({
+      queue, bindings: [`${org}.payment.succeeded`], maxAttempts: 2, retryDelaysMs: [100],
+      handler: async (event, delivery) => {
+        seen.push({ id: event.id, attempt: delivery.attempt, routingKey: delivery.routingKey });
+        if (event.type === 'payment.failed' && !(event.data as { object: { cured?: boolean } }).object.cured) throw new Error('cannot');
+      },
+      park: async (event, delivery) => {
+        if (event.aggregateId === 'pay_hookfails') throw new Error('no table today');
+        parked.push({ id: event.id, ...delivery });
+      },
+    });
+    const event = (type: 'payment.succeeded' | 'payment.failed', n: number, aggregateId = 'pay_b'): Event => ({
+      ...newEvent(org, type, aggregateId, n), id: `evt_bind${run}${n}`, object: 'event', metadata: { source: 'SYSTEM' }, version: n, timestamp: new Date().toISOString(),
+    }) as Event;
+    try {
+      await consumerBus.publish([event('payment.failed', 1)]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen).toEqual([]);
+      await consumer.setBindings([`${org}.payment.succeeded`, `${org}.payment.failed`]);
+      await consumerBus.publish([event('payment.failed', 2)]);
+      await waitFor(() => parked.length === 1, 10_000);
+      expect(parked[0]).toEqual({ id: `evt_bind${run}2`, attempts: 2, error: 'cannot', routingKey: `${org}.payment.failed` });
+      expect((await consumerBus.queueDepths()).find((d) => d.queue === parkingQueueName(queue))?.messages).toBe(0);
+
+      const cured = event('payment.failed', 2);
+      (cured.data as { object: Record<string, unknown> }).object['cured'] = true;
+      await consumerBus.redeliver(queue, [cured]);
+      await waitFor(() => seen.filter((s) => s.id === cured.id).length === 3, 10_000);
+      expect(seen.at(-1)).toEqual({ id: cured.id, attempt: 1, routingKey: `${org}.payment.failed` });
+      await expect(consumerBus.redeliver(`${queue}.nope`, [cured])).rejects.toThrow();
+
+      await consumerBus.publish([event('payment.failed', 3, 'pay_hookfails')]);
+      await waitFor(async () => (await consumerBus.queueDepths()).find((d) => d.queue === parkingQueueName(queue))?.messages === 1, 10_000);
+
+      await consumer.setBindings([`${org}.payment.failed`]);
+      await consumerBus.publish([event('payment.succeeded', 4)]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen.some((s) => s.id === `evt_bind${run}4`)).toBe(false);
+    } finally {
+      await consumer.close();
+      for (const name of [queue, parkingQueueName(queue), `${queue}.retry.1`]) await admin.queueDelete({ queue: name });
+    }
+  }, 30_000);
+});

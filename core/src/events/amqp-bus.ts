@@ -138,6 +138,17 @@ function createMessageHandler(options: ConsumerOptions & { maxAttempts: number }
   const { queue, maxAttempts } = options;
   const park = (msg: AsyncMessage, headers: Record<string, string | number>): Promise<void> =>
     sidePublisher.send(forward(msg, parkingQueueName(queue), { [ROUTING_KEY_HEADER]: routingKeyOfMessage(msg), ...headers }), rawBody(msg.body));
+  /** The consumer's own place for parked events when it has one, else (or should it fail) the parking queue. */
+  const parkEvent = async (msg: AsyncMessage, event: Event, routingKey: string, attempt: number, error: string): Promise<void> => {
+    if (options.park) {
+      try {
+        return await options.park(event, { routingKey, attempts: attempt, error });
+      } catch (err) {
+        logger.error({ err, queue, eventId: event.id }, "the consumer's park hook failed; message sent to the parking queue");
+      }
+    }
+    await park(msg, { [ATTEMPT_HEADER]: attempt, [ERROR_HEADER]: error });
+  };
 
   return async function onMessage(msg: AsyncMessage): Promise<void> {
     const attempt = attemptOf(msg);
@@ -153,7 +164,7 @@ function createMessageHandler(options: ConsumerOptions & { maxAttempts: number }
     } catch (err) {
       const context = { err, queue, eventId: event.id, attempt };
       if (attempt >= maxAttempts) {
-        await park(msg, { [ATTEMPT_HEADER]: attempt, [ERROR_HEADER]: errorText(err) });
+        await parkEvent(msg, event, routingKey, attempt, errorText(err));
         logger.error(context, 'event handler failed for the last time; message parked');
         return;
       }
@@ -164,7 +175,7 @@ function createMessageHandler(options: ConsumerOptions & { maxAttempts: number }
 }
 
 /** Starts consuming the work queue (declared and bound by the client, again after each reconnection). */
-async function startConsumer(rabbit: Connection, options: ConsumerOptions, onMessage: (msg: AsyncMessage) => Promise<void>, logger: Logger): Promise<RabbitConsumer> {
+async function startConsumer(rabbit: Connection, options: ConsumerOptions, queueBindings: Array<MethodParams[Cmd.QueueBind]>, onMessage: (msg: AsyncMessage) => Promise<void>, logger: Logger): Promise<RabbitConsumer> {
   const { queue } = options;
   const concurrency = options.concurrency ?? 1;
   const sub = rabbit.createConsumer(
@@ -175,7 +186,8 @@ async function startConsumer(rabbit: Connection, options: ConsumerOptions, onMes
       concurrency,
       requeue: true,
       exchanges: [EXCHANGE_DECLARATION],
-      queueBindings: options.bindings.map((routingKey) => ({ exchange: EVENTS_EXCHANGE, queue, routingKey })),
+      // The client declares these again after each reconnection: `setBindings` keeps this array current.
+      queueBindings,
     },
     onMessage,
   );
@@ -241,9 +253,10 @@ export async function createAmqpBus(options: AmqpBusOptions): Promise<Bus> {
     // Its own publisher re-declares the side queues after a reconnection, should they have been deleted.
     const sidePublisher = rabbit.createPublisher({ confirm: true, maxAttempts: 2, queues: declarations });
     const onMessage = createMessageHandler({ ...consumerOptions, maxAttempts }, sidePublisher, logger);
+    const queueBindings = [...new Set(consumerOptions.bindings)].map((routingKey) => ({ exchange: EVENTS_EXCHANGE, queue, routingKey }));
     let sub: RabbitConsumer;
     try {
-      sub = await startConsumer(rabbit, consumerOptions, onMessage, logger);
+      sub = await startConsumer(rabbit, consumerOptions, queueBindings, onMessage, logger);
     } catch (err) {
       await sidePublisher.close().catch(() => undefined);
       throw err;
@@ -252,6 +265,20 @@ export async function createAmqpBus(options: AmqpBusOptions): Promise<Bus> {
     let closing: Promise<void> | undefined;
     const consumer: Consumer = {
       queue,
+      async setBindings(bindings) {
+        const wanted = new Set(bindings);
+        const current = new Set(queueBindings.map((b) => b.routingKey));
+        for (const routingKey of wanted) {
+          if (current.has(routingKey)) continue;
+          await rabbit.queueBind({ exchange: EVENTS_EXCHANGE, queue, routingKey });
+          queueBindings.push({ exchange: EVENTS_EXCHANGE, queue, routingKey });
+        }
+        for (const routingKey of current) {
+          if (wanted.has(routingKey)) continue;
+          await rabbit.queueUnbind({ exchange: EVENTS_EXCHANGE, queue, routingKey });
+          queueBindings.splice(queueBindings.findIndex((b) => b.routingKey === routingKey), 1);
+        }
+      },
       close() {
         closing ??= (async () => {
           consumers.delete(consumer);
@@ -268,6 +295,15 @@ export async function createAmqpBus(options: AmqpBusOptions): Promise<Bus> {
     return consumer;
   }
 
+  async function redeliver(queue: string, events: Event[]): Promise<void> {
+    // A publish to a queue that does not exist would vanish: make sure it is there first.
+    await rabbit.queueDeclare({ queue, passive: true });
+    const sends = events.map((event) =>
+      publisher.send({ ...eventEnvelope(event), exchange: '', routingKey: queue, headers: { [ROUTING_KEY_HEADER]: routingKeyOf(event), [ATTEMPT_HEADER]: 1 } }, Buffer.from(JSON.stringify(event))),
+    );
+    await withTimeout(Promise.all(sends), publishTimeoutMs, 'redeliver');
+  }
+
   async function queueDepths(): Promise<QueueDepth[]> {
     const names = [...consumed.keys()].flatMap((queue) => [queue, parkingQueueName(queue)]);
     return Promise.all(names.map(async (queue) => ({ queue, messages: (await rabbit.queueDeclare({ queue, passive: true })).messageCount })));
@@ -277,6 +313,7 @@ export async function createAmqpBus(options: AmqpBusOptions): Promise<Bus> {
     kind: 'amqp',
     publish,
     consume,
+    redeliver,
     queueDepths,
     check() {
       return rabbit.ready ? Promise.resolve() : Promise.reject(new Error('RabbitMQ connection is not ready'));

@@ -25,6 +25,21 @@ export interface ConsumerOptions {
   retryDelaysMs?: number[];
   /** Messages handled at once (default 1, which keeps order within the queue). */
   concurrency?: number;
+  /**
+   * Where an event goes after its last failed attempt, instead of the queue's parking queue: for example a
+   * table the API reads per organization. The message is acknowledged once this resolves; if it rejects,
+   * the message goes to the parking queue as without it, so it is never lost and never loops.
+   */
+  park?(event: Event, parked: ParkedDelivery): Promise<void>;
+}
+
+/** How an event came to be parked. */
+export interface ParkedDelivery {
+  routingKey: string;
+  /** Deliveries tried. */
+  attempts: number;
+  /** The handler's last error message. */
+  error: string;
 }
 
 /** Deliveries before a message is parked, when the consumer does not say. */
@@ -55,6 +70,11 @@ export class PublishError extends Error {
 
 export interface Consumer {
   readonly queue: string;
+  /**
+   * Binds the queue to these patterns from now on: binds the new ones and unbinds the ones it no longer
+   * lists (patterns bound by anyone else to the same queue are left alone).
+   */
+  setBindings(bindings: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,6 +92,11 @@ export interface Bus {
   /** Publishes events in order; resolves once every one is confirmed by the broker. */
   publish(events: Event[]): Promise<void>;
   consume(options: ConsumerOptions): Promise<Consumer>;
+  /**
+   * Puts events straight onto one work queue (not through the exchange), each as a first delivery with
+   * its own routing key: a manual retry of parked events. Fails if the queue does not exist.
+   */
+  redeliver(queue: string, events: Event[]): Promise<void>;
   /** Throws when the bus cannot take messages now (for `/ready`). */
   check(): Promise<void>;
   queueDepths(): Promise<QueueDepth[]>;

@@ -177,3 +177,40 @@ describe('memory bus', () => {
     await expect(bus.check()).rejects.toThrow(/closed/);
   });
 });
+
+describe('memory bus bindings, park hook and redelivery', () => {
+  it('binds and unbinds on the live queue, parks through the hook (the parking queue if it fails), and redelivers to one queue', async () => {
+    const bus = createMemoryBus({ logger: pino({ level: 'silent' }) });
+    const seen: Array<{ id: string; attempt: number }> = [];
+    const parked: string[] = [];
+    const make = (type: 'customer.created' | 'customer.updated', id: string): Event => ({
+      id, type, aggregateId: 'cus_1', aggregateType: 'customer', organizationId: 'org_1', data: { object: { id: 'cus_1' } }, metadata: { source: 'API' }, version: 1, timestamp: new Date().toISOString(),
+    }) as unknown as Event;
+    const consumer = await bus.consume({
+      queue: 'q', bindings: ['*.customer.created'], maxAttempts: 1,
+      handler: async (e, d) => {
+        seen.push({ id: e.id, attempt: d.attempt });
+        if (e.id.startsWith('evt_bad')) throw new Error('bad');
+      },
+      park: async (e) => {
+        if (e.id === 'evt_bad_hook') throw new Error('hook down');
+        parked.push(e.id);
+      },
+    });
+    await bus.publish([make('customer.updated', 'evt_u1')]);
+    await consumer.setBindings(['*.customer.created', '*.customer.updated']);
+    await bus.publish([make('customer.updated', 'evt_u2'), make('customer.created', 'evt_bad1'), make('customer.created', 'evt_bad_hook')]);
+    await waitFor(() => seen.length === 3);
+    await waitFor(() => parked.length === 1 && bus.parked('q').length === 1);
+    expect(parked).toEqual(['evt_bad1']);
+    expect(bus.parked('q').map((p) => p.event.id)).toEqual(['evt_bad_hook']);
+    await bus.redeliver('q', [make('customer.updated', 'evt_again')]);
+    await waitFor(() => seen.some((s) => s.id === 'evt_again'));
+    await consumer.setBindings(['*.customer.updated']);
+    await bus.publish([make('customer.created', 'evt_c_after')]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.map((s) => s.id)).toEqual(['evt_u2', 'evt_bad1', 'evt_bad_hook', 'evt_again']);
+    await expect(bus.redeliver('nope', [])).rejects.toThrow();
+    await bus.close();
+  });
+});

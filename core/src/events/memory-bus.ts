@@ -117,13 +117,18 @@ export function createMemoryBus({ logger }: { logger: Logger }): MemoryBus {
     consumer.tasks.add(task);
   }
 
-  function failed(queue: MemoryQueue, consumer: MemoryConsumer, message: Message, err: unknown): void {
+  function failed(queue: MemoryQueue, consumer: MemoryConsumer, message: Message, err: unknown): Promise<void> | undefined {
     const maxAttempts = consumer.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     const context = { err, queue: queue.name, eventId: message.event.id, attempt: message.attempt };
     if (message.attempt >= maxAttempts) {
       logger.error(context, 'event handler failed for the last time; message parked');
-      queue.parked.push({ event: message.event, routingKey: message.routingKey, attempts: message.attempt, error: errorText(err) });
-      return;
+      const parked = { event: message.event, routingKey: message.routingKey, attempts: message.attempt, error: errorText(err) };
+      if (!consumer.options.park) return void queue.parked.push(parked);
+      // The consumer's own place first; should it fail, the parking queue, as the RabbitMQ bus does.
+      return consumer.options.park(message.event, { routingKey: parked.routingKey, attempts: parked.attempts, error: parked.error }).catch((parkError: unknown) => {
+        logger.error({ err: parkError, queue: queue.name, eventId: message.event.id }, "the consumer's park hook failed; message sent to the parking queue");
+        queue.parked.push(parked);
+      });
     }
     logger.warn(context, 'event handler failed; will retry');
     const timer = setTimeout(() => {
@@ -167,8 +172,28 @@ export function createMemoryBus({ logger }: { logger: Logger }): MemoryBus {
       const consumer: MemoryConsumer = { options, active: 0, closed: false, tasks: new Set() };
       queue.consumers.push(consumer);
       dispatch(queue);
-      const handle: Consumer = { queue: options.queue, close: () => closeConsumer(queue, consumer) };
+      let own = new Set(options.bindings);
+      const handle: Consumer = {
+        queue: options.queue,
+        setBindings(bindings) {
+          const wanted = new Set(bindings);
+          for (const pattern of wanted) queue.bindings.add(pattern);
+          for (const pattern of own) if (!wanted.has(pattern)) queue.bindings.delete(pattern);
+          own = wanted;
+          return Promise.resolve();
+        },
+        close: () => closeConsumer(queue, consumer),
+      };
       return Promise.resolve(handle);
+    },
+
+    redeliver(name, events) {
+      if (closed) return Promise.reject(new Error('the event bus is closed'));
+      const queue = queues.get(name);
+      if (!queue) return Promise.reject(new Error(`no queue ${name}`));
+      for (const event of events) queue.ready.push({ event: JSON.parse(JSON.stringify(event)) as Event, routingKey: routingKeyOf(event), attempt: 1 });
+      dispatch(queue);
+      return Promise.resolve();
     },
 
     check() {

@@ -16,11 +16,20 @@ function checkText(what: string, value: unknown, max = MAX_KEY): string {
   return value;
 }
 
+/** A full pass in progress: the links of `entityType` it looks up or makes are marked as seen by `jobId`. */
+export interface SeenBy {
+  jobId: string;
+  entityType: string;
+}
+
 /**
  * The external-id links of one organization and connector. Linking replaces an earlier link of either
- * side, in one transaction, so the one-to-one rule holds under concurrent syncs.
+ * side, in one transaction, so the one-to-one rule holds under concurrent syncs. During a full pass
+ * (`seenBy`), looking a provider record up or linking it records that the pass saw it: the links it did
+ * not see are the provider's deletions.
  */
-export function createMappings(knex: Knex, scope: ConnectorScope): ExternalIdMappings {
+export function createMappings(knex: Knex, scope: ConnectorScope, seenBy?: SeenBy): ExternalIdMappings {
+  const marks = (entityType: string): boolean => seenBy !== undefined && entityType === seenBy.entityType;
   const rows = (db: Knex | Knex.Transaction, entityType: string): Knex.QueryBuilder =>
     db('connector_mappings').where({ organization_id: scope.organizationId, connector_id: scope.connectorId, entity_type: checkText('entityType', entityType) });
   return {
@@ -29,7 +38,13 @@ export function createMappings(knex: Knex, scope: ConnectorScope): ExternalIdMap
       return row?.externalId;
     },
     async internalIdOf(entityType, externalId) {
-      const row = await rows(knex, entityType).where('external_id', checkText('externalId', externalId)).first<{ internalId: string } | undefined>('internal_id');
+      const match = rows(knex, entityType).where('external_id', checkText('externalId', externalId));
+      if (marks(entityType)) {
+        // The provider still has it: seen by this pass, and no longer deleted if an earlier pass thought so.
+        const [seen] = await match.update({ seen_by_job: seenBy?.jobId, remote_deleted_at: null }).returning<Array<{ internalId: string }>>('internal_id');
+        return seen?.internalId;
+      }
+      const row = await match.first<{ internalId: string } | undefined>('internal_id');
       return row?.internalId;
     },
     async link(entityType, internalId, externalId) {
@@ -37,7 +52,10 @@ export function createMappings(knex: Knex, scope: ConnectorScope): ExternalIdMap
       checkText('externalId', externalId);
       await knex.transaction(async (trx) => {
         await rows(trx, entityType).where((q) => void q.where('internal_id', internalId).orWhere('external_id', externalId)).delete();
-        await trx('connector_mappings').insert({ organization_id: scope.organizationId, connector_id: scope.connectorId, entity_type: entityType, internal_id: internalId, external_id: externalId });
+        await trx('connector_mappings').insert({
+          organization_id: scope.organizationId, connector_id: scope.connectorId, entity_type: entityType, internal_id: internalId, external_id: externalId,
+          ...(marks(entityType) ? { seen_by_job: seenBy?.jobId } : {}),
+        });
       });
     },
     async unlink(entityType, internalId) {

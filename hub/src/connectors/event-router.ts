@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import type { Bus, Consumer } from '@uah/core';
-import type { Event } from '@uah/schemas';
+import { AppError, type Bus, type Consumer } from '@uah/core';
+import type { Event, ParkedEvent } from '@uah/schemas';
 import type { Catalog } from './catalog.js';
 import type { IntegrationService } from './integration-service.js';
+import type { ParkedEvents } from './parked-events.js';
 import type { ConnectorRuntime } from './runtime.js';
 
 export interface EventRouterOptions {
@@ -11,6 +12,8 @@ export interface EventRouterOptions {
   integrations: Pick<IntegrationService, 'binding'>;
   runtime: Pick<ConnectorRuntime, 'invoke'>;
   logger: Logger;
+  /** Where events that kept failing are parked, per organization. */
+  parked: Pick<ParkedEvents, 'record' | 'retry'>;
   /** Queue names are `<prefix>.<connectorId>`. @default 'uah.connector' */
   queuePrefix?: string;
   /** Events of one connector handled at once (different organizations run in different workers). @default 4 */
@@ -20,8 +23,14 @@ export interface EventRouterOptions {
 }
 
 export interface EventRouter {
-  /** Subscribes every connector that handles events and has no queue yet (call again after an install). */
+  /**
+   * Follows the catalog (call again after an install): subscribes every connector that handles events
+   * and has no queue yet, and binds an existing queue to the event types its installed versions handle
+   * now (new ones bound, ones no version needs any more unbound).
+   */
   sync(): Promise<void>;
+  /** Sends an organization's parked events of a connector (the ones named, else all) back through its queue. */
+  retryParked(organizationId: string, connectorId: string, eventIds?: string[]): Promise<ParkedEvent[]>;
   readonly queues: string[];
   close(): Promise<void>;
 }
@@ -44,8 +53,14 @@ export function createEventRouter(options: EventRouterOptions): EventRouter {
     } catch {
       return; // Not enabled (or disabled) for this organization: the event is not its business.
     }
-    const manifest = options.catalog.get(connectorId, binding.version)?.manifest;
-    if (!manifest?.events.includes(event.type)) return;
+    let entry = options.catalog.get(connectorId, binding.version);
+    if (!entry) {
+      // Pinned by another process to a version installed since this one loaded its catalog: look again, or retry later.
+      await options.catalog.refresh();
+      entry = options.catalog.get(connectorId, binding.version);
+      if (!entry) throw new Error(`${connectorId}@${binding.version} is not loaded in this process yet`);
+    }
+    if (!entry.manifest?.events.includes(event.type)) return;
     await options.runtime.invoke({ connectorId, version: binding.version, organizationId: event.organizationId, credentials: binding.credentials, config: binding.config, cause: { source: 'IMPORT', causationId: event.id }, kind: 'onEvent', args: [event] });
   }
 
@@ -58,6 +73,10 @@ export function createEventRouter(options: EventRouterOptions): EventRouter {
         for (const type of entry.manifest.events) types.add(type);
         wanted.set(entry.id, types);
       }
+      for (const [connectorId, existing] of consumers) {
+        const bindings = [...(wanted.get(connectorId) ?? [])].sort().map((type) => `*.${type}`);
+        await existing.setBindings(bindings);
+      }
       for (const [connectorId, types] of wanted) {
         if (consumers.has(connectorId)) continue;
         const consumer = await options.bus.consume({
@@ -67,10 +86,16 @@ export function createEventRouter(options: EventRouterOptions): EventRouter {
           ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
           ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
           handler: (event) => deliver(connectorId, event),
+          park: (event, parked) => options.parked.record(connectorId, event, parked),
         });
         consumers.set(connectorId, consumer);
         options.logger.info({ connectorId, queue: consumer.queue }, 'routing events to connector');
       }
+    },
+    async retryParked(organizationId, connectorId, eventIds) {
+      const consumer = consumers.get(connectorId);
+      if (!consumer) throw new AppError('SERVICE_UNAVAILABLE', `Events are not routed to ${connectorId} in this process; try again shortly.`);
+      return options.parked.retry(organizationId, connectorId, eventIds, (events) => options.bus.redeliver(consumer.queue, events));
     },
     get queues() {
       return [...consumers.values()].map((c) => c.queue);

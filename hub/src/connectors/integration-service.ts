@@ -7,6 +7,7 @@ import type { ConnectorRuntime, FailureReport } from './runtime.js';
 import { checkAgainst } from './manifest-schemas.js';
 import { toProblem } from './failures.js';
 import { authorizationOf, type OAuthColumns } from './oauth/view.js';
+import type { ParkedEvents } from './parked-events.js';
 
 interface IntegrationRow extends OAuthColumns {
   id: string;
@@ -44,6 +45,7 @@ export interface IntegrationDeps {
   catalog: Catalog;
   runtime: Pick<ConnectorRuntime, 'invoke'>;
   secrets: SecretBox;
+  parked: Pick<ParkedEvents, 'summary'>;
 }
 
 const MASK = '••••';
@@ -152,6 +154,7 @@ export function createIntegrationService(deps: IntegrationDeps): IntegrationServ
       return {
         provider: connectorId, organizationId, isActive: row.isActive, lastSyncAt: iso(row.lastSyncAt), lastSyncStatus: row.lastSyncStatus ?? null,
         errorCount: row.errorCount, nextSyncAt: next, syncFrequency: frequency.label, dataTypes: (manifest?.dataTypes ?? []).map((d) => d.type), configuration: row.config, ...authorization(row),
+        parked: await deps.parked.summary(organizationId, connectorId),
       };
     },
     async runAction(organizationId, connectorId, action, input) {

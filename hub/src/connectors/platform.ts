@@ -9,6 +9,8 @@ import { createCatalog, type Catalog } from './catalog.js';
 import type { SearchPaths } from './discover.js';
 import { createIntegrationService, type IntegrationService } from './integration-service.js';
 import { createConnectorRoutes } from './routes.js';
+import { createParkedEvents, type ParkedEvents } from './parked-events.js';
+import { createParkedRoutes } from './parked-routes.js';
 import { createSyncEngine, type SyncEngine } from './sync-engine.js';
 import { createSyncRoutes } from './sync-routes.js';
 import { createWebhookRoute } from './webhooks.js';
@@ -42,6 +44,11 @@ export interface PlatformOptions {
    * authorization), and where the callback sends the browser on once the tokens are stored (`OAUTH_RETURN_URL`).
    */
   oauth?: { publicUrl: () => string; returnUrl?: string | undefined };
+  /**
+   * How long a running sync job's lease lasts without renewal: a job whose process died is taken over
+   * by another process this long after its last renewal. @default 60000
+   */
+  syncLeaseMs?: number;
 }
 
 const SYNC_JOB = 'connectors.sync';
@@ -78,6 +85,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
   let sync: SyncEngine | undefined;
   let oauth: OAuthService | undefined;
   let scheduler: CoreServices['scheduler'] | undefined;
+  let parked: ParkedEvents | undefined;
   const need = <T>(value: T | undefined): T => {
     if (!value) throw new Error('the connector platform is used before the core was created');
     return value;
@@ -107,13 +115,17 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
           await integrations?.recordFailure(report);
         },
       });
-      integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets });
-      sync = createSyncEngine({ knex, catalog, integrations, runtime, events: services.events, logger: deps.logger });
+      parked = createParkedEvents(knex);
+      integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets, parked });
+      sync = createSyncEngine({ knex, catalog, integrations, runtime, events: services.events, books: services, logger: deps.logger, ...(options.syncLeaseMs ? { lease: { ms: options.syncLeaseMs } } : {}) });
       scheduler = services.scheduler;
-      return [...createConnectorRoutes({ catalog, integrations }), ...createSyncRoutes(sync), createWebhookRoute({ knex, catalog, integrations, runtime }), ...createOAuthRoutes({ oauth, returnUrl: options.oauth?.returnUrl })];
+      return [
+        ...createConnectorRoutes({ catalog, integrations }), ...createSyncRoutes(sync), createWebhookRoute({ knex, catalog, integrations, runtime }),
+        ...createParkedRoutes({ parked, integrations, router: () => router }), ...createOAuthRoutes({ oauth, returnUrl: options.oauth?.returnUrl }),
+      ];
     },
     async startEventRouting(bus, routing = {}) {
-      router = createEventRouter({ bus, catalog, integrations: need(integrations), runtime: need(runtime), logger: deps.logger, ...routing });
+      router = createEventRouter({ bus, catalog, integrations: need(integrations), runtime: need(runtime), parked: need(parked), logger: deps.logger, ...routing });
       // Connectors found later (a background load, an install) get their queues; never after stop().
       catalog.onAdded(async () => {
         if (stopped) return;
@@ -135,6 +147,8 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
     },
     async stop() {
       stopped = true;
+      // Running sync jobs are handed back first: their calls are refused from now on and another process resumes them.
+      await sync?.stop().catch((error: unknown) => deps.logger.warn({ err: error }, 'sync jobs could not be handed back; their leases will expire'));
       await router?.close();
       await runtime?.stop();
     },

@@ -4,7 +4,7 @@ import { runInTransaction } from '@uah/core';
 import type { AccessToken } from '@uah/connector-sdk';
 import type { Catalog } from './catalog.js';
 import type { Books } from './books.js';
-import { createMappings, createSyncState } from './connector-store.js';
+import { createMappings, createSyncState, type SeenBy } from './connector-store.js';
 import { HandlerFailure, startConnectorWorker, type CallBinding, type ConnectorWorker, type FailureReason, type LogRequest, type RpcRequest, type WorkerLimits } from './worker/connector-worker.js';
 import type { CallContext, HandlerKind } from './worker/protocol.js';
 
@@ -29,6 +29,15 @@ export interface InvokeRequest {
    * once the transaction has ended.
    */
   transaction?: Knex.Transaction;
+  /**
+   * Called before each of the invocation's calls to the books, mappings and state: throwing refuses the
+   * call. A sync job whose lease is lost stops changing anything this way.
+   */
+  fence?: () => void;
+  /** Aborting it aborts the handler's `ctx.signal` (the call still ends by itself or by its timeout). */
+  signal?: AbortSignal;
+  /** A full pass: the links it looks up or makes are marked as seen (see `createMappings`). */
+  seenBy?: SeenBy;
 }
 
 export interface FailureReport {
@@ -107,13 +116,14 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
   }
 
   async function serveNow(binding: CallBinding, request: RpcRequest): Promise<unknown> {
+    binding.fence?.();
     const scope = { organizationId: binding.ctx.organizationId, connectorId: binding.ctx.connectorId };
     if (request.target === 'entities') {
       return options.books.call({ ...scope, permissions: binding.permissions, cause: binding.ctx.cause, kind: String(request.kind), method: request.method, args: Array.isArray(request.args) ? request.args : [] });
     }
     const allowed = request.target === 'mappings' ? MAPPING_METHODS : STATE_METHODS;
     if (!allowed.has(request.method)) throw new Error(`${request.target}.${request.method} does not exist`);
-    const target = (request.target === 'mappings' ? createMappings(options.knex, scope) : createSyncState(options.knex, scope)) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const target = (request.target === 'mappings' ? createMappings(options.knex, scope, binding.seenBy) : createSyncState(options.knex, scope)) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
     return target[request.method]!(...(Array.isArray(request.args) ? request.args : []));
   }
 
@@ -173,11 +183,13 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
         permissions: entry?.manifest?.permissions ?? [],
         ctx: { connectorId: request.connectorId, organizationId: request.organizationId, credentials: request.credentials, config: request.config, cause: request.cause },
         ...(request.transaction ? { transaction: serialized(request.transaction) } : {}),
+        ...(request.fence ? { fence: request.fence } : {}),
+        ...(request.seenBy ? { seenBy: request.seenBy } : {}),
       };
       let worker: ConnectorWorker | undefined;
       try {
         worker = await workerFor(key, request);
-        return await worker.invoke(request.kind, request.name, binding, request.args, request.timeoutMs ?? options.timeouts[request.kind]);
+        return await worker.invoke(request.kind, request.name, binding, request.args, request.timeoutMs ?? options.timeouts[request.kind], request.signal);
       } catch (error) {
         if (error instanceof HandlerFailure) {
           const report: FailureReport = { organizationId: request.organizationId, connectorId: request.connectorId, kind: request.kind, reason: error.reason, message: scrub(error.message, [...secretsOf(request.credentials), ...(binding.issued ?? [])]) };

@@ -16,7 +16,7 @@ export function createSyncRoutes(sync: SyncEngine): Route[] {
   return [
     defineRoute({
       method: 'POST', path: `${integration}/sync`, operationId: 'startIntegrationSync', tag: 'Integrations', summary: 'Sync now', scope: 'admin',
-      description: "Queues one job per data type and direction (all of the manifest's by default) and answers 202 with them; 409 INTEGRATION_INACTIVE when the integration is disabled. Only one job of a data type and direction runs at a time, whatever the number of hub processes.",
+      description: "Queues one job per data type and direction (all of the manifest's by default) and answers 202 with them; 409 INTEGRATION_INACTIVE when the integration is disabled. `full: true` asks for a full pass, which also finds the linked records deleted at the provider (see the sync config's `deletions`). Only one job of a data type and direction runs at a time, whatever the number of hub processes; a job whose process stopped is resumed by another.",
       body: 'IntegrationSyncRequest', response: { status: 202, list: 'IntegrationSyncJob' }, errors: [409],
       handler: async ({ organizationId, params, body }) => ({ data: await sync.enqueue(organizationId, connector(params), { ...(body.dataTypes ? { dataTypes: body.dataTypes } : {}), full: body.full ?? false, trigger: 'manual' }), nextCursor: null }),
     }),

@@ -2524,7 +2524,7 @@ export interface IntegrationPut {
 }
 
 /**
- * How an integration syncs: the direction of bidirectional data types, which side wins a conflict (MASTER_WINS: the hub's record; REMOTE_WINS: the provider's; NEWEST_WINS: the one changed last), field mappings per data type (our field → the provider's), the minutes between scheduled runs per data type (0 pauses the schedule), and how far back an incremental run re-reads.
+ * How an integration syncs: the direction of bidirectional data types, which side wins a conflict (MASTER_WINS: the hub's record; REMOTE_WINS: the provider's; NEWEST_WINS: the one changed last), field mappings per data type (our field → the provider's), the minutes between scheduled runs per data type (0 pauses the schedule), and how far back an incremental run re-reads, how often a scheduled run is a full pass, and what happens to a linked record a full pass no longer finds at the provider.
  */
 export interface IntegrationSyncConfig {
   direction?: 'pull' | 'push' | 'bidirectional';
@@ -2538,10 +2538,23 @@ export interface IntegrationSyncConfig {
     [k: string]: number;
   };
   lookbackMinutes?: number;
+  /**
+   * Per data type: every how many scheduled runs one is a full pass (default 24; 1 makes every scheduled run full; 0 leaves full passes to `POST …/sync` with `full: true`).
+   */
+  fullSyncEvery?: {
+    [k: string]: number;
+  };
+  /**
+   * What a full pass does to our record when the provider's is gone. ARCHIVE deactivates customers and products and voids draft invoices; FLAG only marks the link and logs it. Posted records are never deleted: an issued invoice is voided (its postings reversed) only with `voidIssuedInvoices`, otherwise it is flagged; payments, credit notes and journal entries are always only flagged.
+   */
+  deletions?: {
+    action?: 'ARCHIVE' | 'FLAG';
+    voidIssuedInvoices?: boolean;
+  };
 }
 
 /**
- * Starts a sync now: one queued job per data type (default: every data type of the manifest) and direction. `full` ignores cursors and the lookback window.
+ * Starts a sync now: one queued job per data type (default: every data type of the manifest) and direction. `full` makes it a full pass: cursors and the lookback window are ignored, every provider record is read, and linked records the provider no longer has are marked deleted (see IntegrationSyncConfig `deletions`).
  */
 export interface IntegrationSyncRequest {
   /**
@@ -2913,6 +2926,17 @@ export type OrganizationCreated = Organization & {
   apiKey: string;
   apiKeyId: string;
 };
+
+/**
+ * Sends parked events back through the connector's queue: the ones named, or every parked event of the integration (100 at most per call) when `eventIds` is left out.
+ */
+export interface ParkedEventRetry {
+  /**
+   * @minItems 1
+   * @maxItems 100
+   */
+  eventIds?: string[];
+}
 
 /**
  * Applies the customer credit left on a COMPLETED payment to invoices of the same customer and currency (Dr customer credits, Cr receivables).
@@ -3652,7 +3676,7 @@ export interface IntegrationAuthorization {
 }
 
 /**
- * How an integration is doing: its last sync and result, the failures counted against it (handlers that threw, timed out or ran out of memory), when it syncs next and how often, what it syncs, and its configuration (never its credentials).
+ * How an integration is doing: its last sync and result, the failures counted against it (handlers that threw, timed out or ran out of memory), when it syncs next and how often, what it syncs, the events parked after its handler kept failing on them (how many, and the latest with their errors), and its configuration (never its credentials).
  */
 export interface IntegrationStatus {
   /**
@@ -3677,6 +3701,13 @@ export interface IntegrationStatus {
    * For a connector that authorizes with OAuth2: where the authorization stands, e.g. `REAUTHORIZATION_REQUIRED` once the provider refused the refresh token.
    */
   authorization?: IntegrationAuthorization;
+  parked: {
+    count: number;
+    /**
+     * @maxItems 5
+     */
+    latest: ParkedEvent[];
+  };
 }
 
 /**
@@ -3892,7 +3923,30 @@ export interface ConnectorManifest {
 }
 
 /**
- * One sync run of one data type and direction for one organization's integration: queued, running, then SUCCESS, PARTIAL (some records failed) or FAILED, with what it did to the records and its log (conflicts resolved by the configured rule are logged).
+ * A domain event a connector's handler kept failing on: after its last retry it was set aside (parked) for this organization's integration. `POST …/parked/retry` sends it back through the connector's queue (status RETRIED); failing again parks it again.
+ */
+export interface ParkedEvent {
+  object: 'parked_event';
+  eventId: string;
+  eventType: string;
+  organizationId: string;
+  connectorId: string;
+  status: 'PARKED' | 'RETRIED';
+  /**
+   * Deliveries tried before it was parked the last time.
+   */
+  attempts: number;
+  timesParked: number;
+  /**
+   * The handler's last error.
+   */
+  error: string;
+  parkedAt: string;
+  retriedAt: string | null;
+}
+
+/**
+ * One sync run of one data type and direction for one organization's integration: queued, running, then SUCCESS, PARTIAL (some records failed) or FAILED, with what it did to the records and its log (conflicts resolved by the configured rule are logged, and so is each record a full pass found deleted at the provider). A full pass (`full`) reads every record of the provider and treats a linked record it did not see as deleted there. A job whose hub process stopped is taken over by another process and resumes from its checkpoint: `attempts` counts the starts.
  */
 export interface IntegrationSyncJob {
   object: 'sync_job';
@@ -3904,11 +3958,19 @@ export interface IntegrationSyncJob {
   trigger: 'schedule' | 'manual' | 'webhook';
   full: boolean;
   status: 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'PARTIAL' | 'FAILED';
+  /**
+   * How many times the job was started: more than 1 when a hub process running it stopped and another resumed it.
+   */
+  attempts: number;
   counts: {
     created: number;
     updated: number;
     skipped: number;
     failed: number;
+    /**
+     * Linked records a full pass did not find at the provider (marked deleted, and archived, voided or only flagged as the sync config says).
+     */
+    deleted: number;
   };
   log: {
     at: string;
@@ -4070,6 +4132,7 @@ export interface SchemaTypes {
   OAuthConnected: OAuthConnected;
   OrganizationCreate: OrganizationCreate;
   OrganizationCreated: OrganizationCreated;
+  ParkedEventRetry: ParkedEventRetry;
   PaymentApply: PaymentApply;
   PaymentComplete: PaymentComplete;
   PaymentCreateResult: PaymentCreateResult;
@@ -4130,5 +4193,6 @@ export interface SchemaTypes {
   ManifestObjectSchema: ManifestObjectSchema;
   ConnectorPermission: ConnectorPermission;
   ConnectorManifest: ConnectorManifest;
+  ParkedEvent: ParkedEvent;
   IntegrationSyncJob: IntegrationSyncJob;
 }

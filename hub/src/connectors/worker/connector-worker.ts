@@ -34,6 +34,9 @@ export interface CallBinding {
   transaction?: { run<T>(work: () => Promise<T>): Promise<T> };
   /** Access tokens handed to this call: scrubbed, like the credentials, from what it logs. */
   issued?: string[];
+  /** Throws to refuse the call's context calls (a sync job whose lease is lost). */
+  fence?: () => void;
+  seenBy?: { jobId: string; entityType: string };
 }
 
 export type RpcRequest = Extract<WorkerMessage, { t: 'rpc' }>;
@@ -55,7 +58,8 @@ export interface ConnectorWorker {
   readonly module: ModuleDescription;
   readonly alive: boolean;
   readonly inFlight: number;
-  invoke(kind: HandlerKind, name: string | undefined, binding: CallBinding, args: unknown[], timeoutMs: number): Promise<unknown>;
+  /** `signal` aborted: the handler's `ctx.signal` is aborted. */
+  invoke(kind: HandlerKind, name: string | undefined, binding: CallBinding, args: unknown[], timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
   terminate(): Promise<void>;
 }
 
@@ -65,6 +69,9 @@ const workerMain = pathToFileURL(join(here, 'worker-main.ts')).href;
 // The worker registers the TypeScript loader itself: a worker's --import flags do not apply to its own entry.
 const BOOTSTRAP = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerMain)}); });`;
 
+/** The only environment variables a connector's worker gets. */
+const WORKER_ENV = ['NODE_ENV', 'TZ', 'LANG'];
+
 function wireOf(error: unknown): WireError {
   return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
 }
@@ -72,7 +79,9 @@ function wireOf(error: unknown): WireError {
 /** Starts a worker, imports the connector in it, and resolves once it says what it offers. */
 export function startConnectorWorker(options: WorkerOptions): Promise<ConnectorWorker> {
   const data: WorkerData = { entry: options.entry, allowedHosts: options.allowedHosts, allowPrivate: options.allowPrivate ?? false };
-  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, resourceLimits: options.limits, stdout: false, stderr: false });
+  // The connector sees none of the hub's environment (database URL, secret key, admin token).
+  const env = Object.fromEntries(WORKER_ENV.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])));
+  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, resourceLimits: options.limits, stdout: false, stderr: false, env });
   const calls = new Map<number, { binding: CallBinding; resolve: (v: unknown) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
   let seq = 0;
   let alive = true;
@@ -147,10 +156,12 @@ export function startConnectorWorker(options: WorkerOptions): Promise<ConnectorW
       get inFlight() {
         return calls.size;
       },
-      invoke(kind, name, binding, args, timeoutMs) {
+      invoke(kind, name, binding, args, timeoutMs, signal) {
         if (!alive) return Promise.reject(new HandlerFailure('CRASHED', 'the connector worker has stopped'));
         const callId = ++seq;
-        return new Promise((resolve, reject) => {
+        const cancel = (): void => post({ t: 'cancel', callId });
+        signal?.addEventListener('abort', cancel, { once: true });
+        return new Promise<unknown>((resolve, reject) => {
           // A synchronous loop cannot be interrupted from inside the thread: past the timeout the worker is ended.
           const timer = setTimeout(() => {
             exitReason = { reason: 'TIMEOUT', message: `the ${kind} handler ran longer than ${timeoutMs} ms and was stopped` };
@@ -158,7 +169,7 @@ export function startConnectorWorker(options: WorkerOptions): Promise<ConnectorW
           }, timeoutMs);
           calls.set(callId, { binding, resolve, reject, timer });
           post({ t: 'invoke', callId, kind, ...(name ? { name } : {}), ctx: binding.ctx, args });
-        });
+        }).finally(() => signal?.removeEventListener('abort', cancel));
       },
       async terminate() {
         exitReason = { reason: 'CRASHED', message: 'the connector worker was stopped by the hub' };

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { assertDestination, AuthorizationError, ConnectorEntityError, createConnectorAuth, createHttpClient, ENTITY_METHODS, HttpError, isAllowedDestination, withBearer, type AccessToken, type AuthorizationErrorCode, type Connector, type ConnectorContext, type ConnectorLogger } from '@uah/connector-sdk';
+import { lockDown } from './sandbox.js';
 import type { CallContext, HandlerKind, HostMessage, ModuleDescription, RpcTarget, WireError, WorkerData, WorkerMessage } from './protocol.js';
 
 const port = parentPort;
@@ -113,6 +114,7 @@ function describe(connector: Connector): ModuleDescription {
 
 async function main(): Promise<void> {
   guardFetch();
+  lockDown({ allowedHosts: data.allowedHosts, allowPrivate: data.allowPrivate });
   let connector: Connector;
   try {
     const mod = (await import(pathToFileURL(data.entry).href)) as { default?: Connector };

