@@ -1947,9 +1947,14 @@ export interface ApiKeyCreate {
 }
 
 /**
- * The new key with its secret in `secret`, shown only this once.
+ * The new key with its secret in `apiKey` (the name organization creation uses too), shown only this once. `secret` holds the same value under its former name: deprecated, kept for now for callers that read it.
  */
 export type ApiKeyCreated = ApiKey & {
+  apiKey: string;
+  /**
+   * @deprecated
+   * Deprecated alias of `apiKey` (the same value).
+   */
   secret: string;
 };
 
