@@ -146,7 +146,7 @@ describe('UniversalAccountingAPI against the hub', () => {
 
   async function apiKey(): Promise<string> {
     const created = await api.apiKeys.create(orgId, { name: 'lossy', scopes: ['read', 'write'] });
-    return created.secret;
+    return created.apiKey;
   }
 
   async function countCustomers(name: string): Promise<number> {

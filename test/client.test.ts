@@ -69,13 +69,13 @@ describe('@uah/client against the core', () => {
   it('creates, lists and revokes API keys; a revoked key stops working', async () => {
     const key = await uah.apiKeys.create({ name: 'Reporting', scopes: ['read'] });
     expect(key).toMatchObject({ object: 'api_key', name: 'Reporting', scopes: ['read'], revokedAt: null });
-    expect(key.secret).toMatch(/^uah_sk_/);
+    expect(key.apiKey).toMatch(/^uah_sk_/);
 
     const listed = await uah.apiKeys.list({ limit: 100 });
     expect(listed.data.map((k) => k.id)).toContain(key.id);
     expect(listed.data.find((k) => k.id === key.id)).not.toHaveProperty('secret');
 
-    const reader = createClient({ baseUrl: hub.baseUrl, apiKey: key.secret, organizationId: org.id });
+    const reader = createClient({ baseUrl: hub.baseUrl, apiKey: key.apiKey, organizationId: org.id });
     expect((await reader.organizations.get()).id).toBe(org.id);
     const forbidden = (await reader.customers.create({ businessName: 'Nope' }).catch((e: unknown) => e)) as UahApiError;
     expect([forbidden.status, forbidden.code]).toEqual([403, 'FORBIDDEN']);

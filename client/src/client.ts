@@ -48,6 +48,8 @@ import {
   type TimeEntriesResource,
   type TimesheetsResource,
 } from './resources/projects.js';
+import { createWebhooksResource, type WebhooksResource } from './resources/webhook-endpoints.js';
+import { createConnectorsResource, createIntegrationsResource, type ConnectorsResource, type IntegrationsResource } from './resources/integrations.js';
 import type { Transport } from './transport.js';
 
 export interface ClientOptions extends TransportOptions {
@@ -96,6 +98,12 @@ export interface UahClient {
   payrollRuns: PayrollRunsResource;
   bankAccounts: BankAccountsResource;
   bankTransactions: BankTransactionsResource;
+  /** Endpoints the organization's events are POSTed to, signed, and their deliveries. */
+  webhooks: WebhooksResource;
+  /** The hub's connector catalog (not bound to an organization). */
+  connectors: ConnectorsResource;
+  /** The connectors the organization enabled: configuration, status, syncs, actions. */
+  integrations: IntegrationsResource;
   /** The same client for another organization (an admin token manages several). */
   forOrganization(organizationId: string): UahClient;
 }
@@ -132,6 +140,9 @@ export function resources(transport: Transport, organizationId: string | undefin
     payrollRuns: createPayrollRunsResource(c),
     bankAccounts: createBankAccountsResource(c),
     bankTransactions: createBankTransactionsResource(c),
+    webhooks: createWebhooksResource(c),
+    connectors: createConnectorsResource(c),
+    integrations: createIntegrationsResource(c),
     forOrganization: (other) => resources(transport, other, stream),
   };
 }

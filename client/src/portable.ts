@@ -19,3 +19,8 @@ export { UniversalAccountingAPI, type OrgDryRunAction, type OrgDryRunWrite, type
 export { matchesPattern, type EventHandler, type EventStream } from './event-emitter.js';
 export type { MilestonesResource, PayrollRunsResource, ProjectsResource, TimeEntriesResource, TimesheetsResource } from './resources/projects.js';
 export type { BankAccountsResource, BankTransactionsResource } from './resources/banking.js';
+export type { BillsResource, ExpensesResource, PurchaseOrdersResource, VendorsResource } from './resources/purchasing.js';
+export type { DataTransferResource, InventoryResource } from './resources/inventory.js';
+export type { WebhooksResource } from './resources/webhook-endpoints.js';
+export type { ConnectorsResource, IntegrationsResource } from './resources/integrations.js';
+export { PAYMENT_INTENT_ACTION } from './resources/payments.js';

@@ -3,6 +3,7 @@ import { createEventStream, type EventStream } from './event-emitter.js';
 import { createTransport, normalizeBaseUrl } from './transport.js';
 import type { DryRunAction, DryRunOptions, DryRunWrite } from './resources/context.js';
 import type { RequestOptions } from './transport.js';
+import type { PaymentIntent, PaymentIntentCreate } from '@uah/schemas';
 
 /** A write with a dry run, taking the organization first. */
 export interface OrgDryRunWrite<B, R, P> {
@@ -29,13 +30,19 @@ export type PerOrganization<R> = {
         : never;
 };
 
-type Groups = Omit<UahClient, 'organizationId' | 'forOrganization' | 'organizations'>;
+/** Groups not bound to one organization: their methods take no organization id. */
+type UnboundGroup = 'organizations' | 'connectors';
+type Groups = Omit<UahClient, 'organizationId' | 'forOrganization' | UnboundGroup>;
 type GroupName = keyof Groups;
 
 const GROUPS = [
   'apiKeys', 'customers', 'events', 'accounts', 'journalEntries', 'ledgerSettings', 'products', 'taxRates', 'quotes',
-  'invoices', 'invoiceSettings', 'creditNotes', 'payments', 'reports',
+  'invoices', 'invoiceSettings', 'creditNotes', 'payments', 'reports', 'vendors', 'purchaseOrders', 'bills', 'expenses',
+  'inventory', 'data', 'projects', 'milestones', 'timeEntries', 'timesheets', 'payrollRuns', 'bankAccounts', 'bankTransactions',
+  'webhooks', 'integrations',
 ] as const satisfies readonly GroupName[];
+/** Fails to compile when a group of the organization-bound client is missing above. */
+const _everyGroup: Exclude<GroupName, (typeof GROUPS)[number]> extends never ? true : never = true;
 
 export interface UniversalAccountingAPIOptions extends Pick<ClientOptions, 'apiKey' | 'fetch' | 'maxRetries' | 'WebSocket'> {
   /** The hub's address, with or without the `/v1` suffix (`https://hub.example.com` or `…/v1`). */
@@ -83,10 +90,35 @@ export class UniversalAccountingAPI {
   readonly payments!: PerOrganization<UahClient['payments']> & {
     /** Records a payment (the specification's name for `create`). */
     recordPayment: PerOrganization<UahClient['payments']>['create'];
+    /**
+     * A Stripe PaymentIntent, through the Stripe connector's `create_payment_intent` action: `createIntent`
+     * with `stripe`. Until the Stripe connector is installed and enabled for the organization it rejects
+     * with a `UahApiError` 404 NOT_FOUND ("No integration with stripe in this organization."); 409
+     * INTEGRATION_INACTIVE while the integration is disabled.
+     */
+    createStripeIntent(organizationId: string, body: PaymentIntentCreate, options?: RequestOptions): Promise<PaymentIntent>;
   };
   readonly reports!: PerOrganization<UahClient['reports']>;
+  readonly vendors!: PerOrganization<UahClient['vendors']>;
+  readonly purchaseOrders!: PerOrganization<UahClient['purchaseOrders']>;
+  readonly bills!: PerOrganization<UahClient['bills']>;
+  readonly expenses!: PerOrganization<UahClient['expenses']>;
+  readonly inventory!: PerOrganization<UahClient['inventory']>;
+  readonly data!: PerOrganization<UahClient['data']>;
+  readonly projects!: PerOrganization<UahClient['projects']>;
+  readonly milestones!: PerOrganization<UahClient['milestones']>;
+  readonly timeEntries!: PerOrganization<UahClient['timeEntries']>;
+  readonly timesheets!: PerOrganization<UahClient['timesheets']>;
+  readonly payrollRuns!: PerOrganization<UahClient['payrollRuns']>;
+  readonly bankAccounts!: PerOrganization<UahClient['bankAccounts']>;
+  readonly bankTransactions!: PerOrganization<UahClient['bankTransactions']>;
+  /** Webhook endpoints: `webhooks.list(orgId)`, `webhooks.create(orgId, { url, events })`, `webhooks.test(orgId, id)`, … */
+  readonly webhooks!: PerOrganization<UahClient['webhooks']>;
+  readonly integrations!: PerOrganization<UahClient['integrations']>;
   /** Organizations: creating one needs the hub's admin token as `apiKey`. */
   readonly organizations: UahClient['organizations'];
+  /** The hub's connector catalog. */
+  readonly connectors: UahClient['connectors'];
   readonly #forOrganization: (organizationId: string) => UahClient;
 
   constructor(options: UniversalAccountingAPIOptions) {
@@ -101,6 +133,7 @@ export class UniversalAccountingAPI {
     const unbound = resources(transport, undefined, stream);
     this.#forOrganization = (organizationId) => unbound.forOrganization(organizationId);
     this.organizations = unbound.organizations;
+    this.connectors = unbound.connectors;
     const self = this as unknown as Record<GroupName, Record<string, unknown>>;
     for (const group of GROUPS) {
       const methods: Record<string, unknown> = {};
@@ -113,7 +146,10 @@ export class UniversalAccountingAPI {
       self[group] = methods;
     }
     Object.assign(this.invoices, { generatePDF: this.invoices.pdf });
-    Object.assign(this.payments, { recordPayment: this.payments.create });
+    Object.assign(this.payments, {
+      recordPayment: this.payments.create,
+      createStripeIntent: (organizationId: string, body: PaymentIntentCreate, o?: RequestOptions) => this.payments.createIntent(organizationId, 'stripe', body, o),
+    });
   }
 
   /** The organization-bound client for one organization (`createClient`'s form). */

@@ -72,7 +72,7 @@ describe('the event socket', () => {
   const valid = { key: true };
   const fake = fakeTail();
 
-  async function start(options: { heartbeatMs?: number; maxBufferedBytes?: number } = {}): Promise<void> {
+  async function start(options: { heartbeatMs?: number; maxBufferedBytes?: number; logger?: pino.Logger } = {}): Promise<void> {
     valid.key = true;
     fake.subscriptions.length = 0;
     server = createServer((_req, res) => res.writeHead(404).end());
@@ -112,6 +112,23 @@ describe('the event socket', () => {
     expect(JSON.parse(statuses[0]?.body ?? '{}')).toMatchObject({ code: 'ROUTE_NOT_FOUND', status: 404, instance: '/v1/organizations/org_1/customers' });
     expect(JSON.parse(statuses[1]?.body ?? '{}')).toMatchObject({ code: 'UNAUTHENTICATED', status: 401, type: 'https://docs.uah.dev/errors/UNAUTHENTICATED' });
     expect(fake.subscriptions).toHaveLength(0);
+  });
+
+  it('logs each refused upgrade with its reason, under a request id of the REST form (req_<ULID>)', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    await start({ logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) });
+    const ws = new WebSocket(url, { headers: { authorization: 'Bearer nope' } });
+    ws.on('error', () => undefined);
+    const requestId = await new Promise<string | undefined>((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.headers['x-request-id'] as string | undefined)));
+    expect(requestId).toMatch(/^req_[0-9A-HJKMNP-TV-Z]{26}$/);
+    const late = new WebSocket(url);
+    late.on('open', () => late.send(JSON.stringify({ type: 'SUBSCRIBE', events: ['*'], apiKey: 'uah_sk_wrong' })));
+    await new Promise((resolve) => late.on('close', resolve));
+    await until(() => lines.filter((l) => l['msg'] === 'event stream refused').length === 2, 'two refusals logged');
+    const refusals = lines.filter((l) => l['msg'] === 'event stream refused');
+    expect(refusals[0]).toMatchObject({ requestId, path: '/v1/organizations/org_1/events', status: 401, code: 'UNAUTHENTICATED', reason: 'Bad key.' });
+    expect(refusals[1]).toMatchObject({ requestId: expect.stringMatching(/^req_/), code: 1008, reason: expect.stringContaining('Bad key.') });
+    expect(JSON.stringify(lines)).not.toContain('uah_sk_wrong');
   });
 
   it('sends the ready frame first, then each event as one JSON text frame, and unsubscribes when the client leaves', async () => {

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Event, EventStreamMessage } from '@uah/schemas';
-import { AppError, presentedKey, problemOf, STREAM_PROTOCOL, type Core, type EventStreamAccess, type EventTail, type PendingStream, type StreamGrant } from '@uah/core';
+import { AppError, newId, presentedKey, problemOf, STREAM_PROTOCOL, type Core, type EventStreamAccess, type EventTail, type PendingStream, type StreamGrant } from '@uah/core';
 import { closeReason, parseSubscribe, POLICY_VIOLATION, SUBSCRIBE_EXPECTED, SUBSCRIBE_TIMEOUT, typeFilter } from './event-socket-subscribe.js';
 
 export interface EventSocketOptions {
@@ -51,6 +50,11 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 /** Between backlog pages, wait until the client has taken all but this much. */
 const DRAIN_LOW_BYTES = 64 * 1024;
 const SHUTDOWN_GRACE_MS = 2_000;
+
+/** The request's path without its query (which may hold anything the client put there). */
+function pathOf(req: IncomingMessage): string {
+  return URL.canParse(req.url ?? '/', 'http://hub.invalid') ? new URL(req.url ?? '/', 'http://hub.invalid').pathname : '/';
+}
 
 /**
  * The live event stream: a WebSocket on the event log's path, `/v1/organizations/{orgId}/events`. The
@@ -165,6 +169,7 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
   function refuse(socket: Duplex, error: unknown, instance: string, requestId: string): void {
     const known = error instanceof AppError ? error : new AppError('INTERNAL', 'Something went wrong on our side. The request id identifies it in the logs.');
     if (!(error instanceof AppError)) logger.error({ err: error, requestId }, 'event stream upgrade failed');
+    else logger.info({ requestId, path: instance, status: known.status, code: known.code, reason: known.message }, 'event stream refused');
     if (socket.destroyed || !socket.writable) return void socket.destroy();
     const { status, headers, body } = problemOf(known, instance, requestId);
     const text = JSON.stringify(body);
@@ -182,8 +187,9 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID().replace(/-/g, '')}`;
-    const path = URL.canParse(req.url ?? '/', 'http://hub.invalid') ? new URL(req.url ?? '/', 'http://hub.invalid').pathname : '/';
+    // The same form as the REST API's request ids (`req_<ULID>`), so one search finds both.
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newId('req');
+    const path = pathOf(req);
     handshaking.add(socket);
     socket.on('error', (err) => logger.debug({ err, requestId }, 'event stream handshake socket error'));
     try {
@@ -206,6 +212,7 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
     wss.handleUpgrade(req, socket, head, (client) => {
       waiting.add(client);
       const fail = (reason: string): void => {
+        logger.info({ requestId, path: pathOf(req), code: POLICY_VIOLATION, reason }, 'event stream refused');
         waiting.delete(client);
         client.close(POLICY_VIOLATION, closeReason(reason));
       };

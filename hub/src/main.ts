@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
+import type { Logger } from 'pino';
 import { createLogger, startHub } from './hub.js';
 
 /** `npm start`: runs the hub until SIGTERM/SIGINT, then shuts down gracefully. */
@@ -15,23 +16,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   const hub = await startHub(config, logger);
-  if (hub.generatedAdminToken) {
-    process.stdout.write(
-      [
-        '',
-        'No HUB_ADMIN_TOKEN was set, so one was generated. It is shown only this once; only its hash is stored:',
-        '',
-        `  ${hub.generatedAdminToken}`,
-        '',
-        'Create an organization with it:',
-        '',
-        `  curl -X POST ${hub.url}/v1/organizations -H "Authorization: Bearer ${hub.generatedAdminToken}" -H "Content-Type: application/json" -d '{"name":"Acme Ltd"}'`,
-        '',
-        '(Lost it? `npm run hub -- admin-token rotate` makes a new one.)',
-        '',
-      ].join('\n') + '\n',
-    );
-  }
+  if (hub.generatedAdminToken) announceAdminToken(logger, hub.url, hub.generatedAdminToken);
   let signalled = false;
   const shutdown = (signal: string): void => {
     if (signalled) return;
@@ -49,6 +34,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * The admin token generated at first start, shown once as one JSON log record: a log shipper keeps it whole
+ * and a person finds the token and the command beside the message. It is written whatever LOG_LEVEL says
+ * (a child logger at `info`), since it cannot be shown again.
+ */
+function announceAdminToken(logger: Logger, url: string, token: string): void {
+  logger.child({ component: 'setup' }, { level: 'info' }).warn(
+    {
+      adminToken: token,
+      createOrganization: `curl -X POST ${url}/v1/organizations -H "Authorization: Bearer ${token}" -H "Content-Type: application/json" -d '{"name":"Acme Ltd"}'`,
+    },
+    'No HUB_ADMIN_TOKEN was set, so one was generated: adminToken is shown only this once (only its hash is stored); createOrganization is the command that uses it. Lost it? `npm run hub -- admin-token rotate` makes a new one.',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -37,9 +37,13 @@ describe('the hub as a process', () => {
 
   it('prints a generated admin token once, then shuts down cleanly on SIGTERM while a request is in flight', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/main.ts'], { cwd: root, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/main.ts'], { cwd: root, env: { ...env, PORT: String(port), LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      stdout += d.toString();
+    });
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 30_000;
@@ -53,6 +57,9 @@ describe('the hub as a process', () => {
     child.kill('SIGTERM');
     expect(await inFlight).toBe(200);
     expect(await exited).toBe(0);
-    expect(out.match(/uah_admin_/g)?.length).toBe(2); // the token line and the curl line, nothing more
+    expect(out.match(/uah_admin_/g)?.length).toBe(2); // the token and the curl command, nothing more
+    // Every line a log shipper reads is JSON, the token's record too, even where LOG_LEVEL (here error) hides warnings.
+    const records = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.find((r) => r['adminToken'] === token)).toMatchObject({ component: 'setup', msg: expect.stringContaining('shown only this once'), createOrganization: expect.stringContaining(`Bearer ${token ?? ''}`) });
   });
 });

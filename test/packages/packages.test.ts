@@ -22,14 +22,22 @@ const ADMIN = 'packages-admin';
 const TYPED_USE = `
 import { UniversalAccountingAPI, UahApiError, type EventStream } from '@uah/client';
 import { defineConnector, satisfies } from '@uah/connector-sdk';
-import type { Invoice } from '@uah/schemas';
+import type { Invoice, InvoiceDryRun, PaymentIntent, WebhookEndpointCreated } from '@uah/schemas';
 
 export async function use(orgId: string): Promise<Invoice> {
   const api = new UniversalAccountingAPI({ baseUrl: 'http://localhost:3000/v1', apiKey: 'uah_sk_x' });
   const customer = await api.customers.create(orgId, { businessName: 'Typed Ltd' });
-  const draft = await api.invoices.create(orgId, { customerId: customer.id, lines: [{ description: 'x', quantity: '1', unitPrice: 100 }] });
+  const lines = [{ description: 'x', quantity: '1', unitPrice: 100 }];
+  const preview: InvoiceDryRun = await api.invoices.create(orgId, { customerId: customer.id, lines }, { dryRun: true });
+  const draft = await api.invoices.create(orgId, { customerId: customer.id, lines });
+  // @ts-expect-error customers.create takes no dry run
+  await api.customers.create(orgId, { businessName: 'x' }, { dryRun: true });
+  const everyone = await api.customers.list(orgId);
+  const hook: WebhookEndpointCreated = await api.webhooks.create(orgId, { url: 'https://example.com/hook', events: ['invoice.paid'] });
+  await api.webhooks.test(orgId, hook.id);
+  const intent: PaymentIntent = await api.payments.createStripeIntent(orgId, { invoiceId: draft.id });
   const stream: EventStream = api.subscribe(orgId, ['invoice.*']);
-  stream.on('invoice.paid', (event) => console.log(event.id));
+  stream.on('invoice.paid', (event) => console.log(event.id, preview.object, everyone.data.length, intent.clientSecret));
   if (!satisfies('1.0.0', '^1.0.0')) throw new UahApiError(500, {}, new Headers());
   void defineConnector;
   return draft;

@@ -13,6 +13,8 @@ export interface BankAccountsResource {
   update(id: string, body: BankAccountUpdate, options?: RequestOptions): Promise<BankAccount>;
   /** Imports an OFX/QFX, camt.053 or (mapped) CSV statement file; transactions already imported are skipped. */
   import(id: string, body: BankStatementImportCreate, options?: RequestOptions): Promise<BankStatementImport>;
+  /** One import of the account's statements, with what it added and skipped. */
+  getImport(id: string, importId: string, options?: RequestOptions): Promise<BankStatementImport>;
 }
 
 export interface BankTransactionsResource {
@@ -34,6 +36,7 @@ export function createBankAccountsResource(c: ResourceContext): BankAccountsReso
     list: (query, o) => c.get(base(), query, o),
     update: (id, body, o) => c.patch(one(id), body, o),
     import: (id, body, o) => c.post(`${one(id)}/imports`, body, o),
+    getImport: (id, importId, o) => c.get(`${one(id)}/imports/${c.id(importId)}`, undefined, o),
   };
 }
 

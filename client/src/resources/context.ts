@@ -6,6 +6,9 @@ export interface DryRunOptions extends RequestOptions {
   dryRun?: boolean;
 }
 
+/** Marks the dry-run forms below for the type system only: no value carries it at run time. */
+declare const DRY_RUN: unique symbol;
+
 /**
  * A write with a dry-run mode, typed by the option: `{ dryRun: true }` gives the preview `P`, no
  * option (or `dryRun: false`) the written object `R`, a `boolean` known only at run time the union.
@@ -14,6 +17,7 @@ export interface DryRunWrite<B, R, P> {
   (body: B, options: DryRunOptions & { dryRun: true }): Promise<P>;
   (body: B, options?: DryRunOptions & { dryRun?: false }): Promise<R>;
   (body: B, options?: DryRunOptions): Promise<R | P>;
+  readonly [DRY_RUN]: 'write';
 }
 
 /** The same as {@link DryRunWrite} for an action on one object (`issue(id, body, { dryRun })`). */
@@ -21,6 +25,7 @@ export interface DryRunAction<B, R, P> {
   (id: string, body: B, options: DryRunOptions & { dryRun: true }): Promise<P>;
   (id: string, body: B, options?: DryRunOptions & { dryRun?: false }): Promise<R>;
   (id: string, body: B, options?: DryRunOptions): Promise<R | P>;
+  readonly [DRY_RUN]: 'action';
 }
 
 /** What every resource group builds on: the organization's path and typed verbs over the transport. */
@@ -36,6 +41,7 @@ export interface ResourceContext {
   post<T>(path: string, body?: unknown, options?: DryRunOptions): Promise<T>;
   patch<T>(path: string, body: unknown, options?: RequestOptions): Promise<T>;
   put<T>(path: string, body: unknown, options?: RequestOptions): Promise<T>;
+  delete<T>(path: string, options?: RequestOptions): Promise<T>;
   /** Every item of a list, page by page; `query` seeds each page, the cursor carries on. */
   iterate<T>(path: string, query?: object, options?: RequestOptions): PagedIterable<T>;
 }
@@ -71,6 +77,7 @@ export function createResourceContext(transport: Transport, organizationId: stri
     post: <T>(path: string, body?: unknown, o?: DryRunOptions) => transport.request<T>('POST', path, { ...writeInit(o), ...(body === undefined ? {} : { body }) }),
     patch: <T>(path: string, body: unknown, o?: RequestOptions) => transport.request<T>('PATCH', path, { ...o, body }),
     put: <T>(path: string, body: unknown, o?: RequestOptions) => transport.request<T>('PUT', path, { ...o, body }),
+    delete: <T>(path: string, o?: RequestOptions) => transport.request<T>('DELETE', path, { ...o }),
     iterate: <T>(path: string, query: object = {}, o?: RequestOptions) => iteratePages<T>((cursor) => get<Page<T>>(path, { ...query, cursor }, o)),
   };
 }

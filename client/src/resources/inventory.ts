@@ -13,6 +13,7 @@ export interface InventoryResource {
   iterate(query?: Omit<StockLevelListQuery, 'cursor'>, options?: RequestOptions): PagedIterable<StockLevel>;
   adjust: DryRunWrite<InventoryAdjustmentCreate, InventoryAdjustment, DocumentDryRun>;
   adjustments(query?: InventoryAdjustmentListQuery, options?: RequestOptions): Promise<Page<InventoryAdjustment>>;
+  getAdjustment(id: string, options?: RequestOptions): Promise<InventoryAdjustment>;
   settings(options?: RequestOptions): Promise<InventorySettings>;
   updateSettings(body: InventorySettingsUpdate, options?: RequestOptions): Promise<InventorySettings>;
 }
@@ -34,6 +35,7 @@ export function createInventoryResource(c: ResourceContext): InventoryResource {
     iterate: (query, o) => c.iterate(base(), query, o),
     adjust: ((body: InventoryAdjustmentCreate, o?: DryRunOptions) => c.post(`${c.org()}/inventory-adjustments`, body, o)) as InventoryResource['adjust'],
     adjustments: (query, o) => c.get(`${c.org()}/inventory-adjustments`, query, o),
+    getAdjustment: (id, o) => c.get(`${c.org()}/inventory-adjustments/${c.id(id)}`, undefined, o),
     settings: (o) => c.get(`${c.org()}/inventory-settings`, undefined, o),
     updateSettings: (body, o) => c.put(`${c.org()}/inventory-settings`, body, o),
   };

@@ -11,7 +11,7 @@ export interface OrganizationsResource {
 }
 
 export interface ApiKeysResource {
-  /** The secret is in `secret`, shown only this once. */
+  /** The key is in `apiKey`, shown only this once (`secret`, the same value, is its deprecated former name). */
   create(body?: ApiKeyCreate, options?: RequestOptions): Promise<ApiKeyCreated>;
   list(query?: ApiKeyListQuery, options?: RequestOptions): Promise<Page<ApiKey>>;
   revoke(id: string, options?: RequestOptions): Promise<ApiKey>;

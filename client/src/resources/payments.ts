@@ -1,7 +1,13 @@
-import type { Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDryRun, PaymentFail, PaymentListQuery, PaymentRefundCreate } from '@uah/schemas';
+import type {
+  ConnectorActionResult, Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDisputeCreate, PaymentDisputeResolve, PaymentDryRun, PaymentFail, PaymentIntent,
+  PaymentIntentCreate, PaymentListQuery, PaymentRefundCreate,
+} from '@uah/schemas';
 import type { Page, PagedIterable } from '../paging.js';
 import type { RequestOptions } from '../transport.js';
 import type { DryRunOptions, DryRunWrite, ResourceContext } from './context.js';
+
+/** The action a payment connector offers for `createIntent` (its manifest's `actions`). */
+export const PAYMENT_INTENT_ACTION = 'create_payment_intent';
 
 export interface PaymentsResource {
   /** Money received from a customer; `{ dryRun: true }` answers a `payment_dry_run` and writes nothing. */
@@ -18,6 +24,17 @@ export interface PaymentsResource {
   refund(id: string, body?: PaymentRefundCreate, options?: RequestOptions): Promise<Payment>;
   /** Applies the unapplied rest (customer credit) to invoices of the same customer and currency. */
   apply(id: string, body: PaymentApply, options?: RequestOptions): Promise<Payment>;
+  /** COMPLETED → DISPUTED: the processor withdrew the disputed amount (a chargeback). */
+  dispute(id: string, body: PaymentDisputeCreate, options?: RequestOptions): Promise<Payment>;
+  /** Closes the open dispute, WON (the funds come back) or LOST (taken back like a refund). */
+  resolveDispute(id: string, body: PaymentDisputeResolve, options?: RequestOptions): Promise<Payment>;
+  /**
+   * A payment intent with the provider of a payment connector the organization enabled (`stripe`, …),
+   * through the connector's `create_payment_intent` action; the connector records a PENDING payment.
+   * Until that connector is installed and enabled for the organization the hub answers 404 NOT_FOUND
+   * ("No integration with stripe in this organization."), and 409 INTEGRATION_INACTIVE while it is disabled.
+   */
+  createIntent(connectorId: string, body: PaymentIntentCreate, options?: RequestOptions): Promise<PaymentIntent>;
 }
 
 export function createPaymentsResource(c: ResourceContext): PaymentsResource {
@@ -33,5 +50,11 @@ export function createPaymentsResource(c: ResourceContext): PaymentsResource {
     fail: (paymentId, body, o) => c.post(`${one(paymentId)}/fail`, body ?? {}, o),
     refund: (paymentId, body, o) => c.post(`${one(paymentId)}/refund`, body ?? {}, o),
     apply: (paymentId, body, o) => c.post(`${one(paymentId)}/apply`, body, o),
+    dispute: (paymentId, body, o) => c.post(`${one(paymentId)}/dispute`, body, o),
+    resolveDispute: (paymentId, body, o) => c.post(`${one(paymentId)}/dispute/resolve`, body, o),
+    createIntent: async (connectorId, body, o) => {
+      const answer = await c.post<ConnectorActionResult>(`${c.org()}/integrations/${c.id(connectorId)}/actions/${PAYMENT_INTENT_ACTION}`, body, o);
+      return answer.result as PaymentIntent;
+    },
   };
 }

@@ -65,7 +65,7 @@ export function createApiKeyService(deps: { knex: Knex }): ApiKeyService {
         prefix: secret.slice(0, 12),
         secretHash: sha256(secret),
       } as Partial<ApiKeyModel>);
-      return { ...toApiKey(row), secret };
+      return { ...toApiKey(row), apiKey: secret, secret };
     },
 
     async list(organizationId, query) {

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { ApiKeyScope } from '@uah/schemas';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError, organizationNotFound } from '../http/errors.js';
 import type { Actor, Route } from '../http/route.js';
 import type { ApiKeyService } from './api-key-service.js';
 
@@ -45,7 +45,7 @@ export async function authenticate(ctx: Context, route: Route, deps: { apiKeys: 
   const key = await deps.apiKeys.authenticate(token);
   if (!key) throw new AppError('UNAUTHENTICATED', 'The API key is not valid or has been revoked.', challenge);
   const orgId = (ctx.params as Record<string, string> | undefined)?.['orgId'];
-  if (orgId !== undefined && orgId !== key.organizationId) throw notFound('organization', orgId);
+  if (orgId !== undefined && orgId !== key.organizationId) throw organizationNotFound(orgId);
   const needed: ApiKeyScope = route.scope ?? (route.method === 'GET' ? 'read' : 'write');
   if (!key.scopes.includes(needed)) throw new AppError('FORBIDDEN', `This request needs the \`${needed}\` scope.`);
   return {

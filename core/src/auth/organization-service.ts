@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { ApiKeyScope, Organization, OrganizationCreate, OrganizationCreated } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
-import { notFound } from '../http/errors.js';
+import { organizationNotFound } from '../http/errors.js';
 import { OrganizationModel } from './models.js';
 import type { ApiKeyService } from './api-key-service.js';
 
@@ -43,13 +43,13 @@ export function createOrganizationService(deps: { knex: Knex; apiKeys: ApiKeySer
         const organization = toOrganization(row);
         const key = await deps.apiKeys.create(organization.id, { name: 'Default key', scopes: ALL_SCOPES }, trx);
         for (const hook of hooks) await hook(trx, organization);
-        return { ...organization, apiKey: key.secret, apiKeyId: key.id };
+        return { ...organization, apiKey: key.apiKey, apiKeyId: key.id };
       });
     },
 
     async get(id) {
       const row = await OrganizationModel.query(deps.knex).findById(id);
-      if (!row) throw notFound('organization', id);
+      if (!row) throw organizationNotFound(id);
       return toOrganization(row);
     },
   };

@@ -21,7 +21,7 @@ export function createAuthRoutes(deps: { organizations: OrganizationService; api
     }),
     defineRoute({
       method: 'POST', path: `${org}/api-keys`, operationId: 'createApiKey', tag: 'API keys', auth: 'apiKeyOrAdmin', scope: 'admin',
-      summary: 'Create an API key', description: 'The secret is in `secret`, shown only this once; only its hash is stored.',
+      summary: 'Create an API key', description: 'The key is in `apiKey` (as organization creation returns it), shown only this once; only its hash is stored. `secret` holds the same value under its former name: deprecated, kept for now.',
       body: 'ApiKeyCreate', response: { status: 201, schema: 'ApiKeyCreated' },
       handler: async ({ organizationId, body }) => {
         await organizations.get(organizationId);

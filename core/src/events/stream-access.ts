@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Problem } from '@uah/schemas';
 import type { ApiKeyService, AuthenticatedKey } from '../auth/api-key-service.js';
-import { AppError, ERRORS, PROBLEM_TYPE_BASE, notFound } from '../http/errors.js';
+import { AppError, ERRORS, PROBLEM_TYPE_BASE, notFound, organizationNotFound } from '../http/errors.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import { validateInput } from '../http/validate.js';
 import type { EventTailSubscription } from './stream.js';
@@ -83,7 +83,7 @@ export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; rateLimi
     if (!secret) throw new AppError('UNAUTHENTICATED', 'Send `Authorization: Bearer <API key>`, or the key as the WebSocket subprotocol `uah.bearer.<API key>`.', challenge);
     const key = await deps.apiKeys.authenticate(secret);
     if (!key) throw new AppError('UNAUTHENTICATED', 'The API key is not valid or has been revoked.', challenge);
-    if (key.organizationId !== organizationId) throw notFound('organization', organizationId);
+    if (key.organizationId !== organizationId) throw organizationNotFound(organizationId);
     if (!key.scopes.includes('read')) throw new AppError('FORBIDDEN', 'The event stream needs the `read` scope.');
     const decision = deps.rateLimiter?.take(key.id);
     if (decision && !decision.allowed) {

@@ -32,7 +32,15 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
-  app.use(createRequestContext({ logger: deps.logger, metrics: deps.metrics }));
+  const router = new Router();
+  for (const route of deps.routes) {
+    router.register(route.path, [route.method], handlerFor(route, deps), { name: route.operationId });
+  }
+  const routeOf = (method: string, path: string): string | undefined => {
+    const layer = router.match(path, method).pathAndMethod.find((l) => l.methods.length > 0);
+    return typeof layer?.path === 'string' ? layer.path : undefined;
+  };
+  app.use(createRequestContext({ logger: deps.logger, metrics: deps.metrics, routeOf }));
   app.use(createProblemBoundary());
   // Raw-body routes (signed webhooks) read their own bytes: neither the JSON rule nor the parser applies.
   const rawPrefixes = deps.routes.filter((r) => r.rawBody).map((r) => r.path.slice(0, r.path.indexOf('/:') + 1 || undefined));
@@ -42,10 +50,6 @@ export function createApp(deps: AppDeps): Koa {
     if (isRaw(ctx)) await next();
     else await requireJson(ctx, () => jsonBody(ctx, next));
   });
-  const router = new Router();
-  for (const route of deps.routes) {
-    router.register(route.path, [route.method], handlerFor(route, deps), { name: route.operationId });
-  }
   app.use(router.routes());
   app.use(
     router.allowedMethods({

@@ -89,6 +89,9 @@ export class AppError extends Error {
 export const notFound = (what: string, id?: string): AppError =>
   new AppError('NOT_FOUND', id ? `No ${what} ${id} in this organization.` : `No such ${what}.`);
 
+/** The same answer whether the organization does not exist or the key belongs to another one. */
+export const organizationNotFound = (id: string): AppError => new AppError('NOT_FOUND', `No organization ${id}.`);
+
 export const validationFailed = (errors: FieldError[], detail?: string): AppError =>
   new AppError('VALIDATION_FAILED', detail ?? `The request has ${errors.length} invalid field${errors.length === 1 ? '' : 's'}.`, { errors });
 

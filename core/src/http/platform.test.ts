@@ -23,6 +23,7 @@ describe('HTTP platform', () => {
       const crossPath = await hub.request('GET', `/v1/organizations/${b.id}/customers`, { token: a.apiKey });
       expect(crossPath.status).toBe(404);
       expect(crossPath.body.code).toBe('NOT_FOUND');
+      expect(crossPath.body.detail).toBe(`No organization ${b.id}.`);
       const crossId = await hub.request('GET', `/v1/organizations/${a.id}/customers/${theirs.body.id}`, { token: a.apiKey });
       expect(crossId.status).toBe(404);
       const crossUpdate = await hub.request('PATCH', `/v1/organizations/${a.id}/customers/${theirs.body.id}`, { token: a.apiKey, body: { firstName: 'Mallory' } });
@@ -65,14 +66,15 @@ describe('HTTP platform', () => {
       expectProblem(await hub.request('POST', '/v1/organizations', { token: a.apiKey, body: { name: 'x' } }), 401, 'UNAUTHENTICATED');
       const readOnly = await hub.request('POST', `/v1/organizations/${a.id}/api-keys`, { token: a.apiKey, body: { name: 'reader', scopes: ['read'] } });
       expect(readOnly.status).toBe(201);
-      expect(readOnly.body.secret).toMatch(/^uah_sk_/);
-      expect((await hub.request('GET', customers(), { token: readOnly.body.secret })).status).toBe(200);
-      expectProblem(await hub.request('POST', customers(), { token: readOnly.body.secret, body: { firstName: 'X' } }), 403, 'FORBIDDEN');
+      expect(readOnly.body.apiKey).toMatch(/^uah_sk_/);
+      expect(readOnly.body.secret).toBe(readOnly.body.apiKey); // the former name, deprecated
+      expect((await hub.request('GET', customers(), { token: readOnly.body.apiKey })).status).toBe(200);
+      expectProblem(await hub.request('POST', customers(), { token: readOnly.body.apiKey, body: { firstName: 'X' } }), 403, 'FORBIDDEN');
       const keys = await hub.request('GET', `/v1/organizations/${a.id}/api-keys`, { token: a.apiKey });
-      expect(JSON.stringify(keys.body)).not.toContain(readOnly.body.secret);
+      expect(JSON.stringify(keys.body)).not.toContain(readOnly.body.apiKey);
       const revoked = await hub.request('POST', `/v1/organizations/${a.id}/api-keys/${readOnly.body.id}/revoke`, { token: TEST_ADMIN_TOKEN });
       expect(revoked.body.revokedAt).not.toBeNull();
-      expectProblem(await hub.request('GET', customers(), { token: readOnly.body.secret }), 401, 'UNAUTHENTICATED');
+      expectProblem(await hub.request('GET', customers(), { token: readOnly.body.apiKey }), 401, 'UNAUTHENTICATED');
     });
 
     it('bad JSON, wrong content type, oversized bodies', async () => {
@@ -147,6 +149,23 @@ describe('HTTP platform', () => {
     expect(metrics.body).toContain('uah_outbox_lag_events');
     expect(metrics.body).toMatch(/uah_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/organizations\/:orgId\/customers"/);
   });
+
+  it('counts a request refused before its handler (invalid JSON, 415, 413) under its route; unmatched only when no route has it', async () => {
+    const org = `/v1/organizations/${a.id}`;
+    const json = { token: a.apiKey, headers: { 'content-type': 'application/json' } };
+    expect((await hub.request('POST', `${org}/customers`, { ...json, raw: '{"firstName":' })).status).toBe(400);
+    expect((await hub.request('POST', `${org}/products`, { token: a.apiKey, raw: 'name=x', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect((await hub.request('PATCH', `${org}/customers/cus_1`, { ...json, raw: JSON.stringify({ notes: 'x'.repeat(1_100_000) }) })).status).toBe(413);
+    expect((await hub.request('GET', '/v1/nowhere', { token: a.apiKey })).status).toBe(404);
+    const metrics = (await hub.request('GET', '/metrics')).body as string;
+    const count = (method: string, route: string, status: number): boolean =>
+      new RegExp(`uah_http_requests_total\\{[^}]*method="${method}"[^}]*route="${route.replace(/[/]/g, '\\/')}"[^}]*status="${status}"[^}]*\\} [1-9]`).test(metrics);
+    expect(count('POST', '/v1/organizations/:orgId/customers', 400)).toBe(true);
+    expect(count('POST', '/v1/organizations/:orgId/products', 415)).toBe(true);
+    expect(count('PATCH', '/v1/organizations/:orgId/customers/:customerId', 413)).toBe(true);
+    expect(count('GET', 'unmatched', 404)).toBe(true);
+    expect(metrics).not.toMatch(/route="unmatched"[^}]*status="(400|413|415)"/);
+  });
 });
 
 describe('rate limits', () => {
@@ -174,7 +193,7 @@ describe('rate limits', () => {
     expect(Number(limited.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
     const other = await hub.request('POST', `/v1/organizations/${org.id}/api-keys`, { token: TEST_ADMIN_TOKEN, body: { name: 'second' } });
     expect(other.status).toBe(201);
-    expect((await hub.request('GET', `/v1/organizations/${org.id}/customers`, { token: other.body.secret })).status).toBe(200);
+    expect((await hub.request('GET', `/v1/organizations/${org.id}/customers`, { token: other.body.apiKey })).status).toBe(200);
     await hub.core.rateLimiter.flush();
     const shared = await hub.db.knex('rate_limit_windows').sum({ n: 'count' }).first();
     expect(Number(shared?.n)).toBeGreaterThanOrEqual(6);

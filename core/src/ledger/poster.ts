@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { EventMetadata, JournalEntry } from '@uah/schemas';
-import { conflict, notFound } from '../http/errors.js';
+import { conflict, organizationNotFound } from '../http/errors.js';
 import type { ContextCache } from './context-cache.js';
 import { loadContext, writeEntry } from './journal-store.js';
 import { findAccount } from './posting.js';
@@ -29,7 +29,7 @@ export function createPoster(deps: { cache: ContextCache; ensureLedger(organizat
         await deps.ensureLedger(organizationId, db);
         context = await loadContext(db, organizationId, refs);
       }
-      if (!context) throw notFound('organization', organizationId);
+      if (!context) throw organizationNotFound(organizationId);
       return cache.set(organizationId, context);
     },
 

@@ -1954,9 +1954,14 @@ export interface ApiKeyCreate {
 }
 
 /**
- * The new key with its secret in `secret`, shown only this once.
+ * The new key with its secret in `apiKey` (the name organization creation uses too), shown only this once. `secret` holds the same value under its former name: deprecated, kept for now for callers that read it.
  */
 export type ApiKeyCreated = ApiKey & {
+  apiKey: string;
+  /**
+   * @deprecated
+   * Deprecated alias of `apiKey` (the same value).
+   */
   secret: string;
 };
 
@@ -3074,6 +3079,54 @@ export interface PaymentFail {
   reason?: string;
 }
 
+/**
+ * Asks a payment connector to create a payment intent with its provider: for an invoice (`invoiceId`: its balance, currency and customer unless given) or for an `amount` in minor units of `currency` for a customer. It is the input of the connector's `create_payment_intent` action (`POST /v1/organizations/{orgId}/integrations/{connectorId}/actions/create_payment_intent`); the connector records a PENDING payment with the intent as its reference.
+ */
+export interface PaymentIntentCreate {
+  invoiceId?: string;
+  /**
+   * Minor units of `currency`; defaults to the invoice's balance.
+   */
+  amount?: number;
+  currency?: CurrencyCode;
+  customerId?: string;
+  /**
+   * The provider's names, e.g. `card`; the provider's default when left out.
+   *
+   * @maxItems 20
+   */
+  paymentMethodTypes?: string[];
+  /**
+   * Keep the payment method with the provider's customer for later payments.
+   */
+  savePaymentMethod?: boolean;
+  metadata?: Metadata;
+}
+
+/**
+ * A payment intent a payment connector created with its provider: the provider's id, the secret the payer's browser confirms it with, its status, and the amount in minor units of its currency. `paymentId` is the PENDING payment recorded for it.
+ */
+export interface PaymentIntent {
+  /**
+   * The provider's id of the intent.
+   */
+  id: string;
+  /**
+   * For the payer's browser (e.g. Stripe.js); never log it.
+   */
+  clientSecret: string;
+  /**
+   * The provider's status of the intent.
+   */
+  status: string;
+  amount: number;
+  currency: CurrencyCode;
+  /**
+   * The PENDING payment recorded for the intent.
+   */
+  paymentId?: string;
+}
+
 export interface PaymentListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
@@ -4141,6 +4194,8 @@ export interface SchemaTypes {
   PaymentDisputeResolve: PaymentDisputeResolve;
   PaymentDryRun: PaymentDryRun;
   PaymentFail: PaymentFail;
+  PaymentIntentCreate: PaymentIntentCreate;
+  PaymentIntent: PaymentIntent;
   PaymentListQuery: PaymentListQuery;
   PaymentRefundCreate: PaymentRefundCreate;
   PayrollRunCreate: PayrollRunCreate;

@@ -135,6 +135,8 @@ export declare const PaymentDisputeCreate: ValidateFunction<T.PaymentDisputeCrea
 export declare const PaymentDisputeResolve: ValidateFunction<T.PaymentDisputeResolve>;
 export declare const PaymentDryRun: ValidateFunction<T.PaymentDryRun>;
 export declare const PaymentFail: ValidateFunction<T.PaymentFail>;
+export declare const PaymentIntentCreate: ValidateFunction<T.PaymentIntentCreate>;
+export declare const PaymentIntent: ValidateFunction<T.PaymentIntent>;
 export declare const PaymentRefundCreate: ValidateFunction<T.PaymentRefundCreate>;
 export declare const PayrollRunCreate: ValidateFunction<T.PayrollRunCreate>;
 export declare const ProductCreate: ValidateFunction<T.ProductCreate>;
