@@ -27,8 +27,8 @@ type OpenApi = { paths: Record<string, Record<string, { operationId: string }>> 
 const NOT_IN_CLIENT: readonly { method: string; path: string | RegExp; why: string }[] = [
   // Providers POST their own signed webhooks here; the connector verifies the raw bytes. No client sends them.
   { method: 'POST', path: '/v1/hooks/{connectorId}/{orgId}', why: 'provider webhook intake' },
-  // OAuth2 authorize and callback are browser redirects between the user, the hub and the provider.
-  { method: 'GET', path: /\/oauth\//, why: 'OAuth2 redirects' },
+  // The provider sends the user's browser back here with the authorization code; no client calls it.
+  { method: 'GET', path: '/v1/oauth/callback', why: 'OAuth2 callback (a browser redirect)' },
   // Operations for tools and orchestrators, not for an application: the API description, probes, metrics.
   { method: 'GET', path: '/v1/openapi.json', why: 'the API description itself' },
   { method: 'GET', path: '/health', why: 'liveness probe' },

@@ -1,5 +1,5 @@
 import type {
-  ConnectorActionResult, ConnectorCatalogEntry, Integration, IntegrationPut, IntegrationStatus, IntegrationSyncConfig, IntegrationSyncJob, IntegrationSyncRequest,
+  ConnectorActionResult, ConnectorCatalogEntry, Integration, IntegrationPut, OAuthAuthorization, ParkedEvent, ParkedEventRetry, IntegrationStatus, IntegrationSyncConfig, IntegrationSyncJob, IntegrationSyncRequest,
 } from '@uah/schemas';
 import type { Page } from '../paging.js';
 import type { RequestOptions } from '../transport.js';
@@ -34,6 +34,15 @@ export interface IntegrationsResource {
   setSyncConfig(connectorId: string, body: IntegrationSyncConfig, options?: RequestOptions): Promise<IntegrationSyncConfig>;
   /** Runs an action of the connector's manifest with `input` (checked against the action's inputSchema). */
   runAction(connectorId: string, action: string, input?: Record<string, unknown>, options?: RequestOptions): Promise<ConnectorActionResult>;
+  /**
+   * For a connector that authorizes with OAuth2: the provider's authorization URL to send the user's
+   * browser to (with a signed `state` that works once, within minutes), and the callback it returns to.
+   */
+  authorize(connectorId: string, options?: RequestOptions): Promise<OAuthAuthorization>;
+  /** Events the connector's handler kept failing on, newest first, with their last error. */
+  parked(connectorId: string, options?: RequestOptions): Promise<Page<ParkedEvent>>;
+  /** Sends the named parked events (all of them when `eventIds` is left out) back to the connector. */
+  retryParked(connectorId: string, body?: ParkedEventRetry, options?: RequestOptions): Promise<Page<ParkedEvent>>;
 }
 
 export function createConnectorsResource(c: ResourceContext): ConnectorsResource {
@@ -58,5 +67,8 @@ export function createIntegrationsResource(c: ResourceContext): IntegrationsReso
     syncConfig: (connectorId, o) => c.get(`${one(connectorId)}/sync-config`, undefined, o),
     setSyncConfig: (connectorId, body, o) => c.put(`${one(connectorId)}/sync-config`, body, o),
     runAction: (connectorId, action, input, o) => c.post(`${one(connectorId)}/actions/${c.id(action)}`, input ?? {}, o),
+    authorize: (connectorId, o) => c.get(`${one(connectorId)}/oauth/authorize`, undefined, o),
+    parked: (connectorId, o) => c.get(`${one(connectorId)}/parked`, undefined, o),
+    retryParked: (connectorId, body, o) => c.post(`${one(connectorId)}/parked/retry`, body ?? {}, o),
   };
 }
