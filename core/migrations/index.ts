@@ -9,6 +9,7 @@ import * as m0007 from './0007_integrations.js';
 import * as m0008 from './0008_banking.js';
 import * as m0009 from './0009_purchasing.js';
 import * as m0010 from './0010_projects.js';
+import * as m0014 from './0014_webhook_delivery_paths.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0008_banking': m0008,
   '0009_purchasing': m0009,
   '0010_projects': m0010,
+  '0014_webhook_delivery_paths': m0014,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

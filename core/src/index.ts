@@ -17,7 +17,7 @@ export { createEventStreamAccess, problemOf, presentedKey, STREAM_PROTOCOL, BEAR
 export { matchLines, DEFAULT_MATCH_OPTIONS, type BankLine, type OpenItem, type MatchOptions, type MatchResult } from './banking/matching/matcher.js';
 export { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
 export type { WebhookTransport, WebhookRequest, WebhookResponse, ClaimedDelivery } from './webhooks/transport.js';
-export type { DeliveryStore, ClaimOptions } from './webhooks/delivery-store.js';
+export type { DeliveryStore, ClaimOptions, IngestOptions, Ingested } from './webhooks/delivery-store.js';
 export type { RecordResult, AlertPolicy } from './webhooks/record.js';
 export { signatureHeaders, signStandard, generateSecret } from './webhooks/signing.js';
 export { matchesFilter } from './webhooks/policy.js';
