@@ -8,7 +8,9 @@ import type { Knex } from 'knex';
  *   stepping over the ones in flight, and counts the attempts in flight per endpoint from the small lease
  *   index instead of every pending row. The worker leases a new event's deliveries as it inserts them, so
  *   the first attempt needs no claim at all; the per-endpoint due index tells it whether older deliveries of
- *   that endpoint are waiting (then the new one queues behind them).
+ *   that endpoint are waiting (then the new one queues behind them). `lease_owner` names the worker that
+ *   holds a lease: a worker counts its own attempts in flight itself (an attempt whose answer came in is no
+ *   longer in flight, though its row stays leased until its outcome is written) and only the others' from here.
  * - Settled deliveries (DELIVERED, FAILED) are pruned after the retention period, oldest first.
  * - `test`: the pings sent by `POST /webhooks/{id}/test` are kept as deliveries too, marked as such.
  * - `previous_secrets`: every secret rotated out within its grace period keeps signing, not only the last
@@ -18,7 +20,10 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('DROP INDEX IF EXISTS webhook_deliveries_due');
   await knex.raw(`CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'PENDING' AND lease_until IS NULL`);
   await knex.raw(`CREATE INDEX webhook_deliveries_endpoint_due ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE status = 'PENDING' AND lease_until IS NULL`);
-  await knex.raw(`CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (lease_until, endpoint_id) WHERE status = 'PENDING' AND lease_until IS NOT NULL`);
+  await knex.schema.alterTable('webhook_deliveries', (t) => {
+    t.text('lease_owner');
+  });
+  await knex.raw(`CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (lease_until, endpoint_id) INCLUDE (lease_owner) WHERE status = 'PENDING' AND lease_until IS NOT NULL`);
   await knex.raw(`CREATE INDEX webhook_deliveries_settled ON webhook_deliveries (updated_at) WHERE status <> 'PENDING'`);
 
   await knex.schema.alterTable('webhook_deliveries', (t) => {
@@ -49,6 +54,7 @@ export async function down(knex: Knex): Promise<void> {
   });
   await knex.schema.alterTable('webhook_deliveries', (t) => {
     t.dropColumn('test');
+    t.dropColumn('lease_owner');
   });
   await knex.raw('DROP INDEX IF EXISTS webhook_deliveries_settled');
   await knex.raw('DROP INDEX IF EXISTS webhook_deliveries_leased');

@@ -17,6 +17,7 @@ import { createAuthRoutes } from './auth/routes.js';
 import { createCustomerService, type CustomerService } from './customers/service.js';
 import { createCustomerRoutes } from './customers/routes.js';
 import { createEventStore, type EventStore } from './events/store.js';
+import { createOutboxSignal, type OutboxSignal } from './events/outbox-signal.js';
 import { createEventRoutes } from './events/routes.js';
 import { createEventTail, type EventTail } from './events/stream.js';
 import type { Bus } from './events/bus.js';
@@ -100,6 +101,8 @@ export interface Core {
   routes: Route[];
   metrics: HttpMetrics;
   rateLimiter: RateLimiter;
+  /** Hears of committed events: give it to the relay (`createRelay({ signal })`) so it publishes them at once. */
+  outboxSignal: OutboxSignal;
   openapi(): Record<string, unknown>;
   /** Starts the background jobs (schedulers); the hub calls it, tests usually run jobs directly. */
   start(): Promise<void>;
@@ -117,13 +120,14 @@ export function createCore(options: CoreOptions): Core {
   // transaction; background work (schedulers, counters, the stream) keeps the root one.
   const root = options.knex;
   const knex = ambientKnex(root);
-  const events = createEventStore(knex);
+  const embedded = options.embedded ?? (root.client as { config?: { client?: unknown } }).config?.client !== 'pg';
+  const outboxSignal = createOutboxSignal({ knex: root, logger, embedded });
+  const events = createEventStore(knex, outboxSignal);
   const apiKeys = createApiKeyService({ knex });
   const organizations = createOrganizationService({ knex, apiKeys });
   const customers = createCustomerService({ knex, events, organizations });
   const ledger = createLedgerService({ knex, events, organizations });
   const mailer = createMailer(options.mail ?? { outboxDir: join(process.env['DATA_DIR'] || '.data', 'outbox') });
-  const embedded = options.embedded ?? (root.client as { config?: { client?: unknown } }).config?.client !== 'pg';
   const scheduler = createScheduler({ knex: root, logger, embedded });
   const catalog = createCatalog({ knex, events, organizations, ledger });
   const inventory = createInventory({ knex, events, organizations, ledger, products: catalog.products });
@@ -202,6 +206,7 @@ export function createCore(options: CoreOptions): Core {
     routes,
     metrics,
     rateLimiter,
+    outboxSignal,
     openapi,
     async start() {
       for (const job of backgroundJobs) job.start();

@@ -35,7 +35,7 @@ const SECONDS = env('BENCH_SECONDS', 10);
 const RATE = env('BENCH_RATE', 500);
 const BACKLOG = env('BENCH_BACKLOG', 5000);
 const ENDPOINTS = env('BENCH_ENDPOINTS', 2);
-const RELAY_IDLE_MS = env('BENCH_RELAY_IDLE_MS', 10);
+const RELAY_IDLE_MS = env('BENCH_RELAY_IDLE_MS', 100);
 const PER_ENDPOINT = env('BENCH_PER_ENDPOINT', 8);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AMQP_URL = process.env['BENCH_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const relay = createRelay({ knex: db.knex, bus, logger, embedded: false, idleMs: RELAY_IDLE_MS });
+  const relay = createRelay({ knex: db.knex, bus, logger, embedded: false, idleMs: RELAY_IDLE_MS, signal: core.outboxSignal });
   const worker = createDeliveryWorker({ bus, deliveries: core.services.webhooks.deliveries, transport, logger, queue: QUEUE, perEndpoint: PER_ENDPOINT });
 
   const receipts = new Map<string, number[]>();

@@ -8,7 +8,7 @@ import type { ClaimedDelivery } from './transport.js';
 /** How long past its timeout an attempt in flight keeps its lease before another process may take it over. */
 export const LEASE_MARGIN_MS = 30_000;
 /** Due deliveries looked at per claim, among which endpoints and organizations take turns. */
-const CLAIM_SCAN = 1_000;
+const CLAIM_SCAN = 256;
 
 /** A delivery row leased for an attempt, with what its endpoint needs to send and sign it. */
 export interface LeasedRow {
@@ -16,9 +16,15 @@ export interface LeasedRow {
   url: string; headers: Record<string, string>; timeout_ms: number; secret_sealed: string; previous_secrets: PreviousSecret[] | null;
 }
 
-/** The attempts in flight per endpoint (any process), read from the small lease index. */
-const BUSY = `SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries
-  WHERE status = 'PENDING' AND lease_until IS NOT NULL AND lease_until > :now GROUP BY endpoint_id`;
+/**
+ * The attempts in flight per endpoint: the other workers' leases, read from the small lease index, and this
+ * worker's own count (`:here`, endpoint id → attempts), which leaves out attempts answered but not yet recorded.
+ */
+const BUSY = `SELECT endpoint_id, sum(n)::int AS n FROM (
+    SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
+    WHERE status = 'PENDING' AND lease_until IS NOT NULL AND lease_until > :now AND lease_owner IS DISTINCT FROM :owner GROUP BY endpoint_id
+    UNION ALL SELECT key, value::bigint FROM jsonb_each_text(:here::jsonb)
+  ) counted GROUP BY endpoint_id`;
 
 const LEASE_UNTIL = (timeout: string): string => `:now::timestamptz + make_interval(secs => (${timeout} + ${LEASE_MARGIN_MS}) / 1000.0)`;
 
@@ -51,7 +57,7 @@ WITH busy AS (${BUSY}
   SELECT d.id FROM webhook_deliveries d WHERE d.id IN (SELECT id FROM chosen) AND d.status = 'PENDING' AND (d.lease_until IS NULL OR d.lease_until <= :now)
   FOR UPDATE OF d SKIP LOCKED
 )
-UPDATE webhook_deliveries d SET lease_until = ${LEASE_UNTIL('e.timeout_ms')}
+UPDATE webhook_deliveries d SET lease_until = ${LEASE_UNTIL('e.timeout_ms')}, lease_owner = :owner
 FROM webhook_endpoints e WHERE d.id IN (SELECT id FROM locked) AND e.id = d.endpoint_id
 RETURNING d.id, d.organization_id, d.endpoint_id, d.event_id, d.event_type, d.body, d.attempt_count, e.url, e.headers, e.timeout_ms, e.secret_sealed, e.previous_secrets`;
 
@@ -79,9 +85,9 @@ WITH input AS (
          row_number() OVER (PARTITION BY e.ord ORDER BY e.endpoint_id) AS n
   FROM eligible e
 ), inserted AS (
-  INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, body, status, next_attempt_at, lease_until, event_timestamp, created_at, updated_at)
+  INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, body, status, next_attempt_at, lease_until, lease_owner, event_timestamp, created_at, updated_at)
   SELECT p.base_id || lpad(to_hex(p.n), 3, '0'), p.organization_id, p.endpoint_id, p.event_id, p.event_type, p.body, 'PENDING', :now,
-         CASE WHEN p.leased THEN ${LEASE_UNTIL('p.timeout_ms')} END, p.event_timestamp, :now, :now
+         CASE WHEN p.leased THEN ${LEASE_UNTIL('p.timeout_ms')} END, CASE WHEN p.leased THEN :owner END, p.event_timestamp, :now, :now
   FROM placed p ORDER BY p.ord, p.endpoint_id
   ON CONFLICT (endpoint_id, event_id) DO NOTHING
   RETURNING id, organization_id, endpoint_id, event_id, event_type, body, attempt_count, lease_until

@@ -18,14 +18,22 @@ export const REPLAY_LIMIT = 10_000;
 /** Settled deliveries deleted per statement when pruning, so no statement holds many locks for long. */
 const PRUNE_BATCH = 1_000;
 
-export interface ClaimOptions {
+/** Who leases, and what it has in flight itself. */
+export interface LeaseHolder {
+  /** The worker's id, kept on its leases. @default a new one for each call (then every lease counts as another's) */
+  owner?: string;
+  /** The worker's own attempts in flight per endpoint id; its leases are counted from this rather than from the table. */
+  inFlight?: ReadonlyMap<string, number>;
+}
+
+export interface ClaimOptions extends LeaseHolder {
   /** Deliveries to take at most. */
   limit: number;
   /** Attempts in flight per endpoint at most, across every process. */
   perEndpoint: number;
 }
 
-export interface IngestOptions {
+export interface IngestOptions extends LeaseHolder {
   /** Attempts in flight per endpoint at most, across every process. */
   perEndpoint: number;
   /** Deliveries this process may lease now (its free attempt slots). */
@@ -83,6 +91,11 @@ export interface DeliveryDeps {
   alerts: AlertPolicy;
 }
 
+const holder = (options: LeaseHolder): { owner: string; here: string } => ({
+  owner: options.owner ?? newId('wkr'),
+  here: JSON.stringify(Object.fromEntries(options.inFlight ?? [])),
+});
+
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
 function toAttempt(row: AttemptRow): WebhookAttempt {
@@ -138,14 +151,14 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
     async ingest(events, options) {
       if (events.length === 0) return { inserted: 0, claimed: [], waiting: [] };
       const now = clock();
-      const { rows } = await knex.raw<{ rows: Array<LeasedRow & { leased: boolean }> }>(INGEST_SQL, { events: ingestInput(events), now, perEndpoint: options.perEndpoint, slots: options.slots });
+      const { rows } = await knex.raw<{ rows: Array<LeasedRow & { leased: boolean }> }>(INGEST_SQL, { events: ingestInput(events), now, perEndpoint: options.perEndpoint, slots: options.slots, ...holder(options) });
       const waiting = [...new Set(rows.filter((row) => !row.leased).map((row) => row.endpoint_id))];
       return { inserted: rows.length, claimed: rows.filter((row) => row.leased).map((row) => sign(row, now)), waiting };
     },
 
     async claimDue(options) {
       const now = clock();
-      const result = await knex.raw<{ rows: LeasedRow[] }>(CLAIM_SQL, { now, perEndpoint: options.perEndpoint, limit: options.limit });
+      const result = await knex.raw<{ rows: LeasedRow[] }>(CLAIM_SQL, { now, perEndpoint: options.perEndpoint, limit: options.limit, ...holder(options) });
       return result.rows.map((row) => sign(row, now));
     },
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Event } from '@uah/schemas';
 import type { Bus, ClaimedDelivery, Consumer, DeliveryStore, RecordResult, WebhookResponse, WebhookTransport } from '@uah/core';
@@ -51,8 +52,13 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const perEndpoint = options.perEndpoint ?? 4;
   const pollMs = options.pollMs ?? 250;
   const claimIntervalMs = options.claimIntervalMs ?? 5;
+  /** Attempts started and not yet recorded (stop waits for them). */
   const inFlight = new Set<Promise<void>>();
-  const perEndpointHere = new Map<string, number>();
+  /** Requests sent and not yet answered, per endpoint: the slots. An answered attempt frees its slot while its outcome is written. */
+  const sending = new Map<string, number>();
+  let sendingCount = 0;
+  /** Names this worker's leases, so that its own are counted from `sending` and only the others' from the table. */
+  const owner = `wkr_${randomBytes(8).toString('hex')}`;
   /** Endpoints that may have deliveries waiting for a claim; an attempt of theirs that ends claims again. */
   const waiting = new Set<string>();
   /** The last claim took every free slot: any attempt that ends may let more go. */
@@ -73,7 +79,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     return result;
   }
 
-  const free = (): number => Math.max(0, concurrency - inFlight.size);
+  const free = (): number => Math.max(0, concurrency - sendingCount);
 
   const recordSuccess = createBatcher<Success, RecordResult>(async (batch) => {
     const recorded = await deliveries.recordDelivered(batch);
@@ -85,8 +91,21 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     return ok ? recordSuccess({ claimed, response }) : deliveries.record(claimed, response);
   }
 
+  function answered(endpointId: string): void {
+    sendingCount--;
+    const left = (sending.get(endpointId) ?? 1) - 1;
+    if (left > 0) sending.set(endpointId, left);
+    else sending.delete(endpointId);
+    if (capped || waiting.has(endpointId)) wake();
+  }
+
   async function attempt(claimed: ClaimedDelivery): Promise<void> {
-    const response = await transport.send(claimed.request);
+    let response: WebhookResponse;
+    try {
+      response = await transport.send(claimed.request);
+    } finally {
+      answered(claimed.endpointId);
+    }
     try {
       const result = await record(claimed, response);
       options.onRecorded?.(claimed, result);
@@ -98,15 +117,11 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   }
 
   function launch(claimed: ClaimedDelivery): void {
-    const { endpointId } = claimed;
-    perEndpointHere.set(endpointId, (perEndpointHere.get(endpointId) ?? 0) + 1);
-    const task: Promise<void> = attempt(claimed).finally(() => {
-      inFlight.delete(task);
-      const left = (perEndpointHere.get(endpointId) ?? 1) - 1;
-      if (left > 0) perEndpointHere.set(endpointId, left);
-      else perEndpointHere.delete(endpointId);
-      if (capped || waiting.has(endpointId)) wake();
-    });
+    sendingCount++;
+    sending.set(claimed.endpointId, (sending.get(claimed.endpointId) ?? 0) + 1);
+    const task: Promise<void> = attempt(claimed)
+      .catch((err: unknown) => logger.error({ err, deliveryId: claimed.id }, 'webhook attempt failed unexpectedly; its lease will run out and it will be made again'))
+      .finally(() => inFlight.delete(task));
     inFlight.add(task);
   }
 
@@ -115,7 +130,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     capped = claimed.length >= asked;
     const got = new Set(claimed.map((c) => c.endpointId));
     // An endpoint with room here that got nothing has nothing due (or another process holds its slots; the poll covers that).
-    if (!capped) for (const endpointId of waiting) if (!got.has(endpointId) && (perEndpointHere.get(endpointId) ?? 0) < perEndpoint) waiting.delete(endpointId);
+    if (!capped) for (const endpointId of waiting) if (!got.has(endpointId) && (sending.get(endpointId) ?? 0) < perEndpoint) waiting.delete(endpointId);
     for (const endpointId of got) waiting.add(endpointId);
   }
 
@@ -126,7 +141,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         const asked = free();
         if (stopped || asked === 0) return undefined;
         lastClaim = performance.now();
-        const taken = await deliveries.claimDue({ limit: asked, perEndpoint });
+        const taken = await deliveries.claimDue({ limit: asked, perEndpoint, owner, inFlight: sending });
         noteClaim(taken, asked);
         for (const delivery of taken) launch(delivery);
         return taken;
@@ -161,7 +176,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   /** Inserts the deliveries of the events that arrived together and starts those leased at once; the messages are acked after. */
   const ingest = createBatcher<Event, void>(async (events) => {
     const result = await serial(async () => {
-      const ingested = await deliveries.ingest(events, { perEndpoint, slots: stopped ? 0 : free() });
+      const ingested = await deliveries.ingest(events, { perEndpoint, slots: stopped ? 0 : free(), owner, inFlight: sending });
       for (const delivery of ingested.claimed) launch(delivery);
       return ingested;
     });
