@@ -112,7 +112,8 @@ function createRelayLock(knex: Knex, logger: Logger, onNotify: () => void): Rela
     try {
       const { rows } = await candidate.query(`SELECT pg_try_advisory_lock(${LOCK_ARGS}) AS locked, current_schema() AS schema`);
       locked = rows[0]?.['locked'] === true;
-      schema = String(rows[0]?.['schema'] ?? '');
+      const current = rows[0]?.['schema'];
+      schema = typeof current === 'string' ? current : '';
       if (locked) {
         candidate.on('notification', onNotification);
         await candidate.query(`LISTEN ${OUTBOX_CHANNEL}`);
