@@ -44,7 +44,7 @@ import { createBanking, type Banking } from './banking/banking.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createProjects, type Projects } from './projects/projects.js';
 import { createSecretBox } from './shared/secret-box.js';
-import { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
+import { createWebhooks, WEBHOOK_RETENTION_JOB, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
 import { UNCONFIGURED_TRANSPORT } from './webhooks/transport.js';
 
 /** Hourly: idempotency records past their replay window are deleted. */
@@ -192,10 +192,13 @@ export function createCore(options: CoreOptions): Core {
         scheduler.every(IDEMPOTENCY_PURGE_JOB, 60 * 60 * 1000, async () => {
           await purgeExpiredIdempotencyKeys(root);
         });
+        scheduler.every(WEBHOOK_RETENTION_JOB, 60 * 60 * 1000, async () => {
+          await webhooks.pruneSettled();
+        });
       }
       jobsScheduled = true;
       // Catch up at start-up (a restart must not wait a whole interval); failures are logged by the scheduler.
-      for (const job of [...SALES_JOBS, IDEMPOTENCY_PURGE_JOB]) void scheduler.runNow(job);
+      for (const job of [...SALES_JOBS, IDEMPOTENCY_PURGE_JOB, WEBHOOK_RETENTION_JOB]) void scheduler.runNow(job);
     },
     stop: () => scheduler.stop(),
   });
