@@ -20,6 +20,8 @@ export interface HubConfig {
   webhookQueue: string;
   /** An endpoint failing every attempt this long (and `minFailures` in a row) is disabled, after a warning at half of it. */
   webhookDisable: { afterHours: number; minFailures: number };
+  /** Settled webhook deliveries and their attempts are kept this many days. */
+  webhookRetentionDays: number;
   logLevel: string;
   rateLimit: { limit: number; windowSeconds: number };
 }
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     oauthReturnUrl: url(env, 'OAUTH_RETURN_URL', ['https:', 'http:']),
     webhookQueue: env['WEBHOOK_QUEUE'] || 'uah.webhooks',
     webhookDisable: { afterHours: integer(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 24, 1, 24 * 90), minFailures: integer(env, 'WEBHOOK_DISABLE_MIN_FAILURES', 10, 1, 100_000) },
+    webhookRetentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
     logLevel,
     rateLimit: { limit: integer(env, 'RATE_LIMIT', 1000, 1, 10_000_000), windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 10, 1, 3600) },
   };
