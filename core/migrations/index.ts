@@ -9,6 +9,7 @@ import * as m0007 from './0007_integrations.js';
 import * as m0008 from './0008_banking.js';
 import * as m0009 from './0009_purchasing.js';
 import * as m0010 from './0010_projects.js';
+import * as m0015 from './0015_sessions.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0008_banking': m0008,
   '0009_purchasing': m0009,
   '0010_projects': m0010,
+  '0015_sessions': m0015,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { createAmqpBus, createCore, createDatabase, createEventStreamAccess, createMemoryBus, createRelay, createSecretBox, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
 import { createConnectorPlatform, defaultSearchPaths, type ConnectorPlatform } from './connectors/platform.js';
 import { attachEventSocket, type EventSocketServer } from './event-socket.js';
+import { serveDashboard } from './dashboard.js';
 import type { HubConfig } from './config.js';
 import { resolveAdminToken, resolveSecretKey } from './secrets.js';
 import { createHttpTransport } from './webhooks/http-transport.js';
@@ -67,12 +68,14 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   await connectors.startEventRouting(bus);
   connectors.startSyncScheduler();
 
+  // The dashboard's page and assets, after the API's routes (which it never answers for).
+  core.app.use(serveDashboard());
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 5_000;
   const eventSocket = attachEventSocket({
     server,
-    access: createEventStreamAccess({ apiKeys: core.services.apiKeys, rateLimiter: core.rateLimiter }),
+    access: createEventStreamAccess({ apiKeys: core.services.apiKeys, sessions: core.services.sessions, rateLimiter: core.rateLimiter }),
     tail: core.services.eventTail,
     logger,
     metrics: core.metrics,
