@@ -14,6 +14,10 @@ export interface HubConfig {
   webhookAllowPrivate: boolean;
   /** The durable queue the webhook worker reads events from; hubs that share a broker but not a database need their own. */
   webhookQueue: string;
+  /** The prefix of the connectors' durable event queues (`<prefix>.<connector id>`); hubs that share a broker but not a database need their own. */
+  connectorQueuePrefix: string;
+  /** How often the hub queues the syncs that are due and starts the queued ones ("sync now" included). */
+  syncTickSeconds: number;
   /** An endpoint failing every attempt this long (and `minFailures` in a row) is disabled, after a warning at half of it. */
   webhookDisable: { afterHours: number; minFailures: number };
   logLevel: string;
@@ -70,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     connectorsPath: (env['CONNECTORS_PATH'] ?? '').split(':').filter(Boolean).map((p) => resolve(p)),
     webhookAllowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE'),
     webhookQueue: env['WEBHOOK_QUEUE'] || 'uah.webhooks',
+    connectorQueuePrefix: env['CONNECTOR_QUEUE_PREFIX'] || 'uah.connector',
+    syncTickSeconds: integer(env, 'SYNC_TICK_SECONDS', 30, 1, 3600),
     webhookDisable: { afterHours: integer(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 24, 1, 24 * 90), minFailures: integer(env, 'WEBHOOK_DISABLE_MIN_FAILURES', 10, 1, 100_000) },
     logLevel,
     rateLimit: { limit: integer(env, 'RATE_LIMIT', 1000, 1, 10_000_000), windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 10, 1, 3600) },

@@ -48,7 +48,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   const { db, bus } = await openInfrastructure(config, logger);
   const secretBox = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
   const webhookTransport = createHttpTransport({ policy: { allowPrivate: config.webhookAllowPrivate } });
-  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true, allowPrivate: config.webhookAllowPrivate }, { logger, secrets: secretBox });
+  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true, allowPrivate: config.webhookAllowPrivate, syncTickMs: config.syncTickSeconds * 1000 }, { logger, secrets: secretBox });
   const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
   const core = createCore({
     knex: db.knex,
@@ -65,7 +65,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   await core.start();
   const webhookWorker = createDeliveryWorker({ bus, deliveries: core.services.webhooks.deliveries, transport: webhookTransport, logger, queue: config.webhookQueue });
   await webhookWorker.start();
-  await connectors.startEventRouting(bus);
+  await connectors.startEventRouting(bus, { queuePrefix: config.connectorQueuePrefix });
   connectors.startSyncScheduler();
 
   // The dashboard's page and assets, after the API's routes (which it never answers for).
