@@ -37,7 +37,8 @@ export function buildDashboard(): void {
   const fresh = join(dashboard, `.dist-build-${process.pid}`);
   const old = join(dashboard, `.dist-old-${process.pid}`);
   try {
-    execFileSync(vite, ['build', '--logLevel', 'warn', '--outDir', fresh, '--emptyOutDir'], { cwd: dashboard, stdio: 'inherit' });
+    // Always the production build of React, whatever NODE_ENV the caller runs under (a test runner sets `test`).
+    execFileSync(vite, ['build', '--mode', 'production', '--logLevel', 'warn', '--outDir', fresh, '--emptyOutDir'], { cwd: dashboard, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
     const dist = join(dashboard, 'dist');
     if (existsSync(dist)) renameSync(dist, old);
     renameSync(fresh, dist);

@@ -5,18 +5,28 @@ import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent, type R
  * a link can be bookmarked or reloaded. Six pages do not need a routing library.
  */
 const listeners = new Set<() => void>();
+let navigated = false;
+
+/** Whether the app has moved since the page loaded (the first page keeps the browser's own focus order). */
+export function hasNavigated(): boolean {
+  return navigated;
+}
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (to === location.pathname + location.search) return;
   if (options.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
+  navigated = true;
   for (const listener of listeners) listener();
 }
 
 export function usePath(): string {
   const [path, setPath] = useState(location.pathname);
   useEffect(() => {
-    const update = (): void => setPath(location.pathname);
+    const update = (): void => {
+      navigated = true;
+      setPath(location.pathname);
+    };
     listeners.add(update);
     window.addEventListener('popstate', update);
     return () => {

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { UahApiError } from '@uah/client/portable';
+import { hasNavigated } from './router.js';
 
 export interface Async<T> {
   data: T | undefined;
@@ -61,6 +62,15 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
   );
 }
 
+/** A wide table on a narrow screen scrolls sideways inside its own region, reachable by keyboard. */
+export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-scroll" tabIndex={0} role="region" aria-label={`${label} table`}>
+      {children}
+    </div>
+  );
+}
+
 export function Badge({ value }: { value: string }) {
   return <span className={`badge badge-${value.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`}>{value.replace(/_/g, ' ')}</span>;
 }
@@ -81,7 +91,7 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
 export function PageTitle({ children }: { children: ReactNode }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    ref.current?.focus();
+    if (hasNavigated()) ref.current?.focus();
     document.title = `${ref.current?.textContent ?? ''} · Universal Accounting Hub`;
   }, []);
   return (

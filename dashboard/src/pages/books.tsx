@@ -2,7 +2,7 @@ import { useCallback, useRef, useState, type FormEvent } from 'react';
 import type { Event, ReportSection } from '@uah/schemas';
 import { daysAgo, firstOfYear, money, today } from '../format.js';
 import type { SignedIn } from '../session.js';
-import { Badge, Empty, ErrorNotice, Loading, PageTitle, useAsync } from '../ui.js';
+import { Badge, Empty, ErrorNotice, Loading, PageTitle, TableScroll, useAsync } from '../ui.js';
 import { AgingChart } from './aging-chart.js';
 import { LiveFeed } from './live-feed.js';
 
@@ -23,10 +23,6 @@ function Section({ title, section, currency }: { title: string; section: ReportS
       <tr className="total-row"><td>Total {title.toLowerCase()}</td><td className="num">{money(section.total, currency)}</td></tr>
     </>
   );
-}
-
-function Scroll({ label, children }: { label: string; children: React.ReactNode }) {
-  return <div className="table-scroll" tabIndex={0} role="region" aria-label={label}>{children}</div>;
 }
 
 export function BooksPage({ s }: { s: SignedIn }) {
@@ -93,7 +89,7 @@ export function BooksPage({ s }: { s: SignedIn }) {
               </section>
               <section aria-labelledby="pl-heading" className="panel">
                 <h2 id="pl-heading">Profit and loss <span className="muted small">{data.profitAndLoss.from} to {data.profitAndLoss.to}</span></h2>
-                <Scroll label="Profit and loss">
+                <TableScroll label="Profit and loss">
                   <table>
                     <tbody>
                       <Section title="Revenue" section={data.profitAndLoss.revenue} currency={currency} />
@@ -101,11 +97,11 @@ export function BooksPage({ s }: { s: SignedIn }) {
                       <tr className="grand-total"><th scope="row">Net income</th><td className="num">{money(data.profitAndLoss.netIncome, currency)}</td></tr>
                     </tbody>
                   </table>
-                </Scroll>
+                </TableScroll>
               </section>
               <section aria-labelledby="bs-heading" className="panel">
                 <h2 id="bs-heading">Balance sheet <span className="muted small">as of {data.balanceSheet.asOf}</span> <Badge value={data.balanceSheet.balanced ? 'BALANCED' : 'UNBALANCED'} /></h2>
-                <Scroll label="Balance sheet">
+                <TableScroll label="Balance sheet">
                   <table>
                     <tbody>
                       <Section title="Assets" section={data.balanceSheet.assets} currency={currency} />
@@ -115,11 +111,11 @@ export function BooksPage({ s }: { s: SignedIn }) {
                       <tr className="grand-total"><th scope="row">Liabilities and equity</th><td className="num">{money(data.balanceSheet.totalLiabilitiesAndEquity, currency)}</td></tr>
                     </tbody>
                   </table>
-                </Scroll>
+                </TableScroll>
               </section>
               <section aria-labelledby="tb-heading" className="panel">
                 <h2 id="tb-heading">Trial balance <span className="muted small">as of {data.trialBalance.asOf}</span> <Badge value={data.trialBalance.balanced ? 'BALANCED' : 'UNBALANCED'} /></h2>
-                <Scroll label="Trial balance">
+                <TableScroll label="Trial balance">
                   <table>
                     <thead><tr><th scope="col">Account</th><th scope="col" className="num">Debit</th><th scope="col" className="num">Credit</th></tr></thead>
                     <tbody>
@@ -129,13 +125,13 @@ export function BooksPage({ s }: { s: SignedIn }) {
                       <tr className="grand-total"><th scope="row">Totals</th><td className="num">{money(data.trialBalance.totals.debit, currency)}</td><td className="num">{money(data.trialBalance.totals.credit, currency)}</td></tr>
                     </tbody>
                   </table>
-                </Scroll>
+                </TableScroll>
                 {data.trialBalance.totals.debit === 0 && <p className="muted small">No posting yet: issue an invoice or post a journal entry and the accounts fill in.</p>}
               </section>
               <section aria-labelledby="invoices-heading" className="panel">
                 <h2 id="invoices-heading">Recent invoices</h2>
                 {data.invoices.length === 0 ? <Empty title="No invoice in the last 90 days."><p>Invoices created through the API or a connector show here.</p></Empty> : (
-                  <Scroll label="Recent invoices">
+                  <TableScroll label="Recent invoices">
                     <table>
                       <thead><tr><th scope="col">Number</th><th scope="col">Status</th><th scope="col">Issued</th><th scope="col">Due</th><th scope="col" className="num">Total</th><th scope="col" className="num">Balance</th></tr></thead>
                       <tbody>
@@ -144,13 +140,13 @@ export function BooksPage({ s }: { s: SignedIn }) {
                         ))}
                       </tbody>
                     </table>
-                  </Scroll>
+                  </TableScroll>
                 )}
               </section>
               <section aria-labelledby="payments-heading" className="panel">
                 <h2 id="payments-heading">Recent payments</h2>
                 {data.payments.length === 0 ? <Empty title="No payment yet."><p>Payments recorded through the API, a connector or a bank reconciliation show here.</p></Empty> : (
-                  <Scroll label="Recent payments">
+                  <TableScroll label="Recent payments">
                     <table>
                       <thead><tr><th scope="col">Method</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col" className="num">Amount</th></tr></thead>
                       <tbody>
@@ -159,7 +155,7 @@ export function BooksPage({ s }: { s: SignedIn }) {
                         ))}
                       </tbody>
                     </table>
-                  </Scroll>
+                  </TableScroll>
                 )}
               </section>
             </>

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import Form from '@rjsf/core';
 import type { RJSFSchema, UiSchema, ErrorSchema } from '@rjsf/utils';
 import { UahApiError } from '@uah/client/portable';
@@ -50,6 +50,13 @@ export function EnablePage({ s, api, connectorId }: { s: SignedIn; api: HubApi; 
   const [failure, setFailure] = useState<unknown>();
   const [checking, setChecking] = useState(false);
 
+  // Once the answer is drawn (and the fields enabled again), the first field the API refused takes the
+  // focus, so a keyboard user lands on what to fix; its message is tied to it by aria-describedby.
+  useEffect(() => {
+    if (!fieldErrors || checking) return;
+    document.querySelector<HTMLElement>('.rjsf-field-string.has-error input, .has-error > select, .has-error > textarea, .has-error input')?.focus();
+  }, [fieldErrors, checking]);
+
   const submit = async (data: Values): Promise<void> => {
     setChecking(true);
     setFailure(undefined);
@@ -61,8 +68,6 @@ export function EnablePage({ s, api, connectorId }: { s: SignedIn; api: HubApi; 
       setFailure(error);
       if (error instanceof UahApiError && error.errors.length > 0 && schema) {
         setFieldErrors(errorSchemaOf(error.errors, drawnBy(schema)));
-        // The first field the API refused takes the focus, so a keyboard user lands on what to fix.
-        requestAnimationFrame(() => document.querySelector<HTMLElement>('.form-group.has-error input, .form-group.has-error select, .form-group.has-error textarea')?.focus());
       }
     } finally {
       setChecking(false);

@@ -2,7 +2,7 @@ import type { Integration, IntegrationStatus } from '@uah/schemas';
 import type { HubApi } from '../api.js';
 import { dateTime } from '../format.js';
 import { Link } from '../router.js';
-import { Badge, Empty, ErrorNotice, Loading, PageTitle, useAsync } from '../ui.js';
+import { Badge, Empty, ErrorNotice, Loading, PageTitle, TableScroll, useAsync } from '../ui.js';
 
 export function IntegrationsPage({ api }: { api: HubApi }) {
   const list = useAsync(async () => {
@@ -23,7 +23,7 @@ export function IntegrationsPage({ api }: { api: HubApi }) {
         </Empty>
       )}
       {list.data && list.data.length > 0 && (
-        <div className="table-scroll" tabIndex={0} role="region" aria-label="Integrations">
+        <TableScroll label="Integrations">
           <table>
             <thead>
               <tr>
@@ -54,7 +54,7 @@ export function IntegrationsPage({ api }: { api: HubApi }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </main>
   );

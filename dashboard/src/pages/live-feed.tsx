@@ -46,7 +46,7 @@ export function LiveFeed({ s, onEvent }: { s: SignedIn; onEvent?(event: Event): 
           <p>Create a customer, issue an invoice or record a payment: it shows here the moment it commits.</p>
         </Empty>
       ) : (
-        <ol className="feed" aria-live="polite" aria-relevant="additions">
+        <ol className="feed" aria-live="polite" aria-relevant="additions" tabIndex={0} aria-label="Events, newest first">
           {events.map((event) => (
             <li key={event.id} data-event-type={event.type}>
               <strong>{event.type}</strong> <span className="muted small">{event.aggregateId}</span>

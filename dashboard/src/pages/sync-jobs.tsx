@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { IntegrationSyncJob } from '@uah/schemas';
 import type { HubApi } from '../api.js';
 import { dateTime } from '../format.js';
-import { Badge, Empty, ErrorNotice, Loading, useAsync } from '../ui.js';
+import { Badge, Empty, ErrorNotice, Loading, TableScroll, useAsync } from '../ui.js';
 
 const DONE = new Set(['SUCCESS', 'PARTIAL', 'FAILED']);
 const POLL_MS = 1_000;
@@ -108,7 +108,7 @@ export function SyncJobs({ api, connectorId, canSync, active, onFinished }: { ap
         </Empty>
       )}
       {jobs.data && jobs.data.data.length > 0 && (
-        <div className="table-scroll" tabIndex={0} role="region" aria-label="Sync jobs">
+        <TableScroll label="Sync jobs">
           <table>
             <thead>
               <tr>
@@ -130,7 +130,7 @@ export function SyncJobs({ api, connectorId, canSync, active, onFinished }: { ap
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </section>
   );

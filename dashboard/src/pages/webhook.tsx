@@ -4,7 +4,7 @@ import type { HubApi } from '../api.js';
 import { dateTime } from '../format.js';
 import { Link } from '../router.js';
 import type { SignedIn } from '../session.js';
-import { Badge, Empty, ErrorNotice, Loading, PageTitle, useAsync } from '../ui.js';
+import { Badge, Empty, ErrorNotice, Loading, PageTitle, TableScroll, useAsync } from '../ui.js';
 import { SecretOnce } from './webhooks.js';
 
 const REFRESH_MS = 2_000;
@@ -113,7 +113,7 @@ export function WebhookPage({ s, api, endpointId }: { s: SignedIn; api: HubApi; 
           </Empty>
         )}
         {deliveries.data && deliveries.data.length > 0 && (
-          <div className="table-scroll" tabIndex={0} role="region" aria-label="Deliveries">
+          <TableScroll label="Deliveries">
             <table>
               <thead>
                 <tr>
@@ -144,7 +144,7 @@ export function WebhookPage({ s, api, endpointId }: { s: SignedIn; api: HubApi; 
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )}
       </section>
     </main>
