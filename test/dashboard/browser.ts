@@ -16,6 +16,17 @@ export function launch(): Promise<Browser> {
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+/**
+ * The page's globals that evaluated functions use (these files compile against Node's types, without the
+ * DOM library): `const g = globalThis as unknown as PageGlobals` inside `page.evaluate`.
+ */
+export interface PageGlobals {
+  document: { activeElement: unknown; cookie: string; documentElement: { scrollWidth: number } };
+  localStorage: Record<string, string>;
+  sessionStorage: Record<string, string>;
+  axe: { run(context: unknown, options: object): Promise<{ violations: AxeViolation[] }> };
+}
+
 export interface AxeViolation {
   id: string;
   impact: string | null;
@@ -30,8 +41,8 @@ export interface AxeViolation {
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
+    const g = globalThis as unknown as PageGlobals;
+    const result = await g.axe.run(g.document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, ...(n.failureSummary ? { failureSummary: n.failureSummary } : {}) })) }));
   });
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

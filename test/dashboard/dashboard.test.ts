@@ -12,7 +12,7 @@ import { startHub, type Hub } from '../../hub/src/hub.js';
 import { ensureDashboardBuilt } from '../../scripts/build-dashboard.js';
 import { startCrmEmulator, type CrmEmulator } from '../../connectors/sample/test/emulator.js';
 import { startReceiver, type Receiver } from '../webhooks/receiver.js';
-import { launch, screenshot, seriousViolations } from './browser.js';
+import { launch, screenshot, seriousViolations, type PageGlobals } from './browser.js';
 
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against a hub on
@@ -123,7 +123,10 @@ describe('the dashboard in Chromium', () => {
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).toMatchObject({ name: 'uah_session', httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(cookies[0]?.value).not.toContain(org.apiKey);
-    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
+    const stored = await page.evaluate(() => {
+      const g = globalThis as unknown as PageGlobals;
+      return JSON.stringify({ local: { ...g.localStorage }, session: { ...g.sessionStorage }, cookie: g.document.cookie });
+    });
     expect(stored).not.toContain(org.apiKey);
     expect(stored).not.toContain('uah_session');
   });
@@ -152,7 +155,7 @@ describe('the dashboard in Chromium', () => {
     // Next to its field: inside the field's own group, and the field is focused for a keyboard user.
     const group = page.locator('.rjsf-field-string', { has: apiKey });
     await group.getByText(apiError.message as string).waitFor();
-    await expect.poll(() => apiKey.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => apiKey.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement)).toBe(true);
     await expectAccessible('03-enable-form-error');
 
     await apiKey.fill(CRM_KEY);
@@ -239,14 +242,14 @@ describe('the dashboard in Chromium', () => {
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.waitForLoadState('networkidle');
       // Nothing runs off the side: wide tables scroll inside their own region.
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await expectAccessible(name);
     }
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${hub.url}/integrations`);
     await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await page.evaluate(() => ((globalThis as unknown as PageGlobals).document.activeElement as { textContent: string | null } | null)?.textContent)).toBe('Skip to content');
     // Through the navigation to the integration, then sync from the keyboard alone.
     await page.getByRole('link', { name: 'sample' }).focus();
     await page.keyboard.press('Enter');

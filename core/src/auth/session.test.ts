@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../testing/harness.js';
+import { createEventStreamAccess } from '../events/stream-access.js';
 import { sha256 } from './secrets.js';
 
 let hub: TestHub;
@@ -100,6 +101,23 @@ describe('dashboard sessions', () => {
   it('answer 401 for a forged cookie and 404 for the current session asked with a bearer key', async () => {
     expect((await hub.request('GET', `/v1/organizations/${org.id}/customers`, withCookie('uah_session=uah_ses_forged'))).status).toBe(401);
     expect((await hub.request('GET', '/v1/sessions/current', { token: org.apiKey })).status).toBe(404);
+  });
+
+  it('open the event stream only from a page of the hub itself, and end it when signed out', async () => {
+    const access = createEventStreamAccess({ apiKeys: hub.core.services.apiKeys, sessions: hub.core.services.sessions });
+    const session = await signIn(org.apiKey);
+    const url = `/v1/organizations/${org.id}/events`;
+    const headers = (origin?: string) => ({ host: 'hub.example.com:3000', cookie: `theme=dark; ${session.cookie}`, ...(origin ? { origin } : {}) });
+    const grant = await access.authorize({ url, headers: headers('http://hub.example.com:3000') });
+    expect(grant.key).toMatchObject({ organizationId: org.id, scopes: ['read', 'write', 'admin'] });
+    expect(grant.session).toBe(session.secret);
+    for (const origin of ['https://evil.example.com', 'http://hub.example.com:3001', undefined]) {
+      await expect(access.authorize({ url, headers: headers(origin) }), String(origin)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+    await expect(access.authorize({ url: `/v1/organizations/org_other/events`, headers: headers('http://hub.example.com:3000') })).rejects.toMatchObject({ status: 404 });
+    expect(await access.stillValid(grant)).toBe(true);
+    await hub.request('DELETE', '/v1/sessions/current', withCookie(session.cookie, session.csrf));
+    expect(await access.stillValid(grant)).toBe(false);
   });
 
   it('are documented: the routes and the cookie scheme are in the OpenAPI document', () => {
