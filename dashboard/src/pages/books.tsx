@@ -106,8 +106,12 @@ export function BooksPage({ s }: { s: SignedIn }) {
                     <tbody>
                       <Section title="Assets" section={data.balanceSheet.assets} currency={currency} />
                       <Section title="Liabilities" section={data.balanceSheet.liabilities} currency={currency} />
-                      <Section title="Equity" section={{ accounts: data.balanceSheet.equity.accounts, total: data.balanceSheet.equity.total - data.balanceSheet.equity.currentEarnings }} currency={currency} />
-                      <tr><td>Current earnings</td><td className="num">{money(data.balanceSheet.equity.currentEarnings, currency)}</td></tr>
+                      <tr className="section-row"><th scope="rowgroup" colSpan={2}>Equity</th></tr>
+                      {data.balanceSheet.equity.accounts.map((line) => (
+                        <tr key={line.accountId}><td>{line.code} {line.name}</td><td className="num">{money(line.amount, currency)}</td></tr>
+                      ))}
+                      <tr><td>Current earnings (not yet closed)</td><td className="num">{money(data.balanceSheet.equity.currentEarnings, currency)}</td></tr>
+                      <tr className="total-row"><td>Total equity</td><td className="num">{money(data.balanceSheet.equity.total, currency)}</td></tr>
                       <tr className="grand-total"><th scope="row">Liabilities and equity</th><td className="num">{money(data.balanceSheet.totalLiabilitiesAndEquity, currency)}</td></tr>
                     </tbody>
                   </table>
