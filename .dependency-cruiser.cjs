@@ -3,6 +3,7 @@
  *
  *   schemas ← connector-sdk ← connectors/*      schemas ← core      schemas ← client
  *   hub depends on all of them and is the only place that wires core and connectors together.
+ *   schemas ← client ← dashboard (the web app talks to the hub only through the API).
  *   test/ (cross-package and end-to-end tests) may import anything.
  *
  * Paths are matched after resolution: `@uah/schemas` resolves through the workspace symlink to
@@ -10,11 +11,11 @@
  */
 
 /** Our packages, as path prefixes after resolution. */
-const OURS = '^(schemas|connector-sdk|core|hub|client|connectors|test)/';
+const OURS = '^(schemas|connector-sdk|core|hub|client|connectors|dashboard|test)/';
 /** Test code inside a package: it may use the package's test helpers and dev tools, never another layer. */
 const TEST_FILE = '[.]test[.]ts$';
 /** Code that ships: each package's src/ (and a connector's)... */
-const SHIPPED = '^(schemas/src|connector-sdk/src|core/src|hub/src|client/src|connectors/[^/]+/src)/';
+const SHIPPED = '^(schemas/src|connector-sdk/src|core/src|hub/src|client/src|dashboard/src|connectors/[^/]+/src)/';
 /** ...except tests and test helpers: by convention a `testing/` folder or a `testing.ts` module. */
 const TEST_CODE = [TEST_FILE, '/testing/', '/testing[.]ts$'];
 
@@ -57,6 +58,13 @@ module.exports = {
       comment: 'The typed client ships to API users: it may import @uah/schemas and npm packages only.',
       from: { path: '^client/' },
       to: { path: OURS, pathNot: '^(client|schemas)/' },
+    },
+    {
+      name: 'dashboard-imports-only-client-and-schemas',
+      severity: 'error',
+      comment: 'The dashboard is a browser app that talks to the hub through the API: it may import the typed client, schema types and npm packages only.',
+      from: { path: '^dashboard/' },
+      to: { path: OURS, pathNot: '^(dashboard|client|schemas)/' },
     },
     {
       name: 'nothing-imports-hub',
@@ -120,7 +128,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.d.ts', '.json', '.cjs', '.mjs'],
+      extensions: ['.ts', '.tsx', '.js', '.d.ts', '.json', '.cjs', '.mjs'],
       mainFields: ['main', 'types', 'typings'],
     },
     skipAnalysisNotInRules: true,

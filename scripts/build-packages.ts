@@ -3,11 +3,13 @@
  * JavaScript with type declarations, a package.json fit to publish (exports, files, versions, licence) and
  * the README and licence; for the client also a browser bundle. `npm pack ./client/dist` makes the tarball.
  * In the repository the packages export their TypeScript sources, so nothing needs building to develop.
+ * Then the dashboard (dashboard/dist, when older than its sources), which the hub serves at `/`.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDashboardBuilt } from './build-dashboard.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
@@ -61,3 +63,4 @@ function build(folder: (typeof PACKAGES)[number]): void {
 }
 
 for (const folder of PACKAGES) build(folder);
+if (ensureDashboardBuilt()) process.stdout.write('built the dashboard → dashboard/dist (served by the hub at /)\n');

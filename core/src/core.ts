@@ -14,6 +14,8 @@ import type { AdminTokenVerifier } from './auth/authenticate.js';
 import { createApiKeyService, type ApiKeyService } from './auth/api-key-service.js';
 import { createOrganizationService, type OrganizationService } from './auth/organization-service.js';
 import { createAuthRoutes } from './auth/routes.js';
+import { createSessionService, DEFAULT_SESSION_TTL_MS, type SessionService } from './auth/session-service.js';
+import { createSessionRoutes } from './auth/session-routes.js';
 import { createCustomerService, type CustomerService } from './customers/service.js';
 import { createCustomerRoutes } from './customers/routes.js';
 import { createEventStore, type EventStore } from './events/store.js';
@@ -66,6 +68,8 @@ export interface CoreOptions {
   embedded?: boolean;
   /** Tests only: failures injected around the commit of idempotent requests. */
   idempotencyFaults?: IdempotencyFaults;
+  /** How long a dashboard session lasts from sign-in (default 12 hours). */
+  sessionTtlMs?: number;
   /** Webhook delivery: the transport (with the URL guard) and the secret box, from the hub. Without it no endpoint can be registered. */
   webhooks?: WebhookOptions;
 }
@@ -73,6 +77,8 @@ export interface CoreOptions {
 export interface CoreServices {
   organizations: OrganizationService;
   apiKeys: ApiKeyService;
+  /** Dashboard sessions (cookies made from API keys). */
+  sessions: SessionService;
   customers: CustomerService;
   events: EventStore;
   /** The live event stream's tailer (one per process; polls only while someone is subscribed). */
@@ -126,6 +132,8 @@ export function createCore(options: CoreOptions): Core {
   const events = createEventStore(knex, outboxSignal);
   const apiKeys = createApiKeyService({ knex });
   const organizations = createOrganizationService({ knex, apiKeys });
+  const sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const sessions = createSessionService({ knex, ttlMs: sessionTtlMs });
   const customers = createCustomerService({ knex, events, organizations });
   const ledger = createLedgerService({ knex, events, organizations });
   const mailer = createMailer(options.mail ?? { outboxDir: join(process.env['DATA_DIR'] || '.data', 'outbox') });
@@ -142,7 +150,7 @@ export function createCore(options: CoreOptions): Core {
   const { routes: projectRoutes, ...projects } = createProjects({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
   const webhooks = createWebhooks({ knex, events, ...(options.webhooks ?? { transport: UNCONFIGURED_TRANSPORT, secretBox: createSecretBox(randomBytes(32)) }) });
   const services: CoreServices = {
-    organizations, apiKeys, customers, events, eventTail: createEventTail({ knex: root, logger }), ledger,
+    organizations, apiKeys, sessions, customers, events, eventTail: createEventTail({ knex: root, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
     payments, reports, banking, mailer, scheduler, projects, purchasing, inventory, webhooks,
   };
@@ -170,6 +178,7 @@ export function createCore(options: CoreOptions): Core {
   const routes: Route[] = [
     ...createSystemRoutes({ knex, bus, metrics, openapi }),
     ...createAuthRoutes({ organizations, apiKeys }),
+    ...createSessionRoutes({ sessions, ttlSeconds: Math.floor(sessionTtlMs / 1000) }),
     ...createCustomerRoutes(customers),
     ...createEventRoutes(events),
     ...createLedgerRoutes(ledger),
@@ -205,7 +214,7 @@ export function createCore(options: CoreOptions): Core {
     },
     stop: () => scheduler.stop(),
   });
-  const app = createApp({ routes, logger, metrics, apiKeys, adminToken: options.adminToken, rateLimiter, withIdempotency: createIdempotency({ knex: root, ...(options.idempotencyFaults ? { faults: options.idempotencyFaults } : {}) }) });
+  const app = createApp({ routes, logger, metrics, apiKeys, sessions, adminToken: options.adminToken, rateLimiter, withIdempotency: createIdempotency({ knex: root, ...(options.idempotencyFaults ? { faults: options.idempotencyFaults } : {}) }) });
   return {
     app,
     services,

@@ -7,6 +7,7 @@ export { defineRoute } from './http/route.js';
 export { AppError } from './http/errors.js';
 export type { AdminTokenVerifier } from './auth/authenticate.js';
 export { sha256, matchesHash, randomToken } from './auth/secrets.js';
+export type { SessionService } from './auth/session-service.js';
 export { createSettingsStore, type SettingsStore } from './system/settings.js';
 export { createSecretBox, type SecretBox } from './shared/secret-box.js';
 export { createRelay, type Relay } from './events/relay.js';
@@ -14,7 +15,7 @@ export { createOutboxSignal, OUTBOX_CHANNEL, type OutboxSignal } from './events/
 export { createAmqpBus } from './events/amqp-bus.js';
 export { createMemoryBus } from './events/memory-bus.js';
 export { createEventTail, type EventTail, type EventTailHooks, type EventTailOptions, type EventTailSubscription } from './events/stream.js';
-export { createEventStreamAccess, problemOf, presentedKey, STREAM_PROTOCOL, BEARER_PROTOCOL_PREFIX, type EventStreamAccess, type PendingStream, type StreamGrant } from './events/stream-access.js';
+export { createEventStreamAccess, problemOf, presentedKey, presentsCredential, STREAM_PROTOCOL, BEARER_PROTOCOL_PREFIX, type EventStreamAccess, type PendingStream, type StreamGrant } from './events/stream-access.js';
 export { matchLines, DEFAULT_MATCH_OPTIONS, type BankLine, type OpenItem, type MatchOptions, type MatchResult } from './banking/matching/matcher.js';
 export { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
 export type { WebhookTransport, WebhookRequest, WebhookResponse, ClaimedDelivery } from './webhooks/transport.js';

@@ -18,6 +18,10 @@ export interface HubConfig {
   oauthReturnUrl: string | undefined;
   /** The durable queue the webhook worker reads events from; hubs that share a broker but not a database need their own. */
   webhookQueue: string;
+  /** The prefix of the connectors' durable event queues (`<prefix>.<connector id>`); hubs that share a broker but not a database need their own. */
+  connectorQueuePrefix: string;
+  /** How often the hub queues the syncs that are due and starts the queued ones ("sync now" included). */
+  syncTickSeconds: number;
   /** An endpoint failing every attempt this long (and `minFailures` in a row) is disabled, after a warning at half of it. */
   webhookDisable: { afterHours: number; minFailures: number };
   /** Settled webhook deliveries and their attempts are kept this many days. */
@@ -78,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     publicUrl: url(env, 'PUBLIC_URL', ['https:', 'http:']),
     oauthReturnUrl: url(env, 'OAUTH_RETURN_URL', ['https:', 'http:']),
     webhookQueue: env['WEBHOOK_QUEUE'] || 'uah.webhooks',
+    connectorQueuePrefix: env['CONNECTOR_QUEUE_PREFIX'] || 'uah.connector',
+    syncTickSeconds: integer(env, 'SYNC_TICK_SECONDS', 30, 1, 3600),
     webhookDisable: { afterHours: integer(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 24, 1, 24 * 90), minFailures: integer(env, 'WEBHOOK_DISABLE_MIN_FAILURES', 10, 1, 100_000) },
     webhookRetentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
     logLevel,

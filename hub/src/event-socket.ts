@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Event, EventStreamMessage } from '@uah/schemas';
-import { AppError, newId, presentedKey, problemOf, STREAM_PROTOCOL, type Core, type EventStreamAccess, type EventTail, type PendingStream, type StreamGrant } from '@uah/core';
+import { AppError, newId, presentsCredential, problemOf, STREAM_PROTOCOL, type Core, type EventStreamAccess, type EventTail, type PendingStream, type StreamGrant } from '@uah/core';
 import { closeReason, parseSubscribe, POLICY_VIOLATION, SUBSCRIBE_EXPECTED, SUBSCRIBE_TIMEOUT, typeFilter } from './event-socket-subscribe.js';
 
 export interface EventSocketOptions {
@@ -197,7 +197,7 @@ export function attachEventSocket(options: EventSocketOptions): EventSocketServe
       if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
         throw new AppError('VALIDATION_FAILED', 'Only WebSocket upgrades are served.', { errors: [{ field: '/Upgrade', in: 'header', message: 'must be websocket' }] });
       }
-      if (!presentedKey(req.headers)) return awaitSubscribe(req, socket, head, access.prepare({ url: req.url ?? '/' }), requestId);
+      if (!presentsCredential(req.headers)) return awaitSubscribe(req, socket, head, access.prepare({ url: req.url ?? '/' }), requestId);
       const grant = await access.authorize({ url: req.url ?? '/', headers: req.headers });
       await open(socket, (done) => wss.handleUpgrade(req, socket, head, done), grant, requestId);
     } catch (error) {

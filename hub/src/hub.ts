@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { createAmqpBus, createCore, createDatabase, createEventStreamAccess, createMemoryBus, createRelay, createSecretBox, createSettingsStore, type Bus, type Core, type Database, type Relay } from '@uah/core';
 import { createConnectorPlatform, defaultSearchPaths, type ConnectorPlatform } from './connectors/platform.js';
 import { attachEventSocket, type EventSocketServer } from './event-socket.js';
+import { serveDashboard } from './dashboard.js';
 import type { HubConfig } from './config.js';
 import { resolveAdminToken, resolveSecretKey } from './secrets.js';
 import { createHttpTransport } from './webhooks/http-transport.js';
@@ -49,7 +50,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   const webhookTransport = createHttpTransport({ policy: { allowPrivate: config.webhookAllowPrivate } });
   let url = '';
   const oauth = { publicUrl: () => config.publicUrl ?? url, returnUrl: config.oauthReturnUrl };
-  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true, allowPrivate: config.webhookAllowPrivate, oauth }, { logger, secrets: secretBox });
+  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true, allowPrivate: config.webhookAllowPrivate, oauth, syncTickMs: config.syncTickSeconds * 1000 }, { logger, secrets: secretBox });
   const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
   const core = createCore({
     knex: db.knex,
@@ -66,15 +67,17 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   await core.start();
   const webhookWorker = createDeliveryWorker({ bus, deliveries: core.services.webhooks.deliveries, transport: webhookTransport, logger, queue: config.webhookQueue });
   await webhookWorker.start();
-  await connectors.startEventRouting(bus);
+  await connectors.startEventRouting(bus, { queuePrefix: config.connectorQueuePrefix });
   connectors.startSyncScheduler();
 
+  // The dashboard's page and assets, after the API's routes (which it never answers for).
+  core.app.use(serveDashboard());
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 5_000;
   const eventSocket = attachEventSocket({
     server,
-    access: createEventStreamAccess({ apiKeys: core.services.apiKeys, rateLimiter: core.rateLimiter }),
+    access: createEventStreamAccess({ apiKeys: core.services.apiKeys, sessions: core.services.sessions, rateLimiter: core.rateLimiter }),
     tail: core.services.eventTail,
     logger,
     metrics: core.metrics,

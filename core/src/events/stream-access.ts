@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Problem } from '@uah/schemas';
 import type { ApiKeyService, AuthenticatedKey } from '../auth/api-key-service.js';
+import type { SessionService } from '../auth/session-service.js';
+import { sameOrigin, sessionSecretOf } from '../auth/session-cookie.js';
 import { AppError, ERRORS, PROBLEM_TYPE_BASE, notFound, organizationNotFound } from '../http/errors.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import { validateInput } from '../http/validate.js';
@@ -19,6 +21,8 @@ export interface StreamGrant {
   key: AuthenticatedKey;
   /** The secret presented, to check again later that the key was not revoked. */
   secret: string;
+  /** For a stream opened with the dashboard's session cookie: its secret, checked again the same way. */
+  session?: string;
   subscription: EventTailSubscription & { from: 'now' | 'start' };
 }
 
@@ -78,11 +82,25 @@ function queryOf(url: URL): Record<string, string> {
   return query;
 }
 
-export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; rateLimiter?: RateLimiter | undefined }): EventStreamAccess {
-  async function keyFor(secret: string | undefined, organizationId: string): Promise<AuthenticatedKey> {
-    if (!secret) throw new AppError('UNAUTHENTICATED', 'Send `Authorization: Bearer <API key>`, or the key as the WebSocket subprotocol `uah.bearer.<API key>`.', challenge);
-    const key = await deps.apiKeys.authenticate(secret);
-    if (!key) throw new AppError('UNAUTHENTICATED', 'The API key is not valid or has been revoked.', challenge);
+/** Whether an upgrade carries a credential (a key, or the dashboard's session cookie) rather than waiting for a SUBSCRIBE frame. */
+export function presentsCredential(headers: IncomingHttpHeaders): boolean {
+  return presentedKey(headers) !== undefined || sessionSecretOf(headers.cookie) !== undefined;
+}
+
+export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; sessions?: SessionService | undefined; rateLimiter?: RateLimiter | undefined }): EventStreamAccess {
+  /**
+   * The dashboard's session cookie, when no key is presented. A WebSocket cannot carry the CSRF header,
+   * so the upgrade must come from a page of the hub's own origin (browsers always send `Origin`).
+   */
+  async function sessionKey(headers: IncomingHttpHeaders, secret: string): Promise<AuthenticatedKey | undefined> {
+    if (!sameOrigin(headers.origin, headers.host)) throw new AppError('FORBIDDEN', 'A stream opened with the session cookie must come from a page of the hub itself.');
+    return deps.sessions?.authenticate(secret);
+  }
+
+  async function keyFor(secret: string | undefined, organizationId: string, session?: { headers: IncomingHttpHeaders; secret: string }): Promise<AuthenticatedKey> {
+    if (!secret && !session) throw new AppError('UNAUTHENTICATED', 'Send `Authorization: Bearer <API key>`, or the key as the WebSocket subprotocol `uah.bearer.<API key>`.', challenge);
+    const key = secret ? await deps.apiKeys.authenticate(secret) : session && (await sessionKey(session.headers, session.secret));
+    if (!key) throw new AppError('UNAUTHENTICATED', secret ? 'The API key is not valid or has been revoked.' : 'The session has expired or was signed out.', challenge);
     if (key.organizationId !== organizationId) throw organizationNotFound(organizationId);
     if (!key.scopes.includes('read')) throw new AppError('FORBIDDEN', 'The event stream needs the `read` scope.');
     const decision = deps.rateLimiter?.take(key.id);
@@ -112,12 +130,13 @@ export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; rateLimi
 
     async authorize(request) {
       const secret = presentedKey(request.headers);
+      const session = secret || !deps.sessions ? undefined : sessionSecretOf(request.headers.cookie);
       // The path first (404 for another route), then the key, then the query.
       const url = pathOf(request.url);
       if (!STREAM_PATH.test(url.pathname)) throw new AppError('ROUTE_NOT_FOUND', `No WebSocket at ${url.pathname}.`);
-      const key = await keyFor(secret, organizationOf(url));
+      const key = await keyFor(secret, organizationOf(url), session ? { headers: request.headers, secret: session } : undefined);
       const pending = prepare(request);
-      return { key, secret: secret ?? '', subscription: pending.subscription };
+      return { key, secret: secret ?? '', ...(session ? { session } : {}), subscription: pending.subscription };
     },
 
     async authorizeKey(pending, secret) {
@@ -126,6 +145,7 @@ export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; rateLimi
     },
 
     async stillValid(grant) {
+      if (grant.session) return (await deps.sessions?.authenticate(grant.session))?.id === grant.key.id;
       return (await deps.apiKeys.authenticate(grant.secret))?.id === grant.key.id;
     },
   };

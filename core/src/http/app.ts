@@ -13,12 +13,15 @@ import type { RateLimiter } from './rate-limit.js';
 import type { createIdempotency } from './idempotency.js';
 import { authenticate, type AdminTokenVerifier } from '../auth/authenticate.js';
 import type { ApiKeyService } from '../auth/api-key-service.js';
+import type { SessionService } from '../auth/session-service.js';
 
 export interface AppDeps {
   routes: Route[];
   logger: Logger;
   metrics: HttpMetrics;
   apiKeys: ApiKeyService;
+  /** Dashboard sessions: a request without a bearer token may authenticate with the session cookie. */
+  sessions?: SessionService;
   adminToken: AdminTokenVerifier;
   rateLimiter: RateLimiter;
   withIdempotency: ReturnType<typeof createIdempotency>;

@@ -9,6 +9,7 @@ export const ERRORS = {
   INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
   FORBIDDEN: { status: 403, title: 'The API key lacks a scope this request needs' },
+  CSRF_TOKEN_INVALID: { status: 403, title: "The session's CSRF token is missing or wrong" },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

@@ -74,7 +74,8 @@ export function buildOpenApi(routes: Route[], info: { title: string; version: st
       tags: [route.tag],
       parameters: parameters(route),
       responses: { [String(route.response.status)]: successResponse(route), ...redirectResponse(route), ...errorResponses(route) },
-      security: route.auth === 'none' ? [] : route.auth === 'admin' ? [{ adminToken: [] }] : route.auth === 'apiKeyOrAdmin' ? [{ apiKey: [] }, { adminToken: [] }] : [{ apiKey: [] }],
+      // A key is sent as a bearer token, or through the session cookie the dashboard made from it.
+      security: route.auth === 'none' ? [] : route.auth === 'admin' ? [{ adminToken: [] }] : route.auth === 'apiKeyOrAdmin' ? [{ apiKey: [] }, { sessionCookie: [] }, { adminToken: [] }] : [{ apiKey: [] }, { sessionCookie: [] }],
     };
     if (route.body) operation['requestBody'] = { required: true, content: { 'application/json': { schema: ref(route.body) } } };
     (paths[pathOf(route)] ??= {})[route.method.toLowerCase()] = operation;
@@ -91,6 +92,10 @@ export function buildOpenApi(routes: Route[], info: { title: string; version: st
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key of the organization (`uah_sk_…`).' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'The hub admin token (HUB_ADMIN_TOKEN).' },
+        sessionCookie: {
+          type: 'apiKey', in: 'cookie', name: 'uah_session',
+          description: 'A dashboard session (`POST /v1/sessions`), acting as the key it was made from. Requests other than GET also need its CSRF token in the `X-CSRF-Token` header.',
+        },
       },
     },
   };

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { ApiKeyScope, EventMetadata, SchemaTypes } from '@uah/schemas';
+import type { AuthenticatedSession } from '../auth/session-service.js';
 
 export type SchemaName = keyof SchemaTypes;
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -11,6 +12,8 @@ export interface Actor {
   organizationId?: string;
   scopes: ApiKeyScope[];
   eventMetadata: EventMetadata;
+  /** The dashboard session the key acts through (its cookie's secret), when the request came with one. */
+  session?: { secret: string; current: AuthenticatedSession };
 }
 
 export interface HandlerInput<B extends SchemaName | undefined, Q extends SchemaName | undefined> {

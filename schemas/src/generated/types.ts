@@ -3397,6 +3397,28 @@ export interface ReportSection {
   total: number;
 }
 
+/**
+ * A browser session of the dashboard, made from an API key: the session id travels only in the HttpOnly `uah_session` cookie (never in the body), and is stored hashed. Requests made with the cookie act as the key did, with its scopes; every request other than GET must also carry the session's `csrfToken` in the `X-CSRF-Token` header.
+ */
+export interface Session {
+  object: 'session';
+  organizationId: string;
+  /**
+   * The key the session was made from; revoking it ends the session.
+   */
+  apiKeyId: string;
+  /**
+   * The key's scopes: what the session may do.
+   */
+  scopes: ApiKeyScope[];
+  /**
+   * Send it as `X-CSRF-Token` on every request other than GET made with the cookie.
+   */
+  csrfToken: string;
+  createdAt: Timestamp;
+  expiresAt: Timestamp;
+}
+
 export interface StockLevelListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
@@ -4219,6 +4241,7 @@ export interface SchemaTypes {
   QuoteSend: QuoteSend;
   ReportAccountLine: ReportAccountLine;
   ReportSection: ReportSection;
+  Session: Session;
   StockLevelListQuery: StockLevelListQuery;
   TaxRateCreate: TaxRateCreate;
   TaxRateListQuery: TaxRateListQuery;

@@ -149,6 +149,7 @@ export declare const QuoteCreate: ValidateFunction<T.QuoteCreate>;
 export declare const QuoteSend: ValidateFunction<T.QuoteSend>;
 export declare const ReportAccountLine: ValidateFunction<T.ReportAccountLine>;
 export declare const ReportSection: ValidateFunction<T.ReportSection>;
+export declare const Session: ValidateFunction<T.Session>;
 export declare const TaxRateCreate: ValidateFunction<T.TaxRateCreate>;
 export declare const TaxRateUpdate: ValidateFunction<T.TaxRateUpdate>;
 export declare const TimeEntryCreate: ValidateFunction<T.TimeEntryCreate>;
