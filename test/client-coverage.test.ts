@@ -29,6 +29,10 @@ const NOT_IN_CLIENT: readonly { method: string; path: string | RegExp; why: stri
   { method: 'POST', path: '/v1/hooks/{connectorId}/{orgId}', why: 'provider webhook intake' },
   // The provider sends the user's browser back here with the authorization code; no client calls it.
   { method: 'GET', path: '/v1/oauth/callback', why: 'OAuth2 callback (a browser redirect)' },
+  // The dashboard's sign-in: a key exchanged for an HttpOnly cookie a browser keeps; an application sends its key instead.
+  { method: 'POST', path: '/v1/sessions', why: 'dashboard sign-in (cookie session)' },
+  { method: 'GET', path: '/v1/sessions/current', why: 'dashboard session' },
+  { method: 'DELETE', path: '/v1/sessions/current', why: 'dashboard sign-out' },
   // Operations for tools and orchestrators, not for an application: the API description, probes, metrics.
   { method: 'GET', path: '/v1/openapi.json', why: 'the API description itself' },
   { method: 'GET', path: '/health', why: 'liveness probe' },
