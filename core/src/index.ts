@@ -25,4 +25,4 @@ export { signatureHeaders, signStandard, generateSecret } from './webhooks/signi
 export { matchesFilter } from './webhooks/policy.js';
 export { validateInput } from './http/validate.js';
 export { newId } from './shared/ids.js';
-export { ambientKnex, currentTransaction, outsideTransaction, runInTransaction } from './db/ambient.js';
+export { afterCommit, ambientKnex, currentTransaction, outsideTransaction, runInTransaction } from './db/ambient.js';

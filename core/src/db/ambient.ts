@@ -21,6 +21,19 @@ export function currentTransaction(): Knex.Transaction | undefined {
 }
 
 /**
+ * Runs `work` once the current unit of work has committed (at once outside one), and never if it rolls
+ * back: for what must only follow a change that is there to see, such as starting a job just queued.
+ */
+export function afterCommit(work: () => void): void {
+  let trx = currentTransaction();
+  if (!trx) return work();
+  while (trx.parentTransaction) trx = trx.parentTransaction;
+  // Not a knex-managed transaction (a caller's own connection): whoever commits it also starts what follows.
+  if (typeof trx.executionPromise?.then !== 'function') return;
+  trx.executionPromise.then(() => outsideTransaction(work), () => undefined);
+}
+
+/**
  * Runs `work` outside any unit of work: what it writes commits on its own, whatever the request around it
  * does (a refreshed OAuth token must outlive a request that fails).
  */

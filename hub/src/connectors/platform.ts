@@ -82,6 +82,8 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
   let integrations: IntegrationService | undefined;
   let router: EventRouter | undefined;
   let stopped = false;
+  /** Whether this process runs sync jobs (its scheduler started): then a job asked for by hand starts at once. */
+  let syncRunning = false;
   let sync: SyncEngine | undefined;
   let oauth: OAuthService | undefined;
   let scheduler: CoreServices['scheduler'] | undefined;
@@ -89,6 +91,10 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
   const need = <T>(value: T | undefined): T => {
     if (!value) throw new Error('the connector platform is used before the core was created');
     return value;
+  };
+  const runNow = (): void => {
+    if (!syncRunning || stopped || !sync) return;
+    void sync.runQueued().catch((error: unknown) => deps.logger.error({ err: error }, 'sync run failed'));
   };
   return {
     catalog,
@@ -117,7 +123,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
       });
       parked = createParkedEvents(knex);
       integrations = createIntegrationService({ knex, catalog, runtime, secrets: deps.secrets, parked });
-      sync = createSyncEngine({ knex, catalog, integrations, runtime, events: services.events, books: services, logger: deps.logger, ...(options.syncLeaseMs ? { lease: { ms: options.syncLeaseMs } } : {}) });
+      sync = createSyncEngine({ knex, catalog, integrations, runtime, events: services.events, books: services, logger: deps.logger, ...(options.syncLeaseMs ? { lease: { ms: options.syncLeaseMs } } : {}), onQueued: () => runNow() });
       scheduler = services.scheduler;
       return [
         ...createConnectorRoutes({ catalog, integrations }), ...createSyncRoutes(sync), createWebhookRoute({ knex, catalog, integrations, runtime }),
@@ -138,6 +144,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
     },
     startSyncScheduler() {
       const engine = need(sync);
+      syncRunning = true;
       // Queuing what is due takes the scheduler's lock (one process at a time); the runs go on outside it,
       // each job claimed atomically, one per integration, data type and direction across processes.
       need(scheduler).every(SYNC_JOB, options.syncTickMs ?? 30_000, async () => {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { AppError, newId, type CoreServices } from '@uah/core';
+import { afterCommit, AppError, newId, type CoreServices } from '@uah/core';
 import type { SyncJob, SyncResult } from '@uah/connector-sdk';
 import type { IntegrationSyncConfig, IntegrationSyncJob } from '@uah/schemas';
 import type { Catalog } from './catalog.js';
@@ -42,6 +42,8 @@ export interface SyncEngineDeps {
   books: DeletionServices;
   logger: Logger;
   lease?: LeaseOptions;
+  /** Called once jobs asked for by hand are committed, to start them without waiting for the next tick. */
+  onQueued?: () => void;
 }
 
 const MAX_LOG_LINES = 200;
@@ -168,6 +170,26 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
     return Number(incremental?.count ?? 0) >= every - 1;
   }
 
+  async function runQueued(): Promise<number> {
+    // Abandoned jobs (running, lease expired) first: they block their data type until taken over.
+    const candidates = await knex('sync_jobs')
+      .where((q) => void q.where('status', 'QUEUED').orWhere((r) => void r.where('status', 'RUNNING').where((e) => void e.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', knex.fn.now()))))
+      .orderByRaw("CASE WHEN status = 'RUNNING' THEN 0 ELSE 1 END")
+      .orderBy('created_at')
+      .limit(50)
+      .select<Array<{ id: string }>>('id');
+    const running: Array<Promise<void>> = [];
+    for (const { id } of candidates) {
+      // The partial unique index allows one RUNNING job per integration, data type and direction, across processes.
+      const claimed = await leases.claim<JobRow>(id);
+      if (claimed) running.push(run(claimed.row, claimed.hold));
+  }
+  await Promise.all(running);
+  // A job that waited behind one of these (same data type and direction) starts now, not at the next tick.
+  if (running.length > 0 && running.length < candidates.length) return running.length + (await runQueued());
+  return running.length;
+  }
+
   return {
     async enqueue(org, connectorId, request) {
       const integration = await integrationRow(org, connectorId);
@@ -175,7 +197,9 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       const pairs = pairsOf(connectorId, integration.connectorVersion, request.dataTypes);
       const rows = pairs.map((p) => ({ id: newId('syn'), organization_id: org, connector_id: connectorId, data_type: p.dataType, direction: p.direction, trigger: request.trigger ?? 'manual', full: request.full ?? false }));
       if (rows.length === 0) return [];
-      return ((await knex('sync_jobs').insert(rows).returning('*')) as JobRow[]).map(toJob);
+      const queued = ((await knex('sync_jobs').insert(rows).returning('*')) as JobRow[]).map(toJob);
+      if (deps.onQueued) afterCommit(deps.onQueued);
+      return queued;
     },
     async list(org, connectorId) {
       await integrationRow(org, connectorId);
@@ -213,23 +237,7 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       }
       return queued;
     },
-    async runQueued() {
-      // Abandoned jobs (running, lease expired) first: they block their data type until taken over.
-      const candidates = await knex('sync_jobs')
-        .where((q) => void q.where('status', 'QUEUED').orWhere((r) => void r.where('status', 'RUNNING').where((e) => void e.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', knex.fn.now()))))
-        .orderByRaw("CASE WHEN status = 'RUNNING' THEN 0 ELSE 1 END")
-        .orderBy('created_at')
-        .limit(50)
-        .select<Array<{ id: string }>>('id');
-      const running: Array<Promise<void>> = [];
-      for (const { id } of candidates) {
-        // The partial unique index allows one RUNNING job per integration, data type and direction, across processes.
-        const claimed = await leases.claim<JobRow>(id);
-        if (claimed) running.push(run(claimed.row, claimed.hold));
-      }
-      await Promise.all(running);
-      return running.length;
-    },
+    runQueued,
     stop: () => leases.releaseAll(),
   };
 }
