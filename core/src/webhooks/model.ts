@@ -1,6 +1,5 @@
 import type { WebhookEventFilter, WebhookHeaders, WebhookRetryPolicy } from '@uah/schemas';
 import { TenantModel } from '../db/tenant-model.js';
-import type { PreviousSecret } from './secrets.js';
 
 export type EndpointStatus = 'ACTIVE' | 'DISABLED';
 export type DeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
@@ -18,8 +17,8 @@ export class WebhookEndpointModel extends TenantModel {
   disabledReason!: string | null;
   disabledAt!: Date | null;
   secretSealed!: string;
-  /** Secrets rotated out that still sign during their grace period, newest first. */
-  previousSecrets!: PreviousSecret[];
+  previousSecretSealed!: string | null;
+  previousSecretExpiresAt!: Date | null;
   consecutiveFailures!: number;
   failingSince!: Date | null;
   warnedAt!: Date | null;
@@ -28,7 +27,7 @@ export class WebhookEndpointModel extends TenantModel {
   updatedAt!: Date;
 
   static override get jsonAttributes(): string[] {
-    return ['events', 'headers', 'retryPolicy', 'metadata', 'previousSecrets'];
+    return ['events', 'headers', 'retryPolicy', 'metadata'];
   }
 }
 
@@ -46,8 +45,6 @@ export class WebhookDeliveryModel extends TenantModel {
   leaseUntil!: Date | null;
   deliveredAt!: Date | null;
   eventTimestamp!: Date;
-  /** A ping sent by `POST /webhooks/{id}/test`, not an event of the log. */
-  test!: boolean;
   createdAt!: Date;
   updatedAt!: Date;
 }
