@@ -50,7 +50,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   const webhookTransport = createHttpTransport({ policy: { allowPrivate: config.webhookAllowPrivate } });
   let url = '';
   const oauth = { publicUrl: () => config.publicUrl ?? url, returnUrl: config.oauthReturnUrl };
-  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true, allowPrivate: config.webhookAllowPrivate, oauth, syncTickMs: config.syncTickSeconds * 1000 }, { logger, secrets: secretBox });
+  const connectors = await createConnectorPlatform({ search: defaultSearchPaths(config), background: true, allowPrivate: config.webhookAllowPrivate, protectedPaths: [config.dataDir], oauth, syncTickMs: config.syncTickSeconds * 1000 }, { logger, secrets: secretBox });
   const admin = await resolveAdminToken(config.adminToken, createSettingsStore(db.knex));
   const core = createCore({
     knex: db.knex,

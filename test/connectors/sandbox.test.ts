@@ -1,6 +1,9 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
@@ -21,6 +24,11 @@ import dns from 'node:dns';
 import inspector from 'node:inspector';
 import { spawn, execSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+import fs from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 const settle = (start) => new Promise((resolve, reject) => start(resolve, reject));`,
   action: `
     const { port, udpPort } = input;
@@ -39,6 +47,14 @@ const settle = (start) => new Promise((resolve, reject) => start(resolve, reject
       case 'binding': return typeof process.binding('fs');
       case 'dlopen': process.dlopen({ exports: {} }, '/nonexistent/addon.node'); return 'loaded';
       case 'inspector': { const session = new inspector.Session(); session.connectToMainThread(); return 'attached'; }
+      case 'read-sync': return readFileSync(input.path, 'utf8');
+      case 'read-promise': return await readFile(input.path, 'utf8');
+      case 'read-callback': return await settle((ok, ko) => fs.readFile(input.path, 'utf8', (e, text) => (e ? ko(e) : ok(text))));
+      case 'read-url': return readFileSync(new URL('file://' + input.path), 'utf8');
+      case 'list': return fs.readdirSync(path.dirname(input.path));
+      case 'write': fs.writeFileSync(input.path, 'overwritten'); return 'written';
+      case 'link': { const link = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'escape-')), 'key'); fs.symlinkSync(input.path, link); return readFileSync(link, 'utf8'); }
+      case 'own': return JSON.parse(readFileSync(new URL('../connector.json', import.meta.url), 'utf8')).id;
       case 'env': return { secret: process.env.HUB_SECRET_KEY ?? null, database: process.env.DATABASE_URL ?? null };
       default: return null;
     }`,
@@ -57,9 +73,12 @@ let connections = 0;
 let datagrams = 0;
 const failures: FailureReport[] = [];
 let org: string;
+/** Stands for the hub's data folder, with its secret key; the connectors' folder is protected too. */
+let dataDir: string;
+const SECRET = 'the-hub-secret-key-in-its-file';
 
-const call = (runtime: ConnectorRuntime, connectorId: string, mode: string): Promise<unknown> =>
-  runtime.invoke({ connectorId, version: '1.0.0', organizationId: org, credentials: { apiKey: 'key-0123456789' }, config: {}, cause: { source: 'IMPORT' }, kind: 'action', name: 'echo', args: [{ mode, port, udpPort }], timeoutMs: 10_000 });
+const call = (runtime: ConnectorRuntime, connectorId: string, mode: string, extra: Record<string, unknown> = {}): Promise<unknown> =>
+  runtime.invoke({ connectorId, version: '1.0.0', organizationId: org, credentials: { apiKey: 'key-0123456789' }, config: {}, cause: { source: 'IMPORT' }, kind: 'action', name: 'echo', args: [{ mode, port, udpPort, ...extra }], timeoutMs: 10_000 });
 const refusal = async (p: Promise<unknown>): Promise<HandlerFailure> => {
   const error = await p.then((value: unknown) => value, (e: unknown) => e);
   expect(error).toBeInstanceOf(HandlerFailure);
@@ -78,13 +97,16 @@ beforeAll(async () => {
   udpPort = udp.address().port;
   hub = await createTestHub();
   org = (await hub.createOrganization('Sandboxed')).id;
+  dataDir = mkdtempSync(join(tmpdir(), 'uah-data-'));
+  writeFileSync(join(dataDir, 'secret.key'), SECRET);
   folder = connectorFolder();
   folder.add('escaper', { source: ESCAPER });
   folder.add('declared', { source: ESCAPER, manifest: testManifest('declared', { allowedHosts: ['127.0.0.1'] }) });
-  catalog = await createCatalog({ search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, loadTimeoutMs: 20_000 });
+  const protectedPaths = [dataDir, folder.root];
+  catalog = await createCatalog({ search: { paths: [folder.root] }, limits: { maxOldGenerationSizeMb: 96 }, loadTimeoutMs: 20_000, protectedPaths });
   const runtime = (allowPrivate: boolean): ConnectorRuntime => createConnectorRuntime({
     catalog, books: createBooks(hub.core.services), knex: hub.db.knex, logger: pino({ level: 'silent' }), limits: { maxOldGenerationSizeMb: 96 },
-    timeouts: DEFAULT_TIMEOUTS, idleMs: 60_000, loadTimeoutMs: 20_000, allowPrivate, onFailure: (report) => void failures.push(report),
+    timeouts: DEFAULT_TIMEOUTS, idleMs: 60_000, loadTimeoutMs: 20_000, allowPrivate, protectedPaths, onFailure: (report) => void failures.push(report),
   });
   open = runtime(true);
   strict = runtime(false);
@@ -96,6 +118,7 @@ afterAll(async () => {
   server.close();
   udp.close();
   folder.remove();
+  rmSync(dataDir, { recursive: true, force: true });
   await hub.close();
 });
 
@@ -129,6 +152,20 @@ describe("a connector's worker", () => {
     expect(failures.slice(before)).toMatchObject([{ connectorId: 'escaper', reason: 'THREW', message: expect.stringMatching(message) }]);
     expect(datagrams).toBe(0);
     expect(connections).toBe(0);
+  });
+
+  it.each(['read-sync', 'read-promise', 'read-callback', 'read-url', 'list', 'write', 'link'])("refuses the hub's files to %s, and counts it as the connector failing", async (mode) => {
+    const before = failures.length;
+    const failure = await refusal(call(open, 'escaper', mode, { path: join(dataDir, 'secret.key') }));
+    expect(failure.message).toMatch(/is not open to a connector/);
+    expect(failure.message).not.toContain(SECRET);
+    expect(failures.slice(before)).toMatchObject([{ connectorId: 'escaper', reason: 'THREW' }]);
+    expect(readFileSync(join(dataDir, 'secret.key'), 'utf8')).toBe(SECRET);
+  });
+
+  it("lets a connector read its own folder, never another connector's", async () => {
+    expect(await call(open, 'escaper', 'own')).toBe('escaper');
+    expect((await refusal(call(open, 'escaper', 'read-sync', { path: join(folder.root, 'declared', 'connector.json') }))).message).toMatch(/is not open to a connector/);
   });
 
   it("shows the connector none of the hub's environment", async () => {

@@ -25,6 +25,8 @@ export interface CatalogOptions {
   search: SearchPaths;
   limits: WorkerLimits;
   loadTimeoutMs: number;
+  /** The hub's own folders (its data folder), closed to connectors' file calls, from their import on. */
+  protectedPaths?: readonly string[];
   /** Resolve at once and load in the background (the hub serves while connectors import); `ready()` waits. */
   background?: boolean;
 }
@@ -62,7 +64,7 @@ function mismatch(manifest: ConnectorManifest, module: ModuleDescription): strin
 }
 
 /** Reads, validates and imports one connector folder; never throws: a problem makes it unavailable. */
-export async function loadConnector(dir: string, origin: ConnectorOrigin, options: Pick<CatalogOptions, 'limits' | 'loadTimeoutMs'>): Promise<CatalogEntry> {
+export async function loadConnector(dir: string, origin: ConnectorOrigin, options: Pick<CatalogOptions, 'limits' | 'loadTimeoutMs' | 'protectedPaths'>): Promise<CatalogEntry> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(join(dir, 'connector.json'), 'utf8'));
@@ -85,7 +87,7 @@ export async function loadConnector(dir: string, origin: ConnectorOrigin, option
   }
   try {
     // The import runs in a worker of its own: a module that throws, spins or leaks at import cannot reach the hub.
-    const probe = await startConnectorWorker({ entry, allowedHosts: manifest.allowedHosts ?? [], limits: options.limits, loadTimeoutMs: options.loadTimeoutMs, serve: () => Promise.reject(new Error('no call')), log: () => undefined });
+    const probe = await startConnectorWorker({ entry, dir, allowedHosts: manifest.allowedHosts ?? [], protectedPaths: options.protectedPaths ?? [], limits: options.limits, loadTimeoutMs: options.loadTimeoutMs, serve: () => Promise.reject(new Error('no call')), log: () => undefined });
     await probe.terminate();
     const wrong = mismatch(manifest, probe.module);
     if (wrong) return { ...base, manifest, entry, available: false, problem: { code: 'MODULE_MISMATCH', message: wrong } };

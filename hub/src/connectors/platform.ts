@@ -39,6 +39,8 @@ export interface PlatformOptions {
   syncTickMs?: number;
   /** Connectors may call loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE`). @default false */
   allowPrivate?: boolean;
+  /** The hub's own folders (its data folder: secret key, embedded database, mail outbox), closed to connectors' file calls. */
+  protectedPaths?: string[];
   /**
    * OAuth2: the hub's public base URL, where providers send the browser back (`PUBLIC_URL`, read at each
    * authorization), and where the callback sends the browser on once the tokens are stored (`OAUTH_RETURN_URL`).
@@ -74,7 +76,7 @@ export interface ConnectorPlatform {
 export async function createConnectorPlatform(options: PlatformOptions, deps: { logger: Logger; secrets: SecretBox }): Promise<ConnectorPlatform> {
   const limits = options.limits ?? { maxOldGenerationSizeMb: 128 };
   const loadTimeoutMs = options.loadTimeoutMs ?? 15_000;
-  const catalog = await createCatalog({ search: options.search, limits, loadTimeoutMs, background: options.background ?? false });
+  const catalog = await createCatalog({ search: options.search, limits, loadTimeoutMs, background: options.background ?? false, protectedPaths: options.protectedPaths ?? [] });
   void catalog.ready().then(() => {
     for (const entry of catalog.list().filter((e) => !e.available)) deps.logger.warn({ connectorId: entry.id, version: entry.version, dir: entry.dir, problem: entry.problem }, 'connector unavailable');
   });
@@ -114,7 +116,7 @@ export async function createConnectorPlatform(options: PlatformOptions, deps: { 
       const publicUrl = options.oauth?.publicUrl ?? (() => 'http://127.0.0.1:3000');
       oauth = createOAuthService({ knex, catalog, secrets: deps.secrets, allowPrivate: options.allowPrivate ?? false, publicUrl });
       runtime = createConnectorRuntime({
-        catalog, books: createBooks(services), knex, logger: deps.logger, limits, loadTimeoutMs, allowPrivate: options.allowPrivate ?? false, tokens: oauth,
+        catalog, books: createBooks(services), knex, logger: deps.logger, limits, loadTimeoutMs, allowPrivate: options.allowPrivate ?? false, protectedPaths: options.protectedPaths ?? [], tokens: oauth,
         timeouts: { ...DEFAULT_TIMEOUTS, ...(options.timeouts ?? {}) }, idleMs: options.idleMs ?? 5 * 60_000,
         onFailure: async (report) => {
           deps.logger.warn({ ...report }, 'connector handler failed');

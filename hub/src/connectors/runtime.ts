@@ -61,6 +61,8 @@ export interface RuntimeOptions {
   loadTimeoutMs: number;
   /** Connectors may call loopback and private addresses (`WEBHOOK_ALLOW_PRIVATE`). */
   allowPrivate?: boolean;
+  /** The hub's own folders (its data folder), closed to connectors' file calls. */
+  protectedPaths?: readonly string[];
   /** Gives oauth2 connectors their access token (`ctx.auth`), refreshed here, never in the worker. */
   tokens?: { accessToken(organizationId: string, connectorId: string): Promise<AccessToken> };
   onFailure(report: FailureReport): void | Promise<void>;
@@ -151,7 +153,7 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
     }
     const entry = options.catalog.get(request.connectorId, request.version);
     if (!entry?.available || !entry.entry || !entry.manifest) return Promise.reject(new HandlerFailure('CRASHED', `${request.connectorId}@${request.version} is not available${entry?.problem ? `: ${entry.problem.message}` : ''}`));
-    const worker = startConnectorWorker({ entry: entry.entry, allowedHosts: entry.manifest.allowedHosts ?? [], allowPrivate: options.allowPrivate ?? false, limits: options.limits, loadTimeoutMs: options.loadTimeoutMs, serve, log });
+    const worker = startConnectorWorker({ entry: entry.entry, dir: entry.dir, allowedHosts: entry.manifest.allowedHosts ?? [], allowPrivate: options.allowPrivate ?? false, protectedPaths: options.protectedPaths ?? [], limits: options.limits, loadTimeoutMs: options.loadTimeoutMs, serve, log });
     workers.set(key, { worker });
     worker.catch(() => workers.delete(key));
     return worker;

@@ -47,6 +47,10 @@ export interface WorkerOptions {
   allowedHosts: string[];
   /** Loopback and private targets allowed (development, tests). @default false */
   allowPrivate?: boolean;
+  /** The hub's own folders (its data folder), closed to the connector's file calls. @default [] */
+  protectedPaths?: readonly string[];
+  /** The connector's own folder, open even inside a protected one. */
+  dir?: string;
   limits: WorkerLimits;
   /** How long the module may take to import. */
   loadTimeoutMs: number;
@@ -78,7 +82,10 @@ function wireOf(error: unknown): WireError {
 
 /** Starts a worker, imports the connector in it, and resolves once it says what it offers. */
 export function startConnectorWorker(options: WorkerOptions): Promise<ConnectorWorker> {
-  const data: WorkerData = { entry: options.entry, allowedHosts: options.allowedHosts, allowPrivate: options.allowPrivate ?? false };
+  const data: WorkerData = {
+    entry: options.entry, allowedHosts: options.allowedHosts, allowPrivate: options.allowPrivate ?? false,
+    protectedPaths: [...(options.protectedPaths ?? [])], readablePaths: [options.dir ?? dirname(options.entry)],
+  };
   // The connector sees none of the hub's environment (database URL, secret key, admin token).
   const env = Object.fromEntries(WORKER_ENV.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])));
   const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, resourceLimits: options.limits, stdout: false, stderr: false, env });

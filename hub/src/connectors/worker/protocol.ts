@@ -60,4 +60,7 @@ export interface WorkerData {
   allowedHosts: string[];
   /** Whether the connector may call loopback and private addresses (development, tests). */
   allowPrivate: boolean;
+  /** The hub's folders the connector may not touch, and the folders inside them it may (its own). */
+  protectedPaths: string[];
+  readablePaths: string[];
 }

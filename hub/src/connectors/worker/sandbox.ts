@@ -5,16 +5,21 @@
  * declares, resolved through the URL guard's lookup (so a declared name that resolves to a private
  * address is refused unless private targets are allowed); DNS queries are held to the same hosts (no
  * exfiltration through names); UDP, listening sockets, child processes, nested workers, the inspector
- * and native addons are refused outright. Refusals are errors with the code `SANDBOX_REFUSED`: a handler
+ * and native addons are refused outright; the hub's own files (its data folder: the secret key, the
+ * embedded database, the mail outbox) cannot be read or written, except the connector's own folder when
+ * it was installed there. Refusals are errors with the code `SANDBOX_REFUSED`: a handler
  * that lets one escape fails like any other failure and is counted on the integration.
  */
 import type * as ChildProcessModule from 'node:child_process';
 import type * as DgramModule from 'node:dgram';
 import type * as DnsModule from 'node:dns';
+import type * as FsModule from 'node:fs';
 import type * as InspectorModule from 'node:inspector';
 import type * as NetModule from 'node:net';
 import type * as WorkerThreadsModule from 'node:worker_threads';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { basename, dirname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { addressProblem, hostMatches, safeLookup } from '@uah/connector-sdk';
 
 // The modules' own export objects (an ESM namespace cannot be changed); `import` of them follows after syncBuiltinESMExports().
@@ -22,6 +27,7 @@ const require = createRequire(import.meta.url);
 const childProcess = require('node:child_process') as typeof ChildProcessModule;
 const dgram = require('node:dgram') as typeof DgramModule;
 const dns = require('node:dns') as typeof DnsModule;
+const fs = require('node:fs') as typeof FsModule;
 const inspector = require('node:inspector') as typeof InspectorModule;
 const net = require('node:net') as typeof NetModule;
 const workerThreads = require('node:worker_threads') as typeof WorkerThreadsModule;
@@ -29,6 +35,10 @@ const workerThreads = require('node:worker_threads') as typeof WorkerThreadsModu
 export interface SandboxPolicy {
   allowedHosts: readonly string[];
   allowPrivate: boolean;
+  /** Folders the connector may neither read nor write (absolute), but for `readablePaths` inside them. */
+  protectedPaths?: readonly string[];
+  /** Folders inside a protected one that stay open: the connector's own. */
+  readablePaths?: readonly string[];
 }
 
 export class SandboxRefusal extends Error {
@@ -107,10 +117,74 @@ function guardDns(policy: SandboxPolicy): void {
   }
 }
 
+/** Where a path really leads: symbolic links followed as far as the path exists. */
+function realPath(path: string, realpath: (p: string) => string): string {
+  try {
+    return realpath(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : resolve(realPath(parent, realpath), basename(path));
+  }
+}
+
+/**
+ * Every fs function (callback, sync and promise forms) refuses a path argument that leads into a
+ * protected folder, as written or through symbolic links. File descriptors and handles are not paths:
+ * one can only be had from an allowed path.
+ */
+function guardFiles(policy: SandboxPolicy): void {
+  const realpath = fs.realpathSync.native.bind(fs.realpathSync);
+  const roots = (paths: readonly string[] | undefined): string[] => (paths ?? []).flatMap((p) => [resolve(p), realPath(resolve(p), realpath)]);
+  const protectedRoots = roots(policy.protectedPaths);
+  if (protectedRoots.length === 0) return;
+  const openRoots = roots(policy.readablePaths);
+  const inside = (path: string, root: string): boolean => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+  const closed = (path: string): boolean => protectedRoots.some((r) => inside(path, r)) && !openRoots.some((r) => inside(path, r));
+  const refusedPath = (arg: unknown): string | undefined => {
+    let text: string | undefined;
+    if (typeof arg === 'string') text = arg;
+    else if (Buffer.isBuffer(arg)) text = arg.toString();
+    else if (arg instanceof URL && arg.protocol === 'file:') text = fileURLToPath(arg);
+    if (text === undefined) return undefined;
+    // Where it really leads decides: a link into the hub's folder is refused, a link out of it is not.
+    return closed(realPath(resolve(text), realpath)) ? text : undefined;
+  };
+  const wrap = (target: Record<string, unknown>, name: string, promised: boolean): void => {
+    const original = target[name];
+    if (typeof original !== 'function' || /^[A-Z]/.test(name) || name === 'realpathSync') return;
+    const guarded = function guarded(this: unknown, ...args: unknown[]): unknown {
+      const path = refusedPath(args[0]) ?? refusedPath(args[1]);
+      if (path === undefined) return (original as Fn).apply(this, args);
+      const error = new SandboxRefusal(`the hub's file ${path} is not open to a connector`);
+      if (promised) return Promise.reject(error);
+      const callback = args.at(-1);
+      if (typeof callback === 'function' && !name.endsWith('Sync')) return void process.nextTick(() => (callback as Fn)(error));
+      throw error;
+    };
+    Object.assign(guarded, original); // e.g. fs.realpath.native, fs.exists[promisify.custom]
+    target[name] = guarded;
+  };
+  const sync = fs as unknown as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(fs)) wrap(sync, name, false);
+  const realpathNative = fs.realpathSync.native;
+  fs.realpathSync = Object.assign(function realpathSync(this: unknown, ...args: unknown[]) {
+    if (refusedPath(args[0]) !== undefined) throw new SandboxRefusal(`the hub's file ${String(args[0])} is not open to a connector`);
+    return (realpathNative as Fn).apply(this, args);
+  }, {
+    native: function native(this: unknown, ...args: unknown[]) {
+      if (refusedPath(args[0]) !== undefined) throw new SandboxRefusal(`the hub's file ${String(args[0])} is not open to a connector`);
+      return (realpathNative as Fn).apply(this, args);
+    },
+  }) as typeof fs.realpathSync;
+  const promises = fs.promises as unknown as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(promises)) wrap(promises, name, true);
+}
+
 /** Applies the policy to this worker; call once, before importing the connector. */
 export function lockDown(policy: SandboxPolicy): void {
   guardDns(policy);
   guardSockets(policy);
+  guardFiles(policy);
   refuseAll(dgram, ['createSocket'], 'a UDP socket');
   refuseAll(dgram.Socket.prototype, ['bind', 'send', 'connect'], 'a UDP socket');
   refuseAll(childProcess, ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'], 'starting a process');

@@ -114,7 +114,7 @@ function describe(connector: Connector): ModuleDescription {
 
 async function main(): Promise<void> {
   guardFetch();
-  lockDown({ allowedHosts: data.allowedHosts, allowPrivate: data.allowPrivate });
+  lockDown({ allowedHosts: data.allowedHosts, allowPrivate: data.allowPrivate, protectedPaths: data.protectedPaths, readablePaths: data.readablePaths });
   let connector: Connector;
   try {
     const mod = (await import(pathToFileURL(data.entry).href)) as { default?: Connector };
