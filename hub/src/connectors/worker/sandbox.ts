@@ -151,7 +151,7 @@ function guardFiles(policy: SandboxPolicy): void {
   };
   const wrap = (target: Record<string, unknown>, name: string, promised: boolean): void => {
     const original = target[name];
-    if (typeof original !== 'function' || /^[A-Z]/.test(name) || name === 'realpathSync') return;
+    if (typeof original !== 'function' || /^[A-Z]/.test(name)) return;
     const guarded = function guarded(this: unknown, ...args: unknown[]): unknown {
       const path = refusedPath(args[0]) ?? refusedPath(args[1]);
       if (path === undefined) return (original as Fn).apply(this, args);
@@ -166,16 +166,8 @@ function guardFiles(policy: SandboxPolicy): void {
   };
   const sync = fs as unknown as Record<string, unknown>;
   for (const name of Object.getOwnPropertyNames(fs)) wrap(sync, name, false);
-  const realpathNative = fs.realpathSync.native;
-  fs.realpathSync = Object.assign(function realpathSync(this: unknown, ...args: unknown[]) {
-    if (refusedPath(args[0]) !== undefined) throw new SandboxRefusal(`the hub's file ${String(args[0])} is not open to a connector`);
-    return (realpathNative as Fn).apply(this, args);
-  }, {
-    native: function native(this: unknown, ...args: unknown[]) {
-      if (refusedPath(args[0]) !== undefined) throw new SandboxRefusal(`the hub's file ${String(args[0])} is not open to a connector`);
-      return (realpathNative as Fn).apply(this, args);
-    },
-  }) as typeof fs.realpathSync;
+  // Their `.native` forms were copied onto the wrappers as they are: guard those too.
+  for (const name of ['realpath', 'realpathSync']) wrap(sync[name] as Record<string, unknown>, 'native', false);
   const promises = fs.promises as unknown as Record<string, unknown>;
   for (const name of Object.getOwnPropertyNames(promises)) wrap(promises, name, true);
 }
