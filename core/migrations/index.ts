@@ -12,6 +12,7 @@ import * as m0010 from './0010_projects.js';
 import * as m0011 from './0011_bank_bill_payments.js';
 import * as m0012 from './0012_oauth.js';
 import * as m0013 from './0013_connector_operations.js';
+import * as m0014 from './0014_webhook_delivery_paths.js';
 import * as m0015 from './0015_sessions.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0011_bank_bill_payments': m0011,
   '0012_oauth': m0012,
   '0013_connector_operations': m0013,
+  '0014_webhook_delivery_paths': m0014,
   '0015_sessions': m0015,
 };
 

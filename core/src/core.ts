@@ -19,6 +19,7 @@ import { createSessionRoutes } from './auth/session-routes.js';
 import { createCustomerService, type CustomerService } from './customers/service.js';
 import { createCustomerRoutes } from './customers/routes.js';
 import { createEventStore, type EventStore } from './events/store.js';
+import { createOutboxSignal, type OutboxSignal } from './events/outbox-signal.js';
 import { createEventRoutes } from './events/routes.js';
 import { createEventTail, type EventTail } from './events/stream.js';
 import type { Bus } from './events/bus.js';
@@ -46,7 +47,7 @@ import { createBanking, type Banking } from './banking/banking.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createProjects, type Projects } from './projects/projects.js';
 import { createSecretBox } from './shared/secret-box.js';
-import { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
+import { createWebhooks, WEBHOOK_RETENTION_JOB, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
 import { UNCONFIGURED_TRANSPORT } from './webhooks/transport.js';
 
 /** Hourly: idempotency records past their replay window are deleted. */
@@ -107,6 +108,8 @@ export interface Core {
   routes: Route[];
   metrics: HttpMetrics;
   rateLimiter: RateLimiter;
+  /** Hears of committed events: give it to the relay (`createRelay({ signal })`) so it publishes them at once. */
+  outboxSignal: OutboxSignal;
   openapi(): Record<string, unknown>;
   /** Starts the background jobs (schedulers); the hub calls it, tests usually run jobs directly. */
   start(): Promise<void>;
@@ -124,7 +127,9 @@ export function createCore(options: CoreOptions): Core {
   // transaction; background work (schedulers, counters, the stream) keeps the root one.
   const root = options.knex;
   const knex = ambientKnex(root);
-  const events = createEventStore(knex);
+  const embedded = options.embedded ?? (root.client as { config?: { client?: unknown } }).config?.client !== 'pg';
+  const outboxSignal = createOutboxSignal({ knex: root, logger, embedded });
+  const events = createEventStore(knex, outboxSignal);
   const apiKeys = createApiKeyService({ knex });
   const organizations = createOrganizationService({ knex, apiKeys });
   const sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
@@ -132,7 +137,6 @@ export function createCore(options: CoreOptions): Core {
   const customers = createCustomerService({ knex, events, organizations });
   const ledger = createLedgerService({ knex, events, organizations });
   const mailer = createMailer(options.mail ?? { outboxDir: join(process.env['DATA_DIR'] || '.data', 'outbox') });
-  const embedded = options.embedded ?? (root.client as { config?: { client?: unknown } }).config?.client !== 'pg';
   const scheduler = createScheduler({ knex: root, logger, embedded });
   const catalog = createCatalog({ knex, events, organizations, ledger });
   const inventory = createInventory({ knex, events, organizations, ledger, products: catalog.products });
@@ -200,10 +204,13 @@ export function createCore(options: CoreOptions): Core {
         scheduler.every(IDEMPOTENCY_PURGE_JOB, 60 * 60 * 1000, async () => {
           await purgeExpiredIdempotencyKeys(root);
         });
+        scheduler.every(WEBHOOK_RETENTION_JOB, 60 * 60 * 1000, async () => {
+          await webhooks.pruneSettled();
+        });
       }
       jobsScheduled = true;
       // Catch up at start-up (a restart must not wait a whole interval); failures are logged by the scheduler.
-      for (const job of [...SALES_JOBS, IDEMPOTENCY_PURGE_JOB]) void scheduler.runNow(job);
+      for (const job of [...SALES_JOBS, IDEMPOTENCY_PURGE_JOB, WEBHOOK_RETENTION_JOB]) void scheduler.runNow(job);
     },
     stop: () => scheduler.stop(),
   });
@@ -214,6 +221,7 @@ export function createCore(options: CoreOptions): Core {
     routes,
     metrics,
     rateLimiter,
+    outboxSignal,
     openapi,
     async start() {
       for (const job of backgroundJobs) job.start();

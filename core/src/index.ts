@@ -11,6 +11,7 @@ export type { SessionService } from './auth/session-service.js';
 export { createSettingsStore, type SettingsStore } from './system/settings.js';
 export { createSecretBox, type SecretBox } from './shared/secret-box.js';
 export { createRelay, type Relay } from './events/relay.js';
+export { createOutboxSignal, OUTBOX_CHANNEL, type OutboxSignal } from './events/outbox-signal.js';
 export { createAmqpBus } from './events/amqp-bus.js';
 export { createMemoryBus } from './events/memory-bus.js';
 export { createEventTail, type EventTail, type EventTailHooks, type EventTailOptions, type EventTailSubscription } from './events/stream.js';
@@ -18,7 +19,7 @@ export { createEventStreamAccess, problemOf, presentedKey, presentsCredential, S
 export { matchLines, DEFAULT_MATCH_OPTIONS, type BankLine, type OpenItem, type MatchOptions, type MatchResult } from './banking/matching/matcher.js';
 export { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/webhooks.js';
 export type { WebhookTransport, WebhookRequest, WebhookResponse, ClaimedDelivery } from './webhooks/transport.js';
-export type { DeliveryStore, ClaimOptions } from './webhooks/delivery-store.js';
+export type { DeliveryStore, ClaimOptions, IngestOptions, Ingested, LeaseHolder } from './webhooks/delivery-store.js';
 export type { RecordResult, AlertPolicy } from './webhooks/record.js';
 export { signatureHeaders, signStandard, generateSecret } from './webhooks/signing.js';
 export { matchesFilter } from './webhooks/policy.js';

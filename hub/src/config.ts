@@ -24,6 +24,8 @@ export interface HubConfig {
   syncTickSeconds: number;
   /** An endpoint failing every attempt this long (and `minFailures` in a row) is disabled, after a warning at half of it. */
   webhookDisable: { afterHours: number; minFailures: number };
+  /** Settled webhook deliveries and their attempts are kept this many days. */
+  webhookRetentionDays: number;
   logLevel: string;
   rateLimit: { limit: number; windowSeconds: number };
 }
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     connectorQueuePrefix: env['CONNECTOR_QUEUE_PREFIX'] || 'uah.connector',
     syncTickSeconds: integer(env, 'SYNC_TICK_SECONDS', 30, 1, 3600),
     webhookDisable: { afterHours: integer(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 24, 1, 24 * 90), minFailures: integer(env, 'WEBHOOK_DISABLE_MIN_FAILURES', 10, 1, 100_000) },
+    webhookRetentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
     logLevel,
     rateLimit: { limit: integer(env, 'RATE_LIMIT', 1000, 1, 10_000_000), windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 10, 1, 3600) },
   };

@@ -59,10 +59,10 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
     adminToken: admin.verifier,
     rateLimit: config.rateLimit,
     mail: { smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox') },
-    webhooks: { transport: webhookTransport, secretBox, alerts: { disableAfterMs: config.webhookDisable.afterHours * 3_600_000, minFailures: config.webhookDisable.minFailures } },
+    webhooks: { transport: webhookTransport, secretBox, retentionDays: config.webhookRetentionDays, alerts: { disableAfterMs: config.webhookDisable.afterHours * 3_600_000, minFailures: config.webhookDisable.minFailures } },
     extraRoutes: (services, knex) => connectors.routes(services, knex),
   });
-  const relay: Relay = createRelay({ knex: db.knex, bus, logger, embedded: db.embedded });
+  const relay: Relay = createRelay({ knex: db.knex, bus, logger, embedded: db.embedded, signal: core.outboxSignal });
   relay.start();
   await core.start();
   const webhookWorker = createDeliveryWorker({ bus, deliveries: core.services.webhooks.deliveries, transport: webhookTransport, logger, queue: config.webhookQueue });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { createSecretBox } from '@uah/core';
@@ -112,6 +112,62 @@ describe('webhook endpoints API', () => {
     const failing = await hub.request('POST', `${base()}/${created.body.id}/test`);
     expect(failing.body).toMatchObject({ ok: false, statusCode: 500 });
     expect(failing.body.responseBody).toHaveLength(1024);
+  });
+
+  it('keeps each test ping in the deliveries, marked test, with its one attempt', async () => {
+    const created = await hub.request('POST', base(), { body: { url: receiver.url, events: ['*'] } });
+    const ping = await hub.request('POST', `${base()}/${created.body.id}/test`);
+    const list = (await hub.request('GET', `${base()}/${created.body.id}/deliveries`)).body.data;
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ id: ping.body.deliveryId, test: true, eventType: 'webhook.test', status: ping.body.ok ? 'DELIVERED' : 'FAILED', nextAttemptAt: null });
+    expect(list[0].attempts).toMatchObject([{ number: 1, statusCode: ping.body.statusCode }]);
+    const one = await hub.request('GET', `${base()}/${created.body.id}/deliveries/${ping.body.deliveryId}`);
+    expect(one.body).toMatchObject({ test: true, attempts: [{ number: 1 }] });
+  });
+
+  it('keeps every secret rotated out in the last 24 hours signing, so two rotations in a day cut no receiver off', async () => {
+    const created = await hub.request('POST', base(), { body: { url: receiver.url, events: ['*'] } });
+    const first = await hub.request('POST', `${base()}/${created.body.id}/rotate-secret`);
+    const second = await hub.request('POST', `${base()}/${created.body.id}/rotate-secret`);
+    const before = receiver.received.length;
+    await hub.request('POST', `${base()}/${created.body.id}/test`);
+    const got = receiver.received[before];
+    expect(got?.headers['webhook-signature']?.toString().split(' ')).toHaveLength(3);
+    // A receiver still on any of the three secrets verifies the ping.
+    for (const secret of [created.body.secret, first.body.secret, second.body.secret] as string[]) {
+      expect(new Webhook(secret).verify(got?.body ?? '', got?.headers as Record<string, string>)).toMatchObject({ type: 'webhook.test' });
+    }
+    // The body signature uses the current secret only.
+    expect(got?.headers['x-webhook-signature-256']).toBe('sha256=' + createHmac('sha256', Buffer.from((second.body.secret as string).slice(6), 'base64')).update(got?.body ?? '').digest('hex'));
+    // Past the grace period only the current one signs; at most four previous ones are kept meanwhile.
+    await hub.db.knex('webhook_endpoints').where('id', created.body.id).update({ previous_secrets: JSON.stringify([{ sealed: 'v1.x.y.z', expiresAt: new Date(Date.now() - 1000).toISOString() }]) });
+    const after = receiver.received.length;
+    await hub.request('POST', `${base()}/${created.body.id}/test`);
+    expect(receiver.received[after]?.headers['webhook-signature']?.toString().split(' ')).toHaveLength(1);
+    expect((await hub.request('GET', `${base()}/${created.body.id}`)).body.previousSecretExpiresAt).toBeNull();
+    for (let i = 0; i < 6; i++) await hub.request('POST', `${base()}/${created.body.id}/rotate-secret`);
+    const row = await hub.db.knex('webhook_endpoints').where('id', created.body.id).first();
+    expect(row.previousSecrets).toHaveLength(4);
+  });
+
+  it('prunes settled deliveries and their attempts past the retention period, never pending ones', async () => {
+    const created = await hub.request('POST', base(), { body: { url: receiver.url, events: ['*'] } });
+    const old = (await hub.request('POST', `${base()}/${created.body.id}/test`)).body.deliveryId as string;
+    const recent = (await hub.request('POST', `${base()}/${created.body.id}/test`)).body.deliveryId as string;
+    const { knex } = hub.db;
+    const monthAgo = new Date(Date.now() - 31 * 24 * 3600_000);
+    await knex('webhook_deliveries').where('id', old).update({ updated_at: monthAgo });
+    await knex('webhook_deliveries').insert({
+      id: 'msg_pendingold', organization_id: org.id, endpoint_id: created.body.id, event_id: 'evt_pendingold', event_type: 'customer.created', body: '{}',
+      status: 'PENDING', next_attempt_at: new Date(), event_timestamp: monthAgo, created_at: monthAgo, updated_at: monthAgo,
+    });
+    const attempts = async (id: string): Promise<number> => Number((await knex('webhook_attempts').where('delivery_id', id).count({ n: '*' }).first())?.n);
+    expect(await attempts(old)).toBe(1);
+    expect(await hub.core.services.webhooks.pruneSettled()).toBeGreaterThanOrEqual(1);
+    const left = (await knex('webhook_deliveries').where('endpoint_id', created.body.id).select('id')).map((r: { id: string }) => r.id).sort();
+    expect(left).toEqual([recent, 'msg_pendingold'].sort());
+    expect(await attempts(old)).toBe(0);
+    expect(await attempts(recent)).toBe(1);
   });
 
   it('answers 404 for deliveries of unknown endpoints and refuses malformed replays', async () => {

@@ -39,7 +39,7 @@ export interface Fixture {
 export async function startPipeline(hub: TestHub, queue: string, options: FixtureOptions): Promise<Pipeline> {
   const bus = await createAmqpBus({ url: AMQP_URL, logger, connectionName: queue });
   const transport = createHttpTransport({ policy: { allowPrivate: true } });
-  const relay = createRelay({ knex: hub.db.knex, bus, logger, embedded: false, idleMs: 10 });
+  const relay = createRelay({ knex: hub.db.knex, bus, logger, embedded: false, signal: hub.core.outboxSignal });
   const recorded: Pipeline['recorded'] = [];
   const worker = createDeliveryWorker({
     bus, deliveries: hub.core.services.webhooks.deliveries, transport, logger, queue, pollMs: 25,

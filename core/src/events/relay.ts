@@ -4,6 +4,7 @@ import type { Event } from '@uah/schemas';
 import { PublishError, type Bus } from './bus.js';
 import { rowToEvent } from './store.js';
 import { createSettledWatermark } from './watermark.js';
+import { OUTBOX_CHANNEL, type OutboxSignal } from './outbox-signal.js';
 
 export interface RelayOptions {
   knex: Knex;
@@ -13,8 +14,12 @@ export interface RelayOptions {
   embedded: boolean;
   /** Events selected and published per round trip. @default 500 */
   batchSize?: number;
-  /** Pause after a batch that was not full. @default 100 */
+  /** Hears of committed events (`core.outboxSignal`): the relay publishes them at once instead of at its next poll. */
+  signal?: OutboxSignal;
+  /** Pause after a batch that was not full, when nothing signals committed events (the fallback poll). @default 100 */
   idleMs?: number;
+  /** Pause while events are committed but transactions older than them still run (see watermark.ts). @default 5 */
+  settleMs?: number;
   /** Pause between attempts to take the lock while another process holds it. @default 3000 */
   lockRetryMs?: number;
 }
@@ -51,8 +56,8 @@ type EventRow = Parameters<typeof rowToEvent>[0];
 /** The node-pg client and knex's pool, as far as the lock uses them (`knex.client` is untyped). */
 interface PgConnection {
   query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }>;
-  on(event: 'error' | 'end', listener: () => void): unknown;
-  off(event: 'error' | 'end', listener: () => void): unknown;
+  on(event: 'error' | 'end' | 'notification', listener: (message?: { channel: string; payload?: string }) => void): unknown;
+  off(event: 'error' | 'end' | 'notification', listener: (message?: { channel: string; payload?: string }) => void): unknown;
 }
 interface ConnectionPool {
   acquireConnection(): Promise<PgConnection>;
@@ -67,9 +72,10 @@ interface RelayLock {
 
 /**
  * A session-level advisory lock on a connection kept out of the pool: PostgreSQL releases it when the
- * session ends, so another process takes over when the holder dies.
+ * session ends, so another process takes over when the holder dies. The holder also LISTENs on that
+ * connection for other processes' committed events (`onNotify`).
  */
-function createRelayLock(knex: Knex, logger: Logger): RelayLock {
+function createRelayLock(knex: Knex, logger: Logger, onNotify: () => void): RelayLock {
   const pool = knex.client as ConnectionPool;
   let connection: PgConnection | undefined;
   let lost = false;
@@ -78,6 +84,10 @@ function createRelayLock(knex: Knex, logger: Logger): RelayLock {
   const onLost = (): void => {
     lost = true;
   };
+  let schema = '';
+  const onNotification = (message?: { channel: string; payload?: string }): void => {
+    if (message?.channel === OUTBOX_CHANNEL && message.payload === schema) onNotify();
+  };
 
   async function detach(): Promise<void> {
     const held = connection;
@@ -85,8 +95,10 @@ function createRelayLock(knex: Knex, logger: Logger): RelayLock {
     connection = undefined;
     held.off('error', onLost);
     held.off('end', onLost);
+    held.off('notification', onNotification);
     try {
-      // A pooled connection must not keep the lock, or it would block every relay until it is closed.
+      // A pooled connection must not keep the lock (it would block every relay until it is closed), nor listen.
+      if (!lost) await held.query(`UNLISTEN ${OUTBOX_CHANNEL}`);
       if (!lost) await held.query(`SELECT pg_advisory_unlock(${LOCK_ARGS})`);
     } catch (err) {
       logger.warn({ err }, 'event relay could not release its lock');
@@ -98,8 +110,19 @@ function createRelayLock(knex: Knex, logger: Logger): RelayLock {
     const candidate = await pool.acquireConnection();
     let locked = false;
     try {
-      const { rows } = await candidate.query(`SELECT pg_try_advisory_lock(${LOCK_ARGS}) AS locked`);
+      const { rows } = await candidate.query(`SELECT pg_try_advisory_lock(${LOCK_ARGS}) AS locked, current_schema() AS schema`);
       locked = rows[0]?.['locked'] === true;
+      const current = rows[0]?.['schema'];
+      schema = typeof current === 'string' ? current : '';
+      if (locked) {
+        candidate.on('notification', onNotification);
+        await candidate.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      }
+    } catch (err) {
+      if (locked) await candidate.query(`SELECT pg_advisory_unlock(${LOCK_ARGS})`).catch(() => undefined);
+      candidate.off('notification', onNotification);
+      locked = false;
+      throw err;
     } finally {
       if (!locked) await pool.releaseConnection(candidate);
     }
@@ -161,11 +184,27 @@ export function createRelay(options: RelayOptions): Relay {
   const watermark = createSettledWatermark(knex);
   const batchSize = options.batchSize ?? 500;
   const idleMs = options.idleMs ?? 100;
+  const settleMs = options.settleMs ?? 5;
   const lockRetryMs = options.lockRetryMs ?? 3_000;
-  const lock = embedded ? undefined : createRelayLock(knex, logger);
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
+  /** Events were committed since the last batch began: the loop goes on without a pause. */
+  let signalled = false;
+  const onCommitted = (): void => {
+    signalled = true;
+    wake?.();
+  };
+  const lock = embedded ? undefined : createRelayLock(knex, logger, onCommitted);
+  /** The in-process signal is heard while this relay may publish (it holds the lock, or there is no lock). */
+  let unlisten: (() => void) | undefined;
+  const hear = (holding: boolean): void => {
+    if (holding && !unlisten && options.signal) unlisten = options.signal.listen(onCommitted);
+    if (!holding && unlisten) {
+      unlisten();
+      unlisten = undefined;
+    }
+  };
   // The loop and runOnce never publish batches at the same time, or both would send the same events.
   let exclusive: Promise<unknown> = Promise.resolve();
 
@@ -218,7 +257,10 @@ export function createRelay(options: RelayOptions): Relay {
   /** One batch if this process holds the lock (taking it if free), else undefined. */
   function lockedBatch(): Promise<number | undefined> {
     return serial(async () => {
-      if (lock && !(await lock.ensure())) return undefined;
+      const holding = lock ? await lock.ensure() : true;
+      hear(holding);
+      if (!holding) return undefined;
+      signalled = false;
       return publishBatch();
     });
   }
@@ -230,7 +272,7 @@ export function createRelay(options: RelayOptions): Relay {
         const count = await lockedBatch();
         backoff = BACKOFF_MIN_MS;
         if (count === undefined) await sleep(lockRetryMs);
-        else if (count < batchSize) await sleep(idleMs);
+        else if (count < batchSize && !signalled) await sleep(watermark.unsettled() ? settleMs : idleMs);
       } catch (err) {
         logger.warn({ err, retryInMs: backoff }, 'event relay could not publish; will retry');
         await sleep(backoff);
@@ -264,7 +306,10 @@ export function createRelay(options: RelayOptions): Relay {
         loop = undefined;
         await drain();
       }
-      await serial(async () => lock?.release());
+      await serial(async () => {
+        hear(false);
+        await lock?.release();
+      });
     },
 
     async runOnce() {

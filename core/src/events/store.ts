@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Event, EventListQuery, EventMetadata, EventType } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { createSettledWatermark } from './watermark.js';
+import type { OutboxSignal } from './outbox-signal.js';
 import { AppError } from '../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../http/paging.js';
 
@@ -68,7 +69,8 @@ export interface EventRange {
  */
 const LIST_SETTLE_WAIT_MS = 1_000;
 
-export function createEventStore(knex: Knex): EventStore {
+/** `signal`, when given, hears of each transaction that appended events once it has committed (it wakes the relay). */
+export function createEventStore(knex: Knex, signal?: OutboxSignal): EventStore {
   const watermark = createSettledWatermark(knex);
   return {
     async append(trx, events, metadata) {
@@ -88,6 +90,7 @@ export function createEventStore(knex: Knex): EventStore {
         // Rows of knex.raw are not passed through the snake_case → camelCase mapper.
         stored.push(rowToEvent(camelizeKeys(raw) as unknown as EventRow));
       }
+      if (stored.length > 0) signal?.afterCommit(trx);
       return stored;
     },
 

@@ -43,6 +43,8 @@ export interface SettledWatermark {
   advance(options?: { waitMs?: number }): Promise<number | undefined>;
   /** Milliseconds the oldest unsettled observation has been waiting (0 when none is). */
   waitingMs(): number;
+  /** Whether an observation waits for transactions still running (a reader should look again soon). */
+  unsettled(): boolean;
   /** Forgets everything (the stream went idle: a later start observes afresh). */
   reset(): void;
 }
@@ -109,6 +111,10 @@ export function createSettledWatermark(knex: Knex): SettledWatermark {
     waitingMs() {
       const oldest = pending[0];
       return oldest ? Date.now() - oldest.observedAt : 0;
+    },
+
+    unsettled() {
+      return pending.length > 0;
     },
 
     reset() {

@@ -7,29 +7,63 @@ import { fetchPage, type Page } from '../http/paging.js';
 import type { EventRange, EventStore } from '../events/store.js';
 import { WebhookDeliveryModel, WebhookEndpointModel, type AttemptRow } from './model.js';
 import { matchesFilter } from './policy.js';
-import { signatureHeaders } from './signing.js';
+import { CLAIM_SQL, createSigner, INGEST_SQL, ingestInput, type LeasedRow } from './claim.js';
 import type { ClaimedDelivery, WebhookResponse } from './transport.js';
 
 export type { ClaimedDelivery } from './transport.js';
-import { recordAttempt, recordDelivered, type AlertPolicy, type RecordResult } from './record.js';
+import { attemptRow, recordAttempt, recordDelivered, type AlertPolicy, type RecordResult } from './record.js';
 
 /** Events a replay (or a re-enable) schedules at most in one call. */
 export const REPLAY_LIMIT = 10_000;
-/** How long past its timeout an attempt in flight keeps its lease before another process may take it over. */
-const LEASE_MARGIN_MS = 30_000;
-/** Due deliveries looked at per claim, among which endpoints and organizations take turns. */
-const CLAIM_SCAN = 1_000;
+/** Settled deliveries deleted per statement when pruning, so no statement holds many locks for long. */
+const PRUNE_BATCH = 1_000;
 
-export interface ClaimOptions {
+/** Who leases, and what it has in flight itself. */
+export interface LeaseHolder {
+  /** The worker's id, kept on its leases. @default a new one for each call (then every lease counts as another's) */
+  owner?: string;
+  /** The worker's own attempts in flight per endpoint id; its leases are counted from this rather than from the table. */
+  inFlight?: ReadonlyMap<string, number>;
+}
+
+export interface ClaimOptions extends LeaseHolder {
   /** Deliveries to take at most. */
   limit: number;
   /** Attempts in flight per endpoint at most, across every process. */
   perEndpoint: number;
 }
 
+export interface IngestOptions extends LeaseHolder {
+  /** Attempts in flight per endpoint at most, across every process. */
+  perEndpoint: number;
+  /** Deliveries this process may lease now (its free attempt slots). */
+  slots: number;
+}
+
+export interface Ingested {
+  /** Deliveries created (those of a repeated event are not created again). */
+  inserted: number;
+  /** Those of them leased for their first attempt at once; the others wait for a claim. */
+  claimed: ClaimedDelivery[];
+  /** Endpoints of those that wait. */
+  waiting: string[];
+}
+
+/** A ping sent by `POST /webhooks/{id}/test`, kept as a delivery of its own. */
+export interface TestPing {
+  organizationId: string;
+  endpointId: string;
+  deliveryId: string;
+  eventId: string;
+  body: string;
+  response: WebhookResponse;
+}
+
 export interface DeliveryStore {
   /** Creates one PENDING delivery per active endpoint of the event's organization whose filter matches; a repeat of the event adds none. */
   enqueue(event: Event): Promise<number>;
+  /** `enqueue` for a batch of events in one statement, leasing at once the deliveries that may go now (see `INGEST_SQL`). */
+  ingest(events: readonly Event[], options: IngestOptions): Promise<Ingested>;
   /** Takes due deliveries for an attempt, endpoints and organizations in turn (see the migration for the lease). */
   claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]>;
   /** Logs the attempt and moves the delivery (and the endpoint's failure count) on, in one transaction. */
@@ -41,6 +75,10 @@ export interface DeliveryStore {
   redeliver(organizationId: string, endpointId: string, deliveryId: string): Promise<WebhookDelivery>;
   replay(endpoint: WebhookEndpointModel, range: WebhookReplay | EventRange): Promise<number>;
   countMissed(endpoint: WebhookEndpointModel, since: Date): Promise<number>;
+  /** Logs a test ping as a settled delivery marked `test`, with its one attempt. */
+  recordTest(ping: TestPing): Promise<void>;
+  /** Deletes settled deliveries (and their attempts) last changed before `before`, in batches; resolves with the number deleted. */
+  prune(before: Date): Promise<number>;
   /** Where an endpoint's missed events begin: its failure streak (or its disabling), or the oldest event it failed on since then. */
   missedSince(endpoint: WebhookEndpointModel): Promise<Date | null>;
 }
@@ -53,6 +91,11 @@ export interface DeliveryDeps {
   alerts: AlertPolicy;
 }
 
+const holder = (options: LeaseHolder): { owner: string; here: string } => ({
+  owner: options.owner ?? newId('wkr'),
+  here: JSON.stringify(Object.fromEntries(options.inFlight ?? [])),
+});
+
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
 function toAttempt(row: AttemptRow): WebhookAttempt {
@@ -62,72 +105,14 @@ function toAttempt(row: AttemptRow): WebhookAttempt {
 function toDelivery(row: WebhookDeliveryModel, attempts: AttemptRow[]): WebhookDelivery {
   return {
     id: row.id, object: 'webhook_delivery', organizationId: row.organizationId, endpointId: row.endpointId, eventId: row.eventId, eventType: row.eventType,
-    status: row.status, attempts: attempts.map(toAttempt), nextAttemptAt: iso(row.nextAttemptAt), deliveredAt: iso(row.deliveredAt),
+    status: row.status, test: row.test, attempts: attempts.map(toAttempt), nextAttemptAt: iso(row.nextAttemptAt), deliveredAt: iso(row.deliveredAt),
     createdAt: new Date(row.createdAt).toISOString(), updatedAt: new Date(row.updatedAt).toISOString(),
   };
 }
 
-interface ClaimRow {
-  id: string; organization_id: string; endpoint_id: string; event_id: string; event_type: string; body: string; attempt_count: number;
-  url: string; headers: Record<string, string>; timeout_ms: number; secret_sealed: string; previous_secret_sealed: string | null; previous_secret_expires_at: Date | null;
-}
-
-/** Ranks due deliveries so each endpoint stays within its slots and organizations take turns; then locks and leases them. */
-const CLAIM_SQL = `
-WITH inflight AS (
-  SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries WHERE status = 'PENDING' AND lease_until > :now GROUP BY endpoint_id
-), due AS (
-  SELECT d.id, d.organization_id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
-  JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'ACTIVE'
-  WHERE d.status = 'PENDING' AND d.next_attempt_at <= :now AND (d.lease_until IS NULL OR d.lease_until <= :now)
-  ORDER BY d.next_attempt_at LIMIT ${CLAIM_SCAN}
-), ranked AS (
-  SELECT due.*, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS endpoint_rank,
-         row_number() OVER (PARTITION BY organization_id ORDER BY next_attempt_at, id) AS org_rank
-  FROM due
-), chosen AS (
-  SELECT r.id FROM ranked r LEFT JOIN inflight i ON i.endpoint_id = r.endpoint_id
-  WHERE r.endpoint_rank + COALESCE(i.n, 0) <= :perEndpoint ORDER BY r.org_rank, r.next_attempt_at LIMIT :limit
-), locked AS (
-  SELECT d.id FROM webhook_deliveries d WHERE d.id IN (SELECT id FROM chosen) AND d.status = 'PENDING' AND (d.lease_until IS NULL OR d.lease_until <= :now)
-  FOR UPDATE OF d SKIP LOCKED
-)
-UPDATE webhook_deliveries d SET lease_until = :now::timestamptz + make_interval(secs => (e.timeout_ms + ${LEASE_MARGIN_MS}) / 1000.0)
-FROM webhook_endpoints e WHERE d.id IN (SELECT id FROM locked) AND e.id = d.endpoint_id
-RETURNING d.id, d.organization_id, d.endpoint_id, d.event_id, d.event_type, d.body, d.attempt_count, e.url, e.headers, e.timeout_ms, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at`;
-
-/** One delivery per active endpoint of the organization whose filter names the type, its kind's wildcard or `*`. */
-const ENQUEUE_SQL = `
-INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, body, status, next_attempt_at, event_timestamp, created_at, updated_at)
-SELECT ? || lpad(to_hex(row_number() OVER (ORDER BY e.id)), 3, '0'), e.organization_id, e.id, ?, ?, ?, 'PENDING', ?, ?, ?, ?
-FROM webhook_endpoints e
-WHERE e.organization_id = ? AND e.status = 'ACTIVE' AND e.events \\?| ARRAY[?, ?, ?]
-ON CONFLICT (endpoint_id, event_id) DO NOTHING
-RETURNING id`;
-
 export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
   const { knex, secretBox, clock } = deps;
-  /** Opened secrets by sealed value: opening is cheap, but not at a thousand deliveries a second. */
-  const opened = new Map<string, string>();
-  const open = (sealed: string): string => {
-    let secret = opened.get(sealed);
-    if (secret === undefined) {
-      if (opened.size > 10_000) opened.clear();
-      secret = secretBox.open(sealed);
-      opened.set(sealed, secret);
-    }
-    return secret;
-  };
-
-  function toClaimed(row: ClaimRow, now: Date): ClaimedDelivery {
-    const secrets = [open(row.secret_sealed)];
-    if (row.previous_secret_sealed && row.previous_secret_expires_at && new Date(row.previous_secret_expires_at) > now) secrets.push(open(row.previous_secret_sealed));
-    const signed = signatureHeaders({ id: row.id, timestamp: Math.floor(now.getTime() / 1000), body: row.body, eventType: row.event_type, secrets });
-    return {
-      id: row.id, organizationId: row.organization_id, endpointId: row.endpoint_id, eventId: row.event_id, eventType: row.event_type, attemptNumber: row.attempt_count + 1,
-      request: { url: row.url, headers: { ...row.headers, 'content-type': 'application/json', ...signed }, body: row.body, timeoutMs: row.timeout_ms },
-    };
-  }
+  const sign = createSigner(secretBox);
 
   async function attemptsOf(ids: string[]): Promise<Map<string, AttemptRow[]>> {
     const rows = ids.length === 0 ? [] : ((await knex('webhook_attempts').whereIn('delivery_id', ids).orderBy(['delivery_id', 'number'])) as AttemptRow[]);
@@ -158,18 +143,23 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
     return row;
   }
 
-  return {
+  const store: DeliveryStore = {
     async enqueue(event) {
+      return (await store.ingest([event], { perEndpoint: 0, slots: 0 })).inserted;
+    },
+
+    async ingest(events, options) {
+      if (events.length === 0) return { inserted: 0, claimed: [], waiting: [] };
       const now = clock();
-      const kind = event.type.split('.')[0] ?? event.type;
-      const bindings = [newId('msg'), event.id, event.type, JSON.stringify(event), now, new Date(event.timestamp), now, now, event.organizationId, '*', event.type, `${kind}.*`];
-      return (await knex.raw<{ rows: unknown[] }>(ENQUEUE_SQL, bindings)).rows.length;
+      const { rows } = await knex.raw<{ rows: Array<LeasedRow & { leased: boolean }> }>(INGEST_SQL, { events: ingestInput(events), now, perEndpoint: options.perEndpoint, slots: options.slots, ...holder(options) });
+      const waiting = [...new Set(rows.filter((row) => !row.leased).map((row) => row.endpoint_id))];
+      return { inserted: rows.length, claimed: rows.filter((row) => row.leased).map((row) => sign(row, now)), waiting };
     },
 
     async claimDue(options) {
       const now = clock();
-      const result = await knex.raw<{ rows: ClaimRow[] }>(CLAIM_SQL, { now, perEndpoint: options.perEndpoint, limit: options.limit });
-      return result.rows.map((row) => toClaimed(row, now));
+      const result = await knex.raw<{ rows: LeasedRow[] }>(CLAIM_SQL, { now, perEndpoint: options.perEndpoint, limit: options.limit, ...holder(options) });
+      return result.rows.map((row) => sign(row, now));
     },
 
     record(claimed, response) {
@@ -220,5 +210,31 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
       const events = await deps.events.scan(endpoint.organizationId, { from: since }, REPLAY_LIMIT);
       return events.filter((event) => matchesFilter(endpoint.events, event.type)).length;
     },
+
+    async recordTest(ping) {
+      const now = clock();
+      const { response } = ping;
+      const delivered = response.statusCode !== null && response.statusCode >= 200 && response.statusCode < 300;
+      await knex.transaction(async (trx) => {
+        await trx('webhook_deliveries').insert({
+          id: ping.deliveryId, organization_id: ping.organizationId, endpoint_id: ping.endpointId, event_id: ping.eventId, event_type: 'webhook.test', body: ping.body,
+          status: delivered ? 'DELIVERED' : 'FAILED', attempt_count: 1, round_attempts: 1, next_attempt_at: null, delivered_at: delivered ? now : null,
+          event_timestamp: now, test: true, created_at: now, updated_at: now,
+        });
+        await trx('webhook_attempts').insert(attemptRow(ping.deliveryId, 1, response, now));
+      });
+    },
+
+    async prune(before) {
+      let deleted = 0;
+      for (;;) {
+        // Attempts go with their delivery (ON DELETE CASCADE).
+        const oldest = knex('webhook_deliveries').select('id').whereNot('status', 'PENDING').where('updated_at', '<', before).orderBy('updated_at').limit(PRUNE_BATCH);
+        const count = await knex('webhook_deliveries').whereIn('id', oldest).del();
+        deleted += count;
+        if (count < PRUNE_BATCH) return deleted;
+      }
+    },
   };
+  return store;
 }

@@ -8,11 +8,11 @@ import { mergeMetadata } from '../customers/service.js';
 import { WebhookEndpointModel } from './model.js';
 import { DEFAULT_RETRY_POLICY } from './policy.js';
 import { generateSecret, signatureHeaders } from './signing.js';
+import { graceEndsAt, rotateOut, signingPrevious } from './secrets.js';
 import type { WebhookTransport } from './transport.js';
 import type { DeliveryStore } from './delivery-store.js';
 
-/** After a rotation the old secret signs alongside the new one this long, so receivers can roll over. */
-export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+export { ROTATION_OVERLAP_MS } from './secrets.js';
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Headers we set ourselves, or that would break the request. */
 const RESERVED_HEADER = /^(content-type|content-length|content-encoding|host|connection|keep-alive|transfer-encoding|te|trailer|upgrade|expect|proxy-.*|user-agent|webhook-.*|x-webhook-.*)$/i;
@@ -33,7 +33,7 @@ export interface EndpointDeps {
   knex: Knex;
   secretBox: SecretBox;
   transport: WebhookTransport;
-  deliveries: Pick<DeliveryStore, 'replay' | 'countMissed' | 'missedSince'>;
+  deliveries: Pick<DeliveryStore, 'replay' | 'countMissed' | 'missedSince' | 'recordTest'>;
   clock: () => Date;
 }
 
@@ -55,7 +55,7 @@ export function toEndpoint(row: WebhookEndpointModel): WebhookEndpoint {
     disabledAt: iso(row.disabledAt),
     consecutiveFailures: row.consecutiveFailures,
     failingSince: iso(row.failingSince),
-    previousSecretExpiresAt: row.previousSecretExpiresAt && new Date(row.previousSecretExpiresAt) > new Date() ? iso(row.previousSecretExpiresAt) : null,
+    previousSecretExpiresAt: iso(graceEndsAt(row.previousSecrets, new Date())),
     metadata: row.metadata,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
@@ -153,8 +153,7 @@ export function createWebhookEndpointService(deps: EndpointDeps): WebhookEndpoin
         const now = clock();
         const updated = await WebhookEndpointModel.forOrganization(organizationId, trx).patchAndFetchById(id, {
           secretSealed: secretBox.seal(secret),
-          previousSecretSealed: row.secretSealed,
-          previousSecretExpiresAt: new Date(now.getTime() + ROTATION_OVERLAP_MS),
+          previousSecrets: rotateOut(row.secretSealed, row.previousSecrets, now),
           updatedAt: now,
         });
         return withSecret(updated, secret);
@@ -181,13 +180,17 @@ export function createWebhookEndpointService(deps: EndpointDeps): WebhookEndpoin
     async test(organizationId, id) {
       const row = await find(organizationId, id);
       const deliveryId = newId('msg');
+      const eventId = `evt_test_${ulid()}`;
       const now = clock();
       const body = JSON.stringify({
-        id: `evt_test_${ulid()}`, object: 'event', type: 'webhook.test', aggregateId: row.id, aggregateType: 'webhook_endpoint', organizationId,
+        id: eventId, object: 'event', type: 'webhook.test', aggregateId: row.id, aggregateType: 'webhook_endpoint', organizationId,
         data: { object: { endpointId: row.id, url: row.url } }, metadata: { source: 'SYSTEM' }, version: 1, timestamp: now.toISOString(),
       });
-      const headers = { ...row.headers, 'content-type': 'application/json', ...signatureHeaders({ id: deliveryId, timestamp: Math.floor(now.getTime() / 1000), body, eventType: 'webhook.test', secrets: [secretBox.open(row.secretSealed)] }) };
+      // Signed like any delivery: with the current secret and each one still in its grace period.
+      const secrets = [row.secretSealed, ...signingPrevious(row.previousSecrets, now)].map((sealed) => secretBox.open(sealed));
+      const headers = { ...row.headers, 'content-type': 'application/json', ...signatureHeaders({ id: deliveryId, timestamp: Math.floor(now.getTime() / 1000), body, eventType: 'webhook.test', secrets }) };
       const res = await transport.send({ url: row.url, headers, body, timeoutMs: row.timeoutMs });
+      await deps.deliveries.recordTest({ organizationId, endpointId: row.id, deliveryId, eventId, body, response: res });
       const ok = res.statusCode !== null && res.statusCode >= 200 && res.statusCode < 300;
       return { ok, deliveryId, statusCode: res.statusCode, durationMs: res.durationMs, responseBody: res.responseBody, error: res.error };
     },

@@ -1,5 +1,6 @@
 import type { WebhookEventFilter, WebhookHeaders, WebhookRetryPolicy } from '@uah/schemas';
 import { TenantModel } from '../db/tenant-model.js';
+import type { PreviousSecret } from './secrets.js';
 
 export type EndpointStatus = 'ACTIVE' | 'DISABLED';
 export type DeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
@@ -17,8 +18,8 @@ export class WebhookEndpointModel extends TenantModel {
   disabledReason!: string | null;
   disabledAt!: Date | null;
   secretSealed!: string;
-  previousSecretSealed!: string | null;
-  previousSecretExpiresAt!: Date | null;
+  /** Secrets rotated out that still sign during their grace period, newest first. */
+  previousSecrets!: PreviousSecret[];
   consecutiveFailures!: number;
   failingSince!: Date | null;
   warnedAt!: Date | null;
@@ -27,7 +28,7 @@ export class WebhookEndpointModel extends TenantModel {
   updatedAt!: Date;
 
   static override get jsonAttributes(): string[] {
-    return ['events', 'headers', 'retryPolicy', 'metadata'];
+    return ['events', 'headers', 'retryPolicy', 'metadata', 'previousSecrets'];
   }
 }
 
@@ -45,6 +46,8 @@ export class WebhookDeliveryModel extends TenantModel {
   leaseUntil!: Date | null;
   deliveredAt!: Date | null;
   eventTimestamp!: Date;
+  /** A ping sent by `POST /webhooks/{id}/test`, not an event of the log. */
+  test!: boolean;
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -32,6 +32,14 @@ interface RecordDeps {
 const RESPONSE_BODY_LIMIT = 1024;
 const isSuccess = (status: number | null): boolean => status !== null && status >= 200 && status < 300;
 
+/** The log row of one attempt that ended at `now`. */
+export function attemptRow(deliveryId: string, number: number, response: WebhookResponse, now: Date): Record<string, unknown> {
+  return {
+    delivery_id: deliveryId, number, started_at: new Date(now.getTime() - response.durationMs), status_code: response.statusCode,
+    duration_ms: Math.round(response.durationMs), response_body: response.responseBody?.slice(0, RESPONSE_BODY_LIMIT) ?? null, error: response.error?.slice(0, 1000) ?? null,
+  };
+}
+
 interface Locked {
   status: string;
   attemptCount: number;
@@ -49,10 +57,7 @@ export function recordAttempt(deps: RecordDeps, claimed: ClaimedDelivery, respon
     const row = (await trx('webhook_deliveries').select('status', 'attempt_count', 'round_attempts').where('id', claimed.id).forUpdate().first()) as Locked | undefined;
     if (!row || row.status !== 'PENDING' || row.attemptCount !== claimed.attemptNumber - 1) return { outcome: 'STALE' } as const;
     const now = clock();
-    await trx('webhook_attempts').insert({
-      delivery_id: claimed.id, number: claimed.attemptNumber, started_at: new Date(now.getTime() - response.durationMs), status_code: response.statusCode,
-      duration_ms: Math.round(response.durationMs), response_body: response.responseBody?.slice(0, RESPONSE_BODY_LIMIT) ?? null, error: response.error?.slice(0, 1000) ?? null,
-    });
+    await trx('webhook_attempts').insert(attemptRow(claimed.id, claimed.attemptNumber, response, now));
     const base = { attempt_count: claimed.attemptNumber, round_attempts: row.roundAttempts + 1, lease_until: null, updated_at: now };
     if (isSuccess(response.statusCode)) {
       await trx('webhook_deliveries').where('id', claimed.id).update({ ...base, status: 'DELIVERED', delivered_at: now, next_attempt_at: null });

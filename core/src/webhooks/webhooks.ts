@@ -16,17 +16,30 @@ export interface WebhookOptions {
   alerts?: Partial<AlertPolicy>;
   /** The time, for tests that move it. @default () => new Date() */
   clock?: () => Date;
+  /** Settled deliveries (and their attempts) are kept this many days, then pruned by the scheduler. @default 30 */
+  retentionDays?: number;
 }
 
 export interface Webhooks {
   endpoints: WebhookEndpointService;
   deliveries: DeliveryStore;
   routes: Route[];
+  /** Deletes settled deliveries older than the retention period; resolves with the number deleted. */
+  pruneSettled(): Promise<number>;
 }
+
+/** Hourly: settled deliveries past the retention period are deleted, in batches. */
+export const WEBHOOK_RETENTION_JOB = 'webhooks.retention';
+export const DEFAULT_RETENTION_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function createWebhooks(deps: { knex: Knex; events: EventStore } & WebhookOptions): Webhooks {
   const clock = deps.clock ?? (() => new Date());
   const deliveries = createDeliveryStore({ knex: deps.knex, events: deps.events, secretBox: deps.secretBox, clock, alerts: { ...DEFAULT_ALERT_POLICY, ...(deps.alerts ?? {}) } });
   const endpoints = createWebhookEndpointService({ knex: deps.knex, secretBox: deps.secretBox, transport: deps.transport, deliveries, clock });
-  return { endpoints, deliveries, routes: createWebhookRoutes({ endpoints, deliveries }) };
+  const retentionMs = (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
+  return {
+    endpoints, deliveries, routes: createWebhookRoutes({ endpoints, deliveries }),
+    pruneSettled: () => deliveries.prune(new Date(clock().getTime() - retentionMs)),
+  };
 }

@@ -1634,6 +1634,10 @@ export interface WebhookDelivery {
   eventId: string;
   eventType: string;
   status: 'PENDING' | 'DELIVERED' | 'FAILED';
+  /**
+   * A `webhook.test` ping sent by `POST /webhooks/{id}/test`, not an event of the log.
+   */
+  test: boolean;
   attempts: WebhookAttempt[];
   nextAttemptAt: Timestamp | null;
   deliveredAt: Timestamp | null;
@@ -1666,7 +1670,7 @@ export interface WebhookEndpoint {
   consecutiveFailures: number;
   failingSince: Timestamp | null;
   /**
-   * After a rotation, deliveries are signed with the old secret too until this time.
+   * After a rotation, deliveries are signed with the old secret too (with each secret rotated out in the last 24 h, up to four) until this time.
    */
   previousSecretExpiresAt: Timestamp | null;
   metadata: Metadata;
@@ -3685,12 +3689,12 @@ export type WebhookReplay = {
 };
 
 /**
- * What the endpoint answered to a signed `webhook.test` ping (not recorded as a delivery). `ok` is true for a 2xx.
+ * What the endpoint answered to a signed `webhook.test` ping, which is also kept in the endpoint's deliveries (marked `test`, never retried). `ok` is true for a 2xx.
  */
 export interface WebhookTestResult {
   ok: boolean;
   /**
-   * The ping's webhook-id.
+   * The ping's webhook-id, also its delivery id.
    */
   deliveryId: string;
   statusCode: number | null;
