@@ -230,7 +230,9 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
       for (;;) {
         // Attempts go with their delivery (ON DELETE CASCADE).
         const oldest = knex('webhook_deliveries').select('id').whereNot('status', 'PENDING').where('updated_at', '<', before).orderBy('updated_at').limit(PRUNE_BATCH);
-        const count = await knex('webhook_deliveries').whereIn('id', oldest).del();
+        // The embedded store's driver reports no row count for a plain DELETE, so count the returned ids.
+        const removed = (await knex('webhook_deliveries').whereIn('id', oldest).del(['id'])) as unknown[];
+        const count = removed.length;
         deleted += count;
         if (count < PRUNE_BATCH) return deleted;
       }
