@@ -21,6 +21,7 @@ export { createWebhooks, type WebhookOptions, type Webhooks } from './webhooks/w
 export type { WebhookTransport, WebhookRequest, WebhookResponse, ClaimedDelivery } from './webhooks/transport.js';
 export type { DeliveryStore, ClaimOptions, IngestOptions, Ingested, LeaseHolder } from './webhooks/delivery-store.js';
 export type { RecordResult, AlertPolicy } from './webhooks/record.js';
+export { LEASE_MARGIN_MS } from './webhooks/claim.js';
 export { signatureHeaders, signStandard, generateSecret } from './webhooks/signing.js';
 export { matchesFilter } from './webhooks/policy.js';
 export { validateInput } from './http/validate.js';

@@ -119,10 +119,54 @@ process.on('disconnect', () => process.exit(0));
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 `;
 
+/**
+ * The writer: open loop, one customer write every 1000/rate ms whatever the answers, so a slow pipeline shows
+ * as latency; it reports each write's id with when it was requested and answered. It runs in a process of its
+ * own, as clients do, so the hub's process spends its CPU on the hub alone.
+ */
+const WRITER = `
+const http = require('node:http');
+const [port, path, key, rate, seconds] = process.argv.slice(2);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const writes = [];
+let failed = 0;
+function write(n) {
+  const requested = Date.now();
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port: Number(port), path, method: 'POST', agent, headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json' } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        if (res.statusCode === 201) writes.push({ id: JSON.parse(Buffer.concat(chunks).toString()).id, requested, answered: Date.now() });
+        else failed++;
+        resolve();
+      });
+    });
+    req.on('error', () => { failed++; resolve(); });
+    req.end(JSON.stringify({ businessName: 'Latency ' + n }));
+  });
+}
+(async () => {
+  const sent = [];
+  const started = Date.now();
+  for (let n = 0; Date.now() - started < Number(seconds) * 1000; n++) {
+    const wait = started + (n * 1000) / Number(rate) - Date.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent.push(write(n));
+  }
+  await Promise.all(sent);
+  process.send({ writes, failed, seconds: (Date.now() - started) / 1000 }, () => process.exit(0));
+})();
+`;
+
+function scriptFile(name: string, source: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'uah-bench-')), name);
+  writeFileSync(file, source);
+  return file;
+}
+
 function startReceiver(onReceipt: (id: string, at: number) => void): Promise<{ url: string; child: ChildProcess }> {
-  const file = join(mkdtempSync(join(tmpdir(), 'uah-bench-')), 'receiver.cjs');
-  writeFileSync(file, RECEIVER);
-  const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(scriptFile('receiver.cjs', RECEIVER), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve) => {
     child.on('message', (message: { port?: number; id?: string; at?: number }) => {
       if (message.port) resolve({ url: `http://127.0.0.1:${message.port}/hook`, child });
@@ -198,7 +242,7 @@ async function main(): Promise<void> {
     }
     relay.start();
     await worker.start();
-    await latencyPhase(call, `${orgPath}/customers`, key, receipts);
+    await latencyPhase(port, `${orgPath}/customers`, key, receipts);
     await throughputPhase(call, `${orgPath}/customers`, key, receipts, worker);
   } finally {
     await relay.stop();
@@ -225,29 +269,24 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   return condition();
 }
 
-/** Open loop: one write every 1000/RATE ms whatever the answers, so a slow pipeline shows as latency. */
-async function latencyPhase(call: Call, path: string, key: string, receipts: Map<string, number[]>): Promise<void> {
-  const sent: Array<Promise<{ id: string; requested: number; answered: number } | undefined>> = [];
-  const started = Date.now();
-  for (let n = 0; Date.now() - started < SECONDS * 1000; n++) {
-    const due = started + (n * 1000) / RATE;
-    const wait = due - Date.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    const requested = Date.now();
-    sent.push(call('POST', path, key, { businessName: `Latency ${n}` }).then((res) => (res.status === 201 ? { id: res.body['id'] ?? '', requested, answered: Date.now() } : undefined)));
-  }
-  const writes = (await Promise.all(sent)).filter((w) => w !== undefined);
-  const achieved = writes.length / ((Date.now() - started) / 1000);
+/** The writer's run at RATE for SECONDS, then the receipts of what it wrote. */
+async function latencyPhase(port: number, path: string, key: string, receipts: Map<string, number[]>): Promise<void> {
+  const cpu = process.cpuUsage();
+  const child = fork(scriptFile('writer.cjs', WRITER), [String(port), path, key, String(RATE), String(SECONDS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { writes, failed, seconds } = await new Promise<{ writes: Array<{ id: string; requested: number; answered: number }>; failed: number; seconds: number }>((resolve) => child.once('message', resolve as never));
+  const achieved = writes.length / seconds;
   const complete = await waitFor(() => writes.every((w) => (receipts.get(w.id)?.length ?? 0) >= ENDPOINTS), 60_000);
+  const used = process.cpuUsage(cpu);
   const fromAnswer: number[] = [];
   const fromRequest: number[] = [];
   for (const w of writes) for (const at of receipts.get(w.id) ?? []) {
     fromAnswer.push(Math.max(0, at - w.answered));
     fromRequest.push(at - w.requested);
   }
-  print(`latency_writes=${writes.length} failed_writes=${sent.length - writes.length} achieved_rate_per_s=${achieved.toFixed(0)} deliveries=${fromAnswer.length} complete=${complete}`);
+  print(`latency_writes=${writes.length} failed_writes=${failed} achieved_rate_per_s=${achieved.toFixed(0)} deliveries=${fromAnswer.length} complete=${complete}`);
   print(`latency_p50_ms=${percentile(fromAnswer, 50)} latency_p99_ms=${percentile(fromAnswer, 99)} latency_max_ms=${percentile(fromAnswer, 100)}`);
   print(`latency_from_request_p50_ms=${percentile(fromRequest, 50)} latency_from_request_p99_ms=${percentile(fromRequest, 99)}`);
+  print(`hub_cpu_us_per_event=${((used.user + used.system) / writes.length).toFixed(0)} (API write, relay and its deliveries, in the hub's one process)`);
 }
 
 /** A backlog written while the worker is stopped (it waits in RabbitMQ), then drained. */
@@ -264,11 +303,13 @@ async function throughputPhase(call: Call, path: string, key: string, receipts: 
   const expected = ids.length * ENDPOINTS;
   const count = (): number => ids.reduce((sum, id) => sum + (receipts.get(id)?.length ?? 0), 0);
   const started = Date.now();
+  const cpu = process.cpuUsage();
   await worker.start();
   const complete = await waitFor(() => count() >= expected, 300_000);
   const seconds = (Date.now() - started) / 1000;
   print(`deliveries=${count()} of ${expected} in ${seconds.toFixed(1)} s complete=${complete}`);
-  print(`deliveries_per_s=${(count() / seconds).toFixed(0)}`);
+  const used = process.cpuUsage(cpu);
+  print(`deliveries_per_s=${(count() / seconds).toFixed(0)} hub_cpu_us_per_delivery=${((used.user + used.system) / count()).toFixed(0)}`);
 }
 
 main().then(

@@ -26,6 +26,9 @@ const BUSY = `SELECT endpoint_id, sum(n)::int AS n FROM (
     UNION ALL SELECT key, value::bigint FROM jsonb_each_text(:here::jsonb)
   ) counted GROUP BY endpoint_id`;
 
+/** Leases an endpoint may have at most: `:window` for those this worker leases ahead for (`:ahead`, a JSON array of ids), else `:perEndpoint`. */
+const LIMIT_OF = (endpoint: string): string => `(CASE WHEN ${endpoint} IN (SELECT jsonb_array_elements_text(:ahead::jsonb)) THEN :window::int ELSE :perEndpoint::int END)`;
+
 const LEASE_UNTIL = (timeout: string): string => `:now::timestamptz + make_interval(secs => (${timeout} + ${LEASE_MARGIN_MS}) / 1000.0)`;
 
 /**
@@ -39,7 +42,7 @@ WITH busy AS (${BUSY}
   (SELECT d.id, d.organization_id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
    JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'ACTIVE'
    WHERE d.status = 'PENDING' AND d.lease_until IS NULL AND d.next_attempt_at <= :now
-     AND d.endpoint_id NOT IN (SELECT endpoint_id FROM busy WHERE n >= :perEndpoint)
+     AND d.endpoint_id NOT IN (SELECT endpoint_id FROM busy WHERE n >= ${LIMIT_OF('busy.endpoint_id')})
    ORDER BY d.next_attempt_at LIMIT ${CLAIM_SCAN})
   UNION ALL
   (SELECT d.id, d.organization_id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
@@ -52,7 +55,7 @@ WITH busy AS (${BUSY}
   FROM due
 ), chosen AS (
   SELECT r.id FROM ranked r LEFT JOIN busy b ON b.endpoint_id = r.endpoint_id
-  WHERE r.endpoint_rank + COALESCE(b.n, 0) <= :perEndpoint ORDER BY r.org_rank, r.next_attempt_at LIMIT :limit
+  WHERE r.endpoint_rank + COALESCE(b.n, 0) <= ${LIMIT_OF('r.endpoint_id')} ORDER BY r.org_rank, r.next_attempt_at LIMIT :limit
 ), locked AS (
   SELECT d.id FROM webhook_deliveries d WHERE d.id IN (SELECT id FROM chosen) AND d.status = 'PENDING' AND (d.lease_until IS NULL OR d.lease_until <= :now)
   FOR UPDATE OF d SKIP LOCKED
@@ -76,7 +79,7 @@ WITH input AS (
   FROM input i JOIN webhook_endpoints e ON e.organization_id = i.organization_id AND e.status = 'ACTIVE' AND e.events \\?| ARRAY['*', i.event_type, i.kind || '.*']
 ), busy AS (${BUSY}
 ), eligible AS (
-  SELECT m.*, (m.endpoint_rank + COALESCE(b.n, 0) <= :perEndpoint AND NOT EXISTS (
+  SELECT m.*, (m.endpoint_rank + COALESCE(b.n, 0) <= ${LIMIT_OF('m.endpoint_id')} AND NOT EXISTS (
     SELECT 1 FROM webhook_deliveries w WHERE w.endpoint_id = m.endpoint_id AND w.status = 'PENDING' AND w.lease_until IS NULL AND w.next_attempt_at <= :now
   )) AS free
   FROM matched m LEFT JOIN busy b ON b.endpoint_id = m.endpoint_id

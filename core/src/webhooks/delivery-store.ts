@@ -24,17 +24,19 @@ export interface LeaseHolder {
   owner?: string;
   /** The worker's own attempts in flight per endpoint id; its leases are counted from this rather than from the table. */
   inFlight?: ReadonlyMap<string, number>;
+  /** Endpoints the worker leases ahead for (they answer fast): each may have up to `window` leases rather than `perEndpoint`. */
+  ahead?: { window: number; endpoints: readonly string[] };
 }
 
 export interface ClaimOptions extends LeaseHolder {
   /** Deliveries to take at most. */
   limit: number;
-  /** Attempts in flight per endpoint at most, across every process. */
+  /** Leases per endpoint at most, across every process (each an attempt in flight or about to be), beyond those of `ahead`. */
   perEndpoint: number;
 }
 
 export interface IngestOptions extends LeaseHolder {
-  /** Attempts in flight per endpoint at most, across every process. */
+  /** Leases per endpoint at most, across every process (each an attempt in flight or about to be), beyond those of `ahead`. */
   perEndpoint: number;
   /** Deliveries this process may lease now (its free attempt slots). */
   slots: number;
@@ -66,6 +68,8 @@ export interface DeliveryStore {
   ingest(events: readonly Event[], options: IngestOptions): Promise<Ingested>;
   /** Takes due deliveries for an attempt, endpoints and organizations in turn (see the migration for the lease). */
   claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Gives back leases taken and not used (a worker stopping, or holding them too long to send in time): the deliveries are due again at once. */
+  release(ids: readonly string[], owner: string): Promise<number>;
   /** Logs the attempt and moves the delivery (and the endpoint's failure count) on, in one transaction. */
   record(claimed: ClaimedDelivery, response: WebhookResponse): Promise<RecordResult>;
   /** `record` for many 2xx attempts at once, in one transaction; resolves with the ids recorded (the rest were STALE). */
@@ -91,9 +95,11 @@ export interface DeliveryDeps {
   alerts: AlertPolicy;
 }
 
-const holder = (options: LeaseHolder): { owner: string; here: string } => ({
+const holder = (options: LeaseHolder): { owner: string; here: string; ahead: string; window: number } => ({
   owner: options.owner ?? newId('wkr'),
   here: JSON.stringify(Object.fromEntries(options.inFlight ?? [])),
+  ahead: JSON.stringify(options.ahead?.endpoints ?? []),
+  window: options.ahead?.window ?? 0,
 });
 
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
@@ -160,6 +166,12 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
       const now = clock();
       const result = await knex.raw<{ rows: LeasedRow[] }>(CLAIM_SQL, { now, perEndpoint: options.perEndpoint, limit: options.limit, ...holder(options) });
       return result.rows.map((row) => sign(row, now));
+    },
+
+    async release(ids, owner) {
+      if (ids.length === 0) return 0;
+      const released = await knex('webhook_deliveries').whereIn('id', [...ids]).where({ status: 'PENDING', lease_owner: owner }).update({ lease_until: null, lease_owner: null }).returning('id');
+      return released.length;
     },
 
     record(claimed, response) {
