@@ -23,6 +23,7 @@ export interface FixtureOptions {
   alerts?: Partial<AlertPolicy>;
   clock?: () => Date;
   perEndpoint?: number;
+  prefetch?: number;
   concurrency?: number;
 }
 
@@ -43,7 +44,7 @@ export async function startPipeline(hub: TestHub, queue: string, options: Fixtur
   const recorded: Pipeline['recorded'] = [];
   const worker = createDeliveryWorker({
     bus, deliveries: hub.core.services.webhooks.deliveries, transport, logger, queue, pollMs: 25,
-    perEndpoint: options.perEndpoint ?? 4, concurrency: options.concurrency ?? 64,
+    perEndpoint: options.perEndpoint ?? 4, concurrency: options.concurrency ?? 64, ...(options.prefetch ? { prefetch: options.prefetch } : {}),
     onRecorded: (claimed, result) => void recorded.push({ claimed, result }),
   });
   await worker.start();

@@ -8,8 +8,8 @@ export interface Received {
   at: number;
 }
 
-/** How the receiver answers request number `n` (from 1): a status and headers, or `hang` to never answer. */
-export type Script = (n: number, received: Received) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+/** How the receiver answers request number `n` (from 1): a status and headers (after `delayMs`, if given), or `hang` to never answer. */
+export type Script = (n: number, received: Received) => { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'hang';
 
 export interface Receiver {
   url: string;
@@ -32,8 +32,9 @@ export async function startReceiver(script: Script = () => ({ status: 200 })): P
         hanging.add(res);
         return;
       }
-      res.writeHead(answer.status, answer.headers ?? {});
-      res.end(answer.body ?? 'ok');
+      const reply = (): void => void res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? 'ok');
+      if (answer.delayMs) setTimeout(reply, answer.delayMs);
+      else reply();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

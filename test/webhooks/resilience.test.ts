@@ -81,6 +81,37 @@ describe('webhook delivery across restarts and failures', () => {
     await hanging.receiver.close();
   }, 30_000);
 
+  it('leases ahead only for an endpoint that answers fast, and gives back what it has not sent when it stops', async () => {
+    const t = await setUp({ perEndpoint: 2, prefetch: 4 });
+    const { knex } = t.fx.hub.db;
+    const fast = await t.endpoint(() => ({ status: 200, delayMs: 100 }));
+    const hanging = await t.endpoint(() => 'hang', { timeoutMs: 3000, retryPolicy: { maxRetries: 0 } });
+    // Until it has answered, an endpoint is not known to be fast.
+    await t.customer('Warm-up');
+    await until(() => fast.receiver.received.length === 1);
+    const leases = async (endpointId: string): Promise<number> =>
+      Number((await knex('webhook_deliveries').where({ endpoint_id: endpointId, status: 'PENDING' }).whereNotNull('lease_until').count({ n: '*' }).first())?.n);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => t.customer(`Burst ${i}`)));
+    const most = { fast: 0, hanging: 0 };
+    await until(async () => {
+      most.fast = Math.max(most.fast, await leases(fast.id));
+      most.hanging = Math.max(most.hanging, await leases(hanging.id));
+      return fast.receiver.received.length >= 12;
+    }, 20_000);
+    expect(most.fast).toBeGreaterThan(2); // leased ahead of its two slots
+    // Two slots × prefetch 4, plus attempts answered whose success is still being written (their slot is free
+    // already); the whole burst of 30 would show if leasing ahead had no bound.
+    expect(most.fast).toBeLessThan(16);
+    expect(most.hanging).toBeLessThanOrEqual(2); // its slots, no more
+    await t.fx.pipeline.worker.stop();
+    expect(fast.receiver.received.length).toBeLessThan(31);
+    // What was leased and not sent went back at once, for the next process to send without waiting for the leases to run out.
+    expect(await leases(fast.id)).toBe(0);
+    await t.fx.restart();
+    await until(() => fast.receiver.received.length >= 31, 20_000);
+    expect(new Set(fast.receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(31);
+  }, 60_000);
+
   it('warns, then disables an endpoint failing every attempt for the alert period, and re-enables it with its missed events', async () => {
     let offset = 0;
     const t = await setUp({ alerts: { disableAfterMs: 60 * 60_000, minFailures: 3 }, clock: () => new Date(Date.now() + offset) });
