@@ -54,6 +54,16 @@ describe('customers', () => {
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(seen).toEqual(['Pager 0', 'Pager 1', 'Pager 2', 'Pager 3', 'Pager 4']);
+    // Newest first, the cursor going on in that order.
+    const newest: string[] = [];
+    cursor = null;
+    do {
+      const page: { body: { data: Array<{ businessName: string }>; nextCursor: string | null } } = await hub.request('GET', `${path()}?limit=2&order=desc${cursor ? `&cursor=${cursor}` : ''}`);
+      newest.push(...page.body.data.map((c) => c.businessName).filter((n) => n?.startsWith('Pager')));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(newest).toEqual(['Pager 4', 'Pager 3', 'Pager 2', 'Pager 1', 'Pager 0']);
+    expect((await hub.request('GET', `${path()}?order=newest`)).status).toBe(400);
   });
 
   it('refuses bad input with problem+json naming the fields, and writes nothing', async () => {

@@ -34,16 +34,25 @@ export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => string
 export interface PageQuery {
   limit?: number;
   cursor?: string;
+  /** `desc`: newest first. @default 'asc' */
+  order?: 'asc' | 'desc';
+}
+
+/** Orders `builder` by its id column in the query's order and starts after the cursor. */
+export function keysetAfter<B extends { orderBy(column: string, order: 'asc' | 'desc'): unknown; where(column: string, op: string, value: string): unknown }>(builder: B, query: PageQuery, idColumn: string): void {
+  const order = query.order ?? 'asc';
+  const after = decodeCursor(query.cursor);
+  builder.orderBy(idColumn, order);
+  if (after) builder.where(idColumn, order === 'desc' ? '<' : '>', after);
 }
 
 /**
- * One page of a list in id order (ids are time-ordered ULIDs): `builder` holds the tenant scope and the
- * list's filters; this adds the cursor, the order and the limit.
+ * One page of a list in id order, oldest first or with `order: 'desc'` newest first (ids are time-ordered
+ * ULIDs): `builder` holds the tenant scope and the list's filters; this adds the cursor, the order and the limit.
  */
 export async function fetchPage<M extends Model & { id: string }, T>(builder: QueryBuilder<M, M[]>, query: PageQuery, map: (row: M) => T, idColumn = 'id'): Promise<Page<T>> {
   const limit = query.limit ?? 20;
-  const after = decodeCursor(query.cursor);
-  builder.orderBy(idColumn).limit(limit + 1);
-  if (after) builder.where(idColumn, '>', after);
+  keysetAfter(builder, query, idColumn);
+  builder.limit(limit + 1);
   return toPage(await builder, limit, (r) => r.id, map);
 }

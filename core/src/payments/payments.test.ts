@@ -107,6 +107,9 @@ describe('payments', () => {
     const page1 = await get(hub, books, `/payments?invoiceId=${invoice.id}&limit=1`);
     const page2 = await get(hub, books, `/payments?invoiceId=${invoice.id}&limit=1&cursor=${page1.nextCursor}`);
     expect([page1.data[0].id, page2.data[0].id, page2.nextCursor]).toEqual([a.id, b.id, null]);
+    const latest = await get(hub, books, `/payments?invoiceId=${invoice.id}&limit=1&order=desc`);
+    const before = await get(hub, books, `/payments?invoiceId=${invoice.id}&limit=1&order=desc&cursor=${latest.nextCursor}`);
+    expect([latest.data[0].id, before.data[0].id, before.nextCursor]).toEqual([b.id, a.id, null]);
     expect((await get(hub, books, '/payments?status=FAILED')).data.every((p: { status: string }) => p.status === 'FAILED')).toBe(true);
     expect((await get(hub, books, '/payments?status=FAILED')).data.length).toBeGreaterThan(0);
   });

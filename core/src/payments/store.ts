@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Payment, PaymentListQuery } from '@uah/schemas';
 import { notFound } from '../http/errors.js';
-import { decodeCursor, toPage, type Page } from '../http/paging.js';
+import { keysetAfter, toPage, type Page } from '../http/paging.js';
 import { PaymentApplicationModel, PaymentModel, PaymentRefundModel } from './model.js';
 import { toPayment } from './mapper.js';
 
@@ -40,9 +40,8 @@ async function withChildren(db: Knex, organizationId: string, rows: PaymentModel
 
 export async function listPayments(db: Knex, organizationId: string, query: PaymentListQuery): Promise<Page<Payment>> {
   const limit = query.limit ?? 20;
-  const after = decodeCursor(query.cursor);
-  const q = PaymentModel.forOrganization(organizationId, db).orderBy('payments.id').limit(limit + 1);
-  if (after) q.where('payments.id', '>', after);
+  const q = PaymentModel.forOrganization(organizationId, db).limit(limit + 1);
+  keysetAfter(q, query, 'payments.id');
   if (query.customerId) q.where('payments.customerId', query.customerId);
   if (query.status) q.where('payments.status', query.status);
   if (query.invoiceId) {

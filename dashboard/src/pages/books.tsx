@@ -37,11 +37,10 @@ export function BooksPage({ s }: { s: SignedIn }) {
       client.reports.profitAndLoss({ from: applied.from, to: applied.to }),
       client.reports.balanceSheet({ asOf: applied.asOf }),
       client.reports.arAging({ asOf: applied.asOf }),
-      client.invoices.list({ limit: 100, issuedFrom: daysAgo(90) }),
-      client.payments.list({ limit: 100 }),
+      client.invoices.list({ limit: 10, order: 'desc', issuedFrom: daysAgo(90) }),
+      client.payments.list({ limit: 10, order: 'desc' }),
     ]);
-    // The lists come oldest first: the newest are at the end.
-    return { trialBalance, profitAndLoss, balanceSheet, aging, invoices: invoices.data.slice(-10).reverse(), payments: payments.data.slice(-10).reverse() };
+    return { trialBalance, profitAndLoss, balanceSheet, aging, invoices: invoices.data, payments: payments.data };
   }, [applied]);
 
   const settle = useRef<ReturnType<typeof setTimeout>>(undefined);

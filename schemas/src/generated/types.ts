@@ -234,6 +234,11 @@ export type PageCursor = string;
 export type PageLimit = number;
 
 /**
+ * `asc` lists oldest first (the default), `desc` newest first. A `nextCursor` continues in the order of the page that returned it, so pass the same `order` with it.
+ */
+export type PageOrder = 'asc' | 'desc';
+
+/**
  * Why the payer contested the payment with their bank or card network (the categories Stripe and the card networks use).
  */
 export type PaymentDisputeReason =
@@ -2105,6 +2110,7 @@ export interface BankAccountCreate {
 export interface BankAccountListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: 'ACTIVE' | 'INACTIVE';
 }
 
@@ -2243,6 +2249,7 @@ export interface BankStatementImportCreate {
 export interface BankTransactionListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   bankAccountId?: string;
   status?: 'UNMATCHED' | 'MATCHED';
   direction?: 'CREDIT' | 'DEBIT';
@@ -2283,6 +2290,7 @@ export interface BillCreate {
 export interface BillListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: 'OPEN' | 'PARTIALLY_PAID' | 'PAID';
   vendorId?: string;
 }
@@ -2342,6 +2350,7 @@ export type CreditNoteCreate = {
 export interface CreditNoteListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   invoiceId?: string;
   customerId?: string;
 }
@@ -2369,6 +2378,7 @@ export type CustomerCreate = {
 export interface CustomerListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   email?: string;
   status?: 'ACTIVE' | 'INACTIVE';
 }
@@ -2471,6 +2481,7 @@ export interface ExpenseCreate {
 export interface ExpenseListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   vendorId?: string;
 }
 
@@ -2588,6 +2599,7 @@ export interface InventoryAdjustmentCreate {
 export interface InventoryAdjustmentListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   productId?: string;
 }
 
@@ -2664,6 +2676,7 @@ export interface InvoiceIssue {
 export interface InvoiceListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: 'DRAFT' | 'SENT' | 'VIEWED' | 'PARTIALLY_PAID' | 'PAID' | 'OVERDUE' | 'CANCELLED';
   customerId?: string;
   number?: string;
@@ -2884,6 +2897,7 @@ export interface MilestoneInvoice {
 export interface MilestoneListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: 'PENDING' | 'COMPLETED';
 }
 
@@ -3134,6 +3148,7 @@ export interface PaymentIntent {
 export interface PaymentListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   customerId?: string;
   /**
    * Only payments applied (or to be applied) to this invoice.
@@ -3192,6 +3207,7 @@ export interface PayrollRunCreate {
 export interface PayrollRunListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
 }
 
 /**
@@ -3221,6 +3237,7 @@ export interface ProductCreate {
 export interface ProductListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   /**
    * Exact SKU (case-insensitive).
    */
@@ -3302,6 +3319,7 @@ export interface ProjectCreate {
 export interface ProjectListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: ProjectStatus;
   customerId?: string;
 }
@@ -3339,6 +3357,7 @@ export interface PurchaseOrderCreate {
 export interface PurchaseOrderListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: 'DRAFT' | 'SENT' | 'PARTIALLY_RECEIVED' | 'RECEIVED' | 'CLOSED';
   vendorId?: string;
 }
@@ -3363,6 +3382,7 @@ export interface QuoteCreate {
 export interface QuoteListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: 'DRAFT' | 'SENT' | 'VIEWED' | 'ACCEPTED' | 'REJECTED' | 'EXPIRED';
   customerId?: string;
 }
@@ -3440,6 +3460,7 @@ export interface TaxRateCreate {
 export interface TaxRateListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   active?: boolean;
 }
 
@@ -3474,6 +3495,7 @@ export interface TimeEntryCreate {
 export interface TimeEntryListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   projectId?: string;
   personId?: string;
   timesheetId?: string;
@@ -3488,6 +3510,7 @@ export interface TimeEntryListQuery {
 export interface TimesheetListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   personId?: string;
   /**
    * ISO 8601 week, e.g. `2026-W10` (weeks start on Monday).
@@ -3551,6 +3574,7 @@ export interface VendorCreate {
 export interface VendorListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: 'ACTIVE' | 'INACTIVE';
 }
 
@@ -3560,6 +3584,7 @@ export interface VendorListQuery {
 export interface WebhookDeliveryListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: 'PENDING' | 'DELIVERED' | 'FAILED';
   eventId?: string;
 }
@@ -3625,6 +3650,7 @@ export type WebhookEndpointCreated = WebhookEndpoint & {
 export interface WebhookEndpointListQuery {
   limit?: PageLimit;
   cursor?: PageCursor;
+  order?: PageOrder;
   status?: 'ACTIVE' | 'DISABLED';
 }
 
@@ -4074,6 +4100,7 @@ export interface SchemaTypes {
   Metadata: Metadata;
   PageCursor: PageCursor;
   PageLimit: PageLimit;
+  PageOrder: PageOrder;
   PaymentDisputeReason: PaymentDisputeReason;
   PaymentMethod: PaymentMethod;
   PaymentStatus: PaymentStatus;

@@ -11,6 +11,7 @@ export declare const InventoryAdjustmentReason: ValidateFunction<T.InventoryAdju
 export declare const Metadata: ValidateFunction<T.Metadata>;
 export declare const PageCursor: ValidateFunction<T.PageCursor>;
 export declare const PageLimit: ValidateFunction<T.PageLimit>;
+export declare const PageOrder: ValidateFunction<T.PageOrder>;
 export declare const PaymentDisputeReason: ValidateFunction<T.PaymentDisputeReason>;
 export declare const PaymentMethod: ValidateFunction<T.PaymentMethod>;
 export declare const PaymentStatus: ValidateFunction<T.PaymentStatus>;
