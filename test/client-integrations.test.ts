@@ -38,8 +38,9 @@ describe('client webhooks', () => {
     expect(verifyWebhook(endpoint.secret, receiver.received[0]?.headers as Record<string, string>, receiver.received[0]?.body ?? '').type).toBe('webhook.test');
 
     await api.customers.create(orgId, { businessName: 'Delivered Ltd' });
-    await until(async () => (await api.webhooks.deliveries(orgId, endpoint.id)).data.some((d) => d.status === 'DELIVERED'));
-    const [delivery] = (await api.webhooks.deliveries(orgId, endpoint.id)).data;
+    // The test ping is kept among the deliveries too, marked `test`.
+    await until(async () => (await api.webhooks.deliveries(orgId, endpoint.id)).data.some((d) => !d.test && d.status === 'DELIVERED'));
+    const delivery = (await api.webhooks.deliveries(orgId, endpoint.id)).data.find((d) => !d.test);
     expect(delivery).toMatchObject({ eventType: 'customer.created', status: 'DELIVERED' });
     expect(await api.webhooks.getDelivery(orgId, endpoint.id, delivery?.id ?? '')).toMatchObject({ id: delivery?.id });
     const again = await api.webhooks.redeliver(orgId, endpoint.id, delivery?.id ?? '');
@@ -103,6 +104,8 @@ describe('client connectors and integrations', () => {
   it('catalog, enable, status, sync, sync config, actions, disable', async () => {
     expect((await api.connectors.list()).data.map((c) => c.id)).toContain('stripe');
     expect(await api.connectors.get('stripe')).toMatchObject({ id: 'stripe', available: true });
+    const { latestVersion } = await api.connectors.get('stripe');
+    expect((await api.connectors.get('stripe', { version: latestVersion as string })).manifest?.version).toBe(latestVersion);
     const admin = new UniversalAccountingAPI({ baseUrl: hub.baseUrl, apiKey: TEST_ADMIN_TOKEN });
     expect((await admin.connectors.list()).data.length).toBeGreaterThan(0);
 

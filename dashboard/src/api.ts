@@ -23,7 +23,7 @@ export function hubApi(s: SignedIn) {
   const endpoint = (id: string): string => `${s.org}/webhooks/${encodeURIComponent(id)}`;
   return {
     catalog: () => s.request<Page<ConnectorCatalogEntry>>('GET', '/v1/connectors'),
-    connector: (id: string) => s.request<ConnectorCatalogEntry>('GET', `/v1/connectors/${encodeURIComponent(id)}`),
+    connector: (id: string, version?: string) => s.request<ConnectorCatalogEntry>('GET', `/v1/connectors/${encodeURIComponent(id)}${version ? `?version=${encodeURIComponent(version)}` : ''}`),
     integrations: () => s.request<Page<Integration>>('GET', `${s.org}/integrations`),
     integration: (id: string) => s.request<Integration>('GET', integration(id)),
     enable: (id: string, body: IntegrationPut) => s.request<Integration>('PUT', integration(id), body),

@@ -62,6 +62,17 @@ describe('the catalog API', () => {
     expect(byId['throws-at-import'].versions[0].problem).toMatchObject({ code: 'IMPORT_FAILED', message: expect.stringContaining('boom at import') });
     expect((await hub.request('GET', '/v1/connectors/nope', { token: orgA.apiKey })).status).toBe(404);
   });
+
+  it('describes a connector by an installed version when asked, for an integration pinned to it', async () => {
+    const newest = await hub.request('GET', '/v1/connectors/checked', { token: orgA.apiKey });
+    expect(newest.body.manifest.version).toBe('2.0.0');
+    const pinned = await hub.request('GET', '/v1/connectors/checked?version=1.0.0', { token: orgA.apiKey });
+    expect(pinned.status).toBe(200);
+    expect(pinned.body).toMatchObject({ latestVersion: '2.0.0', manifest: { version: '1.0.0' }, permissions: ['customers:write'] });
+    expect((await hub.request('GET', '/v1/connectors/checked?version=9.9.9', { token: orgA.apiKey })).status).toBe(404);
+    const malformed = await hub.request('GET', '/v1/connectors/checked?version=latest', { token: orgA.apiKey });
+    expect([malformed.status, malformed.body.errors?.[0]?.field]).toEqual([400, '/version']);
+  });
 });
 
 describe('integrations', () => {

@@ -1,5 +1,5 @@
 import type {
-  ConnectorActionResult, ConnectorCatalogEntry, Integration, IntegrationPut, OAuthAuthorization, ParkedEvent, ParkedEventRetry, IntegrationStatus, IntegrationSyncConfig, IntegrationSyncJob, IntegrationSyncRequest,
+  ConnectorActionResult, ConnectorCatalogEntry, ConnectorGetQuery, Integration, IntegrationPut, OAuthAuthorization, ParkedEvent, ParkedEventRetry, IntegrationStatus, IntegrationSyncConfig, IntegrationSyncJob, IntegrationSyncRequest,
 } from '@uah/schemas';
 import type { Page } from '../paging.js';
 import type { RequestOptions } from '../transport.js';
@@ -9,7 +9,8 @@ import type { ResourceContext } from './context.js';
 export interface ConnectorsResource {
   /** Every installed connector with its manifest, versions, permissions and hosts (one page holds them all). */
   list(options?: RequestOptions): Promise<Page<ConnectorCatalogEntry>>;
-  get(connectorId: string, options?: RequestOptions): Promise<ConnectorCatalogEntry>;
+  /** Described by its newest usable version, or by `query.version` (an installed one). */
+  get(connectorId: string, query?: ConnectorGetQuery, options?: RequestOptions): Promise<ConnectorCatalogEntry>;
 }
 
 /** The organization's integrations: connectors it enabled, their syncs and actions. */
@@ -48,7 +49,7 @@ export interface IntegrationsResource {
 export function createConnectorsResource(c: ResourceContext): ConnectorsResource {
   return {
     list: (o) => c.get('/v1/connectors', undefined, o),
-    get: (connectorId, o) => c.get(`/v1/connectors/${c.id(connectorId)}`, undefined, o),
+    get: (connectorId, q, o) => c.get(`/v1/connectors/${c.id(connectorId)}`, q, o),
   };
 }
 

@@ -10,7 +10,9 @@ import { SyncSettings } from './sync-settings.js';
 /** The seed's IntegrationStatus at a glance, with the pinned version, sync jobs, settings and disable. */
 export function IntegrationPage({ s, api, connectorId }: { s: SignedIn; api: HubApi; connectorId: string }) {
   const loaded = useAsync(async () => {
-    const [integration, status, entry] = await Promise.all([api.integration(connectorId), api.status(connectorId), api.connector(connectorId).catch(() => undefined)]);
+    const [integration, status] = await Promise.all([api.integration(connectorId), api.status(connectorId)]);
+    // The pinned version's manifest: its data types are the ones this integration syncs.
+    const entry = await api.connector(connectorId, integration.version).catch(() => undefined);
     return { integration, status, entry };
   }, [connectorId]);
   const [failure, setFailure] = useState<unknown>();

@@ -15,21 +15,26 @@ function param(params: Record<string, string>, name: string, pattern = ID): stri
   return value;
 }
 
-function toCatalogEntry(id: string, versions: CatalogEntry[]): ConnectorCatalogEntry {
+/** The catalog entry of a connector, described by its newest available version or by `shown`. */
+function toCatalogEntry(id: string, versions: CatalogEntry[], shown?: CatalogEntry): ConnectorCatalogEntry {
   const latest = versions.find((v) => v.available);
+  const described = shown ?? latest;
   return {
-    object: 'connector', id, available: latest !== undefined, latestVersion: latest?.version ?? null, manifest: latest?.manifest ?? null,
-    permissions: latest?.manifest?.permissions ?? [], allowedHosts: latest?.manifest?.allowedHosts ?? [],
+    object: 'connector', id, available: latest !== undefined, latestVersion: latest?.version ?? null, manifest: described?.manifest ?? null,
+    permissions: described?.manifest?.permissions ?? [], allowedHosts: described?.manifest?.allowedHosts ?? [],
     versions: versions.map((v) => ({ version: v.version, available: v.available, origin: v.origin, sdk: v.manifest?.sdk ?? null, problem: v.problem ?? null })),
   };
 }
 
 export function createConnectorRoutes(deps: { catalog: Catalog; integrations: IntegrationService }): Route[] {
   const { catalog, integrations } = deps;
-  const entryOf = (id: string): ConnectorCatalogEntry => {
+  const entryOf = (id: string, version?: string): ConnectorCatalogEntry => {
     const versions = catalog.versions(id);
     if (versions.length === 0) throw new AppError('NOT_FOUND', `No connector ${id} is installed.`);
-    return toCatalogEntry(id, versions);
+    if (version === undefined) return toCatalogEntry(id, versions);
+    const shown = versions.find((v) => v.version === version);
+    if (!shown) throw new AppError('NOT_FOUND', `Version ${version} of connector ${id} is not installed.`);
+    return toCatalogEntry(id, versions, shown);
   };
   return [
     defineRoute({
@@ -39,13 +44,14 @@ export function createConnectorRoutes(deps: { catalog: Catalog; integrations: In
       handler: async () => {
         await catalog.refresh();
         const ids = [...new Set(catalog.list().map((e) => e.id))];
-        return { data: ids.map(entryOf), nextCursor: null };
+        return { data: ids.map((id) => entryOf(id)), nextCursor: null };
       },
     }),
     defineRoute({
       method: 'GET', path: '/v1/connectors/:connectorId', operationId: 'getConnector', tag: 'Connectors', summary: 'A connector of the catalog', auth: 'apiKeyOrAdmin',
-      response: { status: 200, schema: 'ConnectorCatalogEntry' },
-      handler: async ({ params }) => entryOf(param(params, 'connectorId')),
+      description: 'Described by its newest usable version, or with `?version=` by an installed version (an integration pinned to it shows its data types, permissions and hosts); 404 for a version not installed.',
+      query: 'ConnectorGetQuery', response: { status: 200, schema: 'ConnectorCatalogEntry' },
+      handler: async ({ params, query }) => entryOf(param(params, 'connectorId'), query.version),
     }),
     defineRoute({
       method: 'GET', path: `${org}/integrations`, operationId: 'listIntegrations', tag: 'Integrations', summary: "The organization's integrations",

@@ -9,6 +9,7 @@ export declare const BalanceSheetQuery: ValidateFunction<T.BalanceSheetQuery>;
 export declare const BankAccountListQuery: ValidateFunction<T.BankAccountListQuery>;
 export declare const BankTransactionListQuery: ValidateFunction<T.BankTransactionListQuery>;
 export declare const BillListQuery: ValidateFunction<T.BillListQuery>;
+export declare const ConnectorGetQuery: ValidateFunction<T.ConnectorGetQuery>;
 export declare const CreditNoteListQuery: ValidateFunction<T.CreditNoteListQuery>;
 export declare const CustomerListQuery: ValidateFunction<T.CustomerListQuery>;
 export declare const EmptyQuery: ValidateFunction<T.EmptyQuery>;

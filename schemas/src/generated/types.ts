@@ -2329,6 +2329,13 @@ export interface ConnectorActionResult {
   result: unknown;
 }
 
+export interface ConnectorGetQuery {
+  /**
+   * An installed version (an integration's `connectorVersion`, say): the entry's manifest, permissions and hosts are that version's rather than the newest's.
+   */
+  version?: string;
+}
+
 /**
  * A credit note against an issued invoice: either `lines` (computed like invoice lines, in the invoice's currency) or a lump sum `amount` (tax included, minor units of the invoice's currency). Its total cannot exceed the invoice's balance. `date` defaults to today (UTC).
  */
@@ -4189,6 +4196,7 @@ export interface SchemaTypes {
   BillWriteResult: BillWriteResult;
   ConnectorActionInput: ConnectorActionInput;
   ConnectorActionResult: ConnectorActionResult;
+  ConnectorGetQuery: ConnectorGetQuery;
   CreditNoteCreate: CreditNoteCreate;
   CreditNoteListQuery: CreditNoteListQuery;
   CustomerCreate: CustomerCreate;
