@@ -12,6 +12,8 @@ import { startHub, type Hub } from '../../hub/src/hub.js';
 import { ensureDashboardBuilt } from '../../scripts/build-dashboard.js';
 import { startCrmEmulator, type CrmEmulator } from '../../connectors/sample/test/emulator.js';
 import { startReceiver, type Receiver } from '../webhooks/receiver.js';
+import { connectorFolder, testManifest, type ConnectorFolder } from '../connectors/fixtures.js';
+import { startOAuthEmulator, type OAuthEmulator } from '../connectors/oauth-emulator.js';
 import { launch, screenshot, seriousViolations, type PageGlobals } from './browser.js';
 
 /**
@@ -35,6 +37,8 @@ type Body = Record<string, any>;
 let hub: Hub;
 let crm: CrmEmulator;
 let receiver: Receiver;
+let oauthProvider: OAuthEmulator;
+let connectors: ConnectorFolder;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -75,10 +79,21 @@ beforeAll(async () => {
   crm = await startCrmEmulator(CRM_KEY);
   for (const name of ['Ada Ltd', 'Brook & Co', 'Cole plc']) crm.customers.push({ id: `crm_${name.slice(0, 3)}`, name, email: null, updated_at: '2026-01-01T00:00:00.000Z' });
   receiver = await startReceiver(() => ({ status: 204 }));
+  // A connector that signs in with OAuth2, against a local authorization server that grants at once.
+  oauthProvider = await startOAuthEmulator({ clientAuth: 'basic' });
+  connectors = connectorFolder();
+  connectors.add('oauth-books', {
+    manifest: testManifest('oauth-books', {
+      auth: { type: 'oauth2', oauth2: { authorizationUrl: `${oauthProvider.url}/authorize`, tokenUrl: `${oauthProvider.url}/token`, scopes: ['accounting'] } },
+      credentialsSchema: { type: 'object', properties: { clientId: { type: 'string' }, clientSecret: { type: 'string' } }, required: ['clientId', 'clientSecret'] },
+      configSchema: { type: 'object', properties: { baseUrl: { type: 'string' } }, required: ['baseUrl'] },
+      allowedHosts: ['127.0.0.1'],
+    }),
+  });
   hub = await startHub(
     loadConfig({
       PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, WEBHOOK_QUEUE: webhookQueue, CONNECTOR_QUEUE_PREFIX: connectorQueues, SYNC_TICK_SECONDS: '1',
-      HUB_ADMIN_TOKEN: ADMIN, WEBHOOK_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'silent', DATA_DIR: dataDir,
+      HUB_ADMIN_TOKEN: ADMIN, WEBHOOK_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'silent', DATA_DIR: dataDir, CONNECTORS_PATH: connectors.root,
     }),
     silent,
   );
@@ -96,12 +111,14 @@ afterAll(async () => {
   await hub?.stop();
   await crm?.close();
   await receiver?.close();
+  await oauthProvider?.close();
+  connectors?.remove();
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
   await admin.end();
   // The queues this hub made on the shared broker, by the names given above.
   const amqp = new Connection(AMQP_URL);
   const tails = ['', '.parking', ...[1, 2, 3, 4].map((n) => `.retry.${n}`)];
-  for (const base of [webhookQueue, `${connectorQueues}.sample`]) for (const tail of tails) await amqp.queueDelete({ queue: base + tail });
+  for (const base of [webhookQueue, `${connectorQueues}.sample`, `${connectorQueues}.oauth-books`]) for (const tail of tails) await amqp.queueDelete({ queue: base + tail });
   await amqp.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -233,6 +250,29 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('region', { name: 'Recent invoices table' }).getByText('PAID').waitFor();
     await page.getByRole('region', { name: 'Recent payments table' }).getByText('$750.00').waitFor();
     await expectAccessible('08-books');
+  });
+
+  it('enables an OAuth2 connector with the organization\'s OAuth client, sends the browser to the provider and back, and shows it authorized', async () => {
+    await go('Marketplace', 'Marketplace');
+    await page.getByRole('article', { name: 'Test oauth-books' }).getByRole('link', { name: 'Enable Test oauth-books' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Enable Test oauth-books' }).waitFor();
+    const clientSecret = page.locator('input[id$="clientSecret"]');
+    expect(await clientSecret.getAttribute('type')).toBe('password');
+    await page.locator('input[id$="clientId"]').fill(oauthProvider.client.id);
+    await clientSecret.fill(oauthProvider.client.secret);
+    await page.locator('input[id$="baseUrl"]').fill(oauthProvider.url);
+    await expectAccessible('12-enable-oauth');
+    // Saved, then to the provider (which grants at once) and back to the hub's callback page.
+    await page.getByRole('button', { name: 'Save and connect Test oauth-books' }).click();
+    await page.getByRole('heading', { level: 1, name: 'oauth-books is connected' }).waitFor();
+    expect(oauthProvider.tokenRequests.authorization_code).toBe(1);
+    expect(oauthProvider.lastAuthorization?.get('client_id')).toBe(oauthProvider.client.id);
+    await page.getByRole('link', { name: 'Back to the integration in the dashboard' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Test oauth-books', exact: true }).waitFor();
+    const status = page.getByRole('region', { name: 'Status', exact: true });
+    await status.getByText('AUTHORIZED', { exact: true }).waitFor();
+    await status.getByRole('link', { name: 'Reconnect Test oauth-books' }).waitFor();
+    await expectAccessible('13-oauth-integration');
   });
 
   it('reads on a phone-sized screen and works by keyboard', async () => {

@@ -15,12 +15,19 @@ interface Values {
   config?: Record<string, unknown>;
 }
 
-/** One form for the manifest's two schemas, so the API's pointers (`/credentials/…`, `/config/…`) are the form's paths. */
+/**
+ * One form for the manifest's two schemas, so the API's pointers (`/credentials/…`, `/config/…`) are the
+ * form's paths. For an OAuth2 connector the credentials are the organization's OAuth client (its id and secret).
+ */
 function formSchema(manifest: ConnectorManifest, oauth: boolean): RJSFSchema {
-  const properties: Record<string, RJSFSchema> = {};
-  if (!oauth) properties['credentials'] = { ...(manifest.credentialsSchema as RJSFSchema), title: 'Credentials' };
-  properties['config'] = { ...(manifest.configSchema as RJSFSchema), title: 'Settings' };
-  return { type: 'object', properties, required: oauth ? [] : ['credentials'] };
+  return {
+    type: 'object',
+    properties: {
+      credentials: { ...(manifest.credentialsSchema as RJSFSchema), title: oauth ? 'OAuth client' : 'Credentials' },
+      config: { ...(manifest.configSchema as RJSFSchema), title: 'Settings' },
+    },
+    required: ['credentials'],
+  };
 }
 
 /** Secrets are typed in password fields, never autocompleted. */
@@ -63,7 +70,9 @@ export function EnablePage({ s, api, connectorId }: { s: SignedIn; api: HubApi; 
     setFieldErrors(undefined);
     try {
       await api.enable(connectorId, { credentials: data.credentials ?? {}, config: data.config ?? {} });
-      navigate(`/integrations/${connectorId}`);
+      // An OAuth2 connector is then authorized at the provider, which sends the browser back through the hub.
+      if (oauth) window.location.assign(api.authorizeUrl(connectorId));
+      else navigate(`/integrations/${connectorId}`);
     } catch (error) {
       setFailure(error);
       if (error instanceof UahApiError && error.errors.length > 0 && schema) {
@@ -89,37 +98,32 @@ export function EnablePage({ s, api, connectorId }: { s: SignedIn; api: HubApi; 
             It will be allowed to {entry.data?.permissions.join(', ') || 'read nothing in your books'} and to call {entry.data?.allowedHosts.join(', ') || 'no host'}. Saving checks the connection with the provider first.
           </p>
           {oauth && (
-            <div className="oauth">
-              <p>{manifest.name} signs in with OAuth2: you are sent to the provider to grant access, then back here.</p>
-              <a className="button primary" href={api.authorizeUrl(connectorId)}>
-                Connect {manifest.name}
-              </a>
+            <p className="notice info">
+              {manifest.name} signs in with OAuth2: saving sends you to the provider to grant access, then back here. Your OAuth client there must allow this hub's <code>/v1/oauth/callback</code> (at its public address) as a redirect URI.
+            </p>
+          )}
+          <Form
+            schema={schema}
+            uiSchema={uiSchemaOf(manifest)}
+            validator={formValidator}
+            formData={values}
+            onChange={(e) => setValues(e.formData as Values)}
+            onSubmit={(e) => void submit(e.formData as Values)}
+            {...(fieldErrors ? { extraErrors: fieldErrors } : {})}
+            // The API is the one judge: its answer, field by field, is what the form shows.
+            noValidate
+            noHtml5Validate
+            showErrorList={false}
+            idPrefix="enable"
+            disabled={checking}
+          >
+            <div className="actions">
+              <button type="submit" className="primary" disabled={checking}>
+                {checking ? 'Checking the connection…' : oauth ? `Save and connect ${manifest.name}` : `Enable ${manifest.name}`}
+              </button>
+              {checking && <progress aria-label="Checking the connection" />}
             </div>
-          )}
-          {!oauth && (
-            <Form
-              schema={schema}
-              uiSchema={uiSchemaOf(manifest)}
-              validator={formValidator}
-              formData={values}
-              onChange={(e) => setValues(e.formData as Values)}
-              onSubmit={(e) => void submit(e.formData as Values)}
-              {...(fieldErrors ? { extraErrors: fieldErrors } : {})}
-              // The API is the one judge: its answer, field by field, is what the form shows.
-              noValidate
-              noHtml5Validate
-              showErrorList={false}
-              idPrefix="enable"
-              disabled={checking}
-            >
-              <div className="actions">
-                <button type="submit" className="primary" disabled={checking}>
-                  {checking ? 'Checking the connection…' : `Enable ${manifest.name}`}
-                </button>
-                {checking && <progress aria-label="Checking the connection" />}
-              </div>
-            </Form>
-          )}
+          </Form>
           <ErrorNotice error={failure} />
         </>
       )}

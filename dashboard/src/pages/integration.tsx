@@ -60,6 +60,25 @@ export function IntegrationPage({ s, api, connectorId }: { s: SignedIn; api: Hub
               <dd>{data.status.dataTypes.join(', ') || '—'}</dd>
               <dt>Credentials</dt>
               <dd>{Object.entries(data.integration.credentialsHint).map(([k, v]) => `${k} ${v}`).join(', ') || '—'}</dd>
+              {data.integration.authorization && (
+                <>
+                  <dt>Authorization</dt>
+                  <dd>
+                    <Badge value={data.integration.authorization.status} />
+                    {data.integration.authorization.accessTokenHint && <> token {data.integration.authorization.accessTokenHint}</>}
+                    {data.integration.authorization.expiresAt && <>, renewed before {dateTime(data.integration.authorization.expiresAt)}</>}
+                    {canAdmin && data.integration.isActive && (
+                      <>
+                        {' '}
+                        {/* A page of its own: the browser goes to the provider and comes back through the hub's callback. */}
+                        <a className="button" href={api.authorizeUrl(connectorId)}>
+                          {data.integration.authorization.status === 'AUTHORIZED' ? `Reconnect ${name}` : `Connect ${name}`}
+                        </a>
+                      </>
+                    )}
+                  </dd>
+                </>
+              )}
               <dt>Version</dt>
               <dd>
                 v{data.integration.version} (pinned)

@@ -13,7 +13,8 @@ function connectorOf(params: Record<string, string>): string {
 
 function page(connected: OAuthConnected): string {
   const name = escapeHtml(connected.connectorId);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${name} connected</title></head><body><h1>${name} is connected</h1><p>You can close this window.</p></body></html>`;
+  const back = `/integrations/${encodeURIComponent(connected.connectorId)}`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${name} connected</title></head><body><h1>${name} is connected</h1><p><a href="${escapeHtml(back)}">Back to the integration in the dashboard</a>, or close this window.</p></body></html>`;
 }
 
 /**
