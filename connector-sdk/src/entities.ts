@@ -88,6 +88,8 @@ export interface InvoiceCollection extends ReadableCollection<Invoice, InvoiceLi
  */
 export interface PaymentCollection extends ReadableCollection<Payment, PaymentListQuery> {
   record(input: PaymentCreate): Promise<Payment>;
+  /** PENDING → PROCESSING (the processor has the payment and is clearing it). */
+  process(id: string): Promise<Payment>;
   complete(id: string, input?: PaymentComplete): Promise<Payment>;
   fail(id: string, input?: PaymentFail): Promise<Payment>;
   refund(id: string, input: PaymentRefundCreate): Promise<Payment>;
@@ -167,7 +169,7 @@ export const ENTITY_METHODS = {
   products: { get: 'read', list: 'read', create: 'write', update: 'write' },
   taxRates: { get: 'read', list: 'read', create: 'write', update: 'write' },
   invoices: { get: 'read', list: 'read', findByNumber: 'read', createDraft: 'write', updateDraft: 'write', issue: 'write', void: 'write' },
-  payments: { get: 'read', list: 'read', record: 'write', complete: 'write', fail: 'write', refund: 'write', dispute: 'write', resolveDispute: 'write', apply: 'write' },
+  payments: { get: 'read', list: 'read', record: 'write', process: 'write', complete: 'write', fail: 'write', refund: 'write', dispute: 'write', resolveDispute: 'write', apply: 'write' },
   payouts: { get: 'read', list: 'read', record: 'write' },
   creditNotes: { get: 'read', list: 'read', create: 'write' },
   journalEntries: { get: 'read', list: 'read' },

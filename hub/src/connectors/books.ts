@@ -85,6 +85,7 @@ function tableOf(s: CoreServices): Record<string, Record<string, Method>> {
     payments: {
       ...read((o, i) => s.payments.get(o, i), (o, q) => s.payments.list(o, q), 'PaymentListQuery'),
       record: { inputs: [{ at: 0, schema: 'PaymentCreate' }], run: (o, a, m) => s.payments.create(o, arg(a, 0), m) },
+      process: { run: (o, a, m) => s.payments.process(o, id(a), m) },
       complete: { inputs: [{ at: 1, schema: 'PaymentComplete' }], run: (o, a, m) => s.payments.complete(o, id(a), arg(a, 1), m) },
       fail: { inputs: [{ at: 1, schema: 'PaymentFail' }], run: (o, a, m) => s.payments.fail(o, id(a), arg(a, 1), m) },
       refund: { inputs: [{ at: 1, schema: 'PaymentRefundCreate' }], run: (o, a, m) => s.payments.refund(o, id(a), arg(a, 1), m) },
