@@ -42,6 +42,17 @@ export { buildUrl, type QueryParams, type ResponseType } from './http/request.js
 export { assertSafeUrl, safeLookup, pinnedLookup, addressProblem, UnsafeUrlError, type UrlPolicy, type SafeTarget } from './net/url-guard.js';
 
 /**
+ * Decimal places of an ISO 4217 currency (2 for USD, 0 for JPY, 3 for KWD): the scale of every amount in
+ * minor units the books use, for converting to and from a provider's own units.
+ *
+ * @example
+ * ```ts
+ * currencyMinorUnits('JPY'); // 0
+ * ```
+ */
+export { currencyMinorUnits } from '@uah/schemas';
+
+/**
  * The schema types a connector works with, re-exported so that a connector depends on this package
  * alone. Each is generated from its JSON Schema in schemas/ and documented there.
  *
@@ -61,6 +72,13 @@ export type {
   JournalEntry,
   Payment,
   PaymentCreate,
+  PaymentDisputeCreate,
+  PaymentIntent,
+  PaymentIntentCreate,
+  Payout,
+  PayoutItem,
+  PayoutRecord,
+  PayoutStatus,
   Product,
   TaxRate,
   CurrencyCode,
