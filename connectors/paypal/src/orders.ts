@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { CheckoutPaymentIntent, PaypalExperienceUserAction, PaypalWalletContextShippingPreference } from '@paypal/paypal-server-sdk';
 import type { JsonValue } from '@uah/connector-sdk';
 import { recordCapture, type PayPalCapture } from './captures.js';
@@ -29,8 +29,8 @@ interface CreateOrderInput {
 /**
  * `create_order`: a PayPal order (intent CAPTURE) for an issued invoice's balance or a part of it. The
  * purchase unit carries our invoice id (`invoice_id`) and customer id (`custom_id`), which come back on
- * its capture and in every webhook about it. The same request sent again creates one order
- * (PayPal-Request-Id defaults to a digest of what is asked).
+ * its capture and in every webhook about it. Calls with the same `requestId` (PayPal-Request-Id) create
+ * one order.
  */
 export async function createOrder(ctx: PayPalContext, raw: Record<string, unknown>): Promise<JsonValue> {
   const input = raw as unknown as CreateOrderInput;
@@ -40,9 +40,9 @@ export async function createOrder(ctx: PayPalContext, raw: Record<string, unknow
   const amount = input.amount ?? invoice.balance;
   if (amount > invoice.balance) throw new Error(`${amount} is more than the invoice's balance of ${invoice.balance}.`);
   const value = toPayPalMoney(amount, invoice.currency);
-  const requestId = input.requestId ?? createHash('sha256').update(JSON.stringify([ctx.organizationId, invoice.id, value, input.returnUrl, input.cancelUrl])).digest('hex').slice(0, 64);
   const response = await paypal(ctx).orders.createOrder({
-    paypalRequestId: requestId,
+    // Our own retries of this call reuse the id, so they never create a second order; a caller's retry does with `requestId`.
+    paypalRequestId: input.requestId ?? randomUUID(),
     prefer: 'return=representation',
     body: {
       intent: CheckoutPaymentIntent.Capture,
