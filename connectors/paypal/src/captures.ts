@@ -1,6 +1,6 @@
 import type { Payment } from '@uah/connector-sdk';
 import { toMinorUnits, type PayPalMoney } from './money.js';
-import { paypal, type PayPalContext } from './paypal-client.js';
+import { paypal, wire, type PayPalContext } from './paypal-client.js';
 
 /** A capture as PayPal sends it (payments v2 `capture-2`), in an order's purchase unit or a webhook's resource. */
 export interface PayPalCapture {
@@ -97,6 +97,5 @@ export async function recordCapture(ctx: PayPalContext, capture: PayPalCapture):
 export async function settledPayment(ctx: PayPalContext, captureId: string, invoiceId?: string): Promise<Payment | undefined> {
   const known = await findPayment(ctx, captureId, invoiceId);
   if (known && !NOT_SETTLED.has(known.status)) return known;
-  const { body } = await paypal(ctx).payments.getCapturedPayment({ captureId });
-  return recordCapture(ctx, JSON.parse(String(body)) as PayPalCapture);
+  return recordCapture(ctx, wire<PayPalCapture>(await paypal(ctx).payments.getCapturedPayment({ captureId })));
 }

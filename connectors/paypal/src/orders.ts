@@ -3,7 +3,7 @@ import { CheckoutPaymentIntent, PaypalExperienceUserAction, PaypalWalletContextS
 import type { JsonValue } from '@uah/connector-sdk';
 import { recordCapture, type PayPalCapture } from './captures.js';
 import { toMinorUnits, toPayPalMoney } from './money.js';
-import { paypal, type PayPalContext } from './paypal-client.js';
+import { paypal, wire, type PayPalContext } from './paypal-client.js';
 
 /** An order as PayPal answers it (checkout orders v2 `order`), the parts this connector reads. */
 interface PayPalOrder {
@@ -15,8 +15,6 @@ interface PayPalOrder {
 
 const PAYABLE = new Set(['SENT', 'VIEWED', 'PARTIALLY_PAID', 'OVERDUE']);
 
-/** The SDK parses the answer into its own model; PayPal's JSON is kept as sent, the shape webhooks carry too. */
-const wire = <T>(response: { body: unknown }): T => JSON.parse(String(response.body)) as T;
 
 interface CreateOrderInput {
   invoiceId: string;

@@ -74,6 +74,15 @@ function adapterFor(http: HttpClient, base: string) {
   };
 }
 
+/**
+ * PayPal's JSON as sent, from an SDK response. The SDK also parses it into its own camel-case models;
+ * the wire shape is the one webhooks carry, so one mapping reads both.
+ */
+export function wire<T>(response: { body: unknown }): T {
+  if (typeof response.body !== 'string') throw new TypeError('PayPal answered without a JSON body');
+  return JSON.parse(response.body) as T;
+}
+
 /** PayPal's SDK for one invocation, its OAuth2 token kept in {@link tokens} and refreshed by the SDK's own helper. */
 export interface PayPal {
   orders: OrdersController;

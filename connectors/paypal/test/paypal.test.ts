@@ -63,6 +63,7 @@ describe('paypal connector', () => {
   it('creates an order for the invoice through the SDK: intent CAPTURE, invoice and customer ids, return URLs, no shipping', async () => {
     const order = await createOrder();
     expect(order).toMatchObject({ status: 'PAYER_ACTION_REQUIRED', approvalUrl: `https://www.sandbox.paypal.com/checkoutnow?token=${order.id}` });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- PayPal's request body, read loosely; its shape is checked against PayPal's schema
     const sent = pp.orders.get(order.id)!.request as unknown as Record<string, any>;
     expect(sent['intent']).toBe('CAPTURE');
     expect(sent['purchase_units'][0]).toMatchObject({ invoice_id: INVOICE, custom_id: CUSTOMER, amount: { currency_code: 'USD', value: '100.00' } });
@@ -182,7 +183,7 @@ describe('paypal connector', () => {
     // Captured elsewhere (the payer's browser returned to another system): only webhooks reach us.
     const other = context();
     const otherBooks = fakeBooks({ id: INVOICE, customerId: CUSTOMER });
-    other.ctx.entities = { ...other.ctx.entities, ...otherBooks.entities } as typeof other.ctx.entities;
+    other.ctx.entities = { ...other.ctx.entities, ...otherBooks.entities };
     await captureOrder(order.id, other);
     const captureId = [...pp.captures.keys()][0]!;
     expect(await deliver(pp.notification('PAYMENT.CAPTURE.REFUNDED', pp.refund(captureId)))).toMatchObject({ status: 'REFUNDED' });
