@@ -107,7 +107,9 @@ describe('PayPal through the hub, on PostgreSQL and RabbitMQ', () => {
   it('is enabled through the marketplace API, its credentials checked against PayPal', async () => {
     const credentials = { clientId: pp.clientId, clientSecret: pp.clientSecret, webhookId: pp.webhookId, environment: 'sandbox' };
     const wrong = await api('PUT', '/integrations/paypal', { credentials: { ...credentials, clientSecret: 'wrong-secret-value' }, config: { baseUrl: pp.url } });
-    expect(wrong.status).toBeGreaterThanOrEqual(400);
+    // PayPal's token endpoint refuses them: answered as the provider's refusal, and nothing is enabled.
+    expect(wrong).toMatchObject({ status: 502, body: { code: 'PROVIDER_ERROR', source: 'provider', providerStatus: 401 } });
+    expect((await api('GET', '/integrations/paypal/status')).status).toBe(404);
     const put = await api('PUT', '/integrations/paypal', { credentials, config: { baseUrl: pp.url } });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     expect(JSON.stringify(put.body)).not.toContain(pp.clientSecret);

@@ -77,6 +77,16 @@ describe('paypal connector', () => {
     expect(contractProblems(connector, test)).toEqual([]);
   });
 
+  it('checks requests against PayPal\'s schema: a malformed order gets PayPal\'s 400 and is reported', async () => {
+    const token = (await (await fetch(`${pp.url}/v1/oauth2/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${pp.clientId}:${pp.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })).json()) as { access_token: string };
+    const res = await fetch(`${pp.url}/v2/checkout/orders`, { method: 'POST', headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ intent: 'SALE', purchase_units: [{ amount: { currency_code: 'USD', value: 'ten' } }] }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ name: 'INVALID_REQUEST', debug_id: expect.any(String), details: expect.arrayContaining([expect.objectContaining({ issue: 'INVALID_PARAMETER_SYNTAX' })]) });
+    expect(pp.problems.some((p) => p.includes('order_request/intent'))).toBe(true);
+    expect(pp.problems.some((p) => p.includes('/purchase_units/0/amount/value'))).toBe(true);
+    pp.problems.length = 0;
+  });
+
   it('fetches one OAuth2 token, reuses it, and gets a new one once it expires', async () => {
     pp.tokenLifetimeSeconds = 2;
     await createOrder();
