@@ -8,9 +8,10 @@ export type { Config, Credentials } from './paypal-client.js';
 
 export default defineConnector<Credentials, Config>({
   manifest,
-  // Enabling the integration fetches an access token: a wrong client id or secret is refused then.
+  // Enabling the integration fetches an access token and reads the webhook: a wrong client id, secret or
+  // webhook id (one of another app or environment) is refused then, not at the first payment.
   check: async (ctx) => {
-    await paypal(ctx).accessToken();
+    await paypal(ctx).rest('GET', `/v1/notifications/webhooks/${encodeURIComponent(ctx.credentials.webhookId)}`);
   },
   actions: {
     create_order: createOrder,

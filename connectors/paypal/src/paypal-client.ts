@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client, Environment, OrdersController, PaymentsController, type OAuthToken } from '@paypal/paypal-server-sdk';
-import { HttpError, type ConnectorContext, type HttpClient } from '@uah/connector-sdk';
+import { HttpError, type ConnectorContext, type HttpClient, type HttpRequestOptions } from '@uah/connector-sdk';
 
 export interface Credentials {
   clientId: string;
@@ -87,10 +87,8 @@ export function wire<T>(response: { body: unknown }): T {
 export interface PayPal {
   orders: OrdersController;
   payments: PaymentsController;
-  /** A valid access token (cached; fetched or refreshed by the SDK's client-credentials helper when needed). */
-  accessToken(): Promise<string>;
-  /** The connector SDK's client for the calls the PayPal SDK does not cover (webhook signature verification). */
-  http: HttpClient;
+  /** A REST call the PayPal SDK does not cover (webhooks), with the token and PayPal's reason in errors. */
+  rest<T>(method: string, path: string, options?: HttpRequestOptions): Promise<T>;
 }
 
 export function paypal(ctx: PayPalContext): PayPal {
@@ -109,14 +107,22 @@ export function paypal(ctx: PayPalContext): PayPal {
     },
     unstable_httpClientOptions: { adapter: adapterFor(http, base) },
   });
+  /** A valid access token: the cached one, or one the SDK's client-credentials helper fetches or refreshes. */
+  async function accessToken(): Promise<string> {
+    const token = await client.clientCredentialsAuthManager.updateToken(tokens.get(key));
+    tokens.set(key, token);
+    return token.accessToken;
+  }
   return {
     orders: new OrdersController(client),
     payments: new PaymentsController(client),
-    http,
-    async accessToken() {
-      const token = await client.clientCredentialsAuthManager.updateToken(tokens.get(key));
-      tokens.set(key, token);
-      return token.accessToken;
+    async rest<T>(method: string, path: string, options: HttpRequestOptions = {}) {
+      const headers = { ...options.headers, authorization: `Bearer ${await accessToken()}` };
+      try {
+        return (await http.request<T>(method, path, { ...options, headers })).data;
+      } catch (error) {
+        throw error instanceof HttpError ? withPayPalReason(error) : error;
+      }
     },
   };
 }

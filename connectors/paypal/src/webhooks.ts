@@ -45,10 +45,9 @@ export async function verifyPayPalWebhook(ctx: PayPalContext, request: WebhookRe
   if (typeof event.id !== 'string' || typeof event.event_type !== 'string') return false;
   const [authAlgo, certUrl, transmissionId, transmissionSig, transmissionTime] = values;
   const head = JSON.stringify({ auth_algo: authAlgo, cert_url: certUrl, transmission_id: transmissionId, transmission_sig: transmissionSig, transmission_time: transmissionTime, webhook_id: ctx.credentials.webhookId });
-  const api = paypal(ctx);
-  const answer = await api.http.post<{ verification_status?: string }>('/v1/notifications/verify-webhook-signature', {
+  const answer = await paypal(ctx).rest<{ verification_status?: string } | undefined>('POST', '/v1/notifications/verify-webhook-signature', {
     body: `${head.slice(0, -1)},"webhook_event":${text}}`,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await api.accessToken()}` },
+    headers: { 'content-type': 'application/json' },
     idempotent: true,
   });
   return answer?.verification_status === 'SUCCESS' ? { eventId: event.id } : false;

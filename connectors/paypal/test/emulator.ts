@@ -46,7 +46,7 @@ interface Reply {
 }
 
 const RESPONSE_SCHEMA: Record<string, [PayPalApi, string]> = {
-  order: ['checkout_orders_v2', 'order'], capture: ['payments_payment_v2', 'capture-2'], verify: ['notifications_webhooks_v1', 'verify_webhook_signature_response'],
+  order: ['checkout_orders_v2', 'order'], capture: ['payments_payment_v2', 'capture-2'], verify: ['notifications_webhooks_v1', 'verify_webhook_signature_response'], webhook: ['notifications_webhooks_v1', 'webhook'], error: ['notifications_webhooks_v1', 'error'],
   400: ['checkout_orders_v2', 'error_400'], 401: ['checkout_orders_v2', 'error_401'], 404: ['checkout_orders_v2', 'error_404'], 422: ['checkout_orders_v2', 'error_422'], 500: ['checkout_orders_v2', 'error_500'], 429: ['notifications_webhooks_v1', 'error'],
 };
 const EVENT_RESOURCE: Record<string, [PayPalApi, string] | undefined> = {
@@ -67,8 +67,10 @@ export async function startPayPalEmulator(): Promise<PayPalEmulator> {
   const now = (): string => new Date().toISOString();
   let base = '';
 
+  // PayPal signs `id|time|webhook id|crc32(body)` with its RSA key; the emulator uses an HMAC of the same
+  // string, in hex so that it always fits the description's `transmission_sig` pattern.
   const sign = (transmissionId: string, time: string, webhookId: string, body: string): string =>
-    createHmac('sha256', signingKey).update(`${transmissionId}|${time}|${webhookId}|${crc32(Buffer.from(body))}`).digest('base64');
+    createHmac('sha256', signingKey).update(`${transmissionId}|${time}|${webhookId}|${crc32(Buffer.from(body))}`).digest('hex');
 
   const emulator: PayPalEmulator = {
     url: '', clientId: `AX${paypalId()}client`, clientSecret: `EL${paypalId()}secret`, webhookId: paypalId(),
@@ -199,6 +201,11 @@ export async function startPayPalEmulator(): Promise<PayPalEmulator> {
       return capture ? reply(200, captureJson(base, capture), 'capture') : reply(404, ERRORS[404]());
     }
     if (path === '/v1/notifications/verify-webhook-signature' && req.method === 'POST') return verify(body);
+    if ((m = /^\/v1\/notifications\/webhooks\/([^/]+)$/.exec(path)) && req.method === 'GET') {
+      if (m[1] !== emulator.webhookId) return reply(404, { name: 'INVALID_RESOURCE_ID', message: 'Resource id is invalid.', debug_id: debugId(), details: [] }, 'error');
+      const events = ['PAYMENT.CAPTURE.COMPLETED', 'PAYMENT.CAPTURE.DENIED', 'PAYMENT.CAPTURE.REFUNDED', 'CUSTOMER.DISPUTE.CREATED'];
+      return reply(200, { id: m[1], url: 'https://hub.example/v1/hooks/paypal/org_1', event_types: events.map((name) => ({ name, description: name, status: 'ENABLED' })), links: [{ href: `${base}/v1/notifications/webhooks/${m[1]}`, rel: 'self', method: 'GET' }] }, 'webhook');
+    }
     return reply(404, ERRORS[404]());
   }
 

@@ -98,9 +98,11 @@ describe('paypal connector', () => {
     expect(pp.received.filter((r) => r === 'POST /v2/checkout/orders')).toHaveLength(3);
   });
 
-  it('refuses wrong credentials when the integration is enabled', async () => {
+  it('refuses wrong credentials or a webhook id PayPal does not know when the integration is enabled', async () => {
     const wrong = context({}, { clientSecret: 'not-the-secret' });
     await expect(connector.check!(wrong.ctx)).rejects.toMatchObject({ code: 'HTTP_STATUS', status: 401 });
+    const otherHook = context({}, { webhookId: 'WH0THERHOOK' });
+    await expect(connector.check!(otherHook.ctx)).rejects.toMatchObject({ status: 404, message: expect.stringContaining('INVALID_RESOURCE_ID') });
     await expect(connector.check!(test.ctx)).resolves.toBeUndefined();
   });
 
