@@ -95,3 +95,15 @@ export type {
   ManifestObjectSchema,
   Metadata,
 } from '@uah/schemas';
+
+/**
+ * Decimal places of an ISO 4217 currency, to turn a provider's decimal amount into the integer minor
+ * units the books hold (and back).
+ *
+ * @example
+ * ```ts
+ * currencyMinorUnits('USD'); // 2
+ * currencyMinorUnits('JPY'); // 0
+ * ```
+ */
+export { currencyMinorUnits, isCurrencyCode } from '@uah/schemas';
