@@ -41,16 +41,6 @@ export { paginate, parseNextLink, type PaginateOptions, type PaginationStrategy 
 export { buildUrl, type QueryParams, type ResponseType } from './http/request.js';
 export { assertSafeUrl, safeLookup, pinnedLookup, addressProblem, UnsafeUrlError, type UrlPolicy, type SafeTarget } from './net/url-guard.js';
 
-/**
- * Decimal places of an ISO 4217 currency (2 for USD, 0 for JPY, 3 for KWD): the scale of every amount in
- * minor units the books use, for converting to and from a provider's own units.
- *
- * @example
- * ```ts
- * currencyMinorUnits('JPY'); // 0
- * ```
- */
-export { currencyMinorUnits } from '@uah/schemas';
 
 /**
  * The schema types a connector works with, re-exported so that a connector depends on this package

@@ -39,6 +39,12 @@ export function fakeBooks(invoice: Partial<Invoice> & { id: string; customerId: 
       payable(p);
       return p;
     },
+    process: async (id) => {
+      calls.push('process');
+      const p = find(id);
+      must(p, 'PENDING');
+      return Object.assign(p, { status: 'PROCESSING' });
+    },
     fail: async (id, input) => {
       calls.push('fail');
       const p = find(id);
