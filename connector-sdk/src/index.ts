@@ -19,10 +19,12 @@ export {
   type WebhookVerification,
 } from './define.js';
 export { AuthorizationError, createConnectorAuth, withBearer, TOKEN_REFRESH_MARGIN_MS, type AccessToken, type AuthorizationErrorCode, type ConnectorAuth } from './auth.js';
+export { CONSENT_STATE_KEY, CONSENT_EXPIRING_DAYS, consentStatus, reportConsent, type ConsentReport } from './consent.js';
 export type { ConnectorContext, ConnectorLogger, ExternalIdMappings, HttpClientFactory, JsonValue, SyncStateStore } from './context.js';
 export {
   ENTITY_METHODS,
   PERMISSION_PREFIX,
+  type BankTransactionCollection,
   type ConnectorEntities,
   type CreditNoteCollection,
   type EntityCollection,
@@ -52,8 +54,16 @@ export { assertSafeUrl, safeLookup, pinnedLookup, addressProblem, UnsafeUrlError
  */
 export type {
   Address,
+  BankAccount,
+  BankAccountCreate,
+  BankFeedImport,
+  BankReconciliationResult,
+  BankReconciliationRun,
+  BankStatementImport,
+  BankTransaction,
   ConnectorManifest,
   ConnectorPermission,
+  IntegrationConsent,
   CreditNote,
   CreditNoteCreate,
   Invoice,

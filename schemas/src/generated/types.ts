@@ -603,7 +603,10 @@ export interface BankStatementImport {
   object: 'bank_statement_import';
   organizationId: string;
   bankAccountId: string;
-  format: 'OFX' | 'QFX' | 'CAMT053' | 'CSV';
+  /**
+   * FEED: lines delivered by a bank feed (BankFeedImport) rather than read from a file; its `fileSha256` is the hash of the lines as given.
+   */
+  format: 'OFX' | 'QFX' | 'CAMT053' | 'CSV' | 'FEED';
   formatVersion: string | null;
   fileName: string | null;
   fileSha256: string;
@@ -2117,6 +2120,47 @@ export interface BankAccountUpdate {
   bankName?: string | null;
   status?: 'ACTIVE' | 'INACTIVE';
   metadata?: Metadata;
+}
+
+/**
+ * Booked transactions of one bank account as a bank feed (an open banking aggregator, through a connector) delivers them, instead of a statement file. Each line carries the bank's own id (`id`): a line whose id this bank account already holds is counted as a duplicate and skipped, so feeding overlapping windows adds each transaction once. Only booked (posted) transactions belong here: a pending one may still change or vanish, and the feed sends it once it is booked. Amounts are signed integer minor units (negative: money out). The result is a BankStatementImport of format FEED, with one bank_statement.imported event.
+ */
+export interface BankFeedImport {
+  /**
+   * Where the lines come from (shown as the import's fileName), e.g. `open-banking 2026-01-01..2026-01-31`.
+   */
+  source: string;
+  from?: string | null;
+  to?: string | null;
+  /**
+   * @maxItems 20000
+   */
+  transactions: {
+    id: string;
+    /**
+     * The booking date.
+     */
+    date: string;
+    valueDate?: string | null;
+    amount: number;
+    currency: CurrencyCode;
+    description: string;
+    counterparty?: string | null;
+    reference?: string | null;
+    type?: string | null;
+  }[];
+  /**
+   * @maxItems 100
+   */
+  balances?: {
+    /**
+     * e.g. CURRENT or AVAILABLE.
+     */
+    type: string;
+    amount: number;
+    currency: CurrencyCode;
+    date: string | null;
+  }[];
 }
 
 /**
@@ -3755,6 +3799,25 @@ export interface IntegrationAuthorization {
 }
 
 /**
+ * For a connector whose access rests on the customer's consent with a data holder (open banking): when that consent ends and where it stands, as the connector last reported it. `EXPIRING` means it ends within 7 days; `EXPIRED` that it has ended or the provider refused it as expired or revoked: the customer must grant it again and the credentials be updated. `status` is worked out when the status is read, so a consent past its `expiresAt` shows EXPIRED even before the next sync.
+ */
+export interface IntegrationConsent {
+  status: 'ACTIVE' | 'EXPIRING' | 'EXPIRED';
+  /**
+   * When the consent ends (null when the provider did not say).
+   */
+  expiresAt: string | null;
+  /**
+   * When the connector last reported it.
+   */
+  reportedAt: string;
+  /**
+   * The provider's explanation when it refused the consent.
+   */
+  detail: string | null;
+}
+
+/**
  * How an integration is doing: its last sync and result, the failures counted against it (handlers that threw, timed out or ran out of memory), when it syncs next and how often, what it syncs, the events parked after its handler kept failing on them (how many, and the latest with their errors), and its configuration (never its credentials).
  */
 export interface IntegrationStatus {
@@ -3780,6 +3843,10 @@ export interface IntegrationStatus {
    * For a connector that authorizes with OAuth2: where the authorization stands, e.g. `REAUTHORIZATION_REQUIRED` once the provider refused the refresh token.
    */
   authorization?: IntegrationAuthorization;
+  /**
+   * For a connector that reports a consent (open banking): when the customer's consent ends and whether it has.
+   */
+  consent?: IntegrationConsent;
   parked: {
     count: number;
     /**
@@ -3928,7 +3995,11 @@ export type ConnectorPermission =
   | 'payments:write'
   | 'credit_notes:read'
   | 'credit_notes:write'
-  | 'journal_entries:read';
+  | 'journal_entries:read'
+  | 'bank_accounts:read'
+  | 'bank_accounts:write'
+  | 'bank_transactions:read'
+  | 'bank_transactions:write';
 
 /**
  * A connector's `connector.json`: what it is, which SDK versions it loads against, how an organization authenticates it, what it syncs and which events and actions it handles. The hub validates it at load time and refuses a connector whose manifest is invalid or whose `sdk` range the running SDK does not satisfy.
@@ -4150,6 +4221,7 @@ export interface SchemaTypes {
   BankAccountCreate: BankAccountCreate;
   BankAccountListQuery: BankAccountListQuery;
   BankAccountUpdate: BankAccountUpdate;
+  BankFeedImport: BankFeedImport;
   BankReconciliationResult: BankReconciliationResult;
   BankReconciliationRun: BankReconciliationRun;
   BankStatementImportCreate: BankStatementImportCreate;
@@ -4267,6 +4339,7 @@ export interface SchemaTypes {
   ConnectorCatalogEntry: ConnectorCatalogEntry;
   ConnectorVersion: ConnectorVersion;
   IntegrationAuthorization: IntegrationAuthorization;
+  IntegrationConsent: IntegrationConsent;
   IntegrationStatus: IntegrationStatus;
   Integration: Integration;
   ManifestAction: ManifestAction;
