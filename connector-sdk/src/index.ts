@@ -19,6 +19,16 @@ export {
   type WebhookVerification,
 } from './define.js';
 export { AuthorizationError, createConnectorAuth, withBearer, TOKEN_REFRESH_MARGIN_MS, type AccessToken, type AuthorizationErrorCode, type ConnectorAuth } from './auth.js';
+/**
+ * Money as the books keep it: `decimalToMinorUnits('1234.50', 'AUD')` is 123450, exactly (a RangeError
+ * for text that is no amount or has more decimals than the currency); `currencyMinorUnits('JPY')` is 0.
+ *
+ * @example
+ * ```ts
+ * const amount = decimalToMinorUnits(providerLine.amount, 'AUD');
+ * ```
+ */
+export { currencyMinorUnits, decimalToMinorUnits, isCurrencyCode } from '@uah/schemas';
 export { CONSENT_STATE_KEY, CONSENT_EXPIRING_DAYS, consentStatus, reportConsent, type ConsentReport } from './consent.js';
 export type { ConnectorContext, ConnectorLogger, ExternalIdMappings, HttpClientFactory, JsonValue, SyncStateStore } from './context.js';
 export {
