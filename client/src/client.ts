@@ -23,6 +23,7 @@ import {
   type InvoicesResource,
 } from './resources/invoices.js';
 import { createPaymentsResource, type PaymentsResource } from './resources/payments.js';
+import { createPayoutsResource, type PayoutsResource } from './resources/payouts.js';
 import { createBankAccountsResource, createBankTransactionsResource, type BankAccountsResource, type BankTransactionsResource } from './resources/banking.js';
 import { createReportsResource, type ReportsResource } from './resources/reports.js';
 import {
@@ -82,6 +83,7 @@ export interface UahClient {
   invoiceSettings: InvoiceSettingsResource;
   creditNotes: CreditNotesResource;
   payments: PaymentsResource;
+  payouts: PayoutsResource;
   reports: ReportsResource;
   vendors: VendorsResource;
   purchaseOrders: PurchaseOrdersResource;
@@ -126,6 +128,7 @@ export function resources(transport: Transport, organizationId: string | undefin
     invoiceSettings: createInvoiceSettingsResource(c),
     creditNotes: createCreditNotesResource(c),
     payments: createPaymentsResource(c),
+    payouts: createPayoutsResource(c),
     reports: createReportsResource(c),
     vendors: createVendorsResource(c),
     purchaseOrders: createPurchaseOrdersResource(c),

@@ -37,7 +37,7 @@ type GroupName = keyof Groups;
 
 const GROUPS = [
   'apiKeys', 'customers', 'events', 'accounts', 'journalEntries', 'ledgerSettings', 'products', 'taxRates', 'quotes',
-  'invoices', 'invoiceSettings', 'creditNotes', 'payments', 'reports', 'vendors', 'purchaseOrders', 'bills', 'expenses',
+  'invoices', 'invoiceSettings', 'creditNotes', 'payments', 'payouts', 'reports', 'vendors', 'purchaseOrders', 'bills', 'expenses',
   'inventory', 'data', 'projects', 'milestones', 'timeEntries', 'timesheets', 'payrollRuns', 'bankAccounts', 'bankTransactions',
   'webhooks', 'integrations',
 ] as const satisfies readonly GroupName[];
@@ -91,13 +91,15 @@ export class UniversalAccountingAPI {
     /** Records a payment (the specification's name for `create`). */
     recordPayment: PerOrganization<UahClient['payments']>['create'];
     /**
-     * A Stripe PaymentIntent, through the Stripe connector's `create_payment_intent` action: `createIntent`
-     * with `stripe`. Until the Stripe connector is installed and enabled for the organization it rejects
-     * with a `UahApiError` 404 NOT_FOUND ("No integration with stripe in this organization."); 409
-     * INTEGRATION_INACTIVE while the integration is disabled.
+     * The specification's name for `createIntent(organizationId, 'stripe', body)`: the generic
+     * `POST …/payments/{connectorId}/intent` with the connector id `stripe`. Until a connector of that id
+     * is installed and enabled for the organization it rejects with a `UahApiError` 404 NOT_FOUND
+     * ("No integration with stripe in this organization."); 409 INTEGRATION_INACTIVE while it is disabled.
      */
     createStripeIntent(organizationId: string, body: PaymentIntentCreate, options?: RequestOptions): Promise<PaymentIntent>;
   };
+  /** Payouts recorded by payment connectors: `payouts.list(orgId, { amount, currency })`, `payouts.get(orgId, id)`. */
+  readonly payouts!: PerOrganization<UahClient['payouts']>;
   readonly reports!: PerOrganization<UahClient['reports']>;
   readonly vendors!: PerOrganization<UahClient['vendors']>;
   readonly purchaseOrders!: PerOrganization<UahClient['purchaseOrders']>;

@@ -12,6 +12,7 @@ import type {
   Invoice, InvoiceCreate, InvoiceIssue, InvoiceListQuery, InvoiceUpdate, InvoiceVoid,
   JournalEntry, JournalEntryListQuery,
   Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDisputeCreate, PaymentDisputeResolve, PaymentFail, PaymentListQuery, PaymentRefundCreate,
+  Payout, PayoutListQuery, PayoutRecord,
   Product, ProductCreate, ProductListQuery, ProductUpdate,
   TaxRate, TaxRateCreate, TaxRateListQuery, TaxRateUpdate,
 } from '@uah/schemas';
@@ -98,6 +99,21 @@ export interface PaymentCollection extends ReadableCollection<Payment, PaymentLi
 }
 
 /**
+ * Payouts: the processor's transfers of its balance to the organization's bank, each recorded once per
+ * provider reference (`po_…`) with the payments, refunds and fees it settles. Recording one again moves
+ * its status forward only and adds new items; reaching PAID posts it (Dr bank, Cr payment clearing).
+ *
+ * @example
+ * ```ts
+ * const payout = await ctx.entities.payouts.record({ providerReference: 'po_1Nxyz', status: 'PAID', amount: 9680, currency: 'USD', arrivalDate: '2026-02-03', items: [{ kind: 'PAYMENT', paymentId, amount: 9680, providerReference: 'txn_1' }] });
+ * await ctx.entities.payouts.list({ providerReference: 'po_1Nxyz' });
+ * ```
+ */
+export interface PayoutCollection extends ReadableCollection<Payout, PayoutListQuery> {
+  record(input: PayoutRecord): Promise<Payout>;
+}
+
+/**
  * Credit notes against issued invoices.
  *
  * @example
@@ -142,6 +158,7 @@ export interface ConnectorEntities {
   taxRates: EntityCollection<TaxRate, TaxRateCreate, TaxRateUpdate, TaxRateListQuery>;
   invoices: InvoiceCollection;
   payments: PaymentCollection;
+  payouts: PayoutCollection;
   creditNotes: CreditNoteCollection;
   /** Read only: a connector never posts to the ledger directly; documents post their own entries. */
   journalEntries: ReadableCollection<JournalEntry, JournalEntryListQuery>;
@@ -175,6 +192,7 @@ export const ENTITY_METHODS = {
   taxRates: { get: 'read', list: 'read', create: 'write', update: 'write' },
   invoices: { get: 'read', list: 'read', findByNumber: 'read', createDraft: 'write', updateDraft: 'write', issue: 'write', void: 'write' },
   payments: { get: 'read', list: 'read', record: 'write', complete: 'write', fail: 'write', refund: 'write', dispute: 'write', resolveDispute: 'write', apply: 'write' },
+  payouts: { get: 'read', list: 'read', record: 'write' },
   creditNotes: { get: 'read', list: 'read', create: 'write' },
   journalEntries: { get: 'read', list: 'read' },
   bankAccounts: { get: 'read', list: 'read', create: 'write', update: 'write' },
@@ -195,6 +213,7 @@ export const PERMISSION_PREFIX: Readonly<Record<EntityKind, string>> = {
   taxRates: 'tax_rates',
   invoices: 'invoices',
   payments: 'payments',
+  payouts: 'payouts',
   creditNotes: 'credit_notes',
   journalEntries: 'journal_entries',
   bankAccounts: 'bank_accounts',

@@ -28,6 +28,8 @@ import { createLedgerService, type LedgerService } from './ledger/service.js';
 import { createLedgerRoutes } from './ledger/routes.js';
 import { createPaymentService, type PaymentService } from './payments/service.js';
 import { createPaymentRoutes } from './payments/routes.js';
+import { createPayoutService, type PayoutService } from './payments/payout-service.js';
+import { createPayoutRoutes } from './payments/payout-routes.js';
 import { createReportService, type ReportService } from './reports/service.js';
 import { createReportRoutes } from './reports/routes.js';
 import { createCatalog } from './catalog/catalog.js';
@@ -91,6 +93,8 @@ export interface CoreServices {
   creditNotes: CreditNoteService;
   invoiceSettings: InvoiceSettingsService;
   payments: PaymentService;
+  /** Payouts recorded by payment connectors (processor balance → bank). */
+  payouts: PayoutService;
   reports: ReportService;
   banking: Banking;
   mailer: Mailer;
@@ -143,6 +147,7 @@ export function createCore(options: CoreOptions): Core {
   const sales = createSales({ knex, events, organizations, customers, ledger, products: catalog.products, taxRates: catalog.taxRates, mailer, inventory: inventory.inventory });
   const purchasing = createPurchasing({ knex, events, organizations, ledger, products: catalog.products, taxRates: catalog.taxRates, inventory: inventory.inventory });
   const payments = createPaymentService({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
+  const payouts = createPayoutService({ knex, events, organizations, ledger });
   // Bank debits are matched to the purchasing context's bills and bill payments, through its services.
   const billSources = createBillOpenItemSources({ bills: purchasing.bills, billPayments: purchasing.billPayments, vendors: purchasing.vendors });
   const banking = createBanking({ knex, events, organizations, customers, ledger, payments, invoices: sales.invoices, extraSources: billSources });
@@ -152,7 +157,7 @@ export function createCore(options: CoreOptions): Core {
   const services: CoreServices = {
     organizations, apiKeys, sessions, customers, events, eventTail: createEventTail({ knex: root, logger }), ledger,
     products: catalog.products, taxRates: catalog.taxRates, invoices: sales.invoices, quotes: sales.quotes, creditNotes: sales.creditNotes, invoiceSettings: sales.invoiceSettings,
-    payments, reports, banking, mailer, scheduler, projects, purchasing, inventory, webhooks,
+    payments, payouts, reports, banking, mailer, scheduler, projects, purchasing, inventory, webhooks,
   };
 
   const metrics = createMetrics();
@@ -185,6 +190,7 @@ export function createCore(options: CoreOptions): Core {
     ...catalog.routes,
     ...sales.routes,
     ...createPaymentRoutes(payments),
+    ...createPayoutRoutes(payouts),
     ...createReportRoutes(reports),
     ...projectRoutes,
     ...purchasing.routes,

@@ -1,12 +1,12 @@
 import type {
-  ConnectorActionResult, Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDisputeCreate, PaymentDisputeResolve, PaymentDryRun, PaymentFail, PaymentIntent,
+  Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDisputeCreate, PaymentDisputeResolve, PaymentDryRun, PaymentFail, PaymentIntent,
   PaymentIntentCreate, PaymentListQuery, PaymentRefundCreate,
 } from '@uah/schemas';
 import type { Page, PagedIterable } from '../paging.js';
 import type { RequestOptions } from '../transport.js';
 import type { DryRunOptions, DryRunWrite, ResourceContext } from './context.js';
 
-/** The action a payment connector offers for `createIntent` (its manifest's `actions`). */
+/** The action a payment connector offers for `createIntent` (its manifest's `actions`), also reachable as such. */
 export const PAYMENT_INTENT_ACTION = 'create_payment_intent';
 
 export interface PaymentsResource {
@@ -29,10 +29,12 @@ export interface PaymentsResource {
   /** Closes the open dispute, WON (the funds come back) or LOST (taken back like a refund). */
   resolveDispute(id: string, body: PaymentDisputeResolve, options?: RequestOptions): Promise<Payment>;
   /**
-   * A payment intent with the provider of a payment connector the organization enabled (`stripe`, …),
-   * through the connector's `create_payment_intent` action; the connector records a PENDING payment.
-   * Until that connector is installed and enabled for the organization the hub answers 404 NOT_FOUND
-   * ("No integration with stripe in this organization."), and 409 INTEGRATION_INACTIVE while it is disabled.
+   * A payment intent with the provider of a payment connector the organization enabled (`stripe`, …):
+   * `POST …/payments/{connectorId}/intent`, served by any enabled connector whose manifest offers the
+   * `create_payment_intent` action; the connector records a PENDING payment. Until that connector is
+   * installed and enabled for the organization the hub answers 404 NOT_FOUND ("No integration with stripe
+   * in this organization."), 409 INTEGRATION_INACTIVE while it is disabled, and 404 when it offers no
+   * payment intents.
    */
   createIntent(connectorId: string, body: PaymentIntentCreate, options?: RequestOptions): Promise<PaymentIntent>;
 }
@@ -52,9 +54,6 @@ export function createPaymentsResource(c: ResourceContext): PaymentsResource {
     apply: (paymentId, body, o) => c.post(`${one(paymentId)}/apply`, body, o),
     dispute: (paymentId, body, o) => c.post(`${one(paymentId)}/dispute`, body, o),
     resolveDispute: (paymentId, body, o) => c.post(`${one(paymentId)}/dispute/resolve`, body, o),
-    createIntent: async (connectorId, body, o) => {
-      const answer = await c.post<ConnectorActionResult>(`${c.org()}/integrations/${c.id(connectorId)}/actions/${PAYMENT_INTENT_ACTION}`, body, o);
-      return answer.result as PaymentIntent;
-    },
+    createIntent: (connectorId, body, o) => c.post<PaymentIntent>(`${base()}/${c.id(connectorId)}/intent`, body, o),
   };
 }

@@ -176,3 +176,16 @@ export function disputeFundsEntry(input: { paymentId: string; date: string; memo
   ];
   return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'dispute', id: input.paymentId } });
 }
+
+/**
+ * A payout reaching the bank: Dr bank (what arrived), Dr processing fees (the processor's charge for the
+ * payout, if any), Cr payment clearing (both), emptying clearing of what the settled payments put there.
+ */
+export function payoutEntry(input: { payoutId: string; date: string; memo: string; amount: number; fees: number }, money: Money): PostEntryInput {
+  const legs: Leg[] = [
+    { key: 'bank', direction: 'DEBIT', amount: input.amount, description: 'Payout received' },
+    { key: 'payment_fees', direction: 'DEBIT', amount: input.fees, description: 'Payout fee' },
+    { key: 'payment_clearing', direction: 'CREDIT', amount: input.amount + input.fees, description: 'Paid out by the processor' },
+  ];
+  return toEntry(legs, money, { date: input.date, memo: input.memo, source: { type: 'payout', id: input.payoutId } });
+}

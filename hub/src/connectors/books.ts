@@ -23,7 +23,8 @@ export interface Books {
 }
 
 type Name = keyof SchemaTypes;
-type Run = (org: string, args: unknown[], meta: EventMetadata) => Promise<unknown>;
+/** `connectorId` is the calling connector's, from the hub's record of the call. */
+type Run = (org: string, args: unknown[], meta: EventMetadata, connectorId: string) => Promise<unknown>;
 /** Which argument positions are validated against which schema (body schemas, or a query schema). */
 interface Method {
   inputs?: Array<{ at: number; schema: Name; query?: true }>;
@@ -91,6 +92,10 @@ function tableOf(s: CoreServices): Record<string, Record<string, Method>> {
       resolveDispute: { inputs: [{ at: 1, schema: 'PaymentDisputeResolve' }], run: (o, a, m) => s.payments.resolveDispute(o, id(a), arg(a, 1), m) },
       apply: { inputs: [{ at: 1, schema: 'PaymentApply' }], run: (o, a, m) => s.payments.apply(o, id(a), arg(a, 1), m) },
     },
+    payouts: {
+      ...read((o, i) => s.payouts.get(o, i), (o, q) => s.payouts.list(o, q), 'PayoutListQuery'),
+      record: { inputs: [{ at: 0, schema: 'PayoutRecord' }], run: (o, a, m, c) => s.payouts.record(o, c, arg(a, 0), m) },
+    },
     creditNotes: {
       ...read((o, i) => s.creditNotes.get(o, i), (o, q) => s.creditNotes.list(o, q), 'CreditNoteListQuery'),
       create: { inputs: [{ at: 0, schema: 'CreditNoteCreate' }], run: (o, a, m) => s.creditNotes.create(o, arg(a, 0), m) },
@@ -134,7 +139,7 @@ export function createBooks(services: CoreServices): Books {
       if (!method) throw new ConnectorEntityError('UNKNOWN_METHOD', `entities.${c.kind}.${c.method} does not exist`, 400);
       const meta: EventMetadata = { source: c.cause.source, userId: `connector:${c.connectorId}`, ...(c.cause.causationId ? { causationId: c.cause.causationId } : {}) };
       try {
-        return await method.run(c.organizationId, prepareInputs(method, c.args), meta);
+        return await method.run(c.organizationId, prepareInputs(method, c.args), meta, c.connectorId);
       } catch (error) {
         if (error instanceof AppError) throw new ConnectorEntityError(error.code, error.message, error.status, error.errors ?? []);
         throw error;

@@ -7,6 +7,8 @@ const org = '/v1/organizations/:orgId';
 const integration = `${org}/integrations/:connectorId`;
 const ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const ACTION = /^[a-z][a-z0-9]*([-_][a-z0-9]+)*$/;
+/** The action by which a payment connector's manifest says it offers payment intents. */
+export const PAYMENT_INTENT_ACTION = 'create_payment_intent';
 
 /** A path id that cannot name a connector is simply not found. */
 function param(params: Record<string, string>, name: string, pattern = ID): string {
@@ -82,6 +84,14 @@ export function createConnectorRoutes(deps: { catalog: Catalog; integrations: In
         const action = param(params, 'action', ACTION);
         return { object: 'action_result', action, result: await integrations.runAction(organizationId, param(params, 'connectorId'), action, body as Record<string, unknown>) };
       },
+    }),
+    defineRoute({
+      method: 'POST', path: `${org}/payments/:connectorId/intent`, operationId: 'createPaymentIntent', tag: 'Payments', summary: "A payment intent with a payment connector's provider",
+      description:
+        `Served by any enabled connector whose manifest offers the \`${PAYMENT_INTENT_ACTION}\` action (404 otherwise; 409 while the integration is disabled): the same as running that action. ` +
+        "The connector creates the intent with its provider, records a PENDING payment with the intent's id as its reference (`payment.initiated`) and answers the intent's id, client secret, status, amount and currency. A provider's refusal is a 502 with `source: provider`.",
+      body: 'PaymentIntentCreate', response: { status: 200, schema: 'PaymentIntent' }, errors: [409, 422, 502],
+      handler: ({ organizationId, params, body }) => integrations.runAction(organizationId, param(params, 'connectorId'), PAYMENT_INTENT_ACTION, body as Record<string, unknown>),
     }),
   ];
 }

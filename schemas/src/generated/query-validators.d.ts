@@ -24,6 +24,7 @@ export declare const LedgerQuery: ValidateFunction<T.LedgerQuery>;
 export declare const MilestoneListQuery: ValidateFunction<T.MilestoneListQuery>;
 export declare const OAuthCallbackQuery: ValidateFunction<T.OAuthCallbackQuery>;
 export declare const PaymentListQuery: ValidateFunction<T.PaymentListQuery>;
+export declare const PayoutListQuery: ValidateFunction<T.PayoutListQuery>;
 export declare const PayrollRunListQuery: ValidateFunction<T.PayrollRunListQuery>;
 export declare const ProductListQuery: ValidateFunction<T.ProductListQuery>;
 export declare const ProfitAndLossQuery: ValidateFunction<T.ProfitAndLossQuery>;

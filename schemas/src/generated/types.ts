@@ -256,6 +256,31 @@ export type PaymentMethod = 'CARD' | 'BANK_TRANSFER' | 'E_TRANSFER' | 'CASH' | '
 export type PaymentStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'REFUNDED' | 'DISPUTED';
 
 /**
+ * One thing a payout settles, linked by id: a payment (its net), a refund of a payment or a dispute withdrawal (negative), or a fee or adjustment of the processor that names no payment. `amount` is its signed effect on the payout in minor units of the payout's currency.
+ */
+export interface PayoutItem {
+  kind: 'PAYMENT' | 'REFUND' | 'DISPUTE' | 'FEE' | 'ADJUSTMENT';
+  /**
+   * The payment of this organization the item belongs to (required for PAYMENT, REFUND and DISPUTE).
+   */
+  paymentId?: string | null;
+  /**
+   * The refund of that payment, for a REFUND item.
+   */
+  refundId?: string | null;
+  amount: number;
+  /**
+   * The provider's id of the item (e.g. a balance transaction `txn_…` or a charge `ch_…`).
+   */
+  providerReference?: string | null;
+}
+
+/**
+ * PENDING and IN_TRANSIT payouts are on their way and not in the books yet; a PAID payout reached the bank account and is posted (Dr bank, Cr payment clearing); FAILED and CANCELED payouts never reached it. A status only moves forward: PENDING → IN_TRANSIT → PAID | FAILED | CANCELED.
+ */
+export type PayoutStatus = 'PENDING' | 'IN_TRANSIT' | 'PAID' | 'FAILED' | 'CANCELED';
+
+/**
  * Which side of the account a journal line is on.
  */
 export type PostingDirection = 'DEBIT' | 'CREDIT';
@@ -1324,6 +1349,59 @@ export interface Payment {
 }
 
 /**
+ * Money a payment processor sent from its balance to the organization's bank account, as a payment connector recorded it: one payout settles many payments (less their fees, refunds and disputes). Recorded once per (connector, provider reference). When PAID it is posted: Dr bank for `amount`, Dr payment processing fees for `fees` (the processor's charge for the payout itself, if any), Cr payment clearing for `amount + fees`, closing what the settled payments put in clearing. A bank deposit of `amount` in `currency` around `arrivalDate` is that payout.
+ */
+export interface Payout {
+  id: string;
+  object: 'payout';
+  organizationId: string;
+  /**
+   * The payment connector that recorded it.
+   */
+  connectorId: string;
+  /**
+   * The provider's id of the payout (e.g. Stripe's `po_…`); unique per organization and connector.
+   */
+  providerReference: string;
+  status: PayoutStatus;
+  /**
+   * What reaches the bank account, in minor units of `currency`.
+   */
+  amount: number;
+  currency: CurrencyCode;
+  /**
+   * Units of the base currency per unit of `currency`, used to post it; null in the base currency.
+   */
+  exchangeRate: string | null;
+  /**
+   * The processor's fee for the payout itself (0 if none).
+   */
+  fees: number;
+  /**
+   * The day the processor expects (or reports) the money in the bank.
+   */
+  arrivalDate: string;
+  paidAt: string | null;
+  failureReason: string | null;
+  description: string | null;
+  /**
+   * The entry posted when it was PAID.
+   */
+  journalEntryId: string | null;
+  /**
+   * What it settles, in the order recorded.
+   */
+  items: PayoutItem[];
+  /**
+   * The distinct payments among `items`.
+   */
+  paymentIds: string[];
+  metadata: Metadata;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+/**
  * Pay for the submitted, unpaid timesheets whose week ends within the period, in the organization's base currency. Per person: gross = minutes × hourly rate / 60, each withholding = gross × basis points / 10000, net = gross − withholdings (each rounded half away from zero to the minor unit). Posts Dr wages expense (gross) / Cr withholdings payable (withholdings) / Cr wages payable or bank (net). A timesheet is paid by one run only.
  */
 export interface PayrollRun {
@@ -1761,6 +1839,9 @@ export type EventType =
   | 'payment.disputed'
   | 'payment.dispute_closed'
   | 'payment.reconciled'
+  | 'payout.created'
+  | 'payout.paid'
+  | 'payout.failed'
   | 'journal_entry.created'
   | 'account.balance_changed'
   | 'revenue.recognized'
@@ -3201,6 +3282,58 @@ export interface PaymentRefundCreate {
   date?: string;
 }
 
+export interface PayoutListQuery {
+  limit?: PageLimit;
+  cursor?: PageCursor;
+  connectorId?: string;
+  providerReference?: string;
+  status?: PayoutStatus;
+  currency?: CurrencyCode;
+  /**
+   * Only payouts of exactly this amount (a bank deposit's).
+   */
+  amount?: number;
+  /**
+   * Arrival date on or after.
+   */
+  arrivalFrom?: string;
+  /**
+   * Arrival date on or before.
+   */
+  arrivalTo?: string;
+  /**
+   * Only payouts that settle this payment.
+   */
+  paymentId?: string;
+}
+
+/**
+ * A payout as a payment connector reports it (`ctx.entities.payouts.record`). Idempotent by the organization, the connector and `providerReference`: recording it again returns the payout, moving its status forward only (a late IN_TRANSIT never undoes PAID); items are added once (by `providerReference` when given). Reaching PAID posts it; FAILED or CANCELED records `failureReason`.
+ */
+export interface PayoutRecord {
+  providerReference: string;
+  status: PayoutStatus;
+  amount: number;
+  currency: CurrencyCode;
+  /**
+   * Required when `currency` is not the organization's base currency.
+   */
+  exchangeRate?: string;
+  fees?: number;
+  arrivalDate: string;
+  /**
+   * Defaults to the arrival date when PAID.
+   */
+  paidAt?: string;
+  failureReason?: string;
+  description?: string;
+  /**
+   * @maxItems 10000
+   */
+  items?: PayoutItem[];
+  metadata?: Metadata;
+}
+
 /**
  * Pays the submitted, unpaid timesheets whose week ends within [periodStart, periodEnd]. Each person among them needs an hourly rate in `rates` (minor units of the base currency); withholding rates are given, not looked up (no tax tables). 422 when no timesheet is due.
  */
@@ -3993,6 +4126,8 @@ export type ConnectorPermission =
   | 'invoices:write'
   | 'payments:read'
   | 'payments:write'
+  | 'payouts:read'
+  | 'payouts:write'
   | 'credit_notes:read'
   | 'credit_notes:write'
   | 'journal_entries:read'
@@ -4148,6 +4283,8 @@ export interface SchemaTypes {
   PaymentDisputeReason: PaymentDisputeReason;
   PaymentMethod: PaymentMethod;
   PaymentStatus: PaymentStatus;
+  PayoutItem: PayoutItem;
+  PayoutStatus: PayoutStatus;
   PostingDirection: PostingDirection;
   Problem: Problem;
   ProjectStatus: ProjectStatus;
@@ -4186,6 +4323,7 @@ export interface SchemaTypes {
   Milestone: Milestone;
   Organization: Organization;
   Payment: Payment;
+  Payout: Payout;
   PayrollRun: PayrollRun;
   Product: Product;
   Project: Project;
@@ -4296,6 +4434,8 @@ export interface SchemaTypes {
   PaymentIntent: PaymentIntent;
   PaymentListQuery: PaymentListQuery;
   PaymentRefundCreate: PaymentRefundCreate;
+  PayoutListQuery: PayoutListQuery;
+  PayoutRecord: PayoutRecord;
   PayrollRunCreate: PayrollRunCreate;
   PayrollRunListQuery: PayrollRunListQuery;
   ProductCreate: ProductCreate;
