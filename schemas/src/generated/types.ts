@@ -699,20 +699,28 @@ export interface BankTransaction {
   status: 'UNMATCHED' | 'MATCHED';
   match: {
     /**
-     * The payment a credit is reconciled with; null for a debit.
+     * The payment a credit is reconciled with; null for a debit and for a credit reconciled with a payout.
      */
     paymentId: string | null;
     /**
      * The bill payment a debit is reconciled with; null for a credit.
      */
     billPaymentId: string | null;
+    /**
+     * The processor payout a credit is reconciled with (one deposit for many payments less fees): the payout's payments are in `paymentIds`.
+     */
+    payoutId: string | null;
+    /**
+     * Every payment the line settles: the payment, or each payment of the payout.
+     */
+    paymentIds: string[];
     method: 'AUTO' | 'MANUAL';
     confidence: number | null;
     matchedAt: Timestamp;
     transferEntryId: string | null;
   } | null;
   suggestions: {
-    kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL' | 'BILL_PAYMENT';
+    kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL' | 'BILL_PAYMENT' | 'PAYOUT';
     id: string;
     score: number;
     amount: number;
@@ -1839,6 +1847,7 @@ export type EventType =
   | 'payment.disputed'
   | 'payment.dispute_closed'
   | 'payment.reconciled'
+  | 'payout.reconciled'
   | 'payout.created'
   | 'payout.paid'
   | 'payout.failed'
@@ -2267,6 +2276,10 @@ export interface BankReconciliationResult {
      */
     billPaymentId: string | null;
     confidence: number;
+    /**
+     * The payout a credit was reconciled with (null otherwise, and in a dry run).
+     */
+    payoutId: string | null;
   }[];
 }
 
@@ -2374,18 +2387,26 @@ export interface BankTransactionListQuery {
   from?: string;
   to?: string;
   importId?: string;
+  /**
+   * Lines reconciled with this payment, directly or through a payout that settles it.
+   */
   paymentId?: string;
   billPaymentId?: string;
+  /**
+   * The line reconciled with this payout.
+   */
+  payoutId?: string;
 }
 
 /**
- * Matches an UNMATCHED bank transaction by hand to exactly one item. A credit: a PENDING or PROCESSING payment (completed on the transaction's date), a COMPLETED payment into the bank not yet reconciled (linked, nothing posted), or an open invoice (a BANK_TRANSFER payment of the transaction's amount is recorded and applied to it, at most its balance; the rest stays customer credit). A debit: an open bill (OPEN or PARTIALLY_PAID; a bill payment of the transaction's amount is made on the transaction's date, paid from the bank account's ledger account, with bill.paid caused by the bank transaction: a part payment when the debit is less than the balance, 422 PAYMENT_EXCEEDS_BALANCE when it is more), or a bill payment not yet reconciled, paid from the bank account's ledger account or the chart's Bank account (linked; a transfer between the two is posted when they differ). The currency must be the transaction's, and a payment's or bill payment's amount its amount (422 otherwise).
+ * Matches an UNMATCHED bank transaction by hand to exactly one item. A credit: a PENDING or PROCESSING payment (completed on the transaction's date), a COMPLETED payment into the bank not yet reconciled (linked, nothing posted), or an open invoice (a BANK_TRANSFER payment of the transaction's amount is recorded and applied to it, at most its balance; the rest stays customer credit). A debit: an open bill (OPEN or PARTIALLY_PAID; a bill payment of the transaction's amount is made on the transaction's date, paid from the bank account's ledger account, with bill.paid caused by the bank transaction: a part payment when the debit is less than the balance, 422 PAYMENT_EXCEEDS_BALANCE when it is more), or a bill payment not yet reconciled, paid from the bank account's ledger account or the chart's Bank account (linked; a transfer between the two is posted when they differ). A credit may also be a processor payout (PENDING, IN_TRANSIT or PAID, not yet reconciled) of exactly its amount: one deposit for the payout's many payments less fees. A payout not yet PAID is marked PAID on the transaction's date, which posts it (Dr bank, Cr payment clearing, closing what its payments put in clearing); the line is linked to the payout, and each of its payments records payment.reconciled. The currency must be the transaction's, and a payment's or bill payment's amount its amount (422 otherwise).
  */
 export interface BankTransactionMatch {
   paymentId?: string;
   invoiceId?: string;
   billId?: string;
   billPaymentId?: string;
+  payoutId?: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { BillPayment, EventMetadata, Invoice, Payment, PaymentStatus } from '@uah/schemas';
+import type { BillPayment, EventMetadata, Invoice, Payment, PaymentStatus, Payout } from '@uah/schemas';
 import type { PaymentService } from '../../payments/service.js';
 import type { InvoiceService } from '../../sales/invoice-service.js';
 import type { CustomerService } from '../../customers/service.js';
@@ -22,10 +22,11 @@ export interface SettlingLine {
 }
 
 /**
- * What settling an item recorded or found: the payment that took money in, or the bill payment that paid
- * money out. The bank line is linked to it, once.
+ * What settling an item recorded or found: the payment that took money in, the processor payout that
+ * brought many payments in at once, or the bill payment that paid money out. The bank line is linked to
+ * it, once.
  */
-export type Settlement = { kind: 'payment'; id: string; payment: Payment } | { kind: 'bill_payment'; id: string; billPayment: BillPayment };
+export type Settlement = { kind: 'payment'; id: string; payment: Payment } | { kind: 'bill_payment'; id: string; billPayment: BillPayment } | { kind: 'payout'; id: string; payout: Payout };
 
 /** The settlements already linked to a bank line of the organization, read by reconciliation for the sources. */
 export interface SettlementLinks {
