@@ -177,6 +177,9 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
           else suggestions.set(m.line.id, [{ item: m.item, score: m.score }]);
         }
         const settled = new Set(done.map((d) => d.bankTransactionId));
+        // An item this run settled is no suggestion for another line any more.
+        const taken = new Set(done.map((d) => d.itemId));
+        for (const [lineId, list] of suggestions) suggestions.set(lineId, list.filter((s) => !taken.has(s.item.id)));
         // Rows whose suggestions stay empty are not rewritten: most noise lines have none, before or after.
         const changed = rows.filter((r) => !settled.has(r.id) && ((suggestions.get(r.id)?.length ?? 0) > 0 || (Array.isArray(r.suggestions) && r.suggestions.length > 0)));
         await saveSuggestions(organizationId, changed.map((r) => ({ id: r.id, suggestions: (suggestions.get(r.id) ?? []).map(suggestionOf) })));
