@@ -9,6 +9,7 @@ import pino from 'pino';
 import { loadConfig } from '../../hub/src/config.js';
 import { startHub, type Hub } from '../../hub/src/hub.js';
 import { startBankEmulator, type BankEmulator } from '../../connectors/open-banking/test/emulator.js';
+import { connectorFolder, connectorSource, testManifest } from '../connectors/fixtures.js';
 
 /**
  * The open banking connector in the whole hub, on PostgreSQL and RabbitMQ: enabled through the
@@ -28,6 +29,12 @@ const queuePrefix = `e2e.ob.${suffix}`;
 const webhookQueue = `e2e.ob.webhooks.${suffix}`;
 const admin = new pg.Client({ connectionString: PG_URL });
 const dataDir = mkdtempSync(join(tmpdir(), 'uah-ob-'));
+/** A payment connector of the test's own, recording a processor payout through the SDK as a real one would. */
+const payments = connectorFolder();
+payments.add('acme-pay', {
+  manifest: testManifest('acme-pay', { category: 'payments', permissions: ['payouts:write'], actions: [{ name: 'record_payout', description: 'Records a payout.', inputSchema: { type: 'object' } }] }),
+  source: connectorSource({ extra: 'actions: { record_payout: async (ctx, input) => ctx.entities.payouts.record(input) },' }).replace(/\n  actions: \{ echo[^\n]*\n/, '\n'),
+});
 let hub: Hub;
 let bank: BankEmulator;
 let org: { id: string; apiKey: string };
@@ -69,14 +76,19 @@ beforeAll(async () => {
   url.pathname = `/${database}`;
   hub = await startHub(loadConfig({
     PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, WEBHOOK_QUEUE: webhookQueue, CONNECTOR_QUEUE_PREFIX: queuePrefix,
-    HUB_ADMIN_TOKEN: 'e2e-admin', LOG_LEVEL: 'silent', DATA_DIR: dataDir, SYNC_TICK_SECONDS: '1', WEBHOOK_ALLOW_PRIVATE: 'true',
+    HUB_ADMIN_TOKEN: 'e2e-admin', LOG_LEVEL: 'silent', DATA_DIR: dataDir, SYNC_TICK_SECONDS: '1', WEBHOOK_ALLOW_PRIVATE: 'true', CONNECTORS_PATH: payments.root,
   }), pino({ level: 'silent' }));
   const created = await fetch(`${hub.url}/v1/organizations`, { method: 'POST', headers: { authorization: 'Bearer e2e-admin', 'content-type': 'application/json' }, body: JSON.stringify({ name: `Open Banking ${suffix}`, baseCurrency: 'AUD' }) });
   const body = (await created.json()) as Body;
   org = { id: body.id, apiKey: body.apiKey };
   // The catalog loads in the background at start.
   const deadline = Date.now() + 30_000;
-  while (!(await call('GET', '/v1/connectors')).body.data?.some((c: Body) => c.id === 'open-banking' && c.available) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  const loaded = async (): Promise<boolean> => ['open-banking', 'acme-pay'].every((id) => catalog.some((c: Body) => c.id === id && c.available));
+  let catalog: Body[] = [];
+  while (!(await loaded()) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    catalog = (await call('GET', '/v1/connectors')).body.data ?? [];
+  }
 }, 90_000);
 
 afterAll(async () => {
@@ -85,10 +97,11 @@ afterAll(async () => {
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await admin.end();
   const amqp = new Connection(AMQP_URL);
-  const queues = [webhookQueue, ...['sample', 'open-banking'].map((id) => `${queuePrefix}.${id}`)];
+  const queues = [webhookQueue, ...['sample', 'open-banking', 'acme-pay'].map((id) => `${queuePrefix}.${id}`)];
   for (const q of queues) for (const name of [q, `${q}.parking`, ...[1, 2, 3, 4].map((n) => `${q}.retry.${n}`)]) await amqp.queueDelete({ queue: name });
   await amqp.close();
   rmSync(dataDir, { recursive: true, force: true });
+  payments.remove();
 });
 
 describe('open banking through the whole hub', () => {
@@ -141,6 +154,37 @@ describe('open banking through the whole hub', () => {
     expect(JSON.stringify(balances)).toContain(JSON.stringify({ accountId: 'acc-ops', bankAccountId: bankAccount.id, currency: 'AUD', current: 1349000, available: 1349000, creditLimit: 0 }));
   }, 180_000);
 
+  it('matches a deposit to a payout a payment connector recorded: the payout is PAID, payment clearing closed, and line, payout and payments linked', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const clearing = async (): Promise<number> => (await ok('GET', '/accounts?limit=100')).data.find((a: Body) => a.code === '1050').balance;
+    const before = await clearing();
+    const customer = await ok('POST', '/customers', { businessName: 'Card Buyer Pty Ltd', currency: 'AUD' });
+    const charges: Body[] = [];
+    for (const [price, fees] of [[10000, 320], [5000, 175]] as const) {
+      const draft = await ok('POST', '/invoices', { customerId: customer.id, currency: 'AUD', lines: [{ description: 'Order', quantity: '1', unitPrice: price }] });
+      const invoice = await ok('POST', `/invoices/${draft.id as string}/issue`, {}, 200);
+      charges.push(await ok('POST', '/payments', { customerId: customer.id, amount: price, currency: 'AUD', method: 'CARD', fees, depositAccount: 'payment_clearing', reference: `ch_${price}`, applications: [{ invoiceId: invoice.id, amount: price }] }));
+    }
+    expect(await clearing()).toBe(before + 14505);
+    expect((await call('PUT', '/integrations/acme-pay', { credentials: { apiKey: 'acme-pay-key-1' } })).status).toBe(200);
+    const recorded = await ok('POST', '/integrations/acme-pay/actions/record_payout', {
+      providerReference: 'po_1E2Epayout', status: 'IN_TRANSIT', amount: 14505, currency: 'AUD', arrivalDate: today,
+      items: charges.map((c) => ({ kind: 'PAYMENT', paymentId: c.id, amount: (c.amount as number) - (c.fees as number), providerReference: `txn_${c.reference as string}` })),
+    }, 200);
+    const payout = recorded.result;
+    expect(payout).toMatchObject({ connectorId: 'acme-pay', status: 'IN_TRANSIT', paymentIds: charges.map((c) => c.id) });
+
+    bank.addTransaction('acc-ops', { amount: '145.05', description: 'ACME PAY PAYOUT', reference: 'po_1E2Epayout' });
+    expect(await sync()).toMatchObject({ status: 'SUCCESS', counts: { created: 1 } });
+    const [line] = (await ok('GET', `/bank-transactions?payoutId=${payout.id as string}`)).data;
+    expect(line).toMatchObject({ amount: 14505, status: 'MATCHED', match: { payoutId: payout.id, paymentId: null, paymentIds: charges.map((c) => c.id), method: 'AUTO' } });
+    const paid = await ok('GET', `/payouts/${payout.id as string}`);
+    expect(paid).toMatchObject({ status: 'PAID', paidAt: `${today}T00:00:00.000Z` });
+    expect(await clearing()).toBe(before);
+    for (const c of charges) expect((await ok('GET', `/bank-transactions?paymentId=${c.id as string}`)).data.map((t: Body) => t.id)).toEqual([line.id]);
+    expect((await ok('GET', `/events?aggregateId=${payout.id as string}`)).data.map((e: Body) => e.type)).toEqual(['payout.created', 'payout.paid', 'payout.reconciled']);
+  }, 120_000);
+
   it('shows the consent in the integration status, and an expired one as EXPIRED with the sync failed', async () => {
     const status = await ok('GET', '/integrations/open-banking/status');
     expect(status).toMatchObject({ lastSyncStatus: 'SUCCESS', consent: { status: 'ACTIVE', detail: null } });
@@ -150,6 +194,6 @@ describe('open banking through the whole hub', () => {
     expect(failed.status).toBe('FAILED');
     expect(failed.error).toMatch(/consent was refused by the provider/);
     expect(await ok('GET', '/integrations/open-banking/status')).toMatchObject({ lastSyncStatus: 'FAILED', consent: { status: 'EXPIRED', detail: "The customer's consent has expired." } });
-    expect(await bankLines()).toHaveLength(3);
+    expect(await bankLines()).toHaveLength(4);
   }, 120_000);
 });
