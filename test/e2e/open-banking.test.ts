@@ -33,7 +33,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'uah-ob-'));
 const payments = connectorFolder();
 payments.add('acme-pay', {
   manifest: testManifest('acme-pay', { category: 'payments', permissions: ['payouts:write'], actions: [{ name: 'record_payout', description: 'Records a payout.', inputSchema: { type: 'object' } }] }),
-  source: connectorSource({ extra: 'actions: { record_payout: async (ctx, input) => ctx.entities.payouts.record(input) },' }).replace(/\n  actions: \{ echo[^\n]*\n/, '\n'),
+  source: connectorSource({ extra: 'actions: { record_payout: async (ctx, input) => ctx.entities.payouts.record(input) },' }).replace(/\n {2}actions: \{ echo[^\n]*\n/, '\n'),
 });
 let hub: Hub;
 let bank: BankEmulator;

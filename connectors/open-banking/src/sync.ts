@@ -95,6 +95,6 @@ export async function pullBankTransactions(ctx: Ctx, job: SyncJob): Promise<Sync
     if (!isConsentRefusal(error)) throw error;
     const detail = providerErrors(error)[0]?.detail ?? (error as Error).message;
     await reportConsent(ctx, { expiresAt: ctx.credentials.consentExpiresAt ?? null, refused: true, detail });
-    throw new Error(`The customer's consent was refused by the provider (${detail}): it must be granted again and the integration's credentials updated.`);
+    throw new Error(`The customer's consent was refused by the provider (${detail}): it must be granted again and the integration's credentials updated.`, { cause: error });
   }
 }

@@ -18,7 +18,7 @@ const addFormats = addFormatsModule.default;
 // OpenAPI 3.0 schemas carry vendor keywords (x-cds-type, x-conditional): not validation keywords.
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
-ajv.addSchema({ $id: 'cds', components: spec.components } as object);
+ajv.addSchema({ $id: 'cds', components: spec.components });
 
 /** The schema name a documented answer of an operation refers to, e.g. ResponseBankingTransactionListV2. */
 export function responseSchemaOf(method: string, path: string, status: number): string {
