@@ -4,6 +4,7 @@ import type { PaymentService } from '../../payments/service.js';
 import type { InvoiceService } from '../../sales/invoice-service.js';
 import type { CustomerService } from '../../customers/service.js';
 import { unprocessable } from '../../http/errors.js';
+import { readAllPages } from '../../http/paging.js';
 import type { OpenItem, OpenItemKind } from './matcher.js';
 
 /** The bank line an item is settled with. */
@@ -56,15 +57,8 @@ export interface SourceDeps {
   customers: Pick<CustomerService, 'get'>;
 }
 
-async function allPayments(payments: SourceDeps['payments'], organizationId: string, status: PaymentStatus): Promise<Payment[]> {
-  const out: Payment[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await payments.list(organizationId, { limit: 100, status, ...(cursor ? { cursor } : {}) });
-    out.push(...page.data);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return out;
+function allPayments(payments: SourceDeps['payments'], organizationId: string, status: PaymentStatus): Promise<Payment[]> {
+  return readAllPages((cursor) => payments.list(organizationId, { limit: 100, status, ...(cursor ? { cursor } : {}) }));
 }
 
 function nameCache(customers: SourceDeps['customers'], organizationId: string) {

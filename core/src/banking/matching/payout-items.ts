@@ -1,6 +1,7 @@
 import type { Payout, PayoutStatus } from '@uah/schemas';
 import type { PayoutService } from '../../payments/payout-service.js';
 import { runInTransaction } from '../../db/ambient.js';
+import { readAllPages } from '../../http/paging.js';
 import type { OpenItem } from './matcher.js';
 import type { OpenItemSource } from './open-items.js';
 
@@ -19,14 +20,7 @@ const payoutItem = (p: Payout): OpenItem => ({
 
 async function openPayouts(payouts: Pick<PayoutService, 'list'>, organizationId: string): Promise<Payout[]> {
   const out: Payout[] = [];
-  for (const status of OPEN) {
-    let cursor: string | undefined;
-    do {
-      const page = await payouts.list(organizationId, { limit: 100, status, ...(cursor ? { cursor } : {}) });
-      out.push(...page.data);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-  }
+  for (const status of OPEN) out.push(...(await readAllPages((cursor) => payouts.list(organizationId, { limit: 100, status, ...(cursor ? { cursor } : {}) }))));
   return out;
 }
 
