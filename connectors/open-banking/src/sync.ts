@@ -20,6 +20,7 @@ const minusDays = (day: string, days: number): string => new Date(Date.parse(`${
 export function lineOf(t: RemoteTransaction): FeedLine {
   const currency = currencyOf(t.currency);
   const posted = t.postingDateTime ?? t.valueDateTime ?? t.executionDateTime ?? '';
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(posted)) throw new RangeError(`"${posted.slice(0, 40)}" is not a DateTimeString`);
   const id = t.transactionId ?? `h:${createHash('sha256').update([t.accountId, posted, t.amount, currency, t.description, t.reference].join('|')).digest('hex').slice(0, 40)}`;
   return {
     id: id.slice(0, 200), date: dayOf(posted), valueDate: t.valueDateTime ? dayOf(t.valueDateTime) : null, amount: decimalToMinorUnits(t.amount, currency), currency,

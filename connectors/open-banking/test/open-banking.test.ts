@@ -68,6 +68,17 @@ describe('open banking connector', () => {
     expect(new Set(windows).size).toBe(2);
   });
 
+  it('counts a line it cannot take as failed, naming it, and imports the rest', async () => {
+    bank.addAccount('acc-1');
+    bank.addTransaction('acc-1', { amount: '12.345', description: 'Three decimals', transactionId: 'txn-bad-amount' });
+    bank.addTransaction('acc-1', { amount: '5.00', description: 'Travel purse', currency: 'USD', transactionId: 'txn-usd' });
+    bank.addTransaction('acc-1', { amount: '7.00', description: 'Fine' });
+    const result = await sync();
+    expect(result).toMatchObject({ created: 1, failed: 2 });
+    expect(result.errors?.map((e) => e.externalId).sort()).toEqual(['txn-bad-amount', 'txn-usd']);
+    expect([...books.lines.values()].map((l) => l.description)).toEqual(['Fine']);
+  });
+
   it('waits out a 429 with Retry-After and retries a 500', async () => {
     bank.addAccount('acc-1');
     bank.addTransaction('acc-1', { amount: '10.00', description: 'Interest', type: 'INTEREST_PAID' });
