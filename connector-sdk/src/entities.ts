@@ -5,6 +5,8 @@
  * which calls a connector may make; the hub refuses the others with a {@link ConnectorEntityError}.
  */
 import type {
+  BankAccount, BankAccountCreate, BankAccountListQuery, BankAccountUpdate,
+  BankFeedImport, BankReconciliationResult, BankReconciliationRun, BankStatementImport, BankTransaction, BankTransactionListQuery,
   CreditNote, CreditNoteCreate, CreditNoteListQuery,
   Customer, CustomerCreate, CustomerListQuery, CustomerUpdate,
   Invoice, InvoiceCreate, InvoiceIssue, InvoiceListQuery, InvoiceUpdate, InvoiceVoid,
@@ -126,6 +128,25 @@ export interface CreditNoteCollection extends ReadableCollection<CreditNote, Cre
 }
 
 /**
+ * Bank transactions from a bank feed: the booked lines of one bank account go in through `importFeed`
+ * (the bank's id of each line decides what is new, so overlapping windows add each line once), then
+ * `reconcile` runs the core's automatic matching, as `POST /bank-reconciliation-runs` does.
+ *
+ * @example
+ * ```ts
+ * const result = await ctx.entities.bankTransactions.importFeed(bankAccountId, {
+ *   source: 'my-aggregator 2026-01-01..2026-01-31',
+ *   transactions: [{ id: 'txn-1', date: '2026-01-15', amount: 125000, currency: 'AUD', description: 'Transfer from Acme' }],
+ * });
+ * if (result.imported > 0) await ctx.entities.bankTransactions.reconcile({ bankAccountId });
+ * ```
+ */
+export interface BankTransactionCollection extends ReadableCollection<BankTransaction, BankTransactionListQuery> {
+  importFeed(bankAccountId: string, input: BankFeedImport): Promise<BankStatementImport>;
+  reconcile(input?: BankReconciliationRun): Promise<BankReconciliationResult>;
+}
+
+/**
  * The entities a connector may use, each behind the permission of its kind.
  *
  * @example
@@ -143,6 +164,9 @@ export interface ConnectorEntities {
   creditNotes: CreditNoteCollection;
   /** Read only: a connector never posts to the ledger directly; documents post their own entries. */
   journalEntries: ReadableCollection<JournalEntry, JournalEntryListQuery>;
+  /** The organization's bank accounts; a feed connector links each provider account to one (mappings). */
+  bankAccounts: EntityCollection<BankAccount, BankAccountCreate, BankAccountUpdate, BankAccountListQuery>;
+  bankTransactions: BankTransactionCollection;
 }
 
 /**
@@ -173,6 +197,8 @@ export const ENTITY_METHODS = {
   payouts: { get: 'read', list: 'read', record: 'write' },
   creditNotes: { get: 'read', list: 'read', create: 'write' },
   journalEntries: { get: 'read', list: 'read' },
+  bankAccounts: { get: 'read', list: 'read', create: 'write', update: 'write' },
+  bankTransactions: { get: 'read', list: 'read', importFeed: 'write', reconcile: 'write' },
 } as const satisfies { [K in EntityKind]: { [M in keyof ConnectorEntities[K]]: 'read' | 'write' } };
 
 /**
@@ -192,4 +218,6 @@ export const PERMISSION_PREFIX: Readonly<Record<EntityKind, string>> = {
   payouts: 'payouts',
   creditNotes: 'credit_notes',
   journalEntries: 'journal_entries',
+  bankAccounts: 'bank_accounts',
+  bankTransactions: 'bank_transactions',
 };

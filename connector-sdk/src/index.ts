@@ -19,10 +19,22 @@ export {
   type WebhookVerification,
 } from './define.js';
 export { AuthorizationError, createConnectorAuth, withBearer, TOKEN_REFRESH_MARGIN_MS, type AccessToken, type AuthorizationErrorCode, type ConnectorAuth } from './auth.js';
+/**
+ * Money as the books keep it: `decimalToMinorUnits('1234.50', 'AUD')` is 123450, exactly (a RangeError
+ * for text that is no amount or has more decimals than the currency); `currencyMinorUnits('JPY')` is 0.
+ *
+ * @example
+ * ```ts
+ * const amount = decimalToMinorUnits(providerLine.amount, 'AUD');
+ * ```
+ */
+export { currencyMinorUnits, decimalToMinorUnits, isCurrencyCode } from '@uah/schemas';
+export { CONSENT_STATE_KEY, CONSENT_EXPIRING_DAYS, consentStatus, reportConsent, type ConsentReport } from './consent.js';
 export type { ConnectorContext, ConnectorLogger, ExternalIdMappings, HttpClientFactory, JsonValue, SyncStateStore } from './context.js';
 export {
   ENTITY_METHODS,
   PERMISSION_PREFIX,
+  type BankTransactionCollection,
   type ConnectorEntities,
   type CreditNoteCollection,
   type EntityCollection,
@@ -53,8 +65,16 @@ export { assertSafeUrl, safeLookup, pinnedLookup, addressProblem, UnsafeUrlError
  */
 export type {
   Address,
+  BankAccount,
+  BankAccountCreate,
+  BankFeedImport,
+  BankReconciliationResult,
+  BankReconciliationRun,
+  BankStatementImport,
+  BankTransaction,
   ConnectorManifest,
   ConnectorPermission,
+  IntegrationConsent,
   CreditNote,
   CreditNoteCreate,
   Invoice,
@@ -86,14 +106,3 @@ export type {
   Metadata,
 } from '@uah/schemas';
 
-/**
- * Decimal places of an ISO 4217 currency, to turn a provider's decimal amount into the integer minor
- * units the books hold (and back).
- *
- * @example
- * ```ts
- * currencyMinorUnits('USD'); // 2
- * currencyMinorUnits('JPY'); // 0
- * ```
- */
-export { currencyMinorUnits, isCurrencyCode } from '@uah/schemas';

@@ -15,6 +15,7 @@ import * as m0013 from './0013_connector_operations.js';
 import * as m0014 from './0014_webhook_delivery_paths.js';
 import * as m0015 from './0015_sessions.js';
 import * as m0017 from './0017_payouts.js';
+import * as m0021 from './0021_bank_payouts.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '0014_webhook_delivery_paths': m0014,
   '0015_sessions': m0015,
   '0017_payouts': m0017,
+  '0021_bank_payouts': m0021,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

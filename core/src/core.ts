@@ -150,7 +150,7 @@ export function createCore(options: CoreOptions): Core {
   const payouts = createPayoutService({ knex, events, organizations, ledger });
   // Bank debits are matched to the purchasing context's bills and bill payments, through its services.
   const billSources = createBillOpenItemSources({ bills: purchasing.bills, billPayments: purchasing.billPayments, vendors: purchasing.vendors });
-  const banking = createBanking({ knex, events, organizations, customers, ledger, payments, invoices: sales.invoices, extraSources: billSources });
+  const banking = createBanking({ knex, events, organizations, customers, ledger, payments, payouts, invoices: sales.invoices, extraSources: billSources });
   const reports = createReportService({ organizations, customers, ledger, invoices: sales.invoices, bills: purchasing.bills, vendors: purchasing.vendors });
   const { routes: projectRoutes, ...projects } = createProjects({ knex, events, organizations, customers, ledger, invoices: sales.invoices });
   const webhooks = createWebhooks({ knex, events, ...(options.webhooks ?? { transport: UNCONFIGURED_TRANSPORT, secretBox: createSecretBox(randomBytes(32)) }) });

@@ -13,3 +13,21 @@ export function currencyMinorUnits(currency: CurrencyCode): number {
 export function isCurrencyCode(value: string): value is CurrencyCode {
   return Object.hasOwn(table, value);
 }
+
+const MAX_MINOR = 9_007_199_254_740_991n;
+
+/**
+ * A plain decimal ("-1234.5", "01.00", "+18.70", "-100") in minor units of `currency`, exactly, without
+ * going through a float: digits beyond the currency's minor units must be zeros. A RangeError says why not.
+ */
+export function decimalToMinorUnits(value: string, currency: CurrencyCode): number {
+  const m = /^([+-]?)(\d{1,16})(?:\.(\d{0,12}))?$/.exec(value.trim());
+  if (!m) throw new RangeError(`"${value.slice(0, 40)}" is not an amount.`);
+  const digits = currencyMinorUnits(currency);
+  const fraction = m[3] ?? '';
+  if (/[1-9]/.test(fraction.slice(digits))) throw new RangeError(`"${value}" has more decimals than ${currency} has (${digits}).`);
+  const minor = BigInt(m[2] ?? '0') * 10n ** BigInt(digits) + BigInt(fraction.slice(0, digits).padEnd(digits, '0') || '0');
+  if (minor > MAX_MINOR) throw new RangeError(`"${value}" is too large.`);
+  const n = Number(minor);
+  return m[1] === '-' ? -n : n;
+}

@@ -72,7 +72,7 @@ describe('reconciliation of bank debits with bills', () => {
     const lineId = await importGlsDebit(hub, s.books.org, bankAccountId);
 
     const dry = await post(hub, s.books, '/bank-reconciliation-runs', { bankAccountId, dryRun: true }, 200);
-    expect(dry.matches).toEqual([{ bankTransactionId: lineId, kind: 'BILL', itemId: open.id, paymentId: null, billPaymentId: null, confidence: 1 }]);
+    expect(dry.matches).toEqual([{ bankTransactionId: lineId, kind: 'BILL', itemId: open.id, paymentId: null, billPaymentId: null, payoutId: null, confidence: 1 }]);
     expect((await get(hub, s.books, `/bills/${open.id as string}`)).status).toBe('OPEN');
     const run = await post(hub, s.books, '/bank-reconciliation-runs', { bankAccountId }, 200);
     expect(run).toMatchObject({ considered: 1, matched: 1, suggested: 0, unmatched: 0 });
@@ -88,12 +88,12 @@ describe('reconciliation of bank debits with bills', () => {
     const entries = (await get(hub, s.books, '/journal-entries?limit=100')).data.length;
     const undone = await post(hub, s.books, `/bank-transactions/${lineId}/unmatch`, {}, 200);
     expect(undone).toMatchObject({ status: 'UNMATCHED', match: null });
-    expect((await eventsOf(hub, s.books, lineId)).map((e) => [e.type, e.data.previousAttributes])).toEqual([['bank_transaction.unmatched', { status: 'MATCHED', paymentId: null, billPaymentId: paid.id }]]);
+    expect((await eventsOf(hub, s.books, lineId)).map((e) => [e.type, e.data.previousAttributes])).toEqual([['bank_transaction.unmatched', { status: 'MATCHED', paymentId: null, billPaymentId: paid.id, payoutId: null }]]);
     expect((await get(hub, s.books, `/bills/${open.id as string}`))).toMatchObject({ status: 'PAID', balance: 0 });
 
     // The bill is paid: what the line finds now is the bill payment it made, linked without paying again.
     const rerun = await post(hub, s.books, '/bank-reconciliation-runs', { bankAccountId }, 200);
-    expect(rerun.matches).toEqual([{ bankTransactionId: lineId, kind: 'BILL_PAYMENT', itemId: paid.id, paymentId: null, billPaymentId: paid.id, confidence: 1 }]);
+    expect(rerun.matches).toEqual([{ bankTransactionId: lineId, kind: 'BILL_PAYMENT', itemId: paid.id, paymentId: null, billPaymentId: paid.id, payoutId: null, confidence: 1 }]);
     expect((await get(hub, s.books, '/journal-entries?limit=100')).data.length).toBe(entries);
     expect(Number((await hub.db.knex('bill_payments').where('organization_id', s.books.org.id).count({ n: '*' }).first())?.n)).toBe(1);
     await checkAllBooks(hub, s.books);

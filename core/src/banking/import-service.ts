@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import type { BankStatementImport, BankStatementImportCreate, EventMetadata } from '@uah/schemas';
+import { createHash } from 'node:crypto';
+import type { BankFeedImport, BankStatementImport, BankStatementImportCreate, EventMetadata } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
-import { AppError } from '../http/errors.js';
+import { AppError, unprocessable } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
 import { accountKeyOf, BankAccountModel, BankImportModel } from './models.js';
 import { parseStatementFile, sourceIds, type ParsedFile, type ParsedStatement } from './parsers/index.js';
@@ -10,7 +11,22 @@ import { unreadable } from './parsers/problems.js';
 export interface BankImportService {
   /** Reads a statement file and inserts its new transactions; 422 STATEMENT_UNREADABLE (nothing written) when it cannot be read. */
   import(organizationId: string, bankAccountId: string, input: BankStatementImportCreate, meta: EventMetadata): Promise<BankStatementImport>;
+  /**
+   * Inserts the new booked lines a bank feed delivers (a connector's sync), the way a statement import
+   * does: the bank's id of each line is its source id, so overlapping windows add each line once.
+   */
+  importFeed(organizationId: string, bankAccountId: string, input: BankFeedImport, meta: EventMetadata): Promise<BankStatementImport>;
   get(organizationId: string, bankAccountId: string, id: string): Promise<BankStatementImport>;
+}
+
+/** A feed's lines as the one statement of a file, so that they take the same path as a file's. */
+function feedFile(input: BankFeedImport, account: BankAccountModel): ParsedFile & { sha256: string } {
+  const transactions = input.transactions.map((t) => ({
+    bankRef: t.id, date: t.date, valueDate: t.valueDate ?? null, amount: t.amount, currency: t.currency, description: t.description,
+    counterparty: t.counterparty ?? null, reference: t.reference ?? null, type: t.type ?? null, runningBalance: null,
+  }));
+  const statement: ParsedStatement = { accountNumber: account.accountNumber, accountType: null, currency: account.currency, from: input.from ?? null, to: input.to ?? null, balances: input.balances ?? [], transactions };
+  return { format: 'FEED', formatVersion: null, encoding: 'utf-8', statements: [statement], warnings: [], sha256: createHash('sha256').update(JSON.stringify(input.transactions)).digest('hex') };
 }
 
 const CHUNK = 1000;
@@ -107,26 +123,44 @@ export function createBankImportService(deps: { knex: Knex; events: EventStore }
     return result;
   }
 
+  async function activeAccount(organizationId: string, bankAccountId: string): Promise<BankAccountModel> {
+    const account = await BankAccountModel.findInOrganization(organizationId, bankAccountId, 'bank account', knex);
+    if (account.status !== 'ACTIVE') throw new AppError('UNPROCESSABLE', `Bank account ${bankAccountId} is INACTIVE: it takes no imports.`);
+    return account;
+  }
+
+  /** The selected statements' lines, new ones inserted (or only counted on a dry run), with the import's row and event. */
+  async function write(organizationId: string, bankAccountId: string, file: ParsedFile & { sha256: string }, selected: boolean[], options: { fileName: string | null; dryRun: boolean }, meta: EventMetadata): Promise<BankStatementImport> {
+    const importId = newId('bsi');
+    const now = new Date();
+    const planned: Planned[] = file.statements.map((s, i) => ({ statement: s, selected: selected[i] ?? false, ids: sourceIds(s.accountNumber, s.transactions) }));
+    const rows = planned.flatMap((p) => (p.selected ? p.statement.transactions.map((t, j) => ({
+      id: newId('btx'), organizationId, bankAccountId, importId, sourceId: p.ids[j] ?? '', date: t.date, valueDate: t.valueDate, amount: t.amount, currency: t.currency,
+      direction: t.amount >= 0 ? 'CREDIT' : 'DEBIT', description: t.description.slice(0, 2000), counterparty: t.counterparty?.slice(0, 500) ?? null, reference: t.reference?.slice(0, 500) ?? null,
+      type: t.type?.slice(0, 100) ?? null, runningBalance: t.runningBalance, status: 'UNMATCHED', suggestions: '[]', createdAt: now, updatedAt: now,
+    })) : []));
+    const base = { id: importId, organizationId, bankAccountId, fileName: options.fileName, dryRun: options.dryRun, createdAt: now.toISOString() };
+    if (options.dryRun) return summarise(base, file, planned, await notYetImported(bankAccountId, rows.map((r) => r.sourceId)));
+    return knex.transaction((trx) => persist(trx, summarise(base, file, planned, new Set()), file, planned, rows, meta));
+  }
+
   return {
     async import(organizationId, bankAccountId, input, meta) {
-      const account = await BankAccountModel.findInOrganization(organizationId, bankAccountId, 'bank account', knex);
-      if (account.status !== 'ACTIVE') throw new AppError('UNPROCESSABLE', `Bank account ${bankAccountId} is INACTIVE: it takes no imports.`);
+      const account = await activeAccount(organizationId, bankAccountId);
       const file = parseStatementFile(input, account.currency);
       const selected = select(file, account);
       file.statements.forEach((s, i) => {
         if (selected[i] && s.currency && s.currency !== account.currency) throw unreadable(`Statement ${i + 1} is in ${s.currency}; bank account ${account.name} is in ${account.currency}.`);
       });
-      const importId = newId('bsi');
-      const now = new Date();
-      const planned: Planned[] = file.statements.map((s, i) => ({ statement: s, selected: selected[i] ?? false, ids: sourceIds(s.accountNumber, s.transactions) }));
-      const rows = planned.flatMap((p) => (p.selected ? p.statement.transactions.map((t, j) => ({
-        id: newId('btx'), organizationId, bankAccountId, importId, sourceId: p.ids[j] ?? '', date: t.date, valueDate: t.valueDate, amount: t.amount, currency: t.currency,
-        direction: t.amount >= 0 ? 'CREDIT' : 'DEBIT', description: t.description.slice(0, 2000), counterparty: t.counterparty?.slice(0, 500) ?? null, reference: t.reference?.slice(0, 500) ?? null,
-        type: t.type?.slice(0, 100) ?? null, runningBalance: t.runningBalance, status: 'UNMATCHED', suggestions: '[]', createdAt: now, updatedAt: now,
-      })) : []));
-      const base = { id: importId, organizationId, bankAccountId, fileName: input.fileName ?? null, dryRun: !!input.dryRun, createdAt: now.toISOString() };
-      if (input.dryRun) return summarise(base, file, planned, await notYetImported(bankAccountId, rows.map((r) => r.sourceId)));
-      return knex.transaction((trx) => persist(trx, summarise(base, file, planned, new Set()), file, planned, rows, meta));
+      return write(organizationId, bankAccountId, file, selected, { fileName: input.fileName ?? null, dryRun: !!input.dryRun }, meta);
+    },
+
+    async importFeed(organizationId, bankAccountId, input, meta) {
+      const account = await activeAccount(organizationId, bankAccountId);
+      input.transactions.forEach((t, i) => {
+        if (t.currency !== account.currency) throw unprocessable(`Transaction ${t.id} is in ${t.currency}; bank account ${account.name} is in ${account.currency}.`, [{ field: `/transactions/${i}/currency`, in: 'body', message: 'currency differs from the bank account' }]);
+      });
+      return write(organizationId, bankAccountId, feedFile(input, account), [true], { fileName: input.source, dryRun: false }, meta);
     },
 
     async get(organizationId, bankAccountId, id) {

@@ -16,14 +16,15 @@ export function toBankAccount(row: BankAccountModel): BankAccount {
   };
 }
 
-export function toBankTransaction(row: BankTransactionModel): BankTransaction {
+/** `paymentIds` of a line matched to a payout: that payout's payments (read by the caller through the payouts service). */
+export function toBankTransaction(row: BankTransactionModel, payoutPayments: readonly string[] = []): BankTransaction {
   return {
     id: row.id, object: 'bank_transaction', organizationId: row.organizationId, bankAccountId: row.bankAccountId, importId: row.importId, sourceId: row.sourceId,
     date: dayOf(row.date), valueDate: row.valueDate ? dayOf(row.valueDate) : null, amount: Number(row.amount), currency: row.currency, direction: row.direction,
     description: row.description, counterparty: row.counterparty, reference: row.reference, type: row.type,
     runningBalance: row.runningBalance === null ? null : Number(row.runningBalance), status: row.status,
-    match: (row.paymentId || row.billPaymentId) && row.matchedAt && row.matchMethod
-      ? { paymentId: row.paymentId, billPaymentId: row.billPaymentId, method: row.matchMethod, confidence: row.matchConfidence, matchedAt: iso(row.matchedAt), transferEntryId: row.transferEntryId }
+    match: (row.paymentId || row.billPaymentId || row.payoutId) && row.matchedAt && row.matchMethod
+      ? { paymentId: row.paymentId, billPaymentId: row.billPaymentId, payoutId: row.payoutId, paymentIds: row.payoutId ? [...payoutPayments] : row.paymentId ? [row.paymentId] : [], method: row.matchMethod, confidence: row.matchConfidence, matchedAt: iso(row.matchedAt), transferEntryId: row.transferEntryId }
       : null,
     suggestions: row.status === 'MATCHED' || !Array.isArray(row.suggestions) ? [] : row.suggestions,
     createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt),

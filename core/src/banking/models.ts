@@ -60,6 +60,7 @@ export class BankTransactionModel extends TenantModel {
   status!: 'UNMATCHED' | 'MATCHED';
   paymentId!: string | null;
   billPaymentId!: string | null;
+  payoutId!: string | null;
   matchMethod!: 'AUTO' | 'MANUAL' | null;
   matchConfidence!: number | null;
   transferEntryId!: string | null;

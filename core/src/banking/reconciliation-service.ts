@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import { UniqueViolationError } from 'objection';
-import type { BankReconciliationResult, BankReconciliationRun, BankTransaction, BankTransactionMatch, EventMetadata } from '@uah/schemas';
+import type { BankReconciliationResult, BankReconciliationRun, BankTransaction, BankTransactionMatch, EventMetadata, Payout } from '@uah/schemas';
 import { AppError, unprocessable } from '../http/errors.js';
 import type { EventStore } from '../events/store.js';
 import type { LedgerService } from '../ledger/service.js';
+import type { PaymentService } from '../payments/service.js';
 import { toBankTransaction, dayOf } from './mappers.js';
 import { BankAccountModel, BankTransactionModel, type StoredSuggestion } from './models.js';
 import { candidatesFor, DEFAULT_MATCH_OPTIONS, indexItems, matchLines, type BankLine, type OpenItem, type Scored } from './matching/matcher.js';
@@ -21,6 +22,8 @@ export interface ReconciliationDeps {
   events: EventStore;
   ledger: Pick<LedgerService, 'post' | 'reverse' | 'accountByKey'>;
   sources: OpenItemSource[];
+  /** Read when a payout is reconciled, to record payment.reconciled on each of its payments. */
+  payments: Pick<PaymentService, 'get'>;
 }
 
 const lineOf = (row: BankTransactionModel, accounts?: readonly string[]): BankLine => ({
@@ -29,14 +32,21 @@ const lineOf = (row: BankTransactionModel, accounts?: readonly string[]): BankLi
 const settlingOf = (row: BankTransactionModel, ledgerAccountId: string): SettlingLine => ({
   id: row.id, amount: Number(row.amount), currency: row.currency, date: dayOf(row.date), description: row.description, reference: row.reference, sourceId: row.sourceId, ledgerAccountId,
 });
-const WHAT: Record<Settlement['kind'], string> = { payment: 'payment', bill_payment: 'bill payment' };
+const WHAT: Record<Settlement['kind'], string> = { payment: 'payment', bill_payment: 'bill payment', payout: 'payout' };
 /** The column of a bank transaction that links it to a settlement of each kind. */
-const COLUMN = { payment: 'paymentId', bill_payment: 'billPaymentId' } as const;
+const COLUMN = { payment: 'paymentId', bill_payment: 'billPaymentId', payout: 'payoutId' } as const;
 
+/** Items that are settlements already, and may be linked to one bank line only: the kind of link each is. */
+const LINKED: Partial<Record<OpenItem['kind'], Settlement['kind']>> = { PAYMENT: 'payment', BILL_PAYMENT: 'bill_payment', PAYOUT: 'payout' };
 /** The link columns of a line settled by `settlement`: one set, the other cleared. */
-const linkOf = (settlement: Settlement): Pick<BankTransactionModel, 'paymentId' | 'billPaymentId'> => ({
-  paymentId: settlement.kind === 'payment' ? settlement.id : null, billPaymentId: settlement.kind === 'bill_payment' ? settlement.id : null,
+const linkOf = (settlement: Settlement): Pick<BankTransactionModel, 'paymentId' | 'billPaymentId' | 'payoutId'> => ({
+  paymentId: settlement.kind === 'payment' ? settlement.id : null, billPaymentId: settlement.kind === 'bill_payment' ? settlement.id : null, payoutId: settlement.kind === 'payout' ? settlement.id : null,
 });
+/** The payments a settlement takes in: the payment, or each payment of the payout. */
+const paymentsOf = (settlement: Settlement): string[] => (settlement.kind === 'payment' ? [settlement.id] : settlement.kind === 'payout' ? settlement.payout.paymentIds : []);
+/** The ledger account a settlement booked the line's money on: payments and payouts the chart's Bank account, a bill payment the account it was paid from. */
+const bookedOn = (settlement: Settlement, bankId: string): string => (settlement.kind === 'bill_payment' ? settlement.billPayment.paidFromAccountId : bankId);
+const rateOf = (settlement: Settlement): string | null => (settlement.kind === 'payment' ? settlement.payment.exchangeRate : settlement.kind === 'payout' ? settlement.payout.exchangeRate : null);
 const suggestionOf = (s: Scored): StoredSuggestion => ({ kind: s.item.kind, id: s.item.id, score: s.score, amount: s.item.amount, currency: s.item.currency as StoredSuggestion['currency'], date: s.item.date, label: s.item.label });
 
 export function createReconciliationService(deps: ReconciliationDeps): ReconciliationService {
@@ -60,7 +70,7 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
     const account = await BankAccountModel.findInOrganization(organizationId, row.bankAccountId, 'bank account', trx);
     const bank = await ledger.accountByKey(organizationId, 'bank', trx);
     const settlement = await sourceOf(item.kind).settle(trx, organizationId, item, settlingOf(row, account.ledgerAccountId), meta);
-    const booked = settlement.kind === 'payment' ? bank.id : settlement.billPayment.paidFromAccountId;
+    const booked = bookedOn(settlement, bank.id);
     if (booked !== account.ledgerAccountId && booked !== bank.id) {
       throw unprocessable(`Bill payment ${settlement.id} was paid from another account than bank account ${account.id}'s ledger account or the chart's Bank account.`, [{ field: '/billPaymentId', in: 'body', message: 'paid from another account' }]);
     }
@@ -71,11 +81,12 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
       // Two lines reconciled with one settlement at once: the unique index lets only the first commit.
       throw error instanceof UniqueViolationError ? new AppError('CONFLICT', `The ${WHAT[settlement.kind]} ${settlement.id} is reconciled with another bank transaction.`) : error;
     });
-    const transaction = toBankTransaction(updated);
+    const transaction = toBankTransaction(updated, paymentsOf(settlement));
+    const reconciliation = { bankTransactionId: row.id, bankAccountId: row.bankAccountId, method, confidence, itemKind: item.kind, itemId: item.id, transferEntryId };
     if (settlement.kind === 'payment') {
-      const reconciliation = { bankTransactionId: row.id, bankAccountId: row.bankAccountId, method, confidence, itemKind: item.kind, itemId: item.id, transferEntryId };
       await events.append(trx, [{ type: 'payment.reconciled', aggregateType: 'payment', aggregateId: settlement.id, organizationId, data: { object: { ...settlement.payment, reconciliation } } }], meta);
     }
+    if (settlement.kind === 'payout') await recordPayoutReconciled(trx, settlement.payout, { ...reconciliation, payoutId: settlement.id }, meta);
     return transaction;
   }
 
@@ -83,13 +94,27 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
   async function transfer(trx: Knex.Transaction, row: BankTransactionModel, own: string, booked: string, settlement: Settlement, meta: EventMetadata): Promise<string> {
     const amount = Number(row.amount);
     const [debit, credit] = amount >= 0 ? [own, booked] : [booked, own];
-    const exchangeRate = settlement.kind === 'payment' ? settlement.payment.exchangeRate : null;
+    const exchangeRate = rateOf(settlement);
     const entry = await ledger.post(trx, row.organizationId, {
       date: dayOf(row.date), currency: row.currency, memo: `Bank line ${row.sourceId} reconciled with ${WHAT[settlement.kind]} ${settlement.id}`, source: { type: 'bank_transaction', id: row.id },
       ...(exchangeRate ? { exchangeRate } : {}),
       lines: [{ account: { id: debit }, direction: 'DEBIT', amount: Math.abs(amount) }, { account: { id: credit }, direction: 'CREDIT', amount: Math.abs(amount) }],
     }, meta);
     return entry.id;
+  }
+
+  /**
+   * A deposit reconciled with a payout: payout.reconciled on the payout, and payment.reconciled on each of
+   * its payments (naming the payout), so the match is seen from the bank line, the payout and every payment.
+   */
+  async function recordPayoutReconciled(trx: Knex.Transaction, payout: Payout, reconciliation: Record<string, unknown>, meta: EventMetadata): Promise<void> {
+    const organizationId = payout.organizationId;
+    const payments = [];
+    for (const id of payout.paymentIds) payments.push(await deps.payments.get(organizationId, id, trx));
+    await events.append(trx, [
+      { type: 'payout.reconciled', aggregateType: 'payout', aggregateId: payout.id, organizationId, data: { object: { ...payout, reconciliation } } },
+      ...payments.map((payment) => ({ type: 'payment.reconciled' as const, aggregateType: 'payment', aggregateId: payment.id, organizationId, data: { object: { ...payment, reconciliation } } })),
+    ], meta);
   }
 
   /** The settlements linked to a bank line of the organization, read once per kind. */
@@ -116,7 +141,7 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
 
   async function lockUnmatched(trx: Knex.Transaction, organizationId: string, id: string): Promise<BankTransactionModel> {
     const row = await BankTransactionModel.findInOrganization(organizationId, id, 'bank transaction', trx, { forUpdate: true });
-    if (row.status !== 'UNMATCHED') throw new AppError('INVALID_STATE_TRANSITION', `Bank transaction ${id} is MATCHED already (${row.paymentId ? `payment ${row.paymentId}` : `bill payment ${row.billPaymentId ?? ''}`}); unmatch it first.`);
+    if (row.status !== 'UNMATCHED') throw new AppError('INVALID_STATE_TRANSITION', `Bank transaction ${id} is MATCHED already (${row.paymentId ? `payment ${row.paymentId}` : row.payoutId ? `payout ${row.payoutId}` : `bill payment ${row.billPaymentId ?? ''}`}); unmatch it first.`);
     return row;
   }
 
@@ -148,15 +173,18 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
             if (error instanceof AppError) return null;
             throw error;
           });
-          if (result) done.push({ bankTransactionId: m.line.id, kind: m.item.kind, itemId: m.item.id, paymentId: result.match?.paymentId ?? null, billPaymentId: result.match?.billPaymentId ?? null, confidence: m.score });
+          if (result) done.push({ bankTransactionId: m.line.id, kind: m.item.kind, itemId: m.item.id, paymentId: result.match?.paymentId ?? null, billPaymentId: result.match?.billPaymentId ?? null, payoutId: result.match?.payoutId ?? null, confidence: m.score });
           else suggestions.set(m.line.id, [{ item: m.item, score: m.score }]);
         }
         const settled = new Set(done.map((d) => d.bankTransactionId));
+        // An item this run settled is no suggestion for another line any more.
+        const taken = new Set(done.map((d) => d.itemId));
+        for (const [lineId, list] of suggestions) suggestions.set(lineId, list.filter((s) => !taken.has(s.item.id)));
         // Rows whose suggestions stay empty are not rewritten: most noise lines have none, before or after.
         const changed = rows.filter((r) => !settled.has(r.id) && ((suggestions.get(r.id)?.length ?? 0) > 0 || (Array.isArray(r.suggestions) && r.suggestions.length > 0)));
         await saveSuggestions(organizationId, changed.map((r) => ({ id: r.id, suggestions: (suggestions.get(r.id) ?? []).map(suggestionOf) })));
       } else {
-        done.push(...matches.map((m) => ({ bankTransactionId: m.line.id, kind: m.item.kind, itemId: m.item.id, paymentId: null, billPaymentId: null, confidence: m.score })));
+        done.push(...matches.map((m) => ({ bankTransactionId: m.line.id, kind: m.item.kind, itemId: m.item.id, paymentId: null, billPaymentId: null, payoutId: null, confidence: m.score })));
       }
       const matchedIds = new Set(done.map((d) => d.bankTransactionId));
       const suggested = rows.filter((r) => !matchedIds.has(r.id) && (suggestions.get(r.id)?.length ?? 0) > 0).length;
@@ -173,8 +201,8 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
         if (!item) throw unprocessable(`No open ${target.what} ${itemId} in this organization.`, [{ field, in: 'body', message: 'not open' }]);
         if (item.currency !== row.currency) throw unprocessable(`The transaction is in ${row.currency}, ${itemId} in ${item.currency}.`, [{ field, in: 'body', message: 'currency differs' }]);
         checkAmount(target, { amount: Number(row.amount) }, item);
-        const column = item.kind === 'PAYMENT' ? 'paymentId' : item.kind === 'BILL_PAYMENT' ? 'billPaymentId' : null;
-        if (column && (await BankTransactionModel.forOrganization(organizationId, trx).where(column, item.id).first())) throw new AppError('CONFLICT', `The ${item.kind === 'PAYMENT' ? 'payment' : 'bill payment'} ${item.id} is reconciled with another bank transaction.`);
+        const linked = LINKED[item.kind];
+        if (linked && (await BankTransactionModel.forOrganization(organizationId, trx).where(COLUMN[linked], item.id).first())) throw new AppError('CONFLICT', `The ${WHAT[linked]} ${item.id} is reconciled with another bank transaction.`);
         const ledgerAccounts = await ledgerAccountsOf(organizationId, trx);
         const [scored] = candidatesFor(lineOf(row, ledgerAccounts.get(row.bankAccountId)), indexItems([item]), DEFAULT_MATCH_OPTIONS).filter((c) => c.item.id === item.id);
         return settle(trx, row, item, 'MANUAL', scored?.score ?? 0, meta);
@@ -187,10 +215,10 @@ export function createReconciliationService(deps: ReconciliationDeps): Reconcili
         if (row.status !== 'MATCHED') throw new AppError('INVALID_STATE_TRANSITION', `Bank transaction ${id} is not matched.`);
         if (row.transferEntryId) await ledger.reverse(trx, organizationId, row.transferEntryId, { memo: `Unmatch of bank line ${row.sourceId}` }, meta);
         const updated = await BankTransactionModel.forOrganization(organizationId, trx).patchAndFetchById(id, {
-          status: 'UNMATCHED', paymentId: null, billPaymentId: null, matchMethod: null, matchConfidence: null, matchedAt: null, transferEntryId: null, updatedAt: new Date(),
+          status: 'UNMATCHED', paymentId: null, billPaymentId: null, payoutId: null, matchMethod: null, matchConfidence: null, matchedAt: null, transferEntryId: null, updatedAt: new Date(),
         });
         const transaction = toBankTransaction(updated);
-        await events.append(trx, [{ type: 'bank_transaction.unmatched', aggregateType: 'bank_transaction', aggregateId: id, organizationId, data: { object: transaction, previousAttributes: { status: 'MATCHED', paymentId: row.paymentId, billPaymentId: row.billPaymentId } } }], meta);
+        await events.append(trx, [{ type: 'bank_transaction.unmatched', aggregateType: 'bank_transaction', aggregateId: id, organizationId, data: { object: transaction, previousAttributes: { status: 'MATCHED', paymentId: row.paymentId, billPaymentId: row.billPaymentId, payoutId: row.payoutId } } }], meta);
         return transaction;
       });
     },

@@ -56,3 +56,15 @@ export async function fetchPage<M extends Model & { id: string }, T>(builder: Qu
   builder.limit(limit + 1);
   return toPage(await builder, limit, (r) => r.id, map);
 }
+
+/** Every item of a paged list, page after page: `read` is called with each `nextCursor` until there is none. */
+export async function readAllPages<T>(read: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await read(cursor);
+    out.push(...page.data);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return out;
+}

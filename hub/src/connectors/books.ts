@@ -102,6 +102,16 @@ function tableOf(s: CoreServices): Record<string, Record<string, Method>> {
       create: { inputs: [{ at: 0, schema: 'CreditNoteCreate' }], run: (o, a, m) => s.creditNotes.create(o, arg(a, 0), m) },
     },
     journalEntries: read((o, i) => s.ledger.getEntry(o, i), (o, q) => s.ledger.listEntries(o, q), 'JournalEntryListQuery'),
+    bankAccounts: {
+      ...read((o, i) => s.banking.accounts.get(o, i), (o, q) => s.banking.accounts.list(o, q), 'BankAccountListQuery'),
+      create: { inputs: [{ at: 0, schema: 'BankAccountCreate' }], run: (o, a, m) => s.banking.accounts.create(o, arg(a, 0), m) },
+      update: { inputs: [{ at: 1, schema: 'BankAccountUpdate' }], run: (o, a, m) => s.banking.accounts.update(o, id(a), arg(a, 1), m) },
+    },
+    bankTransactions: {
+      ...read((o, i) => s.banking.transactions.get(o, i), (o, q) => s.banking.transactions.list(o, q), 'BankTransactionListQuery'),
+      importFeed: { inputs: [{ at: 1, schema: 'BankFeedImport' }], run: (o, a, m) => s.banking.imports.importFeed(o, id(a), arg(a, 1), m) },
+      reconcile: { inputs: [{ at: 0, schema: 'BankReconciliationRun' }], run: (o, a, m) => s.banking.reconciliation.run(o, arg(a, 0), m) },
+    },
   };
 }
 

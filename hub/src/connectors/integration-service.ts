@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
 import { AppError, newId, type SecretBox } from '@uah/core';
-import { compareVersions, parseVersion, type ConnectorManifest } from '@uah/connector-sdk';
+import { compareVersions, CONSENT_STATE_KEY, consentStatus, parseVersion, type ConnectorManifest } from '@uah/connector-sdk';
 import type { Integration, IntegrationPut, IntegrationStatus } from '@uah/schemas';
 import type { Catalog, CatalogEntry } from './catalog.js';
 import type { ConnectorRuntime, FailureReport } from './runtime.js';
 import { checkAgainst } from './manifest-schemas.js';
 import { toProblem } from './failures.js';
+import { createSyncState } from './connector-store.js';
 import { authorizationOf, type OAuthColumns } from './oauth/view.js';
 import type { ParkedEvents } from './parked-events.js';
 
@@ -150,10 +151,12 @@ export function createIntegrationService(deps: IntegrationDeps): IntegrationServ
       if (!row) throw notFound(connectorId);
       const manifest = catalog.get(connectorId, row.connectorVersion)?.manifest;
       const frequency = frequencyOf(manifest);
+      const consent = consentStatus(await createSyncState(knex, { organizationId, connectorId }).get(CONSENT_STATE_KEY));
       const next = row.isActive ? new Date((row.lastSyncAt ? new Date(row.lastSyncAt).getTime() : Date.now()) + frequency.minutes * 60_000).toISOString() : null;
       return {
         provider: connectorId, organizationId, isActive: row.isActive, lastSyncAt: iso(row.lastSyncAt), lastSyncStatus: row.lastSyncStatus ?? null,
         errorCount: row.errorCount, nextSyncAt: next, syncFrequency: frequency.label, dataTypes: (manifest?.dataTypes ?? []).map((d) => d.type), configuration: row.config, ...authorization(row),
+        ...(consent ? { consent } : {}),
         parked: await deps.parked.summary(organizationId, connectorId),
       };
     },

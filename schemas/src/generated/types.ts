@@ -633,7 +633,10 @@ export interface BankStatementImport {
   object: 'bank_statement_import';
   organizationId: string;
   bankAccountId: string;
-  format: 'OFX' | 'QFX' | 'CAMT053' | 'CSV';
+  /**
+   * FEED: lines delivered by a bank feed (BankFeedImport) rather than read from a file; its `fileSha256` is the hash of the lines as given.
+   */
+  format: 'OFX' | 'QFX' | 'CAMT053' | 'CSV' | 'FEED';
   formatVersion: string | null;
   fileName: string | null;
   fileSha256: string;
@@ -701,20 +704,28 @@ export interface BankTransaction {
   status: 'UNMATCHED' | 'MATCHED';
   match: {
     /**
-     * The payment a credit is reconciled with; null for a debit.
+     * The payment a credit is reconciled with; null for a debit and for a credit reconciled with a payout.
      */
     paymentId: string | null;
     /**
      * The bill payment a debit is reconciled with; null for a credit.
      */
     billPaymentId: string | null;
+    /**
+     * The processor payout a credit is reconciled with (one deposit for many payments less fees): the payout's payments are in `paymentIds`.
+     */
+    payoutId: string | null;
+    /**
+     * Every payment the line settles: the payment, or each payment of the payout.
+     */
+    paymentIds: string[];
     method: 'AUTO' | 'MANUAL';
     confidence: number | null;
     matchedAt: Timestamp;
     transferEntryId: string | null;
   } | null;
   suggestions: {
-    kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL' | 'BILL_PAYMENT';
+    kind: 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL' | 'BILL_PAYMENT' | 'PAYOUT';
     id: string;
     score: number;
     amount: number;
@@ -1841,6 +1852,7 @@ export type EventType =
   | 'payment.disputed'
   | 'payment.dispute_closed'
   | 'payment.reconciled'
+  | 'payout.reconciled'
   | 'payout.created'
   | 'payout.paid'
   | 'payout.failed'
@@ -2207,6 +2219,47 @@ export interface BankAccountUpdate {
 }
 
 /**
+ * Booked transactions of one bank account as a bank feed (an open banking aggregator, through a connector) delivers them, instead of a statement file. Each line carries the bank's own id (`id`): a line whose id this bank account already holds is counted as a duplicate and skipped, so feeding overlapping windows adds each transaction once. Only booked (posted) transactions belong here: a pending one may still change or vanish, and the feed sends it once it is booked. Amounts are signed integer minor units (negative: money out). The result is a BankStatementImport of format FEED, with one bank_statement.imported event.
+ */
+export interface BankFeedImport {
+  /**
+   * Where the lines come from (shown as the import's fileName), e.g. `open-banking 2026-01-01..2026-01-31`.
+   */
+  source: string;
+  from?: string | null;
+  to?: string | null;
+  /**
+   * @maxItems 20000
+   */
+  transactions: {
+    id: string;
+    /**
+     * The booking date.
+     */
+    date: string;
+    valueDate?: string | null;
+    amount: number;
+    currency: CurrencyCode;
+    description: string;
+    counterparty?: string | null;
+    reference?: string | null;
+    type?: string | null;
+  }[];
+  /**
+   * @maxItems 100
+   */
+  balances?: {
+    /**
+     * e.g. CURRENT or AVAILABLE.
+     */
+    type: string;
+    amount: number;
+    currency: CurrencyCode;
+    date: string | null;
+  }[];
+}
+
+/**
  * What a reconciliation run did.
  */
 export interface BankReconciliationResult {
@@ -2229,6 +2282,10 @@ export interface BankReconciliationResult {
      */
     billPaymentId: string | null;
     confidence: number;
+    /**
+     * The payout a credit was reconciled with (null otherwise, and in a dry run).
+     */
+    payoutId: string | null;
   }[];
 }
 
@@ -2337,18 +2394,26 @@ export interface BankTransactionListQuery {
   from?: string;
   to?: string;
   importId?: string;
+  /**
+   * Lines reconciled with this payment, directly or through a payout that settles it.
+   */
   paymentId?: string;
   billPaymentId?: string;
+  /**
+   * The line reconciled with this payout.
+   */
+  payoutId?: string;
 }
 
 /**
- * Matches an UNMATCHED bank transaction by hand to exactly one item. A credit: a PENDING or PROCESSING payment (completed on the transaction's date), a COMPLETED payment into the bank not yet reconciled (linked, nothing posted), or an open invoice (a BANK_TRANSFER payment of the transaction's amount is recorded and applied to it, at most its balance; the rest stays customer credit). A debit: an open bill (OPEN or PARTIALLY_PAID; a bill payment of the transaction's amount is made on the transaction's date, paid from the bank account's ledger account, with bill.paid caused by the bank transaction: a part payment when the debit is less than the balance, 422 PAYMENT_EXCEEDS_BALANCE when it is more), or a bill payment not yet reconciled, paid from the bank account's ledger account or the chart's Bank account (linked; a transfer between the two is posted when they differ). The currency must be the transaction's, and a payment's or bill payment's amount its amount (422 otherwise).
+ * Matches an UNMATCHED bank transaction by hand to exactly one item. A credit: a PENDING or PROCESSING payment (completed on the transaction's date), a COMPLETED payment into the bank not yet reconciled (linked, nothing posted), or an open invoice (a BANK_TRANSFER payment of the transaction's amount is recorded and applied to it, at most its balance; the rest stays customer credit). A debit: an open bill (OPEN or PARTIALLY_PAID; a bill payment of the transaction's amount is made on the transaction's date, paid from the bank account's ledger account, with bill.paid caused by the bank transaction: a part payment when the debit is less than the balance, 422 PAYMENT_EXCEEDS_BALANCE when it is more), or a bill payment not yet reconciled, paid from the bank account's ledger account or the chart's Bank account (linked; a transfer between the two is posted when they differ). A credit may also be a processor payout (PENDING, IN_TRANSIT or PAID, not yet reconciled) of exactly its amount: one deposit for the payout's many payments less fees. A payout not yet PAID is marked PAID on the transaction's date, which posts it (Dr bank, Cr payment clearing, closing what its payments put in clearing); the line is linked to the payout, and each of its payments records payment.reconciled. The currency must be the transaction's, and a payment's or bill payment's amount its amount (422 otherwise).
  */
 export interface BankTransactionMatch {
   paymentId?: string;
   invoiceId?: string;
   billId?: string;
   billPaymentId?: string;
+  payoutId?: string;
 }
 
 /**
@@ -3921,6 +3986,25 @@ export interface IntegrationAuthorization {
 }
 
 /**
+ * For a connector whose access rests on the customer's consent with a data holder (open banking): when that consent ends and where it stands, as the connector last reported it. `EXPIRING` means it ends within 7 days; `EXPIRED` that it has ended or the provider refused it as expired or revoked: the customer must grant it again and the credentials be updated. `status` is worked out when the status is read, so a consent past its `expiresAt` shows EXPIRED even before the next sync.
+ */
+export interface IntegrationConsent {
+  status: 'ACTIVE' | 'EXPIRING' | 'EXPIRED';
+  /**
+   * When the consent ends (null when the provider did not say).
+   */
+  expiresAt: string | null;
+  /**
+   * When the connector last reported it.
+   */
+  reportedAt: string;
+  /**
+   * The provider's explanation when it refused the consent.
+   */
+  detail: string | null;
+}
+
+/**
  * How an integration is doing: its last sync and result, the failures counted against it (handlers that threw, timed out or ran out of memory), when it syncs next and how often, what it syncs, the events parked after its handler kept failing on them (how many, and the latest with their errors), and its configuration (never its credentials).
  */
 export interface IntegrationStatus {
@@ -3946,6 +4030,10 @@ export interface IntegrationStatus {
    * For a connector that authorizes with OAuth2: where the authorization stands, e.g. `REAUTHORIZATION_REQUIRED` once the provider refused the refresh token.
    */
   authorization?: IntegrationAuthorization;
+  /**
+   * For a connector that reports a consent (open banking): when the customer's consent ends and whether it has.
+   */
+  consent?: IntegrationConsent;
   parked: {
     count: number;
     /**
@@ -4096,7 +4184,11 @@ export type ConnectorPermission =
   | 'payouts:write'
   | 'credit_notes:read'
   | 'credit_notes:write'
-  | 'journal_entries:read';
+  | 'journal_entries:read'
+  | 'bank_accounts:read'
+  | 'bank_accounts:write'
+  | 'bank_transactions:read'
+  | 'bank_transactions:write';
 
 /**
  * A connector's `connector.json`: what it is, which SDK versions it loads against, how an organization authenticates it, what it syncs and which events and actions it handles. The hub validates it at load time and refuses a connector whose manifest is invalid or whose `sdk` range the running SDK does not satisfy.
@@ -4322,6 +4414,7 @@ export interface SchemaTypes {
   BankAccountCreate: BankAccountCreate;
   BankAccountListQuery: BankAccountListQuery;
   BankAccountUpdate: BankAccountUpdate;
+  BankFeedImport: BankFeedImport;
   BankReconciliationResult: BankReconciliationResult;
   BankReconciliationRun: BankReconciliationRun;
   BankStatementImportCreate: BankStatementImportCreate;
@@ -4442,6 +4535,7 @@ export interface SchemaTypes {
   ConnectorCatalogEntry: ConnectorCatalogEntry;
   ConnectorVersion: ConnectorVersion;
   IntegrationAuthorization: IntegrationAuthorization;
+  IntegrationConsent: IntegrationConsent;
   IntegrationStatus: IntegrationStatus;
   Integration: Integration;
   ManifestAction: ManifestAction;

@@ -20,6 +20,7 @@ export interface ManualTarget {
 const TARGETS: ManualTarget[] = [
   { field: 'paymentId', kinds: ['PENDING_PAYMENT', 'PAYMENT'], direction: 'CREDIT', what: 'payment (pending, or completed into the bank and not reconciled)', amount: 'exact' },
   { field: 'invoiceId', kinds: ['INVOICE'], direction: 'CREDIT', what: 'invoice', amount: 'any' },
+  { field: 'payoutId', kinds: ['PAYOUT'], direction: 'CREDIT', what: 'payout (PENDING, IN_TRANSIT or PAID)', amount: 'exact' },
   { field: 'billId', kinds: ['BILL'], direction: 'DEBIT', what: 'bill (OPEN or PARTIALLY_PAID)', amount: 'at most' },
   { field: 'billPaymentId', kinds: ['BILL_PAYMENT'], direction: 'DEBIT', what: 'bill payment', amount: 'exact' },
 ];
@@ -44,7 +45,7 @@ export function checkAmount(target: ManualTarget, line: { amount: number }, item
   const amount = Math.abs(line.amount);
   const field = `/${target.field}`;
   if (target.amount === 'exact' && amount !== item.amount) {
-    throw unprocessable(`The transaction is ${amount}, the ${target.field === 'billPaymentId' ? "bill payment's amount" : "payment's net amount"} ${item.amount}.`, [{ field, in: 'body', message: 'amount differs' }]);
+    throw unprocessable(`The transaction is ${amount}, the ${target.field === 'billPaymentId' ? "bill payment's amount" : target.field === 'payoutId' ? "payout's amount" : "payment's net amount"} ${item.amount}.`, [{ field, in: 'body', message: 'amount differs' }]);
   }
   if (target.amount === 'at most' && amount > item.amount) {
     throw new AppError('PAYMENT_EXCEEDS_BALANCE', `The transaction pays ${amount}; bill ${item.id} has ${item.amount} left to pay.`, { errors: [{ field, in: 'body', message: 'the transaction is more than the balance' }] });

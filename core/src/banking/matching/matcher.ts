@@ -4,7 +4,7 @@
  * candidates instead of every item. 100,000 lines against 100,000 items is a few hash look-ups each.
  */
 
-export type OpenItemKind = 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL' | 'BILL_PAYMENT';
+export type OpenItemKind = 'PENDING_PAYMENT' | 'PAYMENT' | 'INVOICE' | 'BILL' | 'BILL_PAYMENT' | 'PAYOUT';
 
 /** Something a bank line may settle: money expected in (CREDIT: payments, invoices) or out (DEBIT: bills, bill payments). */
 export interface OpenItem {

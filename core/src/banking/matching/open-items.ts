@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
-import type { BillPayment, EventMetadata, Invoice, Payment, PaymentStatus } from '@uah/schemas';
+import type { BillPayment, EventMetadata, Invoice, Payment, PaymentStatus, Payout } from '@uah/schemas';
 import type { PaymentService } from '../../payments/service.js';
 import type { InvoiceService } from '../../sales/invoice-service.js';
 import type { CustomerService } from '../../customers/service.js';
 import { unprocessable } from '../../http/errors.js';
+import { readAllPages } from '../../http/paging.js';
 import type { OpenItem, OpenItemKind } from './matcher.js';
 
 /** The bank line an item is settled with. */
@@ -22,10 +23,11 @@ export interface SettlingLine {
 }
 
 /**
- * What settling an item recorded or found: the payment that took money in, or the bill payment that paid
- * money out. The bank line is linked to it, once.
+ * What settling an item recorded or found: the payment that took money in, the processor payout that
+ * brought many payments in at once, or the bill payment that paid money out. The bank line is linked to
+ * it, once.
  */
-export type Settlement = { kind: 'payment'; id: string; payment: Payment } | { kind: 'bill_payment'; id: string; billPayment: BillPayment };
+export type Settlement = { kind: 'payment'; id: string; payment: Payment } | { kind: 'bill_payment'; id: string; billPayment: BillPayment } | { kind: 'payout'; id: string; payout: Payout };
 
 /** The settlements already linked to a bank line of the organization, read by reconciliation for the sources. */
 export interface SettlementLinks {
@@ -55,15 +57,8 @@ export interface SourceDeps {
   customers: Pick<CustomerService, 'get'>;
 }
 
-async function allPayments(payments: SourceDeps['payments'], organizationId: string, status: PaymentStatus): Promise<Payment[]> {
-  const out: Payment[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await payments.list(organizationId, { limit: 100, status, ...(cursor ? { cursor } : {}) });
-    out.push(...page.data);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return out;
+function allPayments(payments: SourceDeps['payments'], organizationId: string, status: PaymentStatus): Promise<Payment[]> {
+  return readAllPages((cursor) => payments.list(organizationId, { limit: 100, status, ...(cursor ? { cursor } : {}) }));
 }
 
 function nameCache(customers: SourceDeps['customers'], organizationId: string) {

@@ -1,6 +1,6 @@
 import type { CurrencyCode } from '@uah/schemas';
 
-export type StatementFormat = 'OFX' | 'QFX' | 'CAMT053' | 'CSV';
+export type StatementFormat = 'OFX' | 'QFX' | 'CAMT053' | 'CSV' | 'FEED';
 
 /** One line of a statement as read from a file, before it gets its source id. Amounts are signed minor units. */
 export interface ParsedTransaction {

@@ -1,22 +1,16 @@
-import { currencyMinorUnits, isCurrencyCode, type CurrencyCode } from '@uah/schemas';
+import { decimalToMinorUnits, isCurrencyCode, type CurrencyCode } from '@uah/schemas';
 import { unreadable } from './problems.js';
-
-const MAX_MINOR = 9_007_199_254_740_991;
 
 /**
  * A plain decimal ("-1234.5", "01.00", "+18.70", "-100") in minor units of `currency`, exactly: digits
  * beyond the currency's minor units must be zeros. `what` names the value in the error.
  */
 export function minorUnits(value: string, currency: CurrencyCode, what: string): number {
-  const m = /^([+-]?)(\d{1,16})(?:\.(\d{0,12}))?$/.exec(value.trim());
-  if (!m) throw unreadable(`${what}: "${value.slice(0, 40)}" is not an amount.`);
-  const digits = currencyMinorUnits(currency);
-  const fraction = m[3] ?? '';
-  if (/[1-9]/.test(fraction.slice(digits))) throw unreadable(`${what}: "${value}" has more decimals than ${currency} has (${digits}).`);
-  const minor = BigInt(m[2] ?? '0') * 10n ** BigInt(digits) + BigInt(fraction.slice(0, digits).padEnd(digits, '0') || '0');
-  if (minor > BigInt(MAX_MINOR)) throw unreadable(`${what}: "${value}" is too large.`);
-  const n = Number(minor);
-  return m[1] === '-' ? -n : n;
+  try {
+    return decimalToMinorUnits(value, currency);
+  } catch (error) {
+    throw unreadable(`${what}: ${(error as Error).message}`);
+  }
 }
 
 /** A number written with the given separators ("11'373.94", "1.234,56", "-98,76") as a plain decimal. */
