@@ -18,7 +18,7 @@ export {
   type WebhookResponse,
   type WebhookVerification,
 } from './define.js';
-export { AuthorizationError, createConnectorAuth, withBearer, TOKEN_REFRESH_MARGIN_MS, type AccessToken, type AuthorizationErrorCode, type ConnectorAuth } from './auth.js';
+export { AuthorizationError, createConnectorAuth, withBearer, TOKEN_REFRESH_MARGIN_MS, type AccessToken, type AuthorizationErrorCode, type ConnectorAuth, type TokenRequest } from './auth.js';
 export type { ConnectorContext, ConnectorLogger, ExternalIdMappings, HttpClientFactory, JsonValue, SyncStateStore } from './context.js';
 export {
   ENTITY_METHODS,

@@ -220,10 +220,12 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       return config;
     },
     async scheduleDue(now = new Date()) {
-      type Active = Array<{ organizationId: string; connectorId: string; connectorVersion: string; syncConfig: IntegrationSyncConfig }>;
-      const active = await knex('integrations').where('is_active', true).select<Active>('organization_id', 'connector_id', 'connector_version', 'sync_config');
+      type Active = Array<{ organizationId: string; connectorId: string; connectorVersion: string; syncConfig: IntegrationSyncConfig; oauthStatus: string | null }>;
+      const active = await knex('integrations').where('is_active', true).select<Active>('organization_id', 'connector_id', 'connector_version', 'sync_config', 'oauth_status');
       let queued = 0;
       for (const integration of active) {
+        // An oauth2 integration not (or no longer) authorized would only fail: it waits for its authorization.
+        if (catalog.get(integration.connectorId, integration.connectorVersion)?.manifest?.auth.type === 'oauth2' && integration.oauthStatus !== 'AUTHORIZED') continue;
         for (const pair of pairsOf(integration.connectorId, integration.connectorVersion)) {
           const minutes = integration.syncConfig.schedule?.[pair.dataType] ?? pair.minutes;
           if (minutes === 0) continue;
