@@ -34,6 +34,7 @@ export {
 } from './entities.js';
 export { ConnectorEntityError, allows, assertAllowed, guardEntities, requiredPermission } from './permissions.js';
 export { assertDestination, hostMatches, isAllowedDestination } from './http/destination.js';
+export { mapFields, valueAt } from './field-mappings.js';
 export { createHttpClient, type HttpClient, type HttpClientOptions, type HttpRequestOptions, type HttpResponse, type RetryInfo } from './http/client.js';
 export { HttpError, type HttpErrorCode } from './http/errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './http/retry.js';
