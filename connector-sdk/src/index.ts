@@ -35,6 +35,8 @@ export {
 export { ConnectorEntityError, allows, assertAllowed, guardEntities, requiredPermission } from './permissions.js';
 export { assertDestination, hostMatches, isAllowedDestination } from './http/destination.js';
 export { mapFields, valueAt } from './field-mappings.js';
+export { decimalQuantity, decimalToMinor, minorToDecimal } from './money.js';
+export { createKeyedQueue, type KeyedQueue } from './serially.js';
 export { createHttpClient, type HttpClient, type HttpClientOptions, type HttpRequestOptions, type HttpResponse, type RetryInfo } from './http/client.js';
 export { HttpError, type HttpErrorCode } from './http/errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './http/retry.js';

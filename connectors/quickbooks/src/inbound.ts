@@ -1,6 +1,5 @@
-import { mapFields, resolveConflict, type Customer, type CustomerCreate, type Invoice, type SyncJob, type SyncResult } from '@uah/connector-sdk';
+import { decimalQuantity, decimalToMinor, mapFields, resolveConflict, type Customer, type CustomerCreate, type Invoice, type SyncJob, type SyncResult } from '@uah/connector-sdk';
 import { ENTITY_OF, faultMessage, qbo, textOf, type Ctx, type QboApi, type QboEntity } from './api.js';
-import { quantityOf, toMinor } from './money.js';
 import { pushCustomer, pushInvoice, serially } from './outbound.js';
 
 type DataType = 'customer' | 'invoice' | 'payment';
@@ -71,8 +70,8 @@ function linesOf(remote: QboEntity, currency: string): Array<{ description: stri
   const lines = (remote['Line'] as Array<Record<string, unknown>> | undefined) ?? [];
   return lines.filter((l) => l['DetailType'] === 'SalesItemLineDetail').map((l) => {
     const detail = (l['SalesItemLineDetail'] ?? {}) as { Qty?: number; UnitPrice?: number; ItemRef?: { name?: string } };
-    const quantity = quantityOf(detail.Qty);
-    const unitPrice = detail.UnitPrice !== undefined ? toMinor(detail.UnitPrice, currency) : Math.round(toMinor(l['Amount'], currency) / Number(quantity));
+    const quantity = decimalQuantity(detail.Qty);
+    const unitPrice = detail.UnitPrice !== undefined ? decimalToMinor(detail.UnitPrice, currency) : Math.round(decimalToMinor(l['Amount'] as number, currency) / Number(quantity));
     return { description: (textOf(l['Description']) || textOf(detail.ItemRef?.name) || 'Item').slice(0, 500) || 'Item', quantity, unitPrice };
   });
 }
@@ -162,11 +161,11 @@ const pullPayment = once('payment', async (run, remote) => {
         await pullInvoice(run, await run.api.read('Invoice', linked.TxnId));
         invoiceId = await ctx.mappings.internalIdOf('invoice', linked.TxnId);
       }
-      if (invoiceId) applications.push({ invoiceId, amount: toMinor(line.Amount ?? 0, customer.currency) });
+      if (invoiceId) applications.push({ invoiceId, amount: decimalToMinor(line.Amount ?? 0, customer.currency) });
     }
   }
   const payment = await ctx.entities.payments.record({
-    customerId: customer.id, amount: toMinor(remote['TotalAmt'], customer.currency), currency: customer.currency, method: 'OTHER', status: 'COMPLETED',
+    customerId: customer.id, amount: decimalToMinor(remote['TotalAmt'] as number, customer.currency), currency: customer.currency, method: 'OTHER', status: 'COMPLETED',
     ...(typeof remote['TxnDate'] === 'string' ? { date: remote['TxnDate'] } : {}),
     ...(typeof remote['PaymentRefNum'] === 'string' && remote['PaymentRefNum'] ? { reference: remote['PaymentRefNum'] } : {}),
     ...(applications.length > 0 ? { applications } : {}),

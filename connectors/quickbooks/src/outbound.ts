@@ -1,22 +1,11 @@
-import type { Customer, Invoice, Payment } from '@uah/connector-sdk';
+import { createKeyedQueue, minorToDecimal, type Customer, type Invoice, type Payment } from '@uah/connector-sdk';
 import { DUPLICATE_NAME, faultCodes, saveCurrent, whereEquals, type Ctx, type QboApi, type QboEntity } from './api.js';
-import { toDecimal } from './money.js';
 
 type SalesLine = Invoice['lines'][number];
 
-/**
- * Work on one record runs one at a time in this worker (one per organization's integration): events of
- * one invoice that arrive together must not create it twice.
- */
-const running = new Map<string, Promise<unknown>>();
-export function serially<T>(key: string, work: () => Promise<T>): Promise<T> {
-  const before = running.get(key) ?? Promise.resolve();
-  const next = before.catch(() => undefined).then(work);
-  const settled = next.catch(() => undefined);
-  running.set(key, settled);
-  void settled.then(() => running.get(key) === settled && running.delete(key));
-  return next;
-}
+/** Work on one record runs one at a time in this worker (see createKeyedQueue). */
+const queue = createKeyedQueue();
+export const serially = <T>(key: string, work: () => Promise<T>): Promise<T> => queue.run(key, work);
 
 /** QuickBooks' Customer fields from ours. */
 export function customerBody(customer: Customer): Record<string, unknown> {
@@ -91,10 +80,10 @@ export async function invoiceBody(ctx: Ctx, api: QboApi, invoice: Invoice): Prom
   const lines = [];
   for (const line of invoice.lines) {
     lines.push({
-      Amount: toDecimal(line.netAmount, invoice.currency),
+      Amount: minorToDecimal(line.netAmount, invoice.currency),
       Description: line.description.slice(0, 4000),
       DetailType: 'SalesItemLineDetail',
-      SalesItemLineDetail: { ItemRef: await itemRef(ctx, api, line), Qty: Number(line.quantity), UnitPrice: toDecimal(line.unitPrice, invoice.currency) },
+      SalesItemLineDetail: { ItemRef: await itemRef(ctx, api, line), Qty: Number(line.quantity), UnitPrice: minorToDecimal(line.unitPrice, invoice.currency) },
     });
   }
   return {
@@ -145,11 +134,11 @@ export function pushPayment(ctx: Ctx, api: QboApi, payment: Payment): Promise<{ 
     if (known) return { id: known, created: false };
     const lines = [];
     for (const application of payment.applications) {
-      lines.push({ Amount: toDecimal(application.amount - application.amountRefunded, payment.currency), LinkedTxn: [{ TxnId: await invoiceRef(ctx, api, application.invoiceId), TxnType: 'Invoice' }] });
+      lines.push({ Amount: minorToDecimal(application.amount - application.amountRefunded, payment.currency), LinkedTxn: [{ TxnId: await invoiceRef(ctx, api, application.invoiceId), TxnType: 'Invoice' }] });
     }
     const body = {
       CustomerRef: { value: await customerRef(ctx, api, payment.customerId) },
-      TotalAmt: toDecimal(payment.amount - payment.amountRefunded, payment.currency),
+      TotalAmt: minorToDecimal(payment.amount - payment.amountRefunded, payment.currency),
       TxnDate: payment.date,
       ...(payment.reference ? { PaymentRefNum: payment.reference.slice(0, 21) } : {}),
       ...(lines.length > 0 ? { Line: lines } : {}),

@@ -3,7 +3,6 @@ import { contractProblems, createTestContext, type TestContext } from '@uah/conn
 import type { AccessToken, Event } from '@uah/connector-sdk';
 import shipped from '../src/index.js';
 import type { Config, Credentials } from '../src/api.js';
-import { toDecimal, toMinor, quantityOf } from '../src/money.js';
 import { startQboEmulator, type QboEmulator } from './emulator.js';
 import { loadXsd, type XsdModel } from './xsd.js';
 import { testConnector } from './test-connector.js';
@@ -119,14 +118,5 @@ describe('the QuickBooks connector', () => {
     const other = await configured.ctx.entities.customers.create({ businessName: 'Configured Realm Ltd' });
     await connector.onEvent!(configured.ctx, event('customer.created', other));
     expect(qbo.all('Customer').some((c) => c['DisplayName'] === 'Configured Realm Ltd')).toBe(true);
-  });
-});
-
-describe('amounts', () => {
-  it('turn minor units into QuickBooks decimals and back without binary fractions', () => {
-    expect([toDecimal(4990, 'USD'), toDecimal(5, 'USD'), toDecimal(1500, 'JPY'), toDecimal(1234, 'BHD')]).toEqual([49.9, 0.05, 1500, 1.234]);
-    expect([toMinor(49.9, 'USD'), toMinor(0.07, 'USD'), toMinor('12.34', 'USD'), toMinor(1500, 'JPY'), toMinor(1.005, 'BHD')]).toEqual([4990, 7, 1234, 1500, 1005]);
-    expect(() => toMinor('1.005', 'USD')).toThrow(/decimals/);
-    expect([quantityOf(2), quantityOf(2.5), quantityOf(undefined), quantityOf(0.01255)]).toEqual(['2', '2.5', '1', '0.0126']);
   });
 });
