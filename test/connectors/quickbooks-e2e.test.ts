@@ -137,6 +137,19 @@ describe('QuickBooks Online end to end', () => {
     expect(await counts()).toEqual(before);
   }, 120_000);
 
+  it('goes on when the access token expires mid-sync (one refresh through the hub) and when QuickBooks throttles', async () => {
+    const refreshes = qbo.tokenRequests.refresh_token;
+    qbo.expireAccessTokens();
+    qbo.throttleNext(1);
+    const jobs = await env.sync(['customer'], true);
+    expect(jobs.map((j) => j['status'])).toEqual(['SUCCESS', 'SUCCESS']);
+    expect(qbo.tokenRequests.refresh_token).toBe(refreshes + 1);
+    expect(qbo.requests.filter((r) => r.status === 401)).not.toHaveLength(0);
+    expect(qbo.requests.filter((r) => r.status === 429)).not.toHaveLength(0);
+    const status = (await env.call('GET', env.integration('/status'))).body;
+    expect(status.authorization).toMatchObject({ status: 'AUTHORIZED', refreshedAt: expect.any(String) });
+  }, 60_000);
+
   it("runs only the pull of a bidirectional data type when the sync config's direction says pull", async () => {
     expect((await env.call('PUT', env.integration('/sync-config'), { body: { direction: 'pull', conflictResolution: 'NEWEST_WINS' } })).status).toBe(200);
     const jobs = await env.sync(['customer', 'invoice']);

@@ -131,6 +131,15 @@ describe('Xero end to end', () => {
     expect(await counts()).toEqual(before);
   }, 120_000);
 
+  it('goes on when the access token expires mid-sync (one refresh through the hub)', async () => {
+    const refreshes = emu.tokenRequests.refresh_token;
+    emu.expireAccessTokens();
+    const jobs = await env.sync(['customer'], true);
+    expect(jobs.map((j) => j['status'])).toEqual(['SUCCESS', 'SUCCESS']);
+    expect(emu.tokenRequests.refresh_token).toBe(refreshes + 1);
+    expect(emu.requests.filter((r) => r.status === 401)).not.toHaveLength(0);
+  }, 60_000);
+
   it("sent and received only what Xero's OpenAPI schemas allow", () => {
     expect(emu.requests.length).toBeGreaterThan(20);
     expect(schemaProblems(emu.requests, loadXeroSchemas())).toEqual([]);
