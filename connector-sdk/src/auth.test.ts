@@ -62,3 +62,26 @@ describe('the contract kit for an oauth2 connector', () => {
     await expect(createTestContext(connector, { credentials: {} }).ctx.auth.accessToken()).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
   });
 });
+
+describe('a token the provider refuses', () => {
+  it('is refreshed once for the requests refused together, and each is sent once more; a second 401 fails', async () => {
+    const asks: Array<string | undefined> = [];
+    let n = 0;
+    const auth = createConnectorAuth('oauth2', async (request) => {
+      asks.push(request?.rejected);
+      return { ...token(`at_${++n}`, null), params: { realmId: '123' } };
+    });
+    let valid = 'at_2';
+    const fetch: typeof globalThis.fetch = async (_url, init) => {
+      const sent = new Headers(init?.headers).get('authorization');
+      return sent === `Bearer ${valid}` ? new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json' } }) : new Response('{}', { status: 401, headers: { 'content-type': 'application/json' } });
+    };
+    const client = createHttpClient(withBearer({ baseUrl: 'https://api.acme.test', fetch, retries: 0 }, auth));
+    expect(await Promise.all([client.get('/a'), client.get('/b')])).toEqual([{ ok: true }, { ok: true }]);
+    expect(asks).toEqual([undefined, 'at_1']);
+    expect(await auth.authorizationParams()).toEqual({ realmId: '123' });
+    valid = 'none';
+    await expect(client.get('/c')).rejects.toMatchObject({ status: 401 });
+    expect(asks).toEqual([undefined, 'at_1', 'at_2']);
+  });
+});

@@ -16,6 +16,24 @@ export interface AccessToken {
   /** ISO 8601, or null when the provider did not say. */
   expiresAt: string | null;
   scopes: string[];
+  /**
+   * What the provider added to the authorization callback besides `code` and `state` (QuickBooks'
+   * `realmId`), kept with the authorization.
+   */
+  params?: Record<string, string>;
+}
+
+/**
+ * What a connector may tell its token source: the token the provider has just refused (401), so the
+ * source refreshes it even though it has not expired yet.
+ *
+ * @example
+ * ```ts
+ * const ask: TokenRequest = { rejected: 'at_1' };
+ * ```
+ */
+export interface TokenRequest {
+  rejected?: string;
 }
 
 /**
@@ -80,6 +98,22 @@ export interface ConnectorAuth {
   readonly type: ManifestAuth['type'];
   /** A valid access token (oauth2 connectors); rejects with an {@link AuthorizationError} otherwise. */
   accessToken(): Promise<string>;
+  /**
+   * A new access token after the provider refused `rejected` (a 401 before its expiry: revoked, rotated):
+   * the hub refreshes it once, however many requests were refused with it. The SDK's HTTP client calls
+   * this itself and retries the request once.
+   */
+  refresh(rejected: string): Promise<string>;
+  /**
+   * What the provider added to the authorization callback (QuickBooks' `realmId`, the company the
+   * organization chose); empty when it added nothing.
+   *
+   * @example
+   * ```ts
+   * const { realmId } = await ctx.auth.authorizationParams();
+   * ```
+   */
+  authorizationParams(): Promise<Readonly<Record<string, string>>>;
 }
 
 /** A token within this long of its expiry is not reused (the hub refreshes it). */
@@ -95,38 +129,61 @@ export const TOKEN_REFRESH_MARGIN_MS = 60_000;
  * await auth.accessToken(); // 'at_1'
  * ```
  */
-export function createConnectorAuth(type: ManifestAuth['type'], source?: () => Promise<AccessToken>, now: () => number = Date.now): ConnectorAuth {
-  let held: { token: string; until: number } | undefined;
+export function createConnectorAuth(type: ManifestAuth['type'], source?: (request?: TokenRequest) => Promise<AccessToken>, now: () => number = Date.now): ConnectorAuth {
+  let held: { token: string; until: number; params: Record<string, string> } | undefined;
   let asking: Promise<string> | undefined;
-  const ask = async (): Promise<string> => {
+  const ask = async (request?: TokenRequest): Promise<string> => {
     if (!source) throw type === 'oauth2' ? new AuthorizationError('NOT_AUTHORIZED', 'no access token has been given') : new AuthorizationError('NOT_OAUTH2', `this connector authorizes with ${type}, not oauth2: use its credentials`);
-    const given = await source();
-    held = { token: given.accessToken, until: given.expiresAt ? Date.parse(given.expiresAt) - TOKEN_REFRESH_MARGIN_MS : Number.POSITIVE_INFINITY };
+    const given = await source(request);
+    held = { token: given.accessToken, until: given.expiresAt ? Date.parse(given.expiresAt) - TOKEN_REFRESH_MARGIN_MS : Number.POSITIVE_INFINITY, params: given.params ?? {} };
     return given.accessToken;
+  };
+  const accessToken = (): Promise<string> => {
+    if (held && held.until > now()) return Promise.resolve(held.token);
+    asking ??= ask().finally(() => (asking = undefined));
+    return asking;
   };
   return {
     type,
-    accessToken() {
-      if (held && held.until > now()) return Promise.resolve(held.token);
-      asking ??= ask().finally(() => (asking = undefined));
+    accessToken,
+    refresh(rejected) {
+      // Requests refused together share one refresh; a token already replaced is not refreshed again.
+      if (held && held.token !== rejected && held.until > now()) return Promise.resolve(held.token);
+      if (asking) return asking;
+      held = undefined;
+      asking = ask({ rejected }).finally(() => (asking = undefined));
       return asking;
+    },
+    async authorizationParams() {
+      await accessToken();
+      return Object.freeze({ ...(held?.params ?? {}) });
     },
   };
 }
 
 /**
  * Client options that send `Authorization: Bearer <token>` on every attempt (a retry after a refresh
- * gets the new token). Headers the connector gives win, so a provider that wants another scheme keeps it.
+ * gets the new token), and that refresh the token once when the provider answers 401 (then the request
+ * is sent once more). Headers the connector gives win, so a provider that wants another scheme keeps it.
  *
  * @example
  * ```ts
  * const client = createHttpClient(withBearer({ baseUrl: 'https://api.acme.test' }, ctx.auth));
  * ```
  */
-export function withBearer(options: HttpClientOptions, auth: Pick<ConnectorAuth, 'accessToken'>): HttpClientOptions {
+export function withBearer(options: HttpClientOptions, auth: Pick<ConnectorAuth, 'accessToken' | 'refresh'>): HttpClientOptions {
   const own = options.headers;
+  let sent: string | undefined;
   return {
     ...options,
-    headers: async () => ({ authorization: `Bearer ${await auth.accessToken()}`, ...(typeof own === 'function' ? await own() : (own ?? {})) }),
+    headers: async () => {
+      sent = await auth.accessToken();
+      return { authorization: `Bearer ${sent}`, ...(typeof own === 'function' ? await own() : (own ?? {})) };
+    },
+    onUnauthorized: async () => {
+      if (sent === undefined) return false;
+      await auth.refresh(sent);
+      return true;
+    },
   };
 }

@@ -18,7 +18,7 @@ export {
   type WebhookResponse,
   type WebhookVerification,
 } from './define.js';
-export { AuthorizationError, createConnectorAuth, withBearer, TOKEN_REFRESH_MARGIN_MS, type AccessToken, type AuthorizationErrorCode, type ConnectorAuth } from './auth.js';
+export { AuthorizationError, createConnectorAuth, withBearer, TOKEN_REFRESH_MARGIN_MS, type AccessToken, type AuthorizationErrorCode, type ConnectorAuth, type TokenRequest } from './auth.js';
 /**
  * Money as the books keep it: `decimalToMinorUnits('1234.50', 'AUD')` is 123450, exactly (a RangeError
  * for text that is no amount or has more decimals than the currency); `currencyMinorUnits('JPY')` is 0.
@@ -46,6 +46,9 @@ export {
 } from './entities.js';
 export { ConnectorEntityError, allows, assertAllowed, guardEntities, requiredPermission } from './permissions.js';
 export { assertDestination, hostMatches, isAllowedDestination } from './http/destination.js';
+export { mapFields, valueAt } from './field-mappings.js';
+export { decimalQuantity, decimalToMinor, minorToDecimal } from './money.js';
+export { createKeyedQueue, type KeyedQueue } from './serially.js';
 export { createHttpClient, type HttpClient, type HttpClientOptions, type HttpRequestOptions, type HttpResponse, type RetryInfo } from './http/client.js';
 export { HttpError, type HttpErrorCode } from './http/errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './http/retry.js';

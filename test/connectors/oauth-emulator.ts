@@ -23,6 +23,8 @@ export interface OAuthEmulator {
   lastAuthorization: URLSearchParams | undefined;
   /** Forgets every refresh token (the user revoked the app at the provider). */
   revokeRefreshTokens(): void;
+  /** Forgets every access token before its expiry (rotated keys): the API answers 401 until a refresh. */
+  revokeAccessTokens(): void;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startOAuthEmulator(options: { clientAuth: 'basic' | 'body'
     issued: [],
     lastAuthorization: undefined,
     revokeRefreshTokens: () => refreshTokens.clear(),
+    revokeAccessTokens: () => accessTokens.clear(),
   };
 
   function authorize(url: URL, res: ServerResponse): void {

@@ -37,6 +37,7 @@ async function call(method: string, path: string, options: RequestOptions = {}):
 const ACTIONS = connectorSource({
   top: `const me = (ctx) => ctx.http({ baseUrl: ctx.config.baseUrl, retries: 0 }).get('/api/me');`,
   action: `
+    if (input.mode === 'params') return await ctx.auth.authorizationParams();
     if (input.mode === 'leak') ctx.logger.info('the token is ' + (await ctx.auth.accessToken()), { token: await ctx.auth.accessToken() });
     return await me(ctx);`,
   sync: `await me(ctx); return { created: 0, updated: 0, skipped: 1, failed: 0 };`,
@@ -277,6 +278,53 @@ describe('refreshing the access token', () => {
     expect((await back(await grant('books-pkce'))).body.authorization.status).toBe('AUTHORIZED');
     expect((await call('POST', path('books-pkce', '/actions/echo'), { token: org.apiKey, body: {} })).body.result).toEqual({ account: 'acct_emulated' });
   }, 60_000);
+});
+
+describe('what the provider adds, a refused token, and scheduling', () => {
+  it("keeps the parameters the provider adds to the callback (QuickBooks' realmId) for the connector, and never shows them", async () => {
+    const callback = await grant('books-pkce');
+    callback.searchParams.set('realmId', '9130347596627126');
+    const done = await back(callback);
+    expect(done.status).toBe(200);
+    expect(JSON.stringify(done.body)).not.toContain('9130347596627126');
+    expect(await row('books-pkce')).not.toContain('9130347596627126');
+    const params = await call('POST', path('books-pkce', '/actions/echo'), { token: org.apiKey, body: { mode: 'params' } });
+    expect([params.status, params.body.result]).toEqual([200, { realmId: '9130347596627126' }]);
+    // A refresh keeps them.
+    await hub.db.knex('integrations').where({ organization_id: org.id, connector_id: 'books-pkce' }).update({ oauth_expires_at: new Date(Date.now() + 30_000) });
+    const refreshes = emulator.tokenRequests.refresh_token;
+    expect((await platform.oauth.accessToken(org.id, 'books-pkce')).params).toEqual({ realmId: '9130347596627126' });
+    expect(emulator.tokenRequests.refresh_token).toBe(refreshes + 1);
+  }, 30_000);
+
+  it('refreshes a token the provider refuses (401) before its expiry once, and sends the request again', async () => {
+    emulator.revokeAccessTokens();
+    const refreshes = emulator.tokenRequests.refresh_token;
+    const res = await call('POST', path('books-pkce', '/actions/echo'), { token: org.apiKey, body: {} });
+    expect([res.status, res.body.result]).toEqual([200, { account: 'acct_emulated' }]);
+    expect(emulator.tokenRequests.refresh_token).toBe(refreshes + 1);
+    // A token refused again after the refresh fails the request: one refresh, one retry.
+    emulator.accessTokenTtl = 0;
+    emulator.revokeAccessTokens();
+    const again = await call('POST', path('books-pkce', '/actions/echo'), { token: org.apiKey, body: {} });
+    emulator.accessTokenTtl = 3600;
+    expect(again.status).toBe(502);
+    expect(emulator.tokenRequests.refresh_token).toBe(refreshes + 2);
+    // Naming a token that is not the stored one (already replaced) refreshes nothing.
+    expect(await platform.oauth.accessToken(org.id, 'books-pkce', { rejected: 'at_not_the_stored_one' })).toMatchObject({ accessToken: emulator.issued.at(-2) });
+    expect(emulator.tokenRequests.refresh_token).toBe(refreshes + 2);
+  }, 30_000);
+
+  it('schedules no sync for an oauth2 integration until it is authorized', async () => {
+    const waiting = await hub.createOrganization('Waiting Ltd');
+    await enable('books-pkce', emulator, waiting);
+    const jobsOf = async (): Promise<number> => Number((await hub.db.knex('sync_jobs').where({ organization_id: waiting.id }).count<Array<{ count: string }>>({ count: '*' }).first())?.count);
+    await platform.sync.scheduleDue(new Date(Date.now() + 365 * 86_400_000));
+    expect(await jobsOf()).toBe(0);
+    expect((await back(await grant('books-pkce', waiting))).status).toBe(200);
+    await platform.sync.scheduleDue(new Date(Date.now() + 365 * 86_400_000));
+    expect(await jobsOf()).toBe(1);
+  }, 30_000);
 });
 
 describe('secrecy', () => {

@@ -36,6 +36,12 @@ export interface HttpClientOptions {
   retryOnStatus?: number[];
   /** Aborts every request of this client (the hub passes the job's signal). */
   signal?: AbortSignal;
+  /**
+   * Called once per request when the provider answers 401: resolve `true` once new credentials are in
+   * place (a refreshed OAuth token) and the request is sent once more, not counted as a retry; `false`
+   * lets the 401 fail the request. `withBearer` sets it for oauth2 connectors.
+   */
+  onUnauthorized?: () => Promise<boolean>;
   /** Called before each retry (the hub logs it). */
   onRetry?: (info: RetryInfo) => void;
   /** @default globalThis.fetch */
@@ -170,6 +176,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const idempotent = opts.idempotent ?? (IDEMPOTENT_METHODS.has(upper) || Object.keys(extraHeaders).some((h) => h.toLowerCase() === 'idempotency-key'));
     const retries = opts.retries ?? options.retries ?? 3;
     const signals = [options.signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
+    let reauthorized = false;
     for (let number = 1; ; number++) {
       const headers = { ...(typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {})), ...extraHeaders };
       const init = requestInit(upper, opts, headers);
@@ -178,6 +185,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const a: Attempt = { fetch: fetchImpl, retryOn, method: upper, url, init, number, timeoutMs: opts.timeoutMs ?? options.timeoutMs ?? 30_000, idempotent, responseType: opts.responseType, signals };
       const outcome = await attemptOnce<T>(a);
       if ('response' in outcome) return outcome.response;
+      if (outcome.error.status === 401 && !reauthorized && options.onUnauthorized) {
+        reauthorized = true;
+        if (await options.onUnauthorized()) {
+          number -= 1;
+          continue;
+        }
+      }
       if (!outcome.retryable || number > retries) throw outcome.error;
       await waitBeforeRetry(a, outcome, retryPolicy);
     }

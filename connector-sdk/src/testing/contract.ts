@@ -1,5 +1,5 @@
 import type { Customer, CustomerCreate } from '@uah/schemas';
-import { createConnectorAuth, withBearer } from '../auth.js';
+import { createConnectorAuth, withBearer, type AccessToken, type TokenRequest } from '../auth.js';
 import type { ConnectorContext, JsonValue } from '../context.js';
 import type { Connector } from '../define.js';
 import { ENTITY_METHODS, type ConnectorEntities } from '../entities.js';
@@ -65,6 +65,8 @@ export function createTestContext<TCredentials, TConfig>(
     entities?: Partial<ConnectorEntities>;
     /** For an oauth2 connector: the access token `ctx.auth` gives (and `ctx.http` sends), as the hub would after an authorization. */
     accessToken?: string;
+    /** For an oauth2 connector: the token source instead of a fixed `accessToken` (a test's provider emulator, to refresh after a 401). */
+    tokens?: (request?: TokenRequest) => Promise<AccessToken>;
   },
 ): TestContext<TCredentials, TConfig> {
   const organizationId = options.organizationId ?? 'org_test';
@@ -75,7 +77,8 @@ export function createTestContext<TCredentials, TConfig>(
   const requests: string[] = [];
   const entities = guardEntities({ ...notFaked(), customers: memoryCustomers(organizationId, customers), ...(options.entities ?? {}) }, connector.manifest.permissions ?? []);
   const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
-  const auth = createConnectorAuth(connector.manifest.auth.type, connector.manifest.auth.type === 'oauth2' && options.accessToken !== undefined ? async () => ({ accessToken: options.accessToken as string, tokenType: 'Bearer', expiresAt: null, scopes: connector.manifest.auth.oauth2?.scopes ?? [] }) : undefined);
+  const fixed = options.accessToken !== undefined ? async (): Promise<AccessToken> => ({ accessToken: options.accessToken as string, tokenType: 'Bearer', expiresAt: null, scopes: connector.manifest.auth.oauth2?.scopes ?? [] }) : undefined;
+  const auth = createConnectorAuth(connector.manifest.auth.type, connector.manifest.auth.type === 'oauth2' ? (options.tokens ?? fixed) : undefined);
   const recordingFetch: typeof fetch = (input, init) => {
     requests.push(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     return fetch(input, init);

@@ -64,7 +64,7 @@ export interface RuntimeOptions {
   /** The hub's own folders (its data folder), closed to connectors' file calls. */
   protectedPaths?: readonly string[];
   /** Gives oauth2 connectors their access token (`ctx.auth`), refreshed here, never in the worker. */
-  tokens?: { accessToken(organizationId: string, connectorId: string): Promise<AccessToken> };
+  tokens?: { accessToken(organizationId: string, connectorId: string, request?: { rejected?: string }): Promise<AccessToken> };
   onFailure(report: FailureReport): void | Promise<void>;
 }
 
@@ -131,7 +131,10 @@ export function createConnectorRuntime(options: RuntimeOptions): ConnectorRuntim
 
   async function serveToken(binding: CallBinding, request: RpcRequest): Promise<AccessToken> {
     if (request.method !== 'accessToken' || !options.tokens) throw new Error(`auth.${request.method} does not exist`);
-    const token = await options.tokens.accessToken(binding.ctx.organizationId, binding.ctx.connectorId);
+    // Only a token this call was given may be named as refused: a worker cannot force refreshes at will.
+    const asked = (Array.isArray(request.args) ? request.args[0] : undefined) as { rejected?: unknown } | undefined;
+    const rejected = typeof asked?.rejected === 'string' && binding.issued?.includes(asked.rejected) ? asked.rejected : undefined;
+    const token = await options.tokens.accessToken(binding.ctx.organizationId, binding.ctx.connectorId, rejected ? { rejected } : undefined);
     (binding.issued ??= []).push(token.accessToken);
     return token;
   }

@@ -75,15 +75,18 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
     return row;
   }
 
-  /** The (data type, direction) pairs of the pinned manifest; a bidirectional type runs a pull and a push. */
-  function pairsOf(connectorId: string, version: string, only?: string[]): Array<{ dataType: string; direction: 'pull' | 'push'; minutes: number }> {
+  /**
+   * The (data type, direction) pairs of the pinned manifest; a bidirectional type runs a pull and a push,
+   * or only one of them when the sync config's `direction` narrows it to `pull` or `push`.
+   */
+  function pairsOf(connectorId: string, version: string, only?: string[], narrowed?: IntegrationSyncConfig['direction']): Array<{ dataType: string; direction: 'pull' | 'push'; minutes: number }> {
     const manifest = catalog.get(connectorId, version)?.manifest;
     const types = manifest?.dataTypes ?? [];
     const unknown = (only ?? []).filter((t) => !types.some((d) => d.type === t));
     if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', `${connectorId} does not sync ${unknown.join(', ')}.`, { errors: [{ field: '/dataTypes', in: 'body', message: `unknown: ${unknown.join(', ')}` }] });
     return types
       .filter((d) => !only || only.includes(d.type))
-      .flatMap((d) => (d.direction === 'bidirectional' ? (['pull', 'push'] as const) : [d.direction]).map((direction) => ({ dataType: d.type, direction, minutes: d.defaultFrequencyMinutes ?? 60 })));
+      .flatMap((d) => (d.direction !== 'bidirectional' ? [d.direction] : narrowed === 'pull' || narrowed === 'push' ? [narrowed] : (['pull', 'push'] as const)).map((direction) => ({ dataType: d.type, direction, minutes: d.defaultFrequencyMinutes ?? 60 })));
   }
 
   /** Thrown when the job's lease is lost: whoever holds it now will end the job. */
@@ -194,7 +197,7 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
     async enqueue(org, connectorId, request) {
       const integration = await integrationRow(org, connectorId);
       if (!integration.isActive) throw new AppError('INTEGRATION_INACTIVE', `The integration with ${connectorId} is disabled.`);
-      const pairs = pairsOf(connectorId, integration.connectorVersion, request.dataTypes);
+      const pairs = pairsOf(connectorId, integration.connectorVersion, request.dataTypes, integration.syncConfig.direction);
       const rows = pairs.map((p) => ({ id: newId('syn'), organization_id: org, connector_id: connectorId, data_type: p.dataType, direction: p.direction, trigger: request.trigger ?? 'manual', full: request.full ?? false }));
       if (rows.length === 0) return [];
       const queued = ((await knex('sync_jobs').insert(rows).returning('*')) as JobRow[]).map(toJob);
@@ -220,11 +223,13 @@ export function createSyncEngine(deps: SyncEngineDeps): SyncEngine {
       return config;
     },
     async scheduleDue(now = new Date()) {
-      type Active = Array<{ organizationId: string; connectorId: string; connectorVersion: string; syncConfig: IntegrationSyncConfig }>;
-      const active = await knex('integrations').where('is_active', true).select<Active>('organization_id', 'connector_id', 'connector_version', 'sync_config');
+      type Active = Array<{ organizationId: string; connectorId: string; connectorVersion: string; syncConfig: IntegrationSyncConfig; oauthStatus: string | null }>;
+      const active = await knex('integrations').where('is_active', true).select<Active>('organization_id', 'connector_id', 'connector_version', 'sync_config', 'oauth_status');
       let queued = 0;
       for (const integration of active) {
-        for (const pair of pairsOf(integration.connectorId, integration.connectorVersion)) {
+        // An oauth2 integration not (or no longer) authorized would only fail: it waits for its authorization.
+        if (catalog.get(integration.connectorId, integration.connectorVersion)?.manifest?.auth.type === 'oauth2' && integration.oauthStatus !== 'AUTHORIZED') continue;
+        for (const pair of pairsOf(integration.connectorId, integration.connectorVersion, undefined, integration.syncConfig.direction)) {
           const minutes = integration.syncConfig.schedule?.[pair.dataType] ?? pair.minutes;
           if (minutes === 0) continue;
           const scope = jobs(integration.organizationId, integration.connectorId).where({ data_type: pair.dataType, direction: pair.direction });

@@ -3069,7 +3069,7 @@ export interface OAuthAuthorization {
 }
 
 /**
- * What the provider sends the browser back with (RFC 6749 §4.1.2): `code` and `state`, or `error` (and `error_description`) and `state`. Other parameters a provider adds are accepted and ignored.
+ * What the provider sends the browser back with (RFC 6749 §4.1.2): `code` and `state`, or `error` (and `error_description`) and `state`. Other parameters a provider adds (such as QuickBooks' `realmId`) are kept with the authorization for the connector (`ctx.auth.authorizationParams()`), never shown by the API.
  */
 export interface OAuthCallbackQuery {
   state: string;

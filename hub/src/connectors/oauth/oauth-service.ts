@@ -18,8 +18,11 @@ export interface OAuthService {
   authorize(organizationId: string, connectorId: string): Promise<OAuthAuthorization>;
   /** Verifies the state, exchanges the code and stores the tokens sealed. */
   callback(query: OAuthCallbackQuery): Promise<OAuthConnected>;
-  /** A token valid for at least the margin, refreshed first when needed (by one process at a time). */
-  accessToken(organizationId: string, connectorId: string): Promise<AccessToken>;
+  /**
+   * A token valid for at least the margin, refreshed first when needed (by one process at a time), or
+   * when it is the token the provider has just `rejected` (a 401 before its expiry).
+   */
+  accessToken(organizationId: string, connectorId: string, request?: { rejected?: string | undefined }): Promise<AccessToken>;
 }
 
 export interface OAuthDeps {
@@ -44,6 +47,16 @@ interface Row extends OAuthColumns {
 interface Sealed {
   accessToken: string;
   refreshToken?: string | undefined;
+  /** What the provider added to the callback (QuickBooks' realmId): the connector reads it, the API never shows it. */
+  params?: Record<string, string> | undefined;
+}
+
+/** The callback's own parameters; any other the provider adds is kept for the connector. */
+const CALLBACK_PARAMS = new Set(['state', 'code', 'error', 'error_description', 'scope']);
+
+function extraParams(query: OAuthCallbackQuery): Record<string, string> | undefined {
+  const extra = Object.entries(query).filter((e): e is [string, string] => !CALLBACK_PARAMS.has(e[0]) && typeof e[1] === 'string');
+  return extra.length > 0 ? Object.fromEntries(extra) : undefined;
 }
 
 const refusal = (code: 'NOT_AUTHORIZED' | 'REAUTHORIZATION_REQUIRED', connectorId: string): AuthorizationError =>
@@ -78,8 +91,8 @@ export function createOAuthService(deps: OAuthDeps): OAuthService {
     return row;
   }
 
-  async function store(db: Knex | Knex.Transaction, row: Row, tokens: TokenSet, previous: Sealed | undefined, requested: string[]): Promise<void> {
-    const kept: Sealed = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken ?? previous?.refreshToken };
+  async function store(db: Knex | Knex.Transaction, row: Row, tokens: TokenSet, previous: Sealed | undefined, requested: string[], params?: Record<string, string>): Promise<void> {
+    const kept: Sealed = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken ?? previous?.refreshToken, params: params ?? previous?.params };
     // A refresh that does not name the scopes keeps those granted; a first grant that does not, those asked for.
     const scopes = tokens.scopes ?? (previous ? scopesOf(row) : requested);
     await db('integrations').where({ organization_id: row.organizationId, connector_id: row.connectorId }).update({
@@ -94,7 +107,7 @@ export function createOAuthService(deps: OAuthDeps): OAuthService {
 
   function tokenOf(row: Row): AccessToken {
     const sealed = JSON.parse(secrets.open(row.oauthSealed ?? '')) as Sealed;
-    return { accessToken: sealed.accessToken, tokenType: 'Bearer', expiresAt: row.oauthExpiresAt ? new Date(row.oauthExpiresAt).toISOString() : null, scopes: scopesOf(row) };
+    return { accessToken: sealed.accessToken, tokenType: 'Bearer', expiresAt: row.oauthExpiresAt ? new Date(row.oauthExpiresAt).toISOString() : null, scopes: scopesOf(row), ...(sealed.params ? { params: sealed.params } : {}) };
   }
 
   /**
@@ -114,11 +127,11 @@ export function createOAuthService(deps: OAuthDeps): OAuthService {
   }
 
   /** Re-reads under the lock: another process may have refreshed meanwhile, or found the grant refused. */
-  async function refresh(organizationId: string, connectorId: string): Promise<AccessToken> {
+  async function refresh(organizationId: string, connectorId: string, rejected: string | undefined): Promise<AccessToken> {
     const outcome = await locked(organizationId, connectorId, async (db): Promise<AccessToken | AuthorizationError> => {
       const row = await rowOf(db, organizationId, connectorId);
       if (!row?.oauthSealed) return refusal('NOT_AUTHORIZED', connectorId);
-      if (fresh(row)) return tokenOf(row);
+      if (fresh(row) && tokenOf(row).accessToken !== rejected) return tokenOf(row);
       if (row.oauthStatus === 'REAUTHORIZATION_REQUIRED') return refusal('REAUTHORIZATION_REQUIRED', connectorId);
       const previous = JSON.parse(secrets.open(row.oauthSealed)) as Sealed;
       const { manifest, oauth2, client } = settingsOf(row);
@@ -186,21 +199,22 @@ export function createOAuthService(deps: OAuthDeps): OAuthService {
       const tokens = await requestTokens({ settings: oauth2, allowedHosts: manifest.allowedHosts ?? [], allowPrivate: deps.allowPrivate, client, grant }).catch((error: unknown) => {
         throw endpointProblem(error);
       });
-      await locked(organizationId, connectorId, (db) => store(db, row, tokens, undefined, oauth2.scopes));
+      await locked(organizationId, connectorId, (db) => store(db, row, tokens, undefined, oauth2.scopes, extraParams(query)));
       const stored = (await rowOf(knex, organizationId, connectorId)) as Row;
       return { object: 'oauth_connection', organizationId, connectorId, authorization: authorizationOf(stored, manifest) as IntegrationAuthorization };
     },
 
-    async accessToken(organizationId, connectorId) {
+    async accessToken(organizationId, connectorId, request) {
       const row = await rowOf(knex, organizationId, connectorId);
-      if (fresh(row)) return tokenOf(row as Row);
+      const rejected = request?.rejected;
+      if (fresh(row) && (rejected === undefined || tokenOf(row as Row).accessToken !== rejected)) return tokenOf(row as Row);
       if (!row?.oauthSealed) throw refusal('NOT_AUTHORIZED', connectorId);
       if (row.oauthStatus === 'REAUTHORIZATION_REQUIRED') throw refusal('REAUTHORIZATION_REQUIRED', connectorId);
       // Calls of this process that need the same refresh share it; other processes wait on the lock.
       const key = `${organizationId} ${connectorId}`;
       let running = refreshing.get(key);
       if (!running) {
-        running = refresh(organizationId, connectorId).finally(() => refreshing.delete(key));
+        running = refresh(organizationId, connectorId, rejected).finally(() => refreshing.delete(key));
         refreshing.set(key, running);
       }
       return running;

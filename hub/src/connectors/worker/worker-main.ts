@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { assertDestination, AuthorizationError, ConnectorEntityError, createConnectorAuth, createHttpClient, ENTITY_METHODS, HttpError, isAllowedDestination, withBearer, type AccessToken, type AuthorizationErrorCode, type Connector, type ConnectorContext, type ConnectorLogger } from '@uah/connector-sdk';
+import { assertDestination, AuthorizationError, ConnectorEntityError, createConnectorAuth, createHttpClient, ENTITY_METHODS, HttpError, isAllowedDestination, withBearer, type AccessToken, type AuthorizationErrorCode, type Connector, type TokenRequest, type ConnectorContext, type ConnectorLogger } from '@uah/connector-sdk';
 import { lockDown } from './sandbox.js';
 import type { CallContext, HandlerKind, HostMessage, ModuleDescription, RpcTarget, WireError, WorkerData, WorkerMessage } from './protocol.js';
 
@@ -56,7 +56,7 @@ function contextFor(callId: number, call: CallContext, signal: AbortSignal, auth
   const logger: ConnectorLogger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
   const via = (target: RpcTarget, method: string) => (...args: unknown[]) => rpc(callId, target, method, args);
   // The hub refreshes tokens; the worker only asks, and keeps a token for this call while it stays valid.
-  const auth = createConnectorAuth(authType, authType === 'oauth2' ? () => rpc(callId, 'auth', 'accessToken', []) as Promise<AccessToken> : undefined);
+  const auth = createConnectorAuth(authType, authType === 'oauth2' ? (request?: TokenRequest) => rpc(callId, 'auth', 'accessToken', request?.rejected ? [{ rejected: request.rejected }] : []) as Promise<AccessToken> : undefined);
   return {
     connectorId: call.connectorId,
     organizationId: call.organizationId,

@@ -1,0 +1,78 @@
+import type { ConnectorHandlers, Customer, Event, Invoice, Payment, SyncJob, SyncResult } from '@uah/connector-sdk';
+import { faultMessage, qbo, type Config, type Credentials, type Ctx } from './api.js';
+import { pull } from './inbound.js';
+import { pushCustomer, pushInvoice, pushPayment, voidInvoice } from './outbound.js';
+
+type DataType = 'customer' | 'invoice' | 'payment';
+
+/**
+ * A push: every record of ours that QuickBooks does not have yet (made before the integration, or whose
+ * event failed) is sent; linked ones are left to their events. A second push finds nothing to send.
+ */
+async function push(ctx: Ctx, type: DataType): Promise<SyncResult> {
+  const api = await qbo(ctx);
+  const result: SyncResult = { created: 0, updated: 0, skipped: 0, failed: 0, errors: [] };
+  const send = { customer: (r: Customer) => pushCustomer(ctx, api, r), invoice: (r: Invoice) => pushInvoice(ctx, api, r), payment: (r: Payment) => pushPayment(ctx, api, r) }[type] as unknown as (record: { id: string }) => Promise<{ created: boolean }>;
+  const list = { customer: ctx.entities.customers, invoice: ctx.entities.invoices, payment: ctx.entities.payments }[type] as { list(q: { limit: number; cursor?: string }): Promise<{ data: Array<{ id: string; status?: string }>; nextCursor: string | null }> };
+  let cursor: string | undefined;
+  do {
+    const page = await list.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const record of page.data) {
+      if (ctx.signal.aborted) return result;
+      const eligible = type === 'invoice' ? record.status !== 'CANCELLED' : type === 'payment' ? record.status === 'COMPLETED' : true;
+      if (!eligible || (await ctx.mappings.externalIdOf(type, record.id))) {
+        result.skipped += 1;
+        continue;
+      }
+      try {
+        result[(await send(record)).created ? 'created' : 'updated'] += 1;
+      } catch (error) {
+        result.failed += 1;
+        result.errors?.push({ internalId: record.id, message: faultMessage(error) });
+      }
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return result;
+}
+
+const sync = (type: DataType) => (ctx: Ctx, job: SyncJob): Promise<SyncResult> => (job.direction === 'pull' ? pull(ctx, job, type) : push(ctx, type));
+
+/** Our domain events, sent to QuickBooks. */
+async function onEvent(ctx: Ctx, event: Event): Promise<void> {
+  const api = await qbo(ctx);
+  const object = (event.data as { object?: unknown }).object;
+  switch (event.type) {
+    case 'customer.created':
+    case 'customer.updated':
+      await pushCustomer(ctx, api, object as Customer);
+      return;
+    case 'invoice.created':
+    case 'invoice.issued':
+    case 'invoice.sent': {
+      // The event's copy may be older than the invoice now (events arrive out of order): send the current one.
+      const invoice = (await ctx.entities.invoices.get((object as Invoice).id)) ?? (object as Invoice);
+      await pushInvoice(ctx, api, invoice);
+      return;
+    }
+    case 'invoice.cancelled':
+      await voidInvoice(ctx, api, object as Invoice);
+      return;
+    case 'payment.succeeded':
+      await pushPayment(ctx, api, object as Payment);
+      return;
+    default:
+      return;
+  }
+}
+
+export const handlers: ConnectorHandlers<Credentials, Config> = {
+  check: async (ctx) => {
+    // Before the authorization there is nothing to check against.
+    if (!(await ctx.auth.authorizationParams().catch(() => undefined))) return;
+    const api = await qbo(ctx);
+    await api.query('select * from CompanyInfo');
+  },
+  onEvent,
+  sync: { customer: sync('customer'), invoice: sync('invoice'), payment: sync('payment') },
+};
