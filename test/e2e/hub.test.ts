@@ -62,7 +62,7 @@ describe('the hub process on the embedded defaults', () => {
     } finally {
       await second.stop();
     }
-  });
+  }, 120_000); // two starts on the embedded store, which migrates from scratch at the first
 });
 
 describe('the hub process on PostgreSQL and RabbitMQ', () => {
