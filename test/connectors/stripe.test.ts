@@ -154,7 +154,8 @@ describe('Stripe connector end to end', () => {
     expect(await writeCounts(hub)).toEqual(before);
     expect(await get(hub, s.books, `/payments/${intent.paymentId}`)).toMatchObject({ status: 'PENDING' });
 
-    const declined = await s.intent({ amount: 1500, currency: 'USD', customerId: s.books.customerId });
+    const declined = await s.intent({ amount: 1500, currency: 'USD', customerId: s.books.customerId, savePaymentMethod: true, metadata: { orderRef: 'A-17' } });
+    expect(s.stripe.received.filter((r) => r.path === '/v1/payment_intents').at(-1)?.form).toMatchObject({ setup_future_usage: 'off_session', automatic_payment_methods: { enabled: 'true' }, metadata: { orderRef: 'A-17', customerId: s.books.customerId } });
     expect((await s.stripe.confirm(declined.id, 'pm_card_chargeDeclined')).status).toBe(402);
     expect((await s.deliver(eventOf(s, 'payment_intent.payment_failed', declined.id))).status).toBe(200);
     expect(await get(hub, s.books, `/payments/${declined.paymentId}`)).toMatchObject({ status: 'FAILED', failureReason: 'generic_decline: Your card was declined.', journalEntryId: null });
@@ -246,6 +247,13 @@ describe('Stripe connector end to end', () => {
     expect((await get(hub, s.books, `/payouts?amount=${clearing - 1500}&currency=USD`)).data.map((p: Json) => p.id)).toEqual([payout.id]);
     await waitFor(() => types(s.delivered()).includes('payout.paid'));
     expect(types(s.delivered(), ['payout.', 'payment.refunded', 'payment.disputed'])).toEqual(['payment.refunded', 'payment.disputed', 'payout.created', 'payout.paid']);
+
+    // The dispute is won: the funds come back to clearing.
+    const closed = s.stripe.closeDispute(String((disputeEvent['data'] as { object: StripeObject }).object.id), 'won');
+    expect((await s.deliver(closed)).status).toBe(200);
+    const won = await get(hub, s.books, `/payments/${b.id}`);
+    expect(won).toMatchObject({ status: 'COMPLETED', dispute: { status: 'WON' } });
+    expect(await postingsOf(hub, s.books, won.dispute.resolutionJournalEntryId)).toEqual([['1060', 'CREDIT', 3000, 'USD'], ['1050', 'DEBIT', 3000, 'USD']]);
   }, 120_000);
 
   it("imports past charges and payouts for a date range, and a second import changes nothing", async () => {
@@ -274,5 +282,13 @@ describe('Stripe connector end to end', () => {
     expect(payouts[0]).toMatchObject({ status: 'PAID', amount: 2000 - feeOf(2000, 'usd') + 3500 - feeOf(3500, 'usd') - 500 });
     expect([...payouts[0].paymentIds].sort()).toEqual(payments.map((p) => p.id).sort());
     expect((await balances(s))['1050']).toBe(0);
+
+    // The scheduled sync reads the same objects (a full pass here): it finds them all in the books already.
+    const queued = await hub.request('POST', s.books.path('/integrations/stripe/sync'), { token: s.books.org.apiKey, body: { full: true } });
+    expect(queued.status).toBe(202);
+    await platform.sync.runQueued();
+    const jobs = await Promise.all((queued.body.data as Json[]).map((j) => get(hub, s.books, `/integrations/stripe/sync-jobs/${j.id}`)));
+    expect(jobs.map((j) => [j.dataType, j.status, j.counts.created, j.counts.skipped]).sort()).toEqual([['payment', 'SUCCESS', 0, 2], ['payout', 'SUCCESS', 0, 1]]);
+    expect((await get(hub, s.books, '/payments?limit=100')).data).toHaveLength(2);
   }, 120_000);
 });

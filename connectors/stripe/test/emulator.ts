@@ -26,6 +26,8 @@ export interface StripeEmulator {
   succeed(intentId: string): StripeObject;
   refund(chargeId: string, amount?: number): StripeObject;
   dispute(chargeId: string, reason?: string): StripeObject;
+  /** Stripe decides the dispute: `won` returns the funds (a balance transaction), `lost` keeps them withdrawn. */
+  closeDispute(disputeId: string, outcome: 'won' | 'lost'): StripeObject;
   /** Pays out every balance transaction not yet paid out: `in_transit`, then `paid` with `paid: true`. */
   payout(options?: { paid?: boolean }): StripeObject;
   /** The event as Stripe posts it: its exact body and a `Stripe-Signature` header for `secret` (at `timestamp`, default now). */
@@ -266,6 +268,12 @@ export async function startStripeEmulator(secretKey: string): Promise<StripeEmul
       const dp = put(build('dispute', { id, amount, charge: ch.id, currency: ch['currency'], payment_intent: ch['payment_intent'], reason, status: 'needs_response', balance_transactions: [objects.get(txn.id)], evidence_details: { due_by: now() + 14 * 86_400, has_evidence: false, past_due: false, submission_count: 0, enhanced_eligibility: {} } }));
       ch['disputed'] = true;
       return emit('charge.dispute.created', dp);
+    },
+    closeDispute(disputeId, outcome) {
+      const dp = get(disputeId, 'dispute');
+      if (outcome === 'won') balanceTransaction(dp.id, 'adjustment', dp['amount'] as number, dp['currency'] as string, 0, `Chargeback reversal for ${String(dp['charge'])}`);
+      dp['status'] = outcome;
+      return emit('charge.dispute.closed', dp);
     },
     payout({ paid = true } = {}) {
       const txns = [...objects.values()].filter((o) => o.object === 'balance_transaction' && o['type'] !== 'payout' && !paidOut.has(o.id));
