@@ -168,7 +168,7 @@ describe('Stripe connector end to end', () => {
     const waited = await s.intent({ amount: 1200, currency: 'USD', customerId: s.books.customerId });
     expect(waited.status).toBe('requires_payment_method');
     expect(s.stripe.received.filter((r) => r.path === '/v1/payment_intents').length).toBe(2);
-    s.stripe.failNext({ status: 500, times: 10, path: '/v1/payment_intents' });
+    s.stripe.failNext({ status: 500, times: 3, path: '/v1/payment_intents' }); // the first try and the client's two retries
     const failed = await s.intent({ amount: 1300, currency: 'USD', customerId: s.books.customerId }, 502);
     expect(failed).toMatchObject({ code: 'PROVIDER_ERROR', source: 'provider', providerStatus: 500, retryable: true });
     expect(s.stripe.received.filter((r) => r.path === '/v1/payment_intents').length).toBe(2 + 3);
@@ -176,6 +176,14 @@ describe('Stripe connector end to end', () => {
     expect(await s.intent({ invoiceId: invoice.id, amount: 501 }, 422)).toMatchObject({ code: 'UNPROCESSABLE', source: 'connector', errors: [{ field: '/amount' }] });
     expect(await s.intent({ invoiceId: 'inv_missing' }, 422)).toMatchObject({ code: 'UNPROCESSABLE', errors: [{ field: '/invoiceId' }] });
     expect(s.stripe.received.filter((r) => r.path === '/v1/payment_intents').length).toBe(5);
+
+    // The hub's own Idempotency-Key: the retry is answered from the first response, Stripe is not asked again.
+    const keyed = () => hub.request('POST', s.books.path('/payments/stripe/intent'), { token: s.books.org.apiKey, body: { invoiceId: invoice.id }, headers: { 'idempotency-key': `intent-${run}` } });
+    const once = await keyed();
+    expect(once.status).toBe(200);
+    expect(await keyed()).toMatchObject({ status: 200, body: once.body });
+    expect(s.stripe.received.filter((r) => r.path === '/v1/payment_intents').length).toBe(6);
+    expect((await get(hub, s.books, `/payments?invoiceId=${invoice.id}`)).data).toHaveLength(1);
   }, 120_000);
 
   it("charges zero-decimal, ISK and three-decimal currencies in Stripe's units and books them in ISO minor units", async () => {
