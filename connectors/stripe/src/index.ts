@@ -1,5 +1,5 @@
 import manifest from '../connector.json' with { type: 'json' };
-import { defineConnector, type JsonValue, type PaymentIntentCreate } from '@uah/connector-sdk';
+import { defineConnector, type JsonValue } from '@uah/connector-sdk';
 
 /** Action answers are plain JSON objects; the schema types say so only structurally. */
 const json = (value: object): JsonValue => value as unknown as JsonValue;
@@ -21,7 +21,7 @@ export default defineConnector<Credentials, Config>({
     payout: (ctx, job) => importPayouts(ctx, rangeOf(job)),
   },
   actions: {
-    create_payment_intent: async (ctx, input) => json(await createPaymentIntent(ctx, input as PaymentIntentCreate)),
+    create_payment_intent: async (ctx, input) => json(await createPaymentIntent(ctx, input)),
     import_history: async (ctx, input) => {
       const { from, to } = input as { from: string; to?: string };
       const range = { from: seconds(from), ...(to ? { to: seconds(to) } : {}) };

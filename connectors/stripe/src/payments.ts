@@ -24,15 +24,22 @@ export function feesOf(charge: Stripe.Charge): number {
   return fromStripeAmount(txn.fee, currencyOf(charge.currency));
 }
 
-/** Our customer for a Stripe payment: the one named in its metadata, the mapped Stripe customer, or one made from it. */
+/** Our customer for a Stripe payment: the one named in its metadata, the mapped Stripe customer, or one made from Stripe's (mapped). */
 async function customerFor(ctx: StripeContext, charge: Stripe.Charge, metadata: Record<string, string>): Promise<string> {
   if (metadata['customerId'] && (await ctx.entities.customers.get(metadata['customerId']))) return metadata['customerId'];
   const stripeCustomer = idOf(charge.customer) ?? 'guest';
   const mapped = await ctx.mappings.internalIdOf('customer', stripeCustomer);
   if (mapped) return mapped;
-  const details = charge.billing_details;
-  const name = stripeCustomer === 'guest' ? 'Stripe guest payments' : (details.name ?? `Stripe customer ${stripeCustomer}`);
-  const created = await ctx.entities.customers.create({ businessName: name, ...(stripeCustomer !== 'guest' && details.email ? { email: details.email } : {}), metadata: { stripeCustomerId: stripeCustomer } });
+  let name = 'Stripe guest payments';
+  let email: string | null = null;
+  if (stripeCustomer !== 'guest') {
+    const stripe = stripeOf(ctx);
+    const remote = await call(ctx, 'customers', () => stripe.customers.retrieve(stripeCustomer));
+    const live = 'deleted' in remote && remote.deleted ? undefined : (remote as Stripe.Customer);
+    name = live?.name ?? charge.billing_details.name ?? live?.email ?? `Stripe customer ${stripeCustomer}`;
+    email = live?.email ?? charge.billing_details.email ?? null;
+  }
+  const created = await ctx.entities.customers.create({ businessName: name, ...(email ? { email } : {}), metadata: { stripeCustomerId: stripeCustomer } });
   await ctx.mappings.link('customer', created.id, stripeCustomer);
   return created.id;
 }

@@ -9,7 +9,7 @@ const STATUS: Record<string, PayoutStatus> = { pending: 'PENDING', in_transit: '
 
 /** Which payment a balance transaction's source belongs to: a charge directly, a refund or dispute through its charge. */
 async function paymentIdOf(ctx: StripeContext, stripe: Stripe, txn: Stripe.BalanceTransaction): Promise<string | undefined> {
-  const source = idOf(txn.source as string | { id: string } | null);
+  const source = idOf(txn.source);
   if (!source) return undefined;
   let chargeId: string | null = source;
   if (source.startsWith('re_')) chargeId = idOf((await call(ctx, 'refunds', () => stripe.refunds.retrieve(source))).charge);
@@ -41,7 +41,7 @@ async function itemsOf(ctx: StripeContext, stripe: Stripe, payout: Stripe.Payout
 export async function recordPayout(ctx: StripeContext, payout: Stripe.Payout): Promise<Payout> {
   const stripe = stripeOf(ctx);
   const currency = currencyOf(payout.currency);
-  const txnId = idOf(payout.balance_transaction as string | { id: string } | null);
+  const txnId = idOf(payout.balance_transaction);
   const txn = txnId ? await call(ctx, 'balance_transactions', () => stripe.balanceTransactions.retrieve(txnId)) : undefined;
   const status = STATUS[payout.status] ?? 'PENDING';
   return ctx.entities.payouts.record({

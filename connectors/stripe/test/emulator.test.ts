@@ -42,7 +42,7 @@ describe('Stripe emulator, through the official client', () => {
     expectStripeShape(intent);
     await emulator.confirm(intent.id);
     const paid = await stripe.paymentIntents.retrieve(intent.id);
-    const charge = await stripe.charges.retrieve(String(paid.latest_charge), { expand: ['balance_transaction'] });
+    const charge = await stripe.charges.retrieve(paid.latest_charge as string, { expand: ['balance_transaction'] });
     expectStripeShape(charge);
     expect(charge.id).toMatch(/^ch_/);
     const txn = charge.balance_transaction as Stripe.BalanceTransaction;

@@ -26,6 +26,8 @@ export interface StripeEmulator {
   succeed(intentId: string): StripeObject;
   refund(chargeId: string, amount?: number): StripeObject;
   dispute(chargeId: string, reason?: string): StripeObject;
+  /** Stripe decides the dispute: `won` returns the funds (a balance transaction), `lost` keeps them withdrawn. */
+  closeDispute(disputeId: string, outcome: 'won' | 'lost'): StripeObject;
   /** Pays out every balance transaction not yet paid out: `in_transit`, then `paid` with `paid: true`. */
   payout(options?: { paid?: boolean }): StripeObject;
   /** The event as Stripe posts it: its exact body and a `Stripe-Signature` header for `secret` (at `timestamp`, default now). */
@@ -34,6 +36,8 @@ export interface StripeEmulator {
 }
 
 type Form = Record<string, unknown>;
+/** A form field as text (Stripe's forms carry only strings at the leaves). */
+const text = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
 /** The emulator's own bookkeeping fields (`__payout`) never leave it. */
 const json = (value: unknown, space?: number): string => JSON.stringify(value, (k, v: unknown) => (k.startsWith('__') ? undefined : v), space);
 
@@ -87,7 +91,7 @@ export async function startStripeEmulator(secretKey: string): Promise<StripeEmul
   /** `expand[]` of a retrieved object (`balance_transaction`) or of a list's items (`data.balance_transaction`). */
   const expand = (o: StripeObject, fields: string[]): StripeObject => {
     const out = { ...o };
-    for (const f of fields) if (typeof out[f] === 'string' && objects.has(out[f] as string)) out[f] = objects.get(out[f] as string);
+    for (const f of fields) if (typeof out[f] === 'string' && objects.has(out[f])) out[f] = objects.get(out[f]);
     return out;
   };
   const expansions = (form: Form, prefix = ''): string[] => ((form['expand'] as string[] | undefined) ?? []).filter((e) => e.startsWith(prefix)).map((e) => e.slice(prefix.length));
@@ -152,26 +156,26 @@ export async function startStripeEmulator(secretKey: string): Promise<StripeEmul
     ['POST', /^\/v1\/customers$/, (_m, f) => put(build('customer', { id: stripeId('cus'), name: f['name'] ?? null, email: f['email'] ?? null, metadata: f['metadata'] ?? {} }))],
     ['GET', /^\/v1\/customers\/([^/]+)$/, (m) => get(m[1]!, 'customer')],
     ['POST', /^\/v1\/payment_intents$/, (_m, f) => {
-      const currency = String(f['currency'] ?? '');
+      const currency = text(f['currency']);
       if (!currency) throw invalid('Missing required param: currency.', 'parameter_missing', 'currency');
       const amount = Number(f['amount']);
       const problem = amountProblem(amount, currency);
       if (problem) throw invalid(problem, 'amount_invalid', 'amount');
-      if (f['customer'] !== undefined) get(String(f['customer']), 'customer');
+      if (f['customer'] !== undefined) get(text(f['customer']), 'customer');
       const id = stripeId('pi');
       const automatic = (f['automatic_payment_methods'] as Form | undefined)?.['enabled'] === 'true';
       return put(build('payment_intent', {
         id, amount, amount_received: 0, currency, customer: f['customer'] ?? null, metadata: f['metadata'] ?? {}, status: 'requires_payment_method', client_secret: `${id}_secret_${stripeId('x').slice(2)}`,
-        payment_method_types: (f['payment_method_types'] as string[] | undefined) ?? ['card'], automatic_payment_methods: automatic ? { enabled: true, allow_redirects: 'always' } : null,
+        payment_method_types: (f['payment_method_types']) ?? ['card'], automatic_payment_methods: automatic ? { enabled: true, allow_redirects: 'always' } : null,
         setup_future_usage: f['setup_future_usage'] ?? null, latest_charge: null, last_payment_error: null, canceled_at: null, payment_method: null, processing: null, next_action: null,
       }));
     }],
     ['GET', /^\/v1\/payment_intents$/, (_m, f, p) => listOf(p, 'payment_intent', f)],
     ['GET', /^\/v1\/payment_intents\/([^/]+)$/, (m) => get(m[1]!, 'payment_intent')],
-    ['POST', /^\/v1\/payment_intents\/([^/]+)\/confirm$/, (m, f) => confirm(get(m[1]!, 'payment_intent'), String(f['payment_method'] ?? 'pm_card_visa'))],
+    ['POST', /^\/v1\/payment_intents\/([^/]+)\/confirm$/, (m, f) => confirm(get(m[1]!, 'payment_intent'), text(f['payment_method'], 'pm_card_visa'))],
     ['GET', /^\/v1\/charges$/, (_m, f, p) => listOf(p, 'charge', f)],
     ['GET', /^\/v1\/charges\/([^/]+)$/, (m, f) => expand(get(m[1]!, 'charge'), expansions(f))],
-    ['POST', /^\/v1\/refunds$/, (_m, f) => refund(String(f['charge']), f['amount'] === undefined ? undefined : Number(f['amount']))],
+    ['POST', /^\/v1\/refunds$/, (_m, f) => refund(text(f['charge']), f['amount'] === undefined ? undefined : Number(f['amount']))],
     ['GET', /^\/v1\/refunds\/([^/]+)$/, (m) => get(m[1]!, 'refund')],
     ['GET', /^\/v1\/disputes\/([^/]+)$/, (m) => get(m[1]!, 'dispute')],
     ['GET', /^\/v1\/payouts$/, (_m, f, p) => listOf(p, 'payout', f)],
@@ -265,13 +269,22 @@ export async function startStripeEmulator(secretKey: string): Promise<StripeEmul
       ch['disputed'] = true;
       return emit('charge.dispute.created', dp);
     },
+    closeDispute(disputeId, outcome) {
+      const dp = get(disputeId, 'dispute');
+      if (outcome === 'won') balanceTransaction(dp.id, 'adjustment', dp['amount'] as number, dp['currency'] as string, 0, `Chargeback reversal for ${String(dp['charge'])}`);
+      dp['status'] = outcome;
+      return emit('charge.dispute.closed', dp);
+    },
     payout({ paid = true } = {}) {
       const txns = [...objects.values()].filter((o) => o.object === 'balance_transaction' && o['type'] !== 'payout' && !paidOut.has(o.id));
       const currency = (txns[0]?.['currency'] as string | undefined) ?? 'usd';
       const amount = txns.reduce((s, t) => s + (t['net'] as number), 0);
       const id = stripeId('po');
       const own = balanceTransaction(id, 'payout', -amount, currency, 0, 'STRIPE PAYOUT');
-      for (const t of txns) Object.assign(t, { __payout: id }), paidOut.add(t.id);
+      for (const t of txns) {
+        t['__payout'] = id;
+        paidOut.add(t.id);
+      }
       paidOut.add(own.id);
       const po = put(build('payout', { id, amount, currency, arrival_date: now() + 86_400, automatic: true, balance_transaction: own.id, status: 'in_transit', description: 'STRIPE PAYOUT', destination: stripeId('ba'), failure_code: null, failure_message: null }));
       emit('payout.created', po);

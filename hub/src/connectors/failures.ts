@@ -23,6 +23,11 @@ export function toProblem(error: unknown): unknown {
     return new AppError('OAUTH_AUTHORIZATION_REQUIRED', `${wire.message}: GET …/oauth/authorize starts the authorization.`);
   }
   if (wire?.name === 'AuthorizationError' && wire.code?.startsWith('TOKEN_ENDPOINT_')) return providerProblem(wire.message, { retryable: wire.code === 'TOKEN_ENDPOINT_FAILED' });
+  if (wire?.name === 'ConnectorEntityError' && wire.code && (wire.status === 400 || wire.status === 404 || wire.status === 422)) {
+    // What the caller asked for cannot be done (no such invoice, an amount the provider cannot charge): a 422 naming the fields, not the connector's failure.
+    const errors = (wire.errors ?? []).map((e) => ({ field: e.field ?? '/', in: 'body' as const, message: e.message }));
+    return new AppError('UNPROCESSABLE', wire.message, { ...(errors.length > 0 ? { errors } : {}), members: { source: 'connector', retryable: false } });
+  }
   if (wire?.name === 'ConnectorEntityError' && wire.code) {
     const entity = new ConnectorEntityError(wire.code, wire.message, wire.status ?? 500, wire.errors ?? []);
     return new AppError('CONNECTOR_FAILED', `The connector's request to the books was refused (${entity.code}): ${entity.message}`, { members: { source: 'connector', retryable: false } });
