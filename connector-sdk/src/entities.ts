@@ -7,6 +7,8 @@
 import type {
   CreditNote, CreditNoteCreate, CreditNoteListQuery,
   Customer, CustomerCreate, CustomerListQuery, CustomerUpdate,
+  InventoryAdjustment, InventoryAdjustmentCreate, StockLevel,
+  Milestone, MilestoneComplete, MilestoneListQuery, Project, ProjectListQuery,
   Invoice, InvoiceCreate, InvoiceIssue, InvoiceListQuery, InvoiceUpdate, InvoiceVoid,
   JournalEntry, JournalEntryListQuery,
   Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDisputeCreate, PaymentDisputeResolve, PaymentFail, PaymentListQuery, PaymentRefundCreate,
@@ -108,6 +110,35 @@ export interface CreditNoteCollection extends ReadableCollection<CreditNote, Cre
 }
 
 /**
+ * Stock of the products that track inventory: what is on hand, and adjustments (each posted at cost).
+ *
+ * @example
+ * ```ts
+ * const level = await ctx.entities.inventory.stockLevel(productId);
+ * await ctx.entities.inventory.adjust({ productId, quantityChange: '3', reason: 'STOCK_COUNT', note: 'Counted at the store' });
+ * ```
+ */
+export interface InventoryCollection {
+  stockLevel(productId: string): Promise<StockLevel>;
+  adjust(input: InventoryAdjustmentCreate): Promise<InventoryAdjustment>;
+}
+
+/**
+ * Projects and their milestones: read, and a milestone completed when the work is done elsewhere.
+ *
+ * @example
+ * ```ts
+ * const page = await ctx.entities.projects.listMilestones(projectId, { limit: 100 });
+ * await ctx.entities.projects.completeMilestone(page.data[0]!.id, { date: '2026-03-31' });
+ * ```
+ */
+export interface ProjectCollection extends ReadableCollection<Project, ProjectListQuery> {
+  getMilestone(id: string): Promise<Milestone | undefined>;
+  listMilestones(projectId: string, query?: MilestoneListQuery): Promise<Page<Milestone>>;
+  completeMilestone(id: string, input?: MilestoneComplete): Promise<Milestone>;
+}
+
+/**
  * The entities a connector may use, each behind the permission of its kind.
  *
  * @example
@@ -122,6 +153,8 @@ export interface ConnectorEntities {
   invoices: InvoiceCollection;
   payments: PaymentCollection;
   creditNotes: CreditNoteCollection;
+  inventory: InventoryCollection;
+  projects: ProjectCollection;
   /** Read only: a connector never posts to the ledger directly; documents post their own entries. */
   journalEntries: ReadableCollection<JournalEntry, JournalEntryListQuery>;
 }
@@ -152,6 +185,8 @@ export const ENTITY_METHODS = {
   invoices: { get: 'read', list: 'read', findByNumber: 'read', createDraft: 'write', updateDraft: 'write', issue: 'write', void: 'write' },
   payments: { get: 'read', list: 'read', record: 'write', complete: 'write', fail: 'write', refund: 'write', dispute: 'write', resolveDispute: 'write', apply: 'write' },
   creditNotes: { get: 'read', list: 'read', create: 'write' },
+  inventory: { stockLevel: 'read', adjust: 'write' },
+  projects: { get: 'read', list: 'read', getMilestone: 'read', listMilestones: 'read', completeMilestone: 'write' },
   journalEntries: { get: 'read', list: 'read' },
 } as const satisfies { [K in EntityKind]: { [M in keyof ConnectorEntities[K]]: 'read' | 'write' } };
 
@@ -170,5 +205,7 @@ export const PERMISSION_PREFIX: Readonly<Record<EntityKind, string>> = {
   invoices: 'invoices',
   payments: 'payments',
   creditNotes: 'credit_notes',
+  inventory: 'inventory',
+  projects: 'projects',
   journalEntries: 'journal_entries',
 };

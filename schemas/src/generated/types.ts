@@ -2650,9 +2650,13 @@ export interface InvoiceDryRun {
 }
 
 /**
- * Issuing a DRAFT invoice: it takes the next number and is posted (Dr receivables total / Cr revenue per line's account / Cr each tax rate's account) on its issue date. Fields given here replace the draft's before it is posted.
+ * Issuing a DRAFT invoice: it takes the next number (or `number`, the document's own number in the system it was imported from, which must not be taken yet: 409 DUPLICATE_INVOICE_NUMBER) and is posted (Dr receivables total / Cr revenue per line's account / Cr each tax rate's account) on its issue date. Fields given here replace the draft's before it is posted.
  */
 export interface InvoiceIssue {
+  /**
+   * The number the document has in the system it comes from (an online store's order, say), used instead of the organization's sequence, which is left untouched.
+   */
+  number?: string;
   issueDate?: string;
   dueDate?: string;
   /**
@@ -3928,6 +3932,10 @@ export type ConnectorPermission =
   | 'payments:write'
   | 'credit_notes:read'
   | 'credit_notes:write'
+  | 'inventory:read'
+  | 'inventory:write'
+  | 'projects:read'
+  | 'projects:write'
   | 'journal_entries:read';
 
 /**
