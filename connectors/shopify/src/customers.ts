@@ -1,13 +1,18 @@
 import type { CustomerCreate } from '@uah/connector-sdk';
 import type { ShopifyContext } from './api.js';
+import { memo } from './memo.js';
 import type { ShopifyOrder } from './types.js';
 
 const clip = (value: string | null | undefined, max: number): string | undefined => (value?.trim() ? value.trim().slice(0, max) : undefined);
 
 /** The customer of an order: by Shopify customer id (mapping), then by email, else created and linked. */
-export async function customerFor(ctx: ShopifyContext, order: ShopifyOrder): Promise<string> {
+export function customerFor(ctx: ShopifyContext, order: ShopifyOrder): Promise<string> {
+  const externalId = order.customer ? `customer:${order.customer.id}` : `order:${order.id}`;
+  return memo(ctx, externalId, () => findOrCreate(ctx, order, externalId));
+}
+
+async function findOrCreate(ctx: ShopifyContext, order: ShopifyOrder, externalId: string): Promise<string> {
   const remote = order.customer ?? null;
-  const externalId = remote ? `customer:${remote.id}` : `order:${order.id}`;
   const mapped = await ctx.mappings.internalIdOf('customer', externalId);
   if (mapped) return mapped;
   const email = clip(remote?.email ?? order.email, 254);

@@ -6,6 +6,15 @@ import { taxRateFor } from './taxes.js';
 import type { ShopifyLineItem, ShopifyOrder, ShopifyShippingLine, ShopifyTaxLine } from './types.js';
 
 const CURSOR = 'orders.updatedAtMin';
+const CONCURRENCY = 4;
+
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  });
+  await Promise.all(lanes);
+}
 const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
 type Line = InvoiceCreate['lines'][number];
 
@@ -66,9 +75,13 @@ async function invoiceFor(ctx: ShopifyContext, order: ShopifyOrder, customerId: 
   }
 }
 
-/** The payment of an order, once: an invoice with a payment applied to it has been paid here already. */
-async function paymentFor(ctx: ShopifyContext, order: ShopifyOrder, invoice: Invoice): Promise<string | undefined> {
-  const paid = (await ctx.entities.payments.list({ invoiceId: invoice.id, limit: 1 })).data[0];
+/**
+ * The payment of an order, once: an invoice with a payment applied to it has been paid here already (the
+ * application commits with the payment, and the invoice's row lock orders two concurrent attempts). An
+ * invoice this very call issued has none yet.
+ */
+async function paymentFor(ctx: ShopifyContext, order: ShopifyOrder, invoice: Invoice, issuedNow: boolean): Promise<string | undefined> {
+  const paid = issuedNow ? undefined : (await ctx.entities.payments.list({ invoiceId: invoice.id, limit: 1 })).data[0];
   if (paid) return paid.id;
   const amount = minor(order.total_price);
   if (amount <= 0) return undefined;
@@ -103,7 +116,7 @@ export async function importOrder(ctx: ShopifyContext, order: ShopifyOrder): Pro
   if (!PAID.has(order.financial_status)) return 'skipped';
   const customerId = await customerFor(ctx, order);
   const { invoice, created } = await invoiceFor(ctx, order, customerId);
-  const paymentId = await paymentFor(ctx, order, invoice);
+  const paymentId = await paymentFor(ctx, order, invoice, created);
   const refunds = await refundsFor(ctx, order, invoice, paymentId);
   return created ? 'created' : refunds > 0 ? 'updated' : 'skipped';
 }
@@ -115,20 +128,26 @@ export async function pullOrders(ctx: ShopifyContext, job: SyncJob): Promise<Syn
   const since = saved ?? (job.full ? undefined : job.since ?? undefined);
   let high = since;
   const query: Record<string, string | number> = { status: 'any', limit: 250, order: 'updated_at asc', ...(since ? { updated_at_min: since } : {}) };
-  let seen = 0;
-  for await (const order of shopifyClient(ctx).all<ShopifyOrder>('orders', 'orders', query)) {
+  const api = shopifyClient(ctx);
+  let page = await api.get<ShopifyOrder>('orders', 'orders', query);
+  for (;;) {
+    // A page's orders are imported a few at a time; the ones that share a customer or a tax rate share its lookup.
+    await inParallel(page.items, CONCURRENCY, async (order) => {
+      if (ctx.signal.aborted) return;
+      try {
+        result[await importOrder(ctx, order)] += 1;
+      } catch (error) {
+        result.failed += 1;
+        if ((result.errors ??= []).length < 20) result.errors.push({ externalId: String(order.id), message: (error as Error).message });
+      }
+    });
+    for (const order of page.items) if (!high || order.updated_at > high) high = order.updated_at;
     if (ctx.signal.aborted) break;
-    try {
-      result[await importOrder(ctx, order)] += 1;
-    } catch (error) {
-      result.failed += 1;
-      if ((result.errors ??= []).length < 20) result.errors.push({ externalId: String(order.id), message: (error as Error).message });
-    }
-    if (!high || order.updated_at > high) high = order.updated_at;
-    // The cursor moves only past orders that were all imported: a failed one is read again next time.
-    if (++seen % 250 === 0 && result.failed === 0 && high) await ctx.syncState.set(CURSOR, high);
+    // The cursor moves only while every order so far was imported: a failed one is read again next time.
+    if (result.failed === 0 && high) await ctx.syncState.set(CURSOR, high);
+    if (!page.next) break;
+    page = await api.get<ShopifyOrder>(page.next.path, 'orders', page.next.query);
   }
-  if (result.failed === 0 && high && !ctx.signal.aborted) await ctx.syncState.set(CURSOR, high);
   ctx.logger.info('orders pulled', { created: result.created, updated: result.updated, skipped: result.skipped, failed: result.failed });
   return result;
 }

@@ -1,4 +1,5 @@
 import type { ShopifyContext } from './api.js';
+import { memo } from './memo.js';
 import type { ShopifyTaxLine } from './types.js';
 
 /**
@@ -11,6 +12,10 @@ export async function taxRateFor(ctx: ShopifyContext, taxes: ShopifyTaxLine[] = 
   const basisPoints = Math.round(applied.reduce((total, t) => total + Number(t.rate), 0) * 10_000);
   const titles = applied.map((t) => t.title).join(' + ');
   const key = `${titles}@${basisPoints}`;
+  return memo(ctx, `tax:${key}`, () => findOrCreate(ctx, key, titles, basisPoints));
+}
+
+async function findOrCreate(ctx: ShopifyContext, key: string, titles: string, basisPoints: number): Promise<string> {
   const mapped = await ctx.mappings.internalIdOf('tax_rate', key);
   if (mapped) return mapped;
   const created = await ctx.entities.taxRates.create({ name: `Shopify ${titles} ${basisPoints / 100}%`.slice(0, 100), basisPoints, metadata: { shopifyTax: key.slice(0, 200) } });
