@@ -116,7 +116,8 @@ export function createConnectorAuth(type: ManifestAuth['type'], source?: () => P
 
 /**
  * Client options that send `Authorization: Bearer <token>` on every attempt (a retry after a refresh
- * gets the new token). Headers the connector gives win, so a provider that wants another scheme keeps it.
+ * gets the new token). Headers the connector gives win, so a provider that wants another scheme keeps it;
+ * when they include `Authorization`, no token is asked for (the integration may not be authorized at all).
  *
  * @example
  * ```ts
@@ -127,6 +128,11 @@ export function withBearer(options: HttpClientOptions, auth: Pick<ConnectorAuth,
   const own = options.headers;
   return {
     ...options,
-    headers: async () => ({ authorization: `Bearer ${await auth.accessToken()}`, ...(typeof own === 'function' ? await own() : (own ?? {})) }),
+    headers: async () => {
+      const given = typeof own === 'function' ? await own() : (own ?? {});
+      // A connector that authorizes itself (a personal access token instead of the OAuth2 grant) needs no token from the hub.
+      if (Object.keys(given).some((name) => name.toLowerCase() === 'authorization')) return given;
+      return { authorization: `Bearer ${await auth.accessToken()}`, ...given };
+    },
   };
 }
