@@ -1,5 +1,6 @@
 import type { Event, Milestone, Project } from '@uah/connector-sdk';
 import { asana, marker, type AsanaContext, type AsanaProject, type AsanaTask } from './api.js';
+import { serialized } from './lock.js';
 
 const PENDING = (id: string): string => `pending.${id}`;
 
@@ -88,7 +89,11 @@ const HANDLERS: Record<string, Handler> = {
   'project.cancelled': archive,
 };
 
+/** Events of one project are handled one after the other (see {@link serialized}); those of different projects side by side. */
 export async function onProjectEvent(ctx: AsanaContext, event: Event): Promise<void> {
   const handler = Object.hasOwn(HANDLERS, event.type) ? HANDLERS[event.type] : undefined;
-  if (handler) await handler(ctx, (event.data as { object: Record<string, unknown> }).object);
+  if (!handler) return;
+  const object = (event.data as { object: Record<string, unknown> }).object;
+  const projectId = String(event.type.startsWith('milestone.') ? object['projectId'] : object['id']);
+  await serialized(`${ctx.organizationId}:${projectId}`, () => handler(ctx, object));
 }

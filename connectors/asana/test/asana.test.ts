@@ -76,6 +76,15 @@ describe('the Asana connector', () => {
     expect(contractProblems(connector, test)).toEqual([]);
   });
 
+  it('makes one Asana project when the events of a project arrive side by side', async () => {
+    await Promise.all([
+      connector.onEvent!(test.ctx, event('project.created', projects[0]!)),
+      ...milestones.map((m) => connector.onEvent!(test.ctx, event('milestone.created', m))),
+    ]);
+    expect(asana.projects.size).toBe(1);
+    expect(asana.tasks.size).toBe(2);
+  });
+
   it('finds what an interrupted attempt made instead of making it twice', async () => {
     asana.failNext(0);
     await connector.onEvent!(test.ctx, event('project.created', projects[0]!));
