@@ -118,7 +118,7 @@ describe('Shopify store into the books', () => {
     // One customer per buyer (found again by email), and only buyers of paid orders.
     expect(await count('customers')).toBe(new Set(paid.map((o) => o['email'])).size);
     expect(await count('payments')).toBe(960);
-    const methods = (await hub.db.knex('payments').where({ organization_id: org.id }).select('method').count({ n: '*' }).groupBy('method')) as Array<{ method: string; n: string }>;
+    const methods = await hub.db.knex('payments').where({ organization_id: org.id }).select('method').count<Array<{ method: string; n: string }>>({ n: '*' }).groupBy('method');
     expect(Object.fromEntries(methods.map((m) => [m.method, Number(m.n)]))).toEqual({ CARD: paid.filter((o) => o['gateway'] === 'shopify_payments').length, PAYPAL: paid.filter((o) => o['gateway'] === 'paypal').length });
     // The postings: receivables settled, the takings (less refunds) waiting in payment clearing.
     const balances = await hub.core.services.ledger.accountBalances(org.id, {});

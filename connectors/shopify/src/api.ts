@@ -1,5 +1,5 @@
 import '@shopify/shopify-api/adapters/node';
-import { ApiVersion, LogSeverity, Session, shopifyApi, type RestRequestReturn } from '@shopify/shopify-api';
+import { ApiVersion, LogSeverity, Session, shopifyApi } from '@shopify/shopify-api';
 import { setAbstractFetchFunc } from '@shopify/shopify-api/runtime';
 import type { ConnectorContext } from '@uah/connector-sdk';
 
@@ -28,7 +28,7 @@ async function fetchWithRetryAfterInMs(input: string | URL | Request, init?: Req
   headers.set('retry-after', String(Math.min(Math.ceil(Number.parseFloat(after) * 1000) || 1000, 60_000)));
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
-setAbstractFetchFunc(fetchWithRetryAfterInMs as Parameters<typeof setAbstractFetchFunc>[0]);
+setAbstractFetchFunc(fetchWithRetryAfterInMs);
 
 export interface ShopifyPage<T> {
   items: T[];
@@ -60,7 +60,7 @@ function build(ctx: ShopifyContext): ShopifyApi {
   const session = new Session({ id: `offline_${ctx.credentials.shopDomain}`, shop: ctx.credentials.shopDomain, state: '', isOnline: false, accessToken: ctx.credentials.accessToken });
   const rest = new shopify.clients.Rest({ session, apiVersion: version });
   const get = async <T>(path: string, key: string, query: Record<string, string | number> = {}): Promise<ShopifyPage<T>> => {
-    const res = (await rest.get({ path, query, tries: 4 })) as RestRequestReturn<Record<string, T[]>>;
+    const res = await rest.get<Record<string, T[]>>({ path, query, tries: 4 });
     const items = res.body[key];
     if (!Array.isArray(items)) throw new Error(`Shopify answered ${path} without "${key}"`);
     const next = res.pageInfo?.nextPage;

@@ -6,7 +6,7 @@ const runs = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 export function memo<T>(ctx: object, key: string, work: () => Promise<T>): Promise<T> {
   let cache = runs.get(ctx);
-  if (!cache) runs.set(ctx, (cache = new Map()));
+  if (!cache) runs.set(ctx, (cache = new Map<string, Promise<unknown>>()));
   let found = cache.get(key) as Promise<T> | undefined;
   if (!found) {
     found = work();

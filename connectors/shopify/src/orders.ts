@@ -3,7 +3,7 @@ import { minor, shopifyClient, type ShopifyContext } from './api.js';
 import { customerFor } from './customers.js';
 import { methodOf } from './gateways.js';
 import { taxRateFor } from './taxes.js';
-import type { ShopifyLineItem, ShopifyOrder, ShopifyShippingLine, ShopifyTaxLine } from './types.js';
+import type { ShopifyOrder, ShopifyTaxLine } from './types.js';
 
 const CURSOR = 'orders.updatedAtMin';
 const CONCURRENCY = 4;
@@ -34,12 +34,12 @@ async function lineOf(ctx: ShopifyContext, order: ShopifyOrder, description: str
 
 async function linesOf(ctx: ShopifyContext, order: ShopifyOrder): Promise<Line[]> {
   const lines: Line[] = [];
-  for (const item of order.line_items as ShopifyLineItem[]) {
+  for (const item of order.line_items) {
     const discount = item.discount_allocations ? sum(item.discount_allocations) : minor(item.total_discount);
     const label = `${item.name ?? item.title}${item.sku ? ` (${item.sku})` : ''}`.slice(0, 500);
     lines.push(await lineOf(ctx, order, label, item.quantity, minor(item.price), discount, item.tax_lines));
   }
-  for (const shipping of order.shipping_lines as ShopifyShippingLine[]) {
+  for (const shipping of order.shipping_lines) {
     const price = minor(shipping.price);
     if (price === 0) continue;
     const discount = shipping.discounted_price !== undefined ? price - minor(shipping.discounted_price) : 0;
