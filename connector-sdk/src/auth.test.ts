@@ -43,6 +43,19 @@ describe('withBearer', () => {
     await own.get('/c');
     expect(seen).toEqual(['Bearer at_1', 'Token other', 'Basic abc']);
   });
+
+  it('asks for no token when the connector authorizes itself, so an integration never authorized still works', async () => {
+    const seen: Array<string | null> = [];
+    const fetch: typeof globalThis.fetch = async (_url, init) => {
+      seen.push(new Headers(init?.headers).get('authorization'));
+      return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const unauthorized = createConnectorAuth('oauth2', undefined);
+    await createHttpClient(withBearer({ baseUrl: 'https://api.acme.test', headers: { Authorization: 'Bearer pat_1' }, fetch }, unauthorized)).get('/a');
+    expect(seen).toEqual(['Bearer pat_1']);
+    const error = await createHttpClient(withBearer({ baseUrl: 'https://api.acme.test', fetch }, unauthorized)).get('/b').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NOT_AUTHORIZED' });
+  });
 });
 
 describe('the contract kit for an oauth2 connector', () => {

@@ -164,7 +164,8 @@ export function createConnectorAuth(type: ManifestAuth['type'], source?: (reques
 /**
  * Client options that send `Authorization: Bearer <token>` on every attempt (a retry after a refresh
  * gets the new token), and that refresh the token once when the provider answers 401 (then the request
- * is sent once more). Headers the connector gives win, so a provider that wants another scheme keeps it.
+ * is sent once more). Headers the connector gives win, so a provider that wants another scheme keeps it;
+ * when they include `Authorization`, no token is asked for (the integration may not be authorized at all).
  *
  * @example
  * ```ts
@@ -177,8 +178,14 @@ export function withBearer(options: HttpClientOptions, auth: Pick<ConnectorAuth,
   return {
     ...options,
     headers: async () => {
+      const given = typeof own === 'function' ? await own() : (own ?? {});
+      // A connector that authorizes itself (a personal access token instead of the OAuth2 grant) needs no token from the hub.
+      if (Object.keys(given).some((name) => name.toLowerCase() === 'authorization')) {
+        sent = undefined;
+        return given;
+      }
       sent = await auth.accessToken();
-      return { authorization: `Bearer ${sent}`, ...(typeof own === 'function' ? await own() : (own ?? {})) };
+      return { authorization: `Bearer ${sent}`, ...given };
     },
     onUnauthorized: async () => {
       if (sent === undefined) return false;

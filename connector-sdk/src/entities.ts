@@ -9,6 +9,8 @@ import type {
   BankFeedImport, BankReconciliationResult, BankReconciliationRun, BankStatementImport, BankTransaction, BankTransactionListQuery,
   CreditNote, CreditNoteCreate, CreditNoteListQuery,
   Customer, CustomerCreate, CustomerListQuery, CustomerUpdate,
+  InventoryAdjustment, InventoryAdjustmentCreate, StockLevel,
+  Milestone, MilestoneComplete, MilestoneListQuery, Project, ProjectListQuery,
   Invoice, InvoiceCreate, InvoiceIssue, InvoiceListQuery, InvoiceUpdate, InvoiceVoid,
   JournalEntry, JournalEntryListQuery,
   Payment, PaymentApply, PaymentComplete, PaymentCreate, PaymentDisputeCreate, PaymentDisputeResolve, PaymentFail, PaymentListQuery, PaymentRefundCreate,
@@ -147,6 +149,35 @@ export interface BankTransactionCollection extends ReadableCollection<BankTransa
 }
 
 /**
+ * Stock of the products that track inventory: what is on hand, and adjustments (each posted at cost).
+ *
+ * @example
+ * ```ts
+ * const level = await ctx.entities.inventory.stockLevel(productId);
+ * await ctx.entities.inventory.adjust({ productId, quantityChange: '3', reason: 'STOCK_COUNT', note: 'Counted at the store' });
+ * ```
+ */
+export interface InventoryCollection {
+  stockLevel(productId: string): Promise<StockLevel>;
+  adjust(input: InventoryAdjustmentCreate): Promise<InventoryAdjustment>;
+}
+
+/**
+ * Projects and their milestones: read, and a milestone completed when the work is done elsewhere.
+ *
+ * @example
+ * ```ts
+ * const page = await ctx.entities.projects.listMilestones(projectId, { limit: 100 });
+ * await ctx.entities.projects.completeMilestone(page.data[0]!.id, { date: '2026-03-31' });
+ * ```
+ */
+export interface ProjectCollection extends ReadableCollection<Project, ProjectListQuery> {
+  getMilestone(id: string): Promise<Milestone | undefined>;
+  listMilestones(projectId: string, query?: MilestoneListQuery): Promise<Page<Milestone>>;
+  completeMilestone(id: string, input?: MilestoneComplete): Promise<Milestone>;
+}
+
+/**
  * The entities a connector may use, each behind the permission of its kind.
  *
  * @example
@@ -162,6 +193,8 @@ export interface ConnectorEntities {
   payments: PaymentCollection;
   payouts: PayoutCollection;
   creditNotes: CreditNoteCollection;
+  inventory: InventoryCollection;
+  projects: ProjectCollection;
   /** Read only: a connector never posts to the ledger directly; documents post their own entries. */
   journalEntries: ReadableCollection<JournalEntry, JournalEntryListQuery>;
   /** The organization's bank accounts; a feed connector links each provider account to one (mappings). */
@@ -196,6 +229,8 @@ export const ENTITY_METHODS = {
   payments: { get: 'read', list: 'read', record: 'write', process: 'write', complete: 'write', fail: 'write', refund: 'write', dispute: 'write', resolveDispute: 'write', apply: 'write' },
   payouts: { get: 'read', list: 'read', record: 'write' },
   creditNotes: { get: 'read', list: 'read', create: 'write' },
+  inventory: { stockLevel: 'read', adjust: 'write' },
+  projects: { get: 'read', list: 'read', getMilestone: 'read', listMilestones: 'read', completeMilestone: 'write' },
   journalEntries: { get: 'read', list: 'read' },
   bankAccounts: { get: 'read', list: 'read', create: 'write', update: 'write' },
   bankTransactions: { get: 'read', list: 'read', importFeed: 'write', reconcile: 'write' },
@@ -217,6 +252,8 @@ export const PERMISSION_PREFIX: Readonly<Record<EntityKind, string>> = {
   payments: 'payments',
   payouts: 'payouts',
   creditNotes: 'credit_notes',
+  inventory: 'inventory',
+  projects: 'projects',
   journalEntries: 'journal_entries',
   bankAccounts: 'bank_accounts',
   bankTransactions: 'bank_transactions',

@@ -123,6 +123,14 @@ describe('validateManifest: oauth2', () => {
     expect(issuesOf(m)).toEqual([{ path: '/credentialsSchema', message: expect.stringContaining('must declare and require "clientId"') as string }]);
   });
 
+  it('takes an OAuth client id required by one alternative, beside another kind of credential', () => {
+    const m = goodManifest();
+    m['credentialsSchema'] = { type: 'object', properties: { clientId: { type: 'string' }, token: { type: 'string' } }, anyOf: [{ required: ['token'] }, { required: ['clientId'] }] };
+    expect(issuesOf(m)).toEqual([]);
+    m['credentialsSchema'] = { type: 'object', properties: { clientId: { type: 'string' }, token: { type: 'string' } }, anyOf: [{ required: ['token'] }] };
+    expect(issuesOf(m).map((i) => i.path)).toEqual(['/credentialsSchema']);
+  });
+
   it('refuses extra authorization parameters that would replace the hub\'s own', () => {
     const m = goodManifest();
     m.auth['oauth2'] = { ...(m.auth['oauth2'] as object), authorizationParams: { redirect_uri: 'https://evil.test/' } };

@@ -75,6 +75,16 @@ function duplicates(values: string[]): string[] {
 }
 
 /**
+ * `clientId` is required outright, or by one of the `anyOf`/`oneOf` alternatives when the provider also
+ * takes a credential of another kind instead of the grant (a personal access token, say).
+ */
+function requiresClientId(schema: { required?: string[]; anyOf?: unknown; oneOf?: unknown }): boolean {
+  if ((schema.required ?? []).includes('clientId')) return true;
+  const alternatives = [schema.anyOf, schema.oneOf].filter(Array.isArray).flat() as Array<{ required?: unknown }>;
+  return alternatives.some((a) => Array.isArray(a.required) && a.required.includes('clientId'));
+}
+
+/**
  * The hub calls the token URL through the connector's HTTP client, so its host (and the authorization
  * URL's, for the same provider) must be allowed; the OAuth client's id is the organization's to give.
  */
@@ -85,7 +95,7 @@ function oauth2Issues(manifest: ConnectorManifest, oauth2: NonNullable<Connector
     if (!URL.canParse(url) || !isAllowedDestination(url, manifest.allowedHosts ?? [])) issues.push({ path: `/auth/oauth2/${key}`, message: "must be an http(s) URL whose host is in allowedHosts" });
   }
   const credentials = manifest.credentialsSchema;
-  if (!credentials.properties?.['clientId'] || !(credentials.required ?? []).includes('clientId')) {
+  if (!credentials.properties?.['clientId'] || !requiresClientId(credentials)) {
     issues.push({ path: '/credentialsSchema', message: 'must declare and require "clientId" (and declare "clientSecret" unless the OAuth client is public): each organization gives its OAuth client' });
   }
   return issues;

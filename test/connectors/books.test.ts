@@ -108,4 +108,23 @@ describe('mappings and sync state', () => {
     await a.delete('cursor');
     expect(await a.get('cursor')).toBeUndefined();
   });
+
+  it('adjusts stock and completes milestones, behind the inventory and projects permissions', async () => {
+    const grants = { permissions: ['products:write', 'inventory:write', 'customers:write', 'projects:write'] };
+    const product = await call(orgA, 'products', 'create', [{ sku: 'BOOKS-STOCK-1', name: 'Boxed', type: 'INVENTORY', unitPrice: 500, unitCost: 200, trackInventory: true }], grants);
+    const adjusted = await call(orgA, 'inventory', 'adjust', [{ productId: product.id, quantityChange: '7', reason: 'STOCK_COUNT' }], grants);
+    expect(adjusted).toMatchObject({ object: 'inventory_adjustment', quantityAfter: '7' });
+    expect(await call(orgA, 'inventory', 'stockLevel', [product.id], grants)).toMatchObject({ quantityOnHand: '7' });
+    await expect(call(orgA, 'inventory', 'adjust', [{ productId: product.id, quantityChange: '1', reason: 'FOUND' }], { permissions: ['inventory:read'] })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+
+    const customer = await call(orgA, 'customers', 'create', [{ businessName: 'Project buyer' }], grants);
+    const project = await hub.core.services.projects.projects.create(orgA, { customerId: customer.id, name: 'Fit-out' }, { source: 'API' });
+    const milestone = await hub.core.services.projects.milestones.create(orgA, project.id, { name: 'Stage 1', amount: 10_000 }, { source: 'API' });
+    await hub.core.services.projects.projects.transition(orgA, project.id, 'start', { source: 'API' });
+    expect((await call(orgA, 'projects', 'listMilestones', [project.id, {}], grants)).data.map((m: { id: string }) => m.id)).toEqual([milestone.id]);
+    expect(await call(orgA, 'projects', 'getMilestone', ['ms_unknown'], grants)).toBeUndefined();
+    expect(await call(orgA, 'projects', 'completeMilestone', [milestone.id, {}], grants)).toMatchObject({ status: 'COMPLETED' });
+    expect(await call(orgB, 'projects', 'get', [project.id], grants)).toBeUndefined();
+    await expect(call(orgA, 'projects', 'completeMilestone', [milestone.id, {}], { permissions: ['projects:read'] })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+  });
 });

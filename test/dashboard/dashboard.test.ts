@@ -118,7 +118,7 @@ afterAll(async () => {
   // The queues this hub made on the shared broker, by the names given above.
   const amqp = new Connection(AMQP_URL);
   const tails = ['', '.parking', ...[1, 2, 3, 4].map((n) => `.retry.${n}`)];
-  for (const base of [webhookQueue, `${connectorQueues}.sample`, `${connectorQueues}.oauth-books`]) for (const tail of tails) await amqp.queueDelete({ queue: base + tail });
+  for (const base of [webhookQueue, `${connectorQueues}.sample`, `${connectorQueues}.oauth-books`, `${connectorQueues}.asana`]) for (const tail of tails) await amqp.queueDelete({ queue: base + tail });
   await amqp.close();
   rmSync(dataDir, { recursive: true, force: true });
 });

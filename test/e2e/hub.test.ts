@@ -71,9 +71,9 @@ describe('the hub process on PostgreSQL and RabbitMQ', () => {
   afterAll(async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
-    // The hub made the sample connector's durable event queue: leave the shared broker as it was.
+    // The hub made the durable event queues of the built-in connectors that take events: leave the shared broker as it was.
     const amqp = new Connection(AMQP_URL);
-    for (const queue of ['uah.connector.sample', 'uah.connector.sample.parking', ...[1, 2, 3, 4].map((n) => `uah.connector.sample.retry.${n}`)]) await amqp.queueDelete({ queue });
+    for (const id of ['sample', 'asana']) for (const queue of [`uah.connector.${id}`, `uah.connector.${id}.parking`, ...[1, 2, 3, 4].map((n) => `uah.connector.${id}.retry.${n}`)]) await amqp.queueDelete({ queue });
     await amqp.close();
   });
 

@@ -27,6 +27,7 @@ export const ERRORS = {
   DISPUTE_EXCEEDS_DISPUTABLE: { status: 422, title: 'The dispute exceeds what is left of the payment' },
   INVALID_STATE_TRANSITION: { status: 409, title: "The document's status does not allow this action" },
   DUPLICATE_SKU: { status: 409, title: 'A product with this SKU already exists' },
+  DUPLICATE_INVOICE_NUMBER: { status: 409, title: 'An invoice with this number already exists' },
   INSUFFICIENT_STOCK: { status: 409, title: 'Not enough stock on hand' },
   BILL_EXCEEDS_ORDER: { status: 422, title: 'The bill receives more than the purchase order has left to receive' },
   QUOTE_ALREADY_CONVERTED: { status: 409, title: 'The quote was already converted into an invoice' },

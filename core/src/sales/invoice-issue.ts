@@ -84,7 +84,10 @@ export function createInvoiceIssuing(deps: IssueDeps) {
     async issueIn(trx: Knex.Transaction, organizationId: string, baseCurrency: CurrencyCode, id: string, input: InvoiceIssue, meta: EventMetadata): Promise<Invoice> {
       const row = await store.lock(organizationId, id, trx);
       if (row.status !== 'DRAFT') throw invalidTransition('invoice', row.status, ['DRAFT']);
-      const number = await takeNumber(trx, organizationId, 'invoice');
+      const number = input.number ?? (await takeNumber(trx, organizationId, 'invoice'));
+      if (input.number && (await store.numberTaken(organizationId, input.number, trx))) {
+        throw new AppError('DUPLICATE_INVOICE_NUMBER', `An invoice numbered ${input.number} already exists in this organization.`);
+      }
       const { patch, entry } = await plan(trx, row, baseCurrency, input, number);
       const journalEntry = entry ? await ledger.post(trx, organizationId, entry, meta) : null;
       const issueDate = patch.issueDate ?? row.issueDate;

@@ -11,6 +11,8 @@ export interface InvoiceStore {
   find(organizationId: string, id: string, trx: Knex | Knex.Transaction): Promise<InvoiceModel>;
   /** The row, locked until the transaction ends: changes to one invoice are serialized. */
   lock(organizationId: string, id: string, trx: Knex.Transaction): Promise<InvoiceModel>;
+  /** Whether an invoice of the organization already has this number (an imported number is checked before it is used). */
+  numberTaken(organizationId: string, number: string, trx: Knex | Knex.Transaction): Promise<boolean>;
   /** Applies `patch`, appends `type` with the changed attributes, and returns the invoice after the change. */
   change(trx: Knex.Transaction, row: InvoiceModel, patch: Partial<InvoiceModel>, type: EventType, meta: EventMetadata): Promise<Invoice>;
   record(trx: Knex.Transaction, type: EventType, invoice: Invoice, meta: EventMetadata, previousAttributes?: Record<string, unknown>): Promise<void>;
@@ -30,6 +32,10 @@ export function createInvoiceStore(events: EventStore): InvoiceStore {
     async lock(organizationId, id, trx) {
       const row = await InvoiceModel.findInOrganization(organizationId, id, 'invoice', trx, { forUpdate: true });
       return row;
+    },
+
+    async numberTaken(organizationId, number, trx) {
+      return (await InvoiceModel.forOrganization(organizationId, trx).where('number', number).first()) !== undefined;
     },
 
     async change(trx, row, patch, type, meta) {

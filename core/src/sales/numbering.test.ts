@@ -61,4 +61,18 @@ describe('invoice numbering', () => {
     const id = (await hub.request('POST', other.path('/invoices'), { token: other.org.apiKey, body: { customerId: other.customerId, lines: [{ description: 'x', quantity: '1', unitPrice: 1 }] } })).body.id;
     expect((await hub.request('POST', other.path(`/invoices/${id}/issue`), { token: other.org.apiKey })).body.number).toBe('INV-00001');
   });
+
+  it('issues an imported invoice under its own number, once, leaving the sequence alone', async () => {
+    const before = (await hub.request('GET', f.path('/invoice-settings'))).body.nextNumber as number;
+    const [first, second] = await Promise.all([draft(), draft()]);
+    const issued = await hub.request('POST', f.path(`/invoices/${first}/issue`), { body: { number: 'SHOP-1001' } });
+    expect(issued.status).toBe(200);
+    expect(issued.body).toMatchObject({ number: 'SHOP-1001', status: 'SENT' });
+    const again = await hub.request('POST', f.path(`/invoices/${second}/issue`), { body: { number: 'SHOP-1001' } });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('DUPLICATE_INVOICE_NUMBER');
+    expect((await hub.request('GET', f.path(`/invoices/${second}`))).body.status).toBe('DRAFT');
+    expect((await hub.request('POST', f.path(`/invoices/${second}/issue`), { body: { number: ' bad number' } })).status).toBe(400);
+    expect((await hub.request('GET', f.path('/invoice-settings'))).body.nextNumber).toBe(before);
+  });
 });

@@ -101,6 +101,16 @@ function tableOf(s: CoreServices): Record<string, Record<string, Method>> {
       ...read((o, i) => s.creditNotes.get(o, i), (o, q) => s.creditNotes.list(o, q), 'CreditNoteListQuery'),
       create: { inputs: [{ at: 0, schema: 'CreditNoteCreate' }], run: (o, a, m) => s.creditNotes.create(o, arg(a, 0), m) },
     },
+    inventory: {
+      stockLevel: { run: (o, a) => s.inventory.inventory.stockLevel(o, id(a)) },
+      adjust: { inputs: [{ at: 0, schema: 'InventoryAdjustmentCreate' }], run: (o, a, m) => s.inventory.adjustments.create(o, arg(a, 0), m) },
+    },
+    projects: {
+      ...read((o, i) => s.projects.projects.get(o, i), (o, q) => s.projects.projects.list(o, q), 'ProjectListQuery'),
+      getMilestone: { run: (o, a) => orUndefined(s.projects.milestones.get(o, id(a))) },
+      listMilestones: { inputs: [{ at: 1, schema: 'MilestoneListQuery', query: true }], run: (o, a) => s.projects.milestones.list(o, id(a), arg(a, 1)) },
+      completeMilestone: { inputs: [{ at: 1, schema: 'MilestoneComplete' }], run: (o, a, m) => s.projects.milestones.complete(o, id(a), arg(a, 1), m) },
+    },
     journalEntries: read((o, i) => s.ledger.getEntry(o, i), (o, q) => s.ledger.listEntries(o, q), 'JournalEntryListQuery'),
     bankAccounts: {
       ...read((o, i) => s.banking.accounts.get(o, i), (o, q) => s.banking.accounts.list(o, q), 'BankAccountListQuery'),

@@ -2815,9 +2815,13 @@ export interface InvoiceDryRun {
 }
 
 /**
- * Issuing a DRAFT invoice: it takes the next number and is posted (Dr receivables total / Cr revenue per line's account / Cr each tax rate's account) on its issue date. Fields given here replace the draft's before it is posted.
+ * Issuing a DRAFT invoice: it takes the next number (or `number`, the document's own number in the system it was imported from, which must not be taken yet: 409 DUPLICATE_INVOICE_NUMBER) and is posted (Dr receivables total / Cr revenue per line's account / Cr each tax rate's account) on its issue date. Fields given here replace the draft's before it is posted.
  */
 export interface InvoiceIssue {
+  /**
+   * The number the document has in the system it comes from (an online store's order, say), used instead of the organization's sequence, which is left untouched.
+   */
+  number?: string;
   issueDate?: string;
   dueDate?: string;
   /**
@@ -4188,7 +4192,11 @@ export type ConnectorPermission =
   | 'bank_accounts:read'
   | 'bank_accounts:write'
   | 'bank_transactions:read'
-  | 'bank_transactions:write';
+  | 'bank_transactions:write'
+  | 'inventory:read'
+  | 'inventory:write'
+  | 'projects:read'
+  | 'projects:write';
 
 /**
  * A connector's `connector.json`: what it is, which SDK versions it loads against, how an organization authenticates it, what it syncs and which events and actions it handles. The hub validates it at load time and refuses a connector whose manifest is invalid or whose `sdk` range the running SDK does not satisfy.
