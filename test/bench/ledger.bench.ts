@@ -28,6 +28,11 @@ const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 4);
 const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 200);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'uah_bench';
+/** BENCH_GROUP_COMMIT=off measures the postings without group commit; BENCH_GROUPS sets how many groups may be in flight. */
+const GROUP_COMMIT = {
+  enabled: process.env['BENCH_GROUP_COMMIT'] !== 'off',
+  ...(process.env['BENCH_GROUPS'] ? { concurrency: Number(process.env['BENCH_GROUPS']) } : {}),
+};
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const baselineScript = resolve(root, '..', 'shared', 'bench', 'pg-baseline.sh');
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -147,6 +152,7 @@ async function measure(setup: Setup): Promise<number> {
   const { organization, accounts, port, db } = setup;
   const load = { port, path: `/v1/organizations/${organization.id}/journal-entries`, token: organization.apiKey, accounts, clients: CLIENTS };
   await runLoad({ ...load, seconds: 2 });
+  const groupsBefore = setup.core.groupCommit.stats();
   const serverBefore = process.cpuUsage();
   const pgBefore = await backendCpuMicros(db.knex as never);
   const api = await runLoad({ ...load, seconds: SECONDS });
@@ -158,6 +164,9 @@ async function measure(setup: Setup): Promise<number> {
   print(`api_entries=${api.ok} api_failed=${api.failed}${api.firstError ? ` first_error=${JSON.stringify(api.firstError)}` : ''}`);
   print(`api_latency_ms p50=${percentile(sorted, 0.5).toFixed(2)} p90=${percentile(sorted, 0.9).toFixed(2)} p99=${percentile(sorted, 0.99).toFixed(2)}`);
   const postgres = pgBefore !== undefined && pgAfter !== undefined ? perEntry(pgAfter - pgBefore) : 'n/a';
+  const groups = setup.core.groupCommit.stats();
+  const groupCount = groups.groups - groupsBefore.groups;
+  print(`group_commit=${GROUP_COMMIT.enabled ? 'on' : 'off'} groups=${groupCount} members_per_group=${groupCount ? ((groups.members - groupsBefore.members) / groupCount).toFixed(2) : 'n/a'}`);
   print(`cpu_us_per_entry server=${perEntry(serverCpu.user + serverCpu.system)} postgres=${postgres} client=${perEntry(api.cpuMicros)}`);
   const balances = await setup.core.services.ledger.accountBalances(organization.id, {});
   print(`trial_balance_sum=${balances.reduce((sum, b) => sum + b.balance, 0)}`);
@@ -170,7 +179,7 @@ async function main(): Promise<void> {
   const db = await createDatabase({ url: databaseUrl(), poolMax: CLIENTS + 2 });
   const logger = pino({ level: 'warn' });
   const bus = createMemoryBus({ logger });
-  const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async () => false }, rateLimit: { limit: 10_000_000, windowSeconds: 60 } });
+  const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async () => false }, rateLimit: { limit: 10_000_000, windowSeconds: 60 }, groupCommit: GROUP_COMMIT });
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));
   try {
