@@ -9,7 +9,7 @@ import { buildOpenApi } from './http/openapi.js';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './http/rate-limit.js';
 import { createIdempotency, purgeExpiredIdempotencyKeys, type IdempotencyFaults } from './http/idempotency.js';
 import { ambientKnex } from './db/ambient.js';
-import { createGroupCommit, type GroupCommit, type GroupCommitFaults } from './db/group-commit.js';
+import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './db/group-commit.js';
 import type { Route } from './http/route.js';
 import type { AdminTokenVerifier } from './auth/authenticate.js';
 import { createApiKeyService, type ApiKeyService } from './auth/api-key-service.js';
@@ -73,7 +73,7 @@ export interface CoreOptions {
    * Group commit of journal entries posted through the API without an Idempotency-Key (on by default on
    * PostgreSQL; always off on the embedded store). `faults` are for tests only.
    */
-  groupCommit?: { enabled?: boolean; maxMembers?: number; concurrency?: number; faults?: GroupCommitFaults };
+  groupCommit?: Partial<GroupCommitOptions>;
   /** How long a dashboard session lasts from sign-in (default 12 hours). */
   sessionTtlMs?: number;
   /** Webhook delivery: the transport (with the URL guard) and the secret box, from the hub. Without it no endpoint can be registered. */

@@ -18,8 +18,13 @@ export interface GroupCommitOptions {
    * memory; past that every other session's snapshot checks get slower, so a group stays well below.
    */
   maxMembers?: number;
-  /** Groups in flight at once, each on its own connection (default 4). */
+  /** Groups in flight at once, each on its own connection (default 2). */
   concurrency?: number;
+  /**
+   * A group of one is its statement alone, in autocommit (default true): atomic by itself, it needs no
+   * savepoint, and an idle hub answers as fast as without group commit.
+   */
+  aloneWhenSingle?: boolean;
   faults?: GroupCommitFaults;
 }
 
@@ -73,7 +78,7 @@ interface ConnectionSource {
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 const MAX_MEMBERS = 32;
-const CONCURRENCY = 4;
+const CONCURRENCY = 2;
 const EXCLUSIVE = '\u0000exclusive';
 const MAX_RETRIES = 3;
 /** deadlock_detected, serialization_failure: the member did nothing wrong; it runs again in the next group. */
@@ -157,6 +162,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       for (const member of group) member.reject(commitFailed(error));
       return;
     }
+    if (group.length === 1 && options.aloneWhenSingle !== false) return writeAlone(connection, group[0] as Member);
     const answered = new Set<Member>();
     const succeeded: Array<{ member: Member; rows: unknown[] }> = [];
     const stream = connection.connection?.stream;
@@ -215,6 +221,21 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       await source.releaseConnection(connection);
     }
     for (const { member, rows } of succeeded) member.resolve(rows);
+  }
+
+  /** One statement in autocommit: its own transaction, with the deferred checks at its end. */
+  async function writeAlone(connection: PgConnection, member: Member): Promise<void> {
+    let outcome: Settled<{ rows: unknown[] }>;
+    try {
+      outcome = await settle(connection.query({ ...member.statement }));
+    } finally {
+      await source.releaseConnection(connection);
+    }
+    if (outcome.ok) member.resolve(outcome.value.rows);
+    else if (isRetried(outcome.error) && member.retries < MAX_RETRIES) {
+      member.retries += 1;
+      queue.unshift(member);
+    } else member.reject(outcome.error);
   }
 
   return {
