@@ -28,7 +28,10 @@ const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 4);
 const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 200);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'uah_bench';
-/** BENCH_GROUP_COMMIT=off measures the postings without group commit; BENCH_GROUPS sets how many groups may be in flight. */
+/**
+ * BENCH_GROUP_COMMIT=off measures the postings without group commit; BENCH_GROUPS sets how many groups may
+ * be in flight; BENCH_SETUP_SQL runs after the migrations (experiments: what an index or a trigger costs).
+ */
 const GROUP_COMMIT = {
   enabled: process.env['BENCH_GROUP_COMMIT'] !== 'off',
   ...(process.env['BENCH_GROUPS'] ? { concurrency: Number(process.env['BENCH_GROUPS']) } : {}),
@@ -184,6 +187,7 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => void handle(req, res));
   try {
     await db.migrate();
+    if (process.env['BENCH_SETUP_SQL']) await db.knex.raw(process.env['BENCH_SETUP_SQL']);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const rate = await measure(await populate(core, (server.address() as AddressInfo).port, db));
     print(`api_entries_per_s=${rate.toFixed(1)}`);

@@ -18,7 +18,10 @@ export interface GroupCommitOptions {
    * memory; past that every other session's snapshot checks get slower, so a group stays well below.
    */
   maxMembers?: number;
-  /** Groups in flight at once, each on its own connection (default 2). */
+  /**
+   * Groups in flight at once, each on its own connection (default 1: on a loaded 2-core machine more
+   * groups made each group smaller and the throughput lower; see test/bench/ledger.bench.ts).
+   */
   concurrency?: number;
   /**
    * A group of one is its statement alone, in autocommit (default true): atomic by itself, it needs no
@@ -78,7 +81,7 @@ interface ConnectionSource {
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 const MAX_MEMBERS = 32;
-const CONCURRENCY = 2;
+const CONCURRENCY = 1;
 const EXCLUSIVE = '\u0000exclusive';
 const MAX_RETRIES = 3;
 /** deadlock_detected, serialization_failure: the member did nothing wrong; it runs again in the next group. */
