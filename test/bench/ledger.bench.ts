@@ -30,11 +30,12 @@ const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127
 const DATABASE = 'uah_bench';
 /**
  * BENCH_GROUP_COMMIT=off measures the postings without group commit; BENCH_GROUPS sets how many groups may
- * be in flight; BENCH_SETUP_SQL runs after the migrations (experiments: what an index or a trigger costs).
+ * be in flight, BENCH_ALONE how many postings are written alone before the others wait for a group; BENCH_SETUP_SQL runs after the migrations (experiments: what an index or a trigger costs).
  */
 const GROUP_COMMIT = {
   enabled: process.env['BENCH_GROUP_COMMIT'] !== 'off',
   ...(process.env['BENCH_GROUPS'] ? { concurrency: Number(process.env['BENCH_GROUPS']) } : {}),
+  ...(process.env['BENCH_ALONE'] ? { alone: Number(process.env['BENCH_ALONE']) } : {}),
 };
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const baselineScript = resolve(root, '..', 'shared', 'bench', 'pg-baseline.sh');

@@ -24,6 +24,12 @@ export interface GroupCommitOptions {
    */
   concurrency?: number;
   /**
+   * Statements written alone (each its own autocommit transaction, on its own connection) while fewer than
+   * this many are: only what arrives beyond waits and is grouped (default 4). With few concurrent postings
+   * a group would be one or two members, and waiting for it costs more than it saves.
+   */
+  alone?: number;
+  /**
    * A group of one is its statement alone, in autocommit (default true): atomic by itself, it needs no
    * savepoint, and an idle hub answers as fast as without group commit.
    */
@@ -82,6 +88,7 @@ type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 const MAX_MEMBERS = 32;
 const CONCURRENCY = 1;
+const ALONE = 4;
 const EXCLUSIVE = '\u0000exclusive';
 const MAX_RETRIES = 3;
 /** deadlock_detected, serialization_failure: the member did nothing wrong; it runs again in the next group. */
@@ -104,31 +111,36 @@ const RETRIED = new Set(['40P01', '40001']);
  * and fails that member alone: a member must be complete in one statement (a journal entry is, see
  * `writeEntry`).
  *
- * Up to `concurrency` groups are in flight, each on its own connection. A member holds its rows until its
- * group commits, so groups in flight at once never share a lock key (a statement that conflicts with a
- * group in flight waits for the next group): groups of this process never wait on each other's locks and
- * cannot deadlock with each other. A member that a deadlock with another transaction chose as victim is
- * queued again.
+ * While nothing waits and fewer than `alone` statements are in flight, a statement is written alone at
+ * once (autocommit): with little concurrency there is nothing to share. What arrives beyond waits and goes
+ * out in a group;
+ * up to `concurrency` groups are in flight, each on its own connection. A member holds its rows until its
+ * group commits, so nothing in flight at once shares a lock key (a statement that conflicts with something
+ * in flight waits for the next group): this process's writes never wait on each other's locks and cannot
+ * deadlock with each other. A member that a deadlock with another transaction chose as victim is queued
+ * again.
  */
 export function createGroupCommit(knex: Knex, options: GroupCommitOptions): GroupCommit {
   const maxMembers = Math.max(1, Math.min(options.maxMembers ?? MAX_MEMBERS, 60));
   const concurrency = Math.max(1, options.concurrency ?? CONCURRENCY);
+  const aloneSlots = Math.max(0, options.alone ?? ALONE);
   const source = knex.client as ConnectionSource;
   const queue: Member[] = [];
   /** Keys held by the groups in flight; EXCLUSIVE while a group of statements without keys is. */
   const held = new Set<string>();
-  let inFlight = 0;
+  let groupsInFlight = 0;
+  let aloneInFlight = 0;
   const counts = { groups: 0, members: 0 };
 
-  /** The next group: queued members, oldest first, whose keys no group in flight holds (nor an earlier pick). */
-  function nextGroup(): { group: Member[]; keys: string[] } {
+  /** The next group: queued members, oldest first, whose keys nothing in flight holds (nor an earlier pick). */
+  function nextGroup(limit: number): { group: Member[]; keys: string[] } {
     const group: Member[] = [];
     const keys = new Set<string>();
     if (held.has(EXCLUSIVE)) return { group, keys: [] };
-    for (let i = 0; i < queue.length && group.length < maxMembers; ) {
+    for (let i = 0; i < queue.length && group.length < limit; ) {
       const member = queue[i] as Member;
       const own = member.statement.keys;
-      const free = own === undefined ? inFlight === 0 && group.length === 0 : own.every((k) => !held.has(k));
+      const free = own === undefined ? aloneInFlight + groupsInFlight === 0 && group.length === 0 : own.every((k) => !held.has(k));
       if (!free) {
         i += 1;
         continue;
@@ -142,22 +154,32 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
   }
 
   function pump(): void {
-    while (inFlight < concurrency && queue.length > 0) {
-      const { group, keys } = nextGroup();
+    while (queue.length > 0) {
+      // A group when something waits already (or every alone slot is taken); else the statement alone.
+      const grouped = groupsInFlight < concurrency && (queue.length > 1 || aloneInFlight >= aloneSlots);
+      let next = grouped ? nextGroup(maxMembers) : { group: [] as Member[], keys: [] as string[] };
+      let single = false;
+      if (next.group.length === 0 && aloneInFlight < aloneSlots) {
+        next = nextGroup(1);
+        single = true;
+      }
+      const { group, keys } = next;
       if (group.length === 0) return;
       for (const k of keys) held.add(k);
-      inFlight += 1;
+      if (single) aloneInFlight += 1;
+      else groupsInFlight += 1;
       counts.groups += 1;
       counts.members += group.length;
-      void writeGroup(group).finally(() => {
+      void writeGroup(group, single).finally(() => {
         for (const k of keys) held.delete(k);
-        inFlight -= 1;
+        if (single) aloneInFlight -= 1;
+        else groupsInFlight -= 1;
         pump();
       });
     }
   }
 
-  async function writeGroup(group: Member[]): Promise<void> {
+  async function writeGroup(group: Member[], single: boolean): Promise<void> {
     let connection: PgConnection;
     try {
       connection = (await source.acquireConnection()) as PgConnection;
@@ -165,7 +187,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       for (const member of group) member.reject(commitFailed(error));
       return;
     }
-    if (group.length === 1 && options.aloneWhenSingle !== false) return writeAlone(connection, group[0] as Member);
+    if (group.length === 1 && (single || options.aloneWhenSingle !== false)) return writeAlone(connection, group[0] as Member);
     const answered = new Set<Member>();
     const succeeded: Array<{ member: Member; rows: unknown[] }> = [];
     const stream = connection.connection?.stream;

@@ -170,7 +170,8 @@ describe('group commit when the COMMIT fails', () => {
   beforeAll(async () => {
     hub = await createTestHub({
       groupCommit: {
-        // Every group, even one of a single posting, goes through the shared COMMIT.
+        // Every posting waits for a group, and every group, even of one posting, goes through the shared COMMIT.
+        alone: 0,
         aloneWhenSingle: false,
         faults: {
           // A deferred check that fails at COMMIT: an entry without lines, written last in the group.
