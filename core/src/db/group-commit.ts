@@ -48,6 +48,8 @@ export interface GroupStatement {
    * is written in no group alongside another one in flight.
    */
   keys?: string[];
+  /** A statement taking the locks of `keys` (its one parameter: the keys of the whole group, in order). */
+  lock?: { name: string; text: string };
 }
 
 export interface GroupCommit {
@@ -99,7 +101,7 @@ const RETRIED = new Set(['40P01', '40001']);
  * go out together as the next group (no timer: an idle hub writes a group of one at once). A group is one
  * transaction on one connection:
  *
- *     BEGIN; SET CONSTRAINTS ALL IMMEDIATE; SAVEPOINT member; <statement 1>;
+ *     BEGIN; SET CONSTRAINTS ALL IMMEDIATE; <lock the members' keys in order>; SAVEPOINT member; <statement 1>;
  *     RELEASE SAVEPOINT member; SAVEPOINT member; <statement 2>; ...   (sent in one write, pipelined)
  *     COMMIT                                                             (one WAL flush for all)
  *
@@ -199,13 +201,16 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       while (pending.length > 0) {
         // With pipelining every message below leaves in one write and PostgreSQL answers them in order.
         if (pipelined) stream?.cork?.();
+        // The group's locks first, outside every savepoint, in key order (see lockStatements).
+        const opening = begun ? [] : [connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...lockStatements(group).map((lock) => connection.query(lock))].map(settle);
         const sent = pending.map((member, i) => ({
           member,
-          savepoint: settle(connection.query(i === 0 && !begun ? 'BEGIN; SET CONSTRAINTS ALL IMMEDIATE; SAVEPOINT member' : 'RELEASE SAVEPOINT member; SAVEPOINT member')),
+          savepoint: settle(connection.query(i === 0 && !begun ? 'SAVEPOINT member' : 'RELEASE SAVEPOINT member; SAVEPOINT member')),
           result: settle(connection.query({ ...member.statement })),
         }));
         if (pipelined) stream?.uncork?.();
         let failedAt = -1;
+        for (const opened of await Promise.all(opening)) if (!opened.ok) throw opened.error;
         for (const [i, { member, savepoint, result }] of sent.entries()) {
           const opened = await savepoint;
           if (!opened.ok) throw opened.error;
@@ -274,6 +279,24 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       });
     },
   };
+}
+
+/**
+ * The statements that lock the keys of a group's members at its start, each over its keys in order. A
+ * member holds its rows until the group commits, and the members run one after the other, so without this
+ * a group would take its rows in no particular order and could deadlock with a transaction that takes
+ * them in order (a posting of another request); taken here, in order and before any member runs, they are
+ * taken in the same order as everywhere else.
+ */
+function lockStatements(group: Member[]): Array<{ name: string; text: string; values: unknown[] }> {
+  const byLock = new Map<string, { text: string; keys: Set<string> }>();
+  for (const { statement } of group) {
+    if (!statement.lock || !statement.keys) continue;
+    const entry = byLock.get(statement.lock.name) ?? { text: statement.lock.text, keys: new Set<string>() };
+    for (const key of statement.keys) entry.keys.add(key);
+    byLock.set(statement.lock.name, entry);
+  }
+  return [...byLock].map(([name, { text, keys }]) => ({ name, text, values: [[...keys].sort()] }));
 }
 
 function settle<T>(promise: Promise<T>): Promise<Settled<T>> {

@@ -149,13 +149,20 @@ export async function writeEntry(
       organizationId, JSON.stringify(accounts),
       newId('evt'), organizationId, JSON.stringify({ object: entry }), metaJson,
       organizationId, metaJson, JSON.stringify(events),
-    ], { group, keys: accounts.map((a) => a.account_id) });
+    ], { group, keys: accounts.map((a) => a.account_id), lock: LOCK_BALANCES });
     const number = rows[0]?.number;
     return number === undefined ? undefined : { ...entry, number: Number(number) };
   } catch (error) {
     throw translateDbError(error);
   }
 }
+
+/**
+ * Locks the balance rows of a group of postings in account-id order before any of them is written (the
+ * order each posting statement takes its own rows in; see db/group-commit.ts). Rows that do not exist yet
+ * are created by the posting itself.
+ */
+const LOCK_BALANCES = { name: 'ledger_lock_balances_v1', text: 'SELECT account_id FROM account_balances WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR UPDATE' };
 
 const WRITE_SQL = `
 WITH guard AS (

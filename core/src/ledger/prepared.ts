@@ -30,8 +30,17 @@ function toNative(name: string, sql: string): string {
  * with concurrent statements, answered after the shared COMMIT). On other drivers (the embedded PGlite) it
  * is a plain `raw` query.
  */
-export async function preparedQuery<R>(db: Db, name: string, sql: string, bindings: unknown[], options: { group?: GroupCommit | undefined; keys?: string[] } = {}): Promise<R[]> {
-  if (options.group?.enabled && !db.isTransaction) return options.group.run<R>({ name, text: toNative(name, sql), values: bindings, ...(options.keys ? { keys: options.keys } : {}) });
+export async function preparedQuery<R>(
+  db: Db,
+  name: string,
+  sql: string,
+  bindings: unknown[],
+  options: { group?: GroupCommit | undefined; keys?: string[]; lock?: { name: string; text: string } } = {},
+): Promise<R[]> {
+  if (options.group?.enabled && !db.isTransaction) {
+    const { keys, lock } = options;
+    return options.group.run<R>({ name, text: toNative(name, sql), values: bindings, ...(keys ? { keys } : {}), ...(lock ? { lock } : {}) });
+  }
   const source = db.client as ConnectionSource;
   const connection = await source.acquireConnection();
   if (!(connection instanceof pg.Client)) {
