@@ -35,13 +35,22 @@
  *                1.9 postings per group: too few to pay for BEGIN/SAVEPOINT/COMMIT, and the one group
  *                in flight queues postings that would otherwise run side by side
  *     c=16  two or four groups in flight (BENCH_GROUPS=2/4): 1.8-3.5 per group, ratio 0.040-0.062: worse
- *   The default kept (up to 4 postings written alone while nothing waits, what waits goes out in one group):
+ *   Written alone while nothing waits, up to 4 in flight (BENCH_ALONE=4), tried as a default and dropped:
  *     c=16  on   ratio 0.052 0.062 0.145  p99 377 478 227 ms  cpu 1569/936 1320/822 1120/838  (1.4-1.5 per
  *                group; the third run under --cpu-prof, alone, in a quieter moment)
  *           off  ratio 0.045              p99 463 ms          cpu 1714/1121
  *     c=4   on   ratio 0.085  p99 129 ms  cpu 2074/1161  (every posting alone: the same path as off)
  *           off  ratio 0.080  p99 138 ms  cpu 1903/1208
- *   Other levers (c=16, default group commit, BENCH_SETUP_SQL, one run each next to the 0.052/0.062 runs):
+ *   The default kept (BENCH_ALONE=0, one group in flight), after the group's locks were taken in account
+ *   order (below), load 9-12 at 16:49-16:52 UTC, in this order:
+ *     c=16  alone=4  ratio 0.092  p99 171 ms  cpu 1266/879   (1.47 per group)
+ *           on       ratio 0.158  p99  82 ms  cpu  635/560   (7.78 per group)
+ *           off      ratio 0.098  p99 150 ms  cpu 1145/1106
+ *           on       ratio 0.128  p99 111 ms  cpu  724/608   (7.65 per group)
+ *     c=4   off      ratio 0.169  p99  46 ms  cpu 1170/972
+ *           on       ratio 0.161  p99  49 ms  cpu 1238/790   (1.91 per group)
+ *           alone=4  ratio 0.211  p99  41 ms  cpu  846/802   (every posting alone, i.e. the path of off)
+ *   Other levers (c=16, BENCH_ALONE=4, BENCH_SETUP_SQL, one run each next to the 0.052/0.062 runs):
  *     events without the unique(seq) and (organization_id, seq) indexes:   ratio 0.053  cpu 1482/905
  *     one event per posting (account.balance_changed skipped by a trigger): ratio 0.053  cpu 1484/877
  *
@@ -55,31 +64,40 @@
  * fifth of the server's CPU; no single part of it is worth a change. What costs is the number of socket
  * writes and wake-ups per entry: on this VM each write to a loopback socket wakes the other side and the
  * sampled time in writev is as large as everything else the request does.
- * After (default): writev 20% of busy time (from 36%); sending groups and lone postings, their writes
+ * After (with BENCH_ALONE=4, c=16): writev 20% of busy time (from 36%); sending groups and lone postings, their writes
  * included, 21%; respond 11%, route handler 10%, JSON body 9%.
  *
- * ANALYSIS. Group commit does what it should for the database: at 16 clients with groups of ~7 it takes a
- * third off PostgreSQL's CPU per entry (one transaction, one WAL flush and no per-statement commit for
- * seven postings) and a sixth off the server's (two socket writes per group instead of one per posting).
- * It did not raise the ratio on this machine: with 20 runnable processes on 2 cores a process gets its
- * share of CPU time, not the CPU it needs, and a group is written by one PostgreSQL backend where 16
- * autocommit statements were written by 16; pgbench's 16 backends and 16 threads get more of the machine
- * than our 2-5 processes do. At 4 clients the groups are too small to pay for themselves, so the default
- * writes postings alone (exactly the old path) until something has to wait, and groups only what waits; at
- * 16 clients that gives smaller groups (1.4) and a smaller saving than BENCH_ALONE=0 (PostgreSQL 1121 ->
- * 822-936 µs per entry in the pair measured). Fewer events per posting or fewer event indexes changed the
- * CPU per entry by less than the run-to-run noise: the account.balance_changed events (a published
- * contract) and the event indexes (used by the relay and the event stream) stay. The target - 0.5x raw
- * at 4 and at 16 clients, p99 under 50 ms at 16 - is NOT reached: 0.05-0.15x with p99 of 230-480 ms under
- * load 20+, and 0.11-0.20x with p99 around 90 ms at load 8-10 before the change. The raw shape costs
- * PostgreSQL about a third of our statement (three events with five indexes each, two line rows with three
- * indexes, two balance upserts, the chart-version guard and the deferred balance check) and pgbench's
- * client costs almost nothing, while our server spends 0.5-1.5 ms of CPU per entry on HTTP, JSON and the
- * driver: the ratio is bounded by CPU per entry, and on 2 shared cores it cannot reach 0.5 unless the
- * server's CPU per entry falls several-fold. What would close the gap: measure on a quiet machine (ratios
- * here swing 2x between identical runs); a posting statement with fewer index writes; fewer wake-ups per
- * entry (HTTP pipelining or batched requests from clients).
-  */
+ * ANALYSIS. Group commit does what it should for the database: at 16 clients with groups of ~7-8 it takes
+ * a third to a half off PostgreSQL's CPU per entry (one transaction, one WAL flush and no per-statement
+ * commit for seven postings) and a sixth to a third off the server's (two socket writes per group instead
+ * of one per posting). Under load 20+ that did not show in the ratio (0.069 both ways): with 20 runnable
+ * processes on 2 cores a process gets its share of CPU time, not the CPU it needs, and a group is written
+ * by one PostgreSQL backend where 16 autocommit statements were written by 16. At load 9-12 it did:
+ * 0.13-0.16 against 0.10 without, p99 82-111 ms against 150. At 4 clients the groups are ~2 postings and
+ * the ratio is the same within the noise (0.161 against 0.169; under load 20+ it was lower, 0.09-0.12
+ * against 0.14). Writing postings alone while few are in flight (BENCH_ALONE=4) keeps 4 clients exactly on
+ * the old path but leaves 16 clients with groups of 1.4 and most of the cost, so it is off by default.
+ * Fewer events per posting or fewer event indexes changed the CPU per entry by less than the run-to-run
+ * noise: the account.balance_changed events (a published contract) and the event indexes (used by the
+ * relay and the event stream) stay.
+ *
+ * Correctness: a group locks all its members' balance rows in account order before any member runs (the
+ * order every posting statement takes its own rows in), so a group cannot deadlock with a request that
+ * posts in its own transaction (with an Idempotency-Key, or a document's posting); a first posting to an
+ * account creates its balance row inside the member and is the one case not ordered up front (a deadlock
+ * there costs the member a retry in the next group, or the other transaction its request).
+ *
+ * NOT REACHED: 0.5x raw at 4 and at 16 clients and p99 under 50 ms at 16. Best seen: 0.21 (4 clients) and
+ * 0.16 with p99 82 ms (16 clients) at load 9-12. The raw shape costs PostgreSQL about a third of our
+ * statement (three events with five indexes each, two line rows with three indexes, two balance upserts,
+ * the chart-version guard and the deferred balance check) and pgbench's client costs almost nothing,
+ * while our server still spends 0.6-1.2 ms of CPU per entry on HTTP, JSON and the driver and the load
+ * generator 0.2-0.4 ms: on 2 shared cores the ratio is bounded by total CPU per entry, and reaching 0.5
+ * needs it roughly halved again. What would close the gap: a quiet machine to measure on (ratios here swing
+ * 2x between identical runs); fewer index writes per posting (e.g. one events index fewer and the balance
+ * events folded into the entry's event, a contract change); fewer wake-ups per entry (HTTP pipelining or
+ * batched requests from clients).
+ */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
