@@ -64,8 +64,8 @@
  * fifth of the server's CPU; no single part of it is worth a change. What costs is the number of socket
  * writes and wake-ups per entry: on this VM each write to a loopback socket wakes the other side and the
  * sampled time in writev is as large as everything else the request does.
- * After (with BENCH_ALONE=4, c=16): writev 20% of busy time (from 36%); sending groups and lone postings, their writes
- * included, 21%; respond 11%, route handler 10%, JSON body 9%.
+ * After (with BENCH_ALONE=4, c=16): writev 20% of busy time (from 36%); sending groups and lone
+ * postings, their writes included, 21%; respond 11%, route handler 10%, JSON body 9%.
  *
  * ANALYSIS. Group commit does what it should for the database: at 16 clients with groups of ~7-8 it takes
  * a third to a half off PostgreSQL's CPU per entry (one transaction, one WAL flush and no per-statement
