@@ -9,6 +9,7 @@ import { buildOpenApi } from './http/openapi.js';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './http/rate-limit.js';
 import { createIdempotency, purgeExpiredIdempotencyKeys, type IdempotencyFaults } from './http/idempotency.js';
 import { ambientKnex } from './db/ambient.js';
+import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './db/group-commit.js';
 import type { Route } from './http/route.js';
 import type { AdminTokenVerifier } from './auth/authenticate.js';
 import { createApiKeyService, type ApiKeyService } from './auth/api-key-service.js';
@@ -70,6 +71,11 @@ export interface CoreOptions {
   embedded?: boolean;
   /** Tests only: failures injected around the commit of idempotent requests. */
   idempotencyFaults?: IdempotencyFaults;
+  /**
+   * Group commit of journal entries posted through the API without an Idempotency-Key (on by default on
+   * PostgreSQL; always off on the embedded store). `faults` are for tests only.
+   */
+  groupCommit?: Partial<GroupCommitOptions>;
   /** How long a dashboard session lasts from sign-in (default 12 hours). */
   sessionTtlMs?: number;
   /** Webhook delivery: the transport (with the URL guard) and the secret box, from the hub. Without it no endpoint can be registered. */
@@ -112,6 +118,8 @@ export interface Core {
   routes: Route[];
   metrics: HttpMetrics;
   rateLimiter: RateLimiter;
+  /** Group commit of API postings (see db/group-commit.ts); `stats()` for benchmarks. */
+  groupCommit: GroupCommit;
   /** Hears of committed events: give it to the relay (`createRelay({ signal })`) so it publishes them at once. */
   outboxSignal: OutboxSignal;
   openapi(): Record<string, unknown>;
@@ -139,7 +147,9 @@ export function createCore(options: CoreOptions): Core {
   const sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const sessions = createSessionService({ knex, ttlMs: sessionTtlMs });
   const customers = createCustomerService({ knex, events, organizations });
-  const ledger = createLedgerService({ knex, events, organizations });
+  const { enabled: groupEnabled, ...groupOptions } = options.groupCommit ?? {};
+  const group = createGroupCommit(root, { ...groupOptions, enabled: !embedded && groupEnabled !== false });
+  const ledger = createLedgerService({ knex, events, organizations, group });
   const mailer = createMailer(options.mail ?? { outboxDir: join(process.env['DATA_DIR'] || '.data', 'outbox') });
   const scheduler = createScheduler({ knex: root, logger, embedded });
   const catalog = createCatalog({ knex, events, organizations, ledger });
@@ -227,6 +237,7 @@ export function createCore(options: CoreOptions): Core {
     routes,
     metrics,
     rateLimiter,
+    groupCommit: group,
     outboxSignal,
     openapi,
     async start() {

@@ -2,15 +2,101 @@
  * Ledger write benchmark: journal entries (two lines each) posted through the HTTP API with C concurrent
  * clients for S seconds, next to the raw PostgreSQL ceiling for the same write shape measured in the same
  * run (`../shared/bench/pg-baseline.sh <S> <C> raw_journal`). Prints `api_entries_per_s=`,
- * `raw_journal_tps=` and `ratio=`.
+ * `raw_journal_tps=` and `ratio=`, the latencies, how the postings were grouped, and the CPU per entry.
  *
- *   npm run bench                       # 10 s, 4 clients, 200 accounts
- *   BENCH_SECONDS=20 BENCH_CLIENTS=8 npm run bench
+ *   npm run bench                                   # 10 s, 4 clients, 200 accounts
+ *   BENCH_SECONDS=20 BENCH_CLIENTS=16 npm run bench
+ *   BENCH_GROUP_COMMIT=off BENCH_CLIENTS=16 npm run bench   # the same without group commit (A/B)
  *
  * Environment: BENCH_DATABASE_URL (a server where the benchmark may create and drop the database
  * `uah_bench`; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS, BENCH_CLIENTS,
- * BENCH_ACCOUNTS. The load generator runs in a child process, so it does not share the server's event loop,
- * and the CPU used per entry is reported for the server process, the PostgreSQL backends and the client.
+ * BENCH_ACCOUNTS, and for experiments BENCH_GROUP_COMMIT, BENCH_GROUPS, BENCH_ALONE, BENCH_SETUP_SQL (below).
+ * The load generator runs in a child process, so it does not share the server's event loop, and the CPU
+ * used per entry is reported for the server process, the PostgreSQL backends (from /proc) and the client.
+ *
+ * FIGURES (issue 14 part 1, 2026-12-06). Machine: 2 vCPUs (a Firecracker VM) shared with several other
+ * people's test runs, PostgreSQL 15 on the same machine over TCP 127.0.0.1, synchronous_commit on. The load
+ * average was 2.5-10 for the first runs and 17-25 for everything after 15:42 UTC: absolute figures are
+ * depressed and swing by 2x from one run to the next, so only pairs run back to back compare. Each line is
+ * one `npm run bench` (10 s, 200 accounts): ratio, p99, then CPU µs per entry server/PostgreSQL/client.
+ *
+ *   Before (the posting one autocommit statement per request, as it was):
+ *     c=4   load 2.5  ratio 0.159  p99  86 ms  cpu 1216/917/416
+ *     c=16  load 8.0  ratio 0.111  p99  94 ms  cpu  559/735/190
+ *     c=16  load 10   ratio 0.201  p99  91 ms  cpu  544/684/162   (under --cpu-prof)
+ *   A/B under load 17-25, group commit off vs one group in flight and no postings written alone
+ *   (BENCH_ALONE=0 BENCH_GROUPS=1), pairs run back to back:
+ *     c=16  off  ratio 0.077 0.060 0.095 0.066         p99 202-326 ms  cpu 1026-1686 / 864-1158
+ *           on   ratio 0.090 0.065 0.064 0.069 0.059    p99 225-369 ms  cpu  796-1436 / 522-766
+ *                7.1-7.4 postings per group; mean CPU per entry server 1448 -> 1199 (-17%),
+ *                PostgreSQL 1035 -> 659 (-36%); mean ratio 0.069 -> 0.069
+ *     c=4   off  ratio 0.143 0.146                     p99  69-99 ms   cpu 1345-1535 / 893-1038
+ *           on   ratio 0.116 0.091                     p99 103-119 ms  cpu 1731-1973 / 878-992
+ *                1.9 postings per group: too few to pay for BEGIN/SAVEPOINT/COMMIT, and the one group
+ *                in flight queues postings that would otherwise run side by side
+ *     c=16  two or four groups in flight (BENCH_GROUPS=2/4): 1.8-3.5 per group, ratio 0.040-0.062: worse
+ *   Written alone while nothing waits, up to 4 in flight (BENCH_ALONE=4), tried as a default and dropped:
+ *     c=16  on   ratio 0.052 0.062 0.145  p99 377 478 227 ms  cpu 1569/936 1320/822 1120/838  (1.4-1.5 per
+ *                group; the third run under --cpu-prof, alone, in a quieter moment)
+ *           off  ratio 0.045              p99 463 ms          cpu 1714/1121
+ *     c=4   on   ratio 0.085  p99 129 ms  cpu 2074/1161  (every posting alone: the same path as off)
+ *           off  ratio 0.080  p99 138 ms  cpu 1903/1208
+ *   The default kept (BENCH_ALONE=0, one group in flight), after the group's locks were taken in account
+ *   order (below), load 9-12 at 16:49-16:52 UTC, in this order:
+ *     c=16  alone=4  ratio 0.092  p99 171 ms  cpu 1266/879   (1.47 per group)
+ *           on       ratio 0.158  p99  82 ms  cpu  635/560   (7.78 per group)
+ *           off      ratio 0.098  p99 150 ms  cpu 1145/1106
+ *           on       ratio 0.128  p99 111 ms  cpu  724/608   (7.65 per group)
+ *     c=4   off      ratio 0.169  p99  46 ms  cpu 1170/972
+ *           on       ratio 0.161  p99  49 ms  cpu 1238/790   (1.91 per group)
+ *           alone=4  ratio 0.211  p99  41 ms  cpu  846/802   (every posting alone, i.e. the path of off)
+ *   Other levers (c=16, BENCH_ALONE=4, BENCH_SETUP_SQL, one run each next to the 0.052/0.062 runs):
+ *     events without the unique(seq) and (organization_id, seq) indexes:   ratio 0.053  cpu 1482/905
+ *     one event per posting (account.balance_changed skipped by a trigger): ratio 0.053  cpu 1484/877
+ *
+ * WHERE THE SERVER'S TIME GOES (--cpu-prof of this process at c=16; shares of the busy, non-idle time).
+ * Before: writing to sockets (writev: the statement to PostgreSQL and the answer to the client) 36%, of
+ * which the node-pg submit path of the posting statement is most (27%); Koa's respond 14%; the route
+ * handler (key lookup from the cache, rate limit, validation, the idempotency wrapper) 12%; the JSON body
+ * 8%; preparing the entry (validation, amounts) 2%; writeEntry's own JS 4%; GC 4%; the rest is HTTP
+ * parsing, routing, logging and metrics at 1-4% each. The per-request work the issue names (key lookup, rate
+ * limit, idempotency, validation, logging, metrics) is already cached or in memory and together under a
+ * fifth of the server's CPU; no single part of it is worth a change. What costs is the number of socket
+ * writes and wake-ups per entry: on this VM each write to a loopback socket wakes the other side and the
+ * sampled time in writev is as large as everything else the request does.
+ * After (with BENCH_ALONE=4, c=16): writev 20% of busy time (from 36%); sending groups and lone
+ * postings, their writes included, 21%; respond 11%, route handler 10%, JSON body 9%.
+ *
+ * ANALYSIS. Group commit does what it should for the database: at 16 clients with groups of ~7-8 it takes
+ * a third to a half off PostgreSQL's CPU per entry (one transaction, one WAL flush and no per-statement
+ * commit for seven postings) and a sixth to a third off the server's (two socket writes per group instead
+ * of one per posting). Under load 20+ that did not show in the ratio (0.069 both ways): with 20 runnable
+ * processes on 2 cores a process gets its share of CPU time, not the CPU it needs, and a group is written
+ * by one PostgreSQL backend where 16 autocommit statements were written by 16. At load 9-12 it did:
+ * 0.13-0.16 against 0.10 without, p99 82-111 ms against 150. At 4 clients the groups are ~2 postings and
+ * the ratio is the same within the noise (0.161 against 0.169; under load 20+ it was lower, 0.09-0.12
+ * against 0.14). Writing postings alone while few are in flight (BENCH_ALONE=4) keeps 4 clients exactly on
+ * the old path but leaves 16 clients with groups of 1.4 and most of the cost, so it is off by default.
+ * Fewer events per posting or fewer event indexes changed the CPU per entry by less than the run-to-run
+ * noise: the account.balance_changed events (a published contract) and the event indexes (used by the
+ * relay and the event stream) stay.
+ *
+ * Correctness: a group locks all its members' balance rows in account order before any member runs (the
+ * order every posting statement takes its own rows in), so a group cannot deadlock with a request that
+ * posts in its own transaction (with an Idempotency-Key, or a document's posting); a first posting to an
+ * account creates its balance row inside the member and is the one case not ordered up front (a deadlock
+ * there costs the member a retry in the next group, or the other transaction its request).
+ *
+ * NOT REACHED: 0.5x raw at 4 and at 16 clients and p99 under 50 ms at 16. Best seen: 0.21 (4 clients) and
+ * 0.16 with p99 82 ms (16 clients) at load 9-12. The raw shape costs PostgreSQL about a third of our
+ * statement (three events with five indexes each, two line rows with three indexes, two balance upserts,
+ * the chart-version guard and the deferred balance check) and pgbench's client costs almost nothing,
+ * while our server still spends 0.6-1.2 ms of CPU per entry on HTTP, JSON and the driver and the load
+ * generator 0.2-0.4 ms: on 2 shared cores the ratio is bounded by total CPU per entry, and reaching 0.5
+ * needs it roughly halved again. What would close the gap: a quiet machine to measure on (ratios here swing
+ * 2x between identical runs); fewer index writes per posting (e.g. one events index fewer and the balance
+ * events folded into the entry's event, a contract change); fewer wake-ups per entry (HTTP pipelining or
+ * batched requests from clients).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,6 +114,15 @@ const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 4);
 const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 200);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'uah_bench';
+/**
+ * BENCH_GROUP_COMMIT=off measures the postings without group commit; BENCH_GROUPS sets how many groups may
+ * be in flight, BENCH_ALONE how many postings are written alone before the others wait for a group; BENCH_SETUP_SQL runs after the migrations (experiments: what an index or a trigger costs).
+ */
+const GROUP_COMMIT = {
+  enabled: process.env['BENCH_GROUP_COMMIT'] !== 'off',
+  ...(process.env['BENCH_GROUPS'] ? { concurrency: Number(process.env['BENCH_GROUPS']) } : {}),
+  ...(process.env['BENCH_ALONE'] ? { alone: Number(process.env['BENCH_ALONE']) } : {}),
+};
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const baselineScript = resolve(root, '..', 'shared', 'bench', 'pg-baseline.sh');
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -147,6 +242,7 @@ async function measure(setup: Setup): Promise<number> {
   const { organization, accounts, port, db } = setup;
   const load = { port, path: `/v1/organizations/${organization.id}/journal-entries`, token: organization.apiKey, accounts, clients: CLIENTS };
   await runLoad({ ...load, seconds: 2 });
+  const groupsBefore = setup.core.groupCommit.stats();
   const serverBefore = process.cpuUsage();
   const pgBefore = await backendCpuMicros(db.knex as never);
   const api = await runLoad({ ...load, seconds: SECONDS });
@@ -158,6 +254,9 @@ async function measure(setup: Setup): Promise<number> {
   print(`api_entries=${api.ok} api_failed=${api.failed}${api.firstError ? ` first_error=${JSON.stringify(api.firstError)}` : ''}`);
   print(`api_latency_ms p50=${percentile(sorted, 0.5).toFixed(2)} p90=${percentile(sorted, 0.9).toFixed(2)} p99=${percentile(sorted, 0.99).toFixed(2)}`);
   const postgres = pgBefore !== undefined && pgAfter !== undefined ? perEntry(pgAfter - pgBefore) : 'n/a';
+  const groups = setup.core.groupCommit.stats();
+  const groupCount = groups.groups - groupsBefore.groups;
+  print(`group_commit=${GROUP_COMMIT.enabled ? 'on' : 'off'} groups=${groupCount} members_per_group=${groupCount ? ((groups.members - groupsBefore.members) / groupCount).toFixed(2) : 'n/a'}`);
   print(`cpu_us_per_entry server=${perEntry(serverCpu.user + serverCpu.system)} postgres=${postgres} client=${perEntry(api.cpuMicros)}`);
   const balances = await setup.core.services.ledger.accountBalances(organization.id, {});
   print(`trial_balance_sum=${balances.reduce((sum, b) => sum + b.balance, 0)}`);
@@ -170,11 +269,12 @@ async function main(): Promise<void> {
   const db = await createDatabase({ url: databaseUrl(), poolMax: CLIENTS + 2 });
   const logger = pino({ level: 'warn' });
   const bus = createMemoryBus({ logger });
-  const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async () => false }, rateLimit: { limit: 10_000_000, windowSeconds: 60 } });
+  const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async () => false }, rateLimit: { limit: 10_000_000, windowSeconds: 60 }, groupCommit: GROUP_COMMIT });
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));
   try {
     await db.migrate();
+    if (process.env['BENCH_SETUP_SQL']) await db.knex.raw(process.env['BENCH_SETUP_SQL']);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const rate = await measure(await populate(core, (server.address() as AddressInfo).port, db));
     print(`api_entries_per_s=${rate.toFixed(1)}`);

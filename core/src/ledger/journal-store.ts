@@ -4,6 +4,7 @@ import { newId } from '../shared/ids.js';
 import { AppError, unprocessable } from '../http/errors.js';
 import { balanceDeltas, baseDeltas, totalsOf } from './posting.js';
 import { preparedQuery } from './prepared.js';
+import type { GroupCommit } from '../db/group-commit.js';
 import type { AccountRef, LedgerContext, PreparedEntry } from './types.js';
 
 type Db = Knex | Knex.Transaction;
@@ -121,9 +122,18 @@ function balanceChanges(prepared: PreparedEntry) {
  *   which the statement holds locked, so they are gapless and never collide.
  * - The number comes from the organization's sequence.
  * Run alone (autocommit) the statement is its own transaction and the deferred balance check runs at its
- * end; run in a caller's transaction, the check runs at the caller's commit.
+ * end; run in a caller's transaction, the check runs at the caller's commit. Outside a transaction, with
+ * `group`, it is group-committed with concurrent postings (see db/group-commit.ts): the check then runs at
+ * the end of the statement, in its own savepoint, and the entry is returned once the group has committed.
  */
-export async function writeEntry(db: Db, organizationId: string, prepared: PreparedEntry, context: Pick<LedgerContext, 'entryNumberSequence' | 'chartVersion'>, meta: EventMetadata): Promise<JournalEntry | undefined> {
+export async function writeEntry(
+  db: Db,
+  organizationId: string,
+  prepared: PreparedEntry,
+  context: Pick<LedgerContext, 'entryNumberSequence' | 'chartVersion'>,
+  meta: EventMetadata,
+  group?: GroupCommit,
+): Promise<JournalEntry | undefined> {
   const id = newId('je');
   const createdAt = new Date().toISOString();
   const lineIds = prepared.lines.map(() => newId('jl'));
@@ -139,13 +149,20 @@ export async function writeEntry(db: Db, organizationId: string, prepared: Prepa
       organizationId, JSON.stringify(accounts),
       newId('evt'), organizationId, JSON.stringify({ object: entry }), metaJson,
       organizationId, metaJson, JSON.stringify(events),
-    ]);
+    ], { group, keys: accounts.map((a) => a.account_id), lock: LOCK_BALANCES });
     const number = rows[0]?.number;
     return number === undefined ? undefined : { ...entry, number: Number(number) };
   } catch (error) {
     throw translateDbError(error);
   }
 }
+
+/**
+ * Locks the balance rows of a group of postings in account-id order before any of them is written (the
+ * order each posting statement takes its own rows in; see db/group-commit.ts). Rows that do not exist yet
+ * are created by the posting itself.
+ */
+const LOCK_BALANCES = { name: 'ledger_lock_balances_v1', text: 'SELECT account_id FROM account_balances WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR UPDATE' };
 
 const WRITE_SQL = `
 WITH guard AS (

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { EventMetadata, JournalEntry } from '@uah/schemas';
 import { conflict, organizationNotFound } from '../http/errors.js';
 import type { ContextCache } from './context-cache.js';
+import type { GroupCommit } from '../db/group-commit.js';
 import { loadContext, writeEntry } from './journal-store.js';
 import { findAccount } from './posting.js';
 import type { AccountRef, LedgerContext, PreparedEntry } from './types.js';
@@ -19,7 +20,7 @@ export interface Poster {
   post(db: Db, organizationId: string, refs: AccountRef[], build: (context: LedgerContext) => PreparedEntry, meta: EventMetadata): Promise<JournalEntry>;
 }
 
-export function createPoster(deps: { cache: ContextCache; ensureLedger(organizationId: string, db?: Db): Promise<void> }): Poster {
+export function createPoster(deps: { cache: ContextCache; ensureLedger(organizationId: string, db?: Db): Promise<void>; group?: GroupCommit | undefined }): Poster {
   const { cache } = deps;
 
   const poster: Poster = {
@@ -42,11 +43,11 @@ export function createPoster(deps: { cache: ContextCache; ensureLedger(organizat
         } catch {
           // Refused on cached facts: decide on fresh ones below.
         }
-        const written = prepared && (await writeEntry(db, organizationId, prepared, cached, meta));
+        const written = prepared && (await writeEntry(db, organizationId, prepared, cached, meta, deps.group));
         if (written) return written;
       }
       const context = await poster.fresh(db, organizationId, refs);
-      const written = await writeEntry(db, organizationId, build(context), context, meta);
+      const written = await writeEntry(db, organizationId, build(context), context, meta, deps.group);
       if (written) return written;
       cache.invalidate(organizationId);
       throw conflict('The accounts or the lock date changed while the entry was being posted. Retry the request.');

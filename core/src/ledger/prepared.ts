@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import pg from 'pg';
+import type { GroupCommit } from '../db/group-commit.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -24,10 +25,22 @@ function toNative(name: string, sql: string): string {
 /**
  * Runs a statement of the posting path as a named prepared statement on node-pg, so that PostgreSQL
  * parses and plans it once per connection instead of on every posting (for the multi-CTE posting
- * statement that is most of its cost). In a transaction it runs on the transaction's connection. On
- * other drivers (the embedded PGlite) it is a plain `raw` query.
+ * statement that is most of its cost). In a transaction it runs on the transaction's connection. Outside
+ * one, given a group commit that is on, it joins the next group (its own savepoint in a transaction shared
+ * with concurrent statements, answered after the shared COMMIT). On other drivers (the embedded PGlite) it
+ * is a plain `raw` query.
  */
-export async function preparedQuery<R>(db: Db, name: string, sql: string, bindings: unknown[]): Promise<R[]> {
+export async function preparedQuery<R>(
+  db: Db,
+  name: string,
+  sql: string,
+  bindings: unknown[],
+  options: { group?: GroupCommit | undefined; keys?: string[]; lock?: { name: string; text: string } } = {},
+): Promise<R[]> {
+  if (options.group?.enabled && !db.isTransaction) {
+    const { keys, lock } = options;
+    return options.group.run<R>({ name, text: toNative(name, sql), values: bindings, ...(keys ? { keys } : {}), ...(lock ? { lock } : {}) });
+  }
   const source = db.client as ConnectionSource;
   const connection = await source.acquireConnection();
   if (!(connection instanceof pg.Client)) {

@@ -6,6 +6,7 @@ import type {
 import { AppError, notFound, unprocessable } from '../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../http/paging.js';
 import type { EventStore } from '../events/store.js';
+import type { GroupCommit } from '../db/group-commit.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import { createAccountsApi, type AccountsApi } from './accounts.js';
 import { accountPostings, sumByAccount, type AccountBalance } from './account-ledger.js';
@@ -100,12 +101,12 @@ function fromApi(input: JournalEntryCreate): PostEntryInput {
  * `events.append` writes, but are inserted by the posting statement itself (one round trip per entry);
  * `events` is kept in the dependencies for the contexts' common shape.
  */
-export function createLedgerService(deps: { knex: Knex; events: EventStore; organizations: OrganizationService }): LedgerService {
+export function createLedgerService(deps: { knex: Knex; events: EventStore; organizations: OrganizationService; group?: GroupCommit }): LedgerService {
   const { knex, organizations } = deps;
   const cache = createContextCache();
   const settings = createSettingsApi({ knex, organizations, seed: seedLedger, onChange: cache.invalidate });
   const accounts = createAccountsApi({ knex, ensureLedger: settings.ensure, onChange: cache.invalidate });
-  const poster = createPoster({ cache, ensureLedger: settings.ensure });
+  const poster = createPoster({ cache, ensureLedger: settings.ensure, group: deps.group });
   organizations.onCreated((trx, organization) => seedLedger(trx, organization));
 
   async function getEntry(organizationId: string, entryId: string, db: Db, forUpdate = false): Promise<JournalEntry> {
@@ -170,7 +171,8 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
     async createEntry(organizationId, body, meta, options = {}) {
       const input = fromApi(body);
       if (options.dryRun) return service.preview(organizationId, input, undefined, meta);
-      // Outside a transaction: the write is one statement, atomic on its own, with the deferred checks at its end.
+      // Outside a transaction: the write is one statement, atomic on its own, with the deferred checks at its
+      // end; on PostgreSQL it is group-committed with concurrent postings (each in its own savepoint).
       return poster.post(knex, organizationId, refsOf(input), (context) => prepareEntry(input, context), meta);
     },
 

@@ -44,7 +44,7 @@ export interface TestHub {
 }
 
 /** The core on a test database of its own and the in-process bus, served on an ephemeral port. */
-export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimit' | 'extraRoutes' | 'idempotencyFaults' | 'webhooks'>> & { bus?: Bus; logger?: pino.Logger } = {}): Promise<TestHub> {
+export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimit' | 'extraRoutes' | 'idempotencyFaults' | 'webhooks' | 'groupCommit'>> & { bus?: Bus; logger?: pino.Logger } = {}): Promise<TestHub> {
   const db = await createTestDatabase();
   const logger = options.logger ?? pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
   const bus = options.bus ?? createMemoryBus({ logger });
@@ -61,6 +61,7 @@ export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimi
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
     ...(options.idempotencyFaults ? { idempotencyFaults: options.idempotencyFaults } : {}),
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    ...(options.groupCommit ? { groupCommit: options.groupCommit } : {}),
   });
   const handle = core.app.callback();
   // Koa's handler settles its own promise (errors are rendered by the app), so nothing is left floating.

@@ -1,0 +1,319 @@
+import type { Knex } from 'knex';
+import { AppError } from '../http/errors.js';
+
+/**
+ * Points where tests make a group fail as a crash would. `beforeCommit` runs on the group's connection after
+ * every member's statement, just before the shared COMMIT: what it throws, or what it does that makes the
+ * COMMIT fail, fails the whole group. Never set outside tests.
+ */
+export interface GroupCommitFaults {
+  beforeCommit?(query: (sql: string) => Promise<unknown>): Promise<void> | void;
+}
+
+export interface GroupCommitOptions {
+  /** Off: `run` is refused and the callers write as before (the embedded store has one connection). */
+  enabled: boolean;
+  /**
+   * Most members in one group. PostgreSQL keeps up to 64 subtransaction ids per transaction in shared
+   * memory; past that every other session's snapshot checks get slower, so a group stays well below.
+   */
+  maxMembers?: number;
+  /**
+   * Groups in flight at once, each on its own connection (default 1: on a loaded 2-core machine more
+   * groups made each group smaller and the throughput lower; see test/bench/ledger.bench.ts).
+   */
+  concurrency?: number;
+  /**
+   * Statements written alone (each its own autocommit transaction, on its own connection) while nothing
+   * waits and fewer than this many are in flight; only what arrives beyond waits and is grouped (default 0:
+   * everything that arrives while a group is in flight waits for the next one). Measured at 16 clients, 4
+   * made groups of 1.4 instead of 7.7 and kept most of the cost that grouping saves; see the benchmark.
+   */
+  alone?: number;
+  /**
+   * A group of one is its statement alone, in autocommit (default true): atomic by itself, it needs no
+   * savepoint, and an idle hub answers as fast as without group commit.
+   */
+  aloneWhenSingle?: boolean;
+  faults?: GroupCommitFaults;
+}
+
+/** One statement, atomic on its own, in PostgreSQL's `$n` form; `name` makes it a prepared statement. */
+export interface GroupStatement {
+  name: string;
+  text: string;
+  values: unknown[];
+  /**
+   * What the statement locks (e.g. the accounts whose balance rows it updates). Groups in flight at the
+   * same time never share a key, so they never wait for each other's locks. Without keys the statement
+   * is written in no group alongside another one in flight.
+   */
+  keys?: string[];
+  /** A statement taking the locks of `keys` (its one parameter: the keys of the whole group, in order). */
+  lock?: { name: string; text: string };
+}
+
+export interface GroupCommit {
+  readonly enabled: boolean;
+  /** Groups and members written so far (members counted once per try). */
+  stats(): { groups: number; members: number };
+  /**
+   * Runs `statement` in a transaction shared with the statements of other concurrent callers, inside a
+   * savepoint of its own, and resolves with its rows only after the shared COMMIT. If it fails, its
+   * savepoint is rolled back (nothing of it stays, the other members' work does) and the promise rejects
+   * with its own error. If the group cannot commit, every member rejects with 503 SERVICE_UNAVAILABLE and
+   * none of them is in the database.
+   */
+  run<R>(statement: GroupStatement): Promise<R[]>;
+}
+
+interface Member {
+  statement: GroupStatement;
+  resolve(rows: unknown[]): void;
+  reject(error: unknown): void;
+  /** Times it was the victim of a deadlock with another transaction and was queued again. */
+  retries: number;
+}
+
+/** The node-pg client under knex (8.22+ for `pipeline`). */
+interface PgConnection {
+  query(sql: string | { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  pipeline?: boolean;
+  connection?: { stream?: { cork?(): void; uncork?(): void } };
+}
+
+interface ConnectionSource {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+const MAX_MEMBERS = 32;
+const CONCURRENCY = 1;
+const ALONE = 0;
+const EXCLUSIVE = '\u0000exclusive';
+const MAX_RETRIES = 3;
+/** deadlock_detected, serialization_failure: the member did nothing wrong; it runs again in the next group. */
+const RETRIED = new Set(['40P01', '40001']);
+
+/**
+ * Group commit. Statements arriving while a group is being written wait for that group's COMMIT and then
+ * go out together as the next group (no timer: an idle hub writes a group of one at once). A group is one
+ * transaction on one connection:
+ *
+ *     BEGIN; SET CONSTRAINTS ALL IMMEDIATE; <lock the members' keys in order>; SAVEPOINT member; <statement 1>;
+ *     RELEASE SAVEPOINT member; SAVEPOINT member; <statement 2>; ...   (sent in one write, pipelined)
+ *     COMMIT                                                             (one WAL flush for all)
+ *
+ * so it costs two round trips and one commit however many members it has, where each statement alone
+ * would cost a round trip and a commit (a WAL flush) of its own. If statement k fails, PostgreSQL refuses
+ * what was sent after it; the group rolls back to k's savepoint (k's writes are gone, 1..k-1 keep theirs),
+ * answers k with its error and sends k+1.. again. Deferred constraints are made immediate for the group, so
+ * a check that would only run at COMMIT runs at the end of the member's statement, inside its savepoint,
+ * and fails that member alone: a member must be complete in one statement (a journal entry is, see
+ * `writeEntry`).
+ *
+ * A statement that arrives when nothing is in flight is written alone at once (autocommit; with `alone`,
+ * also while fewer than that many are in flight and nothing waits). What arrives while a group is being
+ * written waits for its COMMIT and goes out in the next group;
+ * up to `concurrency` groups are in flight, each on its own connection. A member holds its rows until its
+ * group commits, so nothing in flight at once shares a lock key (a statement that conflicts with something
+ * in flight waits for the next group): this process's writes never wait on each other's locks and cannot
+ * deadlock with each other. A member that a deadlock with another transaction chose as victim is queued
+ * again.
+ */
+export function createGroupCommit(knex: Knex, options: GroupCommitOptions): GroupCommit {
+  const maxMembers = Math.max(1, Math.min(options.maxMembers ?? MAX_MEMBERS, 60));
+  const concurrency = Math.max(1, options.concurrency ?? CONCURRENCY);
+  const aloneSlots = Math.max(0, options.alone ?? ALONE);
+  const source = knex.client as ConnectionSource;
+  const queue: Member[] = [];
+  /** Keys held by the groups in flight; EXCLUSIVE while a group of statements without keys is. */
+  const held = new Set<string>();
+  let groupsInFlight = 0;
+  let aloneInFlight = 0;
+  const counts = { groups: 0, members: 0 };
+
+  /** The next group: queued members, oldest first, whose keys nothing in flight holds (nor an earlier pick). */
+  function nextGroup(limit: number): { group: Member[]; keys: string[] } {
+    const group: Member[] = [];
+    const keys = new Set<string>();
+    if (held.has(EXCLUSIVE)) return { group, keys: [] };
+    for (let i = 0; i < queue.length && group.length < limit; ) {
+      const member = queue[i] as Member;
+      const own = member.statement.keys;
+      const free = own === undefined ? aloneInFlight + groupsInFlight === 0 && group.length === 0 : own.every((k) => !held.has(k));
+      if (!free) {
+        i += 1;
+        continue;
+      }
+      queue.splice(i, 1);
+      group.push(member);
+      for (const k of own ?? [EXCLUSIVE]) keys.add(k);
+      if (own === undefined) break;
+    }
+    return { group, keys: [...keys] };
+  }
+
+  function pump(): void {
+    while (queue.length > 0) {
+      // A group when something waits already (or every alone slot is taken); else the statement alone.
+      const grouped = groupsInFlight < concurrency && (queue.length > 1 || aloneInFlight >= aloneSlots);
+      let next = grouped ? nextGroup(maxMembers) : { group: [] as Member[], keys: [] as string[] };
+      let single = false;
+      if (next.group.length === 0 && aloneInFlight < aloneSlots) {
+        next = nextGroup(1);
+        single = true;
+      }
+      const { group, keys } = next;
+      if (group.length === 0) return;
+      for (const k of keys) held.add(k);
+      if (single) aloneInFlight += 1;
+      else groupsInFlight += 1;
+      counts.groups += 1;
+      counts.members += group.length;
+      void writeGroup(group, single).finally(() => {
+        for (const k of keys) held.delete(k);
+        if (single) aloneInFlight -= 1;
+        else groupsInFlight -= 1;
+        pump();
+      });
+    }
+  }
+
+  async function writeGroup(group: Member[], single: boolean): Promise<void> {
+    let connection: PgConnection;
+    try {
+      connection = (await source.acquireConnection()) as PgConnection;
+    } catch (error) {
+      for (const member of group) member.reject(commitFailed(error));
+      return;
+    }
+    if (group.length === 1 && (single || options.aloneWhenSingle !== false)) return writeAlone(connection, group[0] as Member);
+    const answered = new Set<Member>();
+    const succeeded: Array<{ member: Member; rows: unknown[] }> = [];
+    const stream = connection.connection?.stream;
+    const pipelined = typeof connection.pipeline === 'boolean' && typeof stream?.cork === 'function' && typeof stream.uncork === 'function';
+    if (pipelined) connection.pipeline = true;
+    try {
+      let pending = group;
+      let begun = false;
+      while (pending.length > 0) {
+        // With pipelining every message below leaves in one write and PostgreSQL answers them in order.
+        if (pipelined) stream?.cork?.();
+        // The group's locks first, outside every savepoint, in key order (see lockStatements).
+        const opening = begun ? [] : [connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...lockStatements(group).map((lock) => connection.query(lock))].map(settle);
+        const sent = pending.map((member, i) => ({
+          member,
+          savepoint: settle(connection.query(i === 0 && !begun ? 'SAVEPOINT member' : 'RELEASE SAVEPOINT member; SAVEPOINT member')),
+          result: settle(connection.query({ ...member.statement })),
+        }));
+        if (pipelined) stream?.uncork?.();
+        let failedAt = -1;
+        for (const opened of await Promise.all(opening)) if (!opened.ok) throw opened.error;
+        for (const [i, { member, savepoint, result }] of sent.entries()) {
+          const opened = await savepoint;
+          if (!opened.ok) throw opened.error;
+          begun = true;
+          const outcome = await result;
+          if (outcome.ok) {
+            succeeded.push({ member, rows: outcome.value.rows });
+            continue;
+          }
+          // What was sent after it was refused (the transaction is in error until this rollback).
+          failedAt = i;
+          await connection.query('ROLLBACK TO SAVEPOINT member');
+          answered.add(member);
+          if (isRetried(outcome.error) && member.retries < MAX_RETRIES) {
+            member.retries += 1;
+            queue.unshift(member);
+          } else {
+            member.reject(outcome.error);
+          }
+          break;
+        }
+        // Drain what was refused after the failure before sending it again.
+        await Promise.all(sent.map((s) => Promise.all([s.savepoint, s.result])));
+        pending = failedAt < 0 ? [] : pending.slice(failedAt + 1);
+      }
+      if (begun) {
+        await options.faults?.beforeCommit?.((sql) => connection.query(sql));
+        // A transaction found in error at COMMIT is rolled back without an error: that is a failure too.
+        const committed = (await connection.query('COMMIT')) as { command?: string };
+        if (committed.command === 'ROLLBACK') throw new Error('The group transaction was rolled back at COMMIT.');
+      }
+    } catch (error) {
+      await connection.query('ROLLBACK').catch(() => undefined);
+      for (const member of group) if (!answered.has(member)) member.reject(commitFailed(error));
+      return;
+    } finally {
+      if (pipelined) connection.pipeline = false;
+      await source.releaseConnection(connection);
+    }
+    for (const { member, rows } of succeeded) member.resolve(rows);
+  }
+
+  /** One statement in autocommit: its own transaction, with the deferred checks at its end. */
+  async function writeAlone(connection: PgConnection, member: Member): Promise<void> {
+    let outcome: Settled<{ rows: unknown[] }>;
+    try {
+      outcome = await settle(connection.query({ ...member.statement }));
+    } finally {
+      await source.releaseConnection(connection);
+    }
+    if (outcome.ok) member.resolve(outcome.value.rows);
+    else if (isRetried(outcome.error) && member.retries < MAX_RETRIES) {
+      member.retries += 1;
+      queue.unshift(member);
+    } else member.reject(outcome.error);
+  }
+
+  return {
+    enabled: options.enabled,
+    stats: () => ({ ...counts }),
+    run<R>(statement: GroupStatement): Promise<R[]> {
+      if (!options.enabled) return Promise.reject(new Error('Group commit is off on this database.'));
+      return new Promise<R[]>((resolve, reject) => {
+        queue.push({ statement, resolve: resolve as (rows: unknown[]) => void, reject, retries: 0 });
+        pump();
+      });
+    },
+  };
+}
+
+/**
+ * The statements that lock the keys of a group's members at its start, each over its keys in order. A
+ * member holds its rows until the group commits, and the members run one after the other, so without this
+ * a group would take its rows in no particular order and could deadlock with a transaction that takes
+ * them in order (a posting of another request); taken here, in order and before any member runs, they are
+ * taken in the same order as everywhere else.
+ */
+function lockStatements(group: Member[]): Array<{ name: string; text: string; values: unknown[] }> {
+  const byLock = new Map<string, { text: string; keys: Set<string> }>();
+  for (const { statement } of group) {
+    if (!statement.lock || !statement.keys) continue;
+    const entry = byLock.get(statement.lock.name) ?? { text: statement.lock.text, keys: new Set<string>() };
+    for (const key of statement.keys) entry.keys.add(key);
+    byLock.set(statement.lock.name, entry);
+  }
+  return [...byLock].map(([name, { text, keys }]) => ({ name, text, values: [[...keys].sort()] }));
+}
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+function isRetried(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && RETRIED.has(code);
+}
+
+function commitFailed(cause: unknown): AppError {
+  const error = new AppError('SERVICE_UNAVAILABLE', 'The change could not be committed and was not made. Retry the request.', { headers: { 'Retry-After': '1' } });
+  (error as { cause?: unknown }).cause = cause;
+  return error;
+}
