@@ -72,8 +72,9 @@ export interface CoreOptions {
   /** Tests only: failures injected around the commit of idempotent requests. */
   idempotencyFaults?: IdempotencyFaults;
   /**
-   * Group commit of journal entries posted through the API without an Idempotency-Key (on by default on
-   * PostgreSQL; always off on the embedded store). `faults` are for tests only.
+   * Group commit of journal entries posted through the API without an Idempotency-Key (off unless
+   * `enabled`; always off on the embedded store). `faults` are for tests only. On a machine whose database
+   * has CPU to spare it lowered throughput (see test/bench/ledger.bench.ts), so it is opt-in.
    */
   groupCommit?: Partial<GroupCommitOptions>;
   /** How long a dashboard session lasts from sign-in (default 12 hours). */
@@ -148,7 +149,7 @@ export function createCore(options: CoreOptions): Core {
   const sessions = createSessionService({ knex, ttlMs: sessionTtlMs });
   const customers = createCustomerService({ knex, events, organizations });
   const { enabled: groupEnabled, ...groupOptions } = options.groupCommit ?? {};
-  const group = createGroupCommit(root, { ...groupOptions, enabled: !embedded && groupEnabled !== false });
+  const group = createGroupCommit(root, { ...groupOptions, enabled: !embedded && groupEnabled === true });
   const ledger = createLedgerService({ knex, events, organizations, group });
   const mailer = createMailer(options.mail ?? { outboxDir: join(process.env['DATA_DIR'] || '.data', 'outbox') });
   const scheduler = createScheduler({ knex: root, logger, embedded });

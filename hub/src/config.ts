@@ -12,6 +12,8 @@ export interface HubConfig {
   smtpUrl: string | undefined;
   connectorsPath: string[];
   webhookAllowPrivate: boolean;
+  /** Group commit of journal entries posted without an Idempotency-Key (PostgreSQL only). */
+  ledgerGroupCommit: boolean;
   /** The address the world reaches the hub at (OAuth2 callbacks); unset: the hub's own address. */
   publicUrl: string | undefined;
   /** Where the OAuth2 callback sends the browser once an integration is authorized; unset: a small page. */
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     connectorsPath: (env['CONNECTORS_PATH'] ?? '').split(':').filter(Boolean).map((p) => resolve(p)),
     webhookAllowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE'),
+    ledgerGroupCommit: boolean(env, 'LEDGER_GROUP_COMMIT'),
     publicUrl: url(env, 'PUBLIC_URL', ['https:', 'http:']),
     oauthReturnUrl: url(env, 'OAUTH_RETURN_URL', ['https:', 'http:']),
     webhookQueue: env['WEBHOOK_QUEUE'] || 'uah.webhooks',

@@ -6,7 +6,7 @@
  *
  *   npm run bench                                   # 10 s, 4 clients, 200 accounts
  *   BENCH_SECONDS=20 BENCH_CLIENTS=16 npm run bench
- *   BENCH_GROUP_COMMIT=off BENCH_CLIENTS=16 npm run bench   # the same without group commit (A/B)
+ *   BENCH_GROUP_COMMIT=on BENCH_CLIENTS=16 npm run bench    # the same with group commit (A/B; off by default)
  *
  * Environment: BENCH_DATABASE_URL (a server where the benchmark may create and drop the database
  * `uah_bench`; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS, BENCH_CLIENTS,
@@ -119,7 +119,7 @@ const DATABASE = 'uah_bench';
  * be in flight, BENCH_ALONE how many postings are written alone before the others wait for a group; BENCH_SETUP_SQL runs after the migrations (experiments: what an index or a trigger costs).
  */
 const GROUP_COMMIT = {
-  enabled: process.env['BENCH_GROUP_COMMIT'] !== 'off',
+  enabled: process.env['BENCH_GROUP_COMMIT'] === 'on',
   ...(process.env['BENCH_GROUPS'] ? { concurrency: Number(process.env['BENCH_GROUPS']) } : {}),
   ...(process.env['BENCH_ALONE'] ? { alone: Number(process.env['BENCH_ALONE']) } : {}),
 };

@@ -62,7 +62,7 @@ describe('group commit of postings', () => {
   const path = (rest: string) => `/v1/organizations/${org.id}${rest}`;
 
   beforeAll(async () => {
-    hub = await createTestHub();
+    hub = await createTestHub({ groupCommit: { enabled: true } });
     org = await hub.createOrganization('Grouped Ltd', 'USD');
     await refuseInDatabase(hub);
     observer = new pg.Pool({ connectionString: hub.db.url, max: 4 });
@@ -170,6 +170,7 @@ describe('group commit when the COMMIT fails', () => {
   beforeAll(async () => {
     hub = await createTestHub({
       groupCommit: {
+        enabled: true,
         // Every posting waits for a group, and every group, even of one posting, goes through the shared COMMIT.
         alone: 0,
         aloneWhenSingle: false,
