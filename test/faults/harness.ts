@@ -264,3 +264,35 @@ export async function entriesByMemo(db: pg.Client, organizationId: string, prefi
   const total = Number(rows[0]?.total);
   return { distinct, total, duplicated: total - distinct };
 }
+
+/**
+ * Keyed writes at about `perSecond` until `stop()`, each from `make(i)`; `target(i)` picks the hub of each
+ * attempt. Returns every write with its answers.
+ */
+export function steady(perSecond: number, make: (i: number) => Omit<Write, 'answers'>, target: (i: number) => { url: string; token: string }) {
+  const writes: Write[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let stopped = false;
+  const started = Date.now();
+  const loop = (async () => {
+    for (let i = 0; !stopped; i++) {
+      const write: Write = { ...make(i), answers: [] };
+      writes.push(write);
+      const { url, token } = target(i);
+      const sent = request(url, token, 'POST', write.path, write.body, { 'idempotency-key': write.key }).then((answer) => void write.answers.push(answer));
+      inFlight.add(sent);
+      void sent.finally(() => inFlight.delete(sent));
+      const due = started + ((i + 1) * 1000) / perSecond;
+      await sleep(Math.max(0, due - Date.now()));
+    }
+  })();
+  return {
+    writes,
+    async stop(): Promise<Write[]> {
+      stopped = true;
+      await loop;
+      await Promise.all([...inFlight]);
+      return writes;
+    },
+  };
+}
