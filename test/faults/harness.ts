@@ -219,21 +219,21 @@ export async function collectEvents(amqpUrl: string, organizationId: string): Pr
 }
 
 /** A database of its own on a private server, and a client to check it with. */
-export async function createDatabase(serverUrl: string, name: string): Promise<{ url: string; db: pg.Client; drop(): Promise<void> }> {
+export async function createDatabase(serverUrl: string, name: string): Promise<{ url: string; db: pg.Pool; drop(): Promise<void> }> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const db = new pg.Client({ connectionString: url.href });
+  // A pool, so the checks reconnect by themselves after the server restarts.
+  const db = new pg.Pool({ connectionString: url.href, max: 2 });
   db.on('error', () => undefined);
-  await db.connect();
   return { url: url.href, db, drop: () => db.end().catch(() => undefined) };
 }
 
 /** Every event of the organization that the outbox holds, and whether each was confirmed published. */
-export async function outboxOf(db: pg.Client, organizationId: string): Promise<Array<{ id: string; type: string; aggregateId: string; published: boolean }>> {
+export async function outboxOf(db: pg.Pool, organizationId: string): Promise<Array<{ id: string; type: string; aggregateId: string; published: boolean }>> {
   const { rows } = await db.query<{ id: string; type: string; aggregateId: string; published: boolean }>(
     'SELECT id, type, aggregate_id AS "aggregateId", published_at IS NOT NULL AS published FROM events WHERE organization_id = $1 ORDER BY seq',
     [organizationId],
@@ -242,7 +242,7 @@ export async function outboxOf(db: pg.Client, organizationId: string): Promise<A
 }
 
 /** Journal entries whose debits and credits differ per currency, or that have fewer than two lines. */
-export async function unbalancedEntries(db: pg.Client, organizationId: string): Promise<number> {
+export async function unbalancedEntries(db: pg.Pool, organizationId: string): Promise<number> {
   const { rows } = await db.query<{ n: string }>(
     `SELECT count(*) AS n FROM journal_entries e
       WHERE e.organization_id = $1 AND (
@@ -255,7 +255,7 @@ export async function unbalancedEntries(db: pg.Client, organizationId: string): 
 }
 
 /** Keys of the burst (the memo) written more than once, and how many distinct ones were written. */
-export async function entriesByMemo(db: pg.Client, organizationId: string, prefix: string): Promise<{ distinct: number; duplicated: number; total: number }> {
+export async function entriesByMemo(db: pg.Pool, organizationId: string, prefix: string): Promise<{ distinct: number; duplicated: number; total: number }> {
   const { rows } = await db.query<{ distinct: string; total: string }>(
     'SELECT count(DISTINCT memo) AS distinct, count(*) AS total FROM journal_entries WHERE organization_id = $1 AND memo LIKE $2',
     [organizationId, `${prefix}%`],
