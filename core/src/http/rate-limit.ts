@@ -27,6 +27,8 @@ interface Window {
   start: number;
   /** Requests counted here and not yet added to the shared counter. */
   pending: number;
+  /** Requests being added to the shared counter right now (no longer pending, not yet in `shared`). */
+  flushing: number;
   /** The shared count (all processes) as of the last flush, this process's flushed requests included. */
   shared: number;
 }
@@ -47,6 +49,7 @@ export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logg
     for (const [bucket, w] of batch) {
       const delta = w.pending;
       w.pending = 0;
+      w.flushing += delta;
       try {
         const result = await options.knex.raw<{ rows: Array<{ count: number }> }>(
           `INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (?, ?, ?)
@@ -54,15 +57,17 @@ export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logg
            RETURNING count`,
           [bucket, w.start, delta],
         );
-        w.shared = Math.max(w.shared + delta, result.rows[0]?.count ?? 0);
+        w.flushing -= delta;
+        w.shared = Math.max(w.shared + delta, Number(result.rows[0]?.count ?? 0));
       } catch (error) {
+        w.flushing -= delta;
         w.pending += delta;
         options.logger.warn({ err: error }, 'rate limit counters not shared this round');
         return;
       }
     }
     const now = Date.now();
-    for (const [bucket, w] of windows) if (w.start + windowMs < now && w.pending === 0) windows.delete(bucket);
+    for (const [bucket, w] of windows) if (w.start + windowMs < now && w.pending === 0 && w.flushing === 0) windows.delete(bucket);
     await options.knex('rate_limit_windows').where('window_start', '<', now - 2 * windowMs).delete().catch(() => undefined);
   }
 
@@ -77,10 +82,11 @@ export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logg
       const start = now - (now % windowMs);
       let w = windows.get(bucket);
       if (!w || w.start !== start) {
-        w = { start, pending: 0, shared: 0 };
+        w = { start, pending: 0, flushing: 0, shared: 0 };
         windows.set(bucket, w);
       }
-      const used = w.shared + w.pending;
+      // What is on its way to the shared counter still counts: leaving it out admitted extra requests each flush.
+      const used = w.shared + w.flushing + w.pending;
       const resetSeconds = Math.max(1, Math.ceil((start + windowMs - now) / 1000));
       if (used >= options.limit) return { allowed: false, limit: options.limit, remaining: 0, resetSeconds };
       w.pending += 1;
