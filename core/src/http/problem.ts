@@ -71,9 +71,11 @@ const CONNECTION_MESSAGES = [/Connection terminated/i, /Knex: Timeout acquiring 
  * the request had started is rolled back with its transaction, so a retry is safe.
  */
 export function isConnectionLoss(thrown: unknown): boolean {
-  for (let error = thrown as { code?: unknown; message?: unknown; nativeError?: unknown; cause?: unknown } | undefined, depth = 0; error && depth < 4; depth++) {
-    if (typeof error.code === 'string' && (CONNECTION_SQLSTATES.test(error.code) || CONNECTION_ERRNOS.has(error.code))) return true;
-    if (typeof error.message === 'string' && CONNECTION_MESSAGES.some((pattern) => pattern.test(error.message as string))) return true;
+  let error = thrown as { code?: unknown; message?: unknown; nativeError?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; error && depth < 4; depth++) {
+    const { code, message } = error;
+    if (typeof code === 'string' && (CONNECTION_SQLSTATES.test(code) || CONNECTION_ERRNOS.has(code))) return true;
+    if (typeof message === 'string' && CONNECTION_MESSAGES.some((pattern) => pattern.test(message))) return true;
     error = (error.nativeError ?? error.cause) as typeof error;
   }
   return false;

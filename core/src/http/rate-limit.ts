@@ -18,7 +18,8 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiter {
-  take(bucket: string): RateLimitDecision;
+  /** Counts one request in `bucket` unless it is at `limit` (default: the limiter's). */
+  take(bucket: string, limit?: number): RateLimitDecision;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -77,7 +78,7 @@ export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logg
   timer.unref();
 
   return {
-    take(bucket) {
+    take(bucket, limit = options.limit) {
       const now = Date.now();
       const start = now - (now % windowMs);
       let w = windows.get(bucket);
@@ -88,9 +89,9 @@ export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logg
       // What is on its way to the shared counter still counts: leaving it out admitted extra requests each flush.
       const used = w.shared + w.flushing + w.pending;
       const resetSeconds = Math.max(1, Math.ceil((start + windowMs - now) / 1000));
-      if (used >= options.limit) return { allowed: false, limit: options.limit, remaining: 0, resetSeconds };
+      if (used >= limit) return { allowed: false, limit, remaining: 0, resetSeconds };
       w.pending += 1;
-      return { allowed: true, limit: options.limit, remaining: options.limit - used - 1, resetSeconds };
+      return { allowed: true, limit, remaining: limit - used - 1, resetSeconds };
     },
     async flush() {
       await (flushing ?? flushNow());
@@ -100,4 +101,15 @@ export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logg
       await flushNow();
     },
   };
+}
+
+/**
+ * A key's request counts against its organization's limit (all its keys together, per tier) and its own; the
+ * answer is the tighter of the two. A request the key's own limit refuses is not counted for the organization.
+ */
+export function takeForKey(limiter: RateLimiter, key: { id: string; organizationId: string }, limits: { organization: number; key: number }): RateLimitDecision & { scope: 'key' | 'organization' } {
+  const own = limiter.take(key.id, limits.key);
+  if (!own.allowed) return { ...own, scope: 'key' };
+  const organization = limiter.take(`org:${key.organizationId}`, limits.organization);
+  return organization.remaining < own.remaining || !organization.allowed ? { ...organization, scope: 'organization' } : { ...own, scope: 'key' };
 }
