@@ -70,6 +70,17 @@ describe('documented limits', () => {
     expect(answer.body.code).toBe('BODY_TOO_LARGE');
   });
 
+  it('a webhook endpoint with more than 20 headers, a header over 1,000 characters or a timeout past 30 s: 400', async () => {
+    const path = `/v1/organizations/${org.id}/webhooks`;
+    const endpoint = { url: 'https://hooks.example.com/uah', events: ['*'] };
+    const headers = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`X-H${i}`, 'v']));
+    for (const body of [{ ...endpoint, headers }, { ...endpoint, headers: { 'X-Long': 'x'.repeat(1001) } }, { ...endpoint, timeoutMs: 30_001 }, { ...endpoint, events: Array.from({ length: 101 }, (_, i) => `t${i}.x`) }]) {
+      const answer = await hub.request('POST', path, { token: org.apiKey, body });
+      problem(answer, 400);
+      expect(answer.body.code).toBe('VALIDATION_FAILED');
+    }
+  });
+
   it('an organization rate limit or key limit out of range: 400', async () => {
     problem(await hub.request('PATCH', `/v1/organizations/${org.id}`, { token: TEST_ADMIN_TOKEN, body: { rateLimit: 10_000_001 } }), 400);
     problem(await hub.request('POST', `/v1/organizations/${org.id}/api-keys`, { token: org.apiKey, body: { rateLimit: 0 } }), 400);
