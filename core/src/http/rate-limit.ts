@@ -37,8 +37,9 @@ interface Window {
 /**
  * Fixed-window limits per bucket (an API key, or a client address) that hold across hub processes:
  * each process counts locally and, every `flushMs`, adds its counts to a shared row in PostgreSQL and
- * reads back the total. A request never waits for the database; the cost is that several processes
- * together may overshoot by what they admit within one flush interval.
+ * reads back the total; a bucket that has counted a twentieth of its limit since it was last shared is shared
+ * at once. A request never waits for the database; the cost is that several processes together may overshoot
+ * by what they admit while one flush is on its way.
  */
 export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logger: Logger }): RateLimiter {
   const windows = new Map<string, Window>();
@@ -72,9 +73,10 @@ export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logg
     await options.knex('rate_limit_windows').where('window_start', '<', now - 2 * windowMs).delete().catch(() => undefined);
   }
 
-  const timer = setInterval(() => {
+  const flushSoon = (): void => {
     flushing ??= flushNow().finally(() => (flushing = undefined));
-  }, options.flushMs ?? 1000);
+  };
+  const timer = setInterval(flushSoon, options.flushMs ?? 1000);
   timer.unref();
 
   return {
@@ -91,6 +93,9 @@ export function createRateLimiter(options: RateLimitOptions & { knex: Knex; logg
       const resetSeconds = Math.max(1, Math.ceil((start + windowMs - now) / 1000));
       if (used >= limit) return { allowed: false, limit, remaining: 0, resetSeconds };
       w.pending += 1;
+      // A bucket in heavy use is shared at once rather than at the next tick, so that other processes learn of
+      // its count within a round trip: that bounds what several processes together admit past the limit.
+      if (w.pending >= Math.max(1, Math.floor(limit / 20))) flushSoon();
       return { allowed: true, limit, remaining: limit - used - 1, resetSeconds };
     },
     async flush() {
