@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivatePostgres, startPrivateRabbit, type PrivatePostgres, type PrivateRabbit } from './services.js';
-import { FULL, accepted, collectEvents, createDatabase, createHubs, createOrganization, entriesByMemo, journalEntry, outboxOf, request, retryUntilAccepted, sleep, steady, until } from './harness.js';
+import { FULL, collectEvents, createDatabase, createHubs, createOrganization, entriesByMemo, journalEntry, outboxOf, request, retryUntilAccepted, sleep, steady, until } from './harness.js';
 
 const OUTAGE_SECONDS = FULL ? 30 : 6;
 const ADMIN = `faults-admin-${randomBytes(6).toString('hex')}`;
@@ -16,6 +16,8 @@ describe(`RabbitMQ stopped for ${OUTAGE_SECONDS} s during writes`, () => {
   let rabbit: PrivateRabbit;
   let database: Awaited<ReturnType<typeof createDatabase>>;
   let hubs: ReturnType<typeof createHubs>;
+  /** The hubs' logs are kept (and their folder printed) when the test fails. */
+  let passed = false;
 
   beforeAll(async () => {
     [postgres, rabbit] = await Promise.all([startPrivatePostgres(), startPrivateRabbit()]);
@@ -23,7 +25,7 @@ describe(`RabbitMQ stopped for ${OUTAGE_SECONDS} s during writes`, () => {
     hubs = createHubs({ databaseUrl: database.url, amqpUrl: rabbit.url, adminToken: ADMIN });
   }, 180_000);
   afterAll(async () => {
-    await hubs?.stopAll();
+    await hubs?.stopAll(!passed);
     await database?.drop();
     await Promise.all([postgres?.stop(), rabbit?.stop()]);
   }, 120_000);
@@ -33,7 +35,7 @@ describe(`RabbitMQ stopped for ${OUTAGE_SECONDS} s during writes`, () => {
     const org = await createOrganization(hub.url, ADMIN, 'Broker outage');
     const consumer = await collectEvents(rabbit.url, org.id);
     const path = `/v1/organizations/${org.id}/journal-entries`;
-    const writer = steady(FULL ? 40 : 25, (i) => ({ key: `outage-${i}`, path, body: journalEntry(`outage-${i}`, 100 + i) }), () => ({ url: hub.url, token: org.apiKey }));
+    const writer = steady(15, (i) => ({ key: `outage-${i}`, path, body: journalEntry(`outage-${i}`, 100 + i) }), () => ({ url: hub.url, token: org.apiKey }));
 
     await sleep(2000);
     await rabbit.stopBroker();
@@ -52,12 +54,14 @@ describe(`RabbitMQ stopped for ${OUTAGE_SECONDS} s during writes`, () => {
     await sleep(2000);
     const writes = await writer.stop();
 
-    // /ready said so while the broker was down (after the hub noticed the dropped connection).
-    expect(readiness.filter((status) => status === 503).length).toBeGreaterThanOrEqual(Math.floor(OUTAGE_SECONDS / 2));
+    // /ready said so while the broker was down: every answer after the first (the hub may not have noticed
+    // the dropped connection yet) is 503. On a loaded machine each check can take seconds, so few are made.
+    expect(readiness.length).toBeGreaterThanOrEqual(2);
+    expect(readiness.slice(1).filter((status) => status !== 503)).toEqual([]);
     // Writes kept being accepted during the outage.
     expect(writtenDuring.length).toBeGreaterThan(OUTAGE_SECONDS * 10);
-    const acceptedDuring = writtenDuring.filter(accepted).length;
-    expect(acceptedDuring / writtenDuring.length).toBeGreaterThan(0.95);
+    const statuses = writtenDuring.map((w) => w.answers[0]?.status ?? -1);
+    expect(statuses.filter((status) => status < 200 || status >= 300), 'answers to writes sent while the broker was down').toEqual([]);
 
     await retryUntilAccepted(writes, () => ({ url: hub.url, token: org.apiKey }));
     expect(await entriesByMemo(database.db, org.id, 'outage-')).toEqual({ distinct: writes.length, total: writes.length, duplicated: 0 });
@@ -67,5 +71,6 @@ describe(`RabbitMQ stopped for ${OUTAGE_SECONDS} s during writes`, () => {
     await until(() => events.every((e) => consumer.ids.has(e.id)), 'every event at the consumer', 120_000).catch(() => undefined);
     expect(events.filter((e) => !consumer.ids.has(e.id)).map((e) => e.id)).toEqual([]);
     await consumer.close();
+    passed = true;
   }, FULL ? 600_000 : 240_000);
 });

@@ -98,7 +98,8 @@ export function createHubs(env: HubEnv) {
         await exited;
         clearTimeout(timer);
       }));
-      if (!keepLogs) rmSync(dataDir, { recursive: true, force: true });
+      if (keepLogs) process.stderr.write(`hub logs kept in ${dataDir}\n`);
+      else rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -111,13 +112,13 @@ export interface Answer {
 }
 
 /** One HTTP request; a refused or reset connection answers status 0. */
-export async function request(url: string, token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+export async function request(url: string, token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Answer> {
   try {
     const response = await fetch(`${url}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();
     let parsed: Record<string, unknown> | undefined;
@@ -279,7 +280,8 @@ export function steady(perSecond: number, make: (i: number) => Omit<Write, 'answ
       const write: Write = { ...make(i), answers: [] };
       writes.push(write);
       const { url, token } = target(i);
-      const sent = request(url, token, 'POST', write.path, write.body, { 'idempotency-key': write.key }).then((answer) => void write.answers.push(answer));
+      // A long timeout: on a loaded machine a steady writer's requests queue, and a slow answer is not a refusal.
+      const sent = request(url, token, 'POST', write.path, write.body, { 'idempotency-key': write.key }, 120_000).then((answer) => void write.answers.push(answer));
       inFlight.add(sent);
       void sent.finally(() => inFlight.delete(sent));
       const due = started + ((i + 1) * 1000) / perSecond;

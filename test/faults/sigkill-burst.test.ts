@@ -16,6 +16,8 @@ describe(`SIGKILL of the hub during a burst of ${WRITES} writes`, () => {
   let rabbit: PrivateRabbit;
   let database: Awaited<ReturnType<typeof createDatabase>>;
   let hubs: ReturnType<typeof createHubs>;
+  /** The hubs' logs are kept (and their folder printed) when the test fails. */
+  let passed = false;
 
   beforeAll(async () => {
     [postgres, rabbit] = await Promise.all([startPrivatePostgres(), startPrivateRabbit()]);
@@ -23,7 +25,7 @@ describe(`SIGKILL of the hub during a burst of ${WRITES} writes`, () => {
     hubs = createHubs({ databaseUrl: database.url, amqpUrl: rabbit.url, adminToken: ADMIN });
   }, 180_000);
   afterAll(async () => {
-    await hubs?.stopAll();
+    await hubs?.stopAll(!passed);
     await database?.drop();
     await Promise.all([postgres?.stop(), rabbit?.stop()]);
   }, 120_000);
@@ -71,5 +73,6 @@ describe(`SIGKILL of the hub during a burst of ${WRITES} writes`, () => {
     await until(() => events.every((e) => consumer.ids.has(e.id)), 'every event at the consumer', 120_000).catch(() => undefined);
     expect(events.filter((e) => !consumer.ids.has(e.id)).map((e) => e.id)).toEqual([]);
     await consumer.close();
+    passed = true;
   }, FULL ? 900_000 : 300_000);
 });
