@@ -14,6 +14,7 @@ import * as m0012 from './0012_oauth.js';
 import * as m0013 from './0013_connector_operations.js';
 import * as m0014 from './0014_webhook_delivery_paths.js';
 import * as m0015 from './0015_sessions.js';
+import * as m0016 from './0016_organization_tiers.js';
 import * as m0017 from './0017_payouts.js';
 import * as m0021 from './0021_bank_payouts.js';
 
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '0013_connector_operations': m0013,
   '0014_webhook_delivery_paths': m0014,
   '0015_sessions': m0015,
+  '0016_organization_tiers': m0016,
   '0017_payouts': m0017,
   '0021_bank_payouts': m0021,
 };

@@ -1,3 +1,4 @@
+import type { OrganizationTier } from '@uah/schemas';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type Koa from 'koa';
@@ -14,6 +15,7 @@ import type { Route } from './http/route.js';
 import type { AdminTokenVerifier } from './auth/authenticate.js';
 import { createApiKeyService, type ApiKeyService } from './auth/api-key-service.js';
 import { createOrganizationService, type OrganizationService } from './auth/organization-service.js';
+import { tierLimits, type TierLimits } from './auth/tiers.js';
 import { createAuthRoutes } from './auth/routes.js';
 import { createSessionService, DEFAULT_SESSION_TTL_MS, type SessionService } from './auth/session-service.js';
 import { createSessionRoutes } from './auth/session-routes.js';
@@ -61,7 +63,8 @@ export interface CoreOptions {
   bus: Bus;
   logger: Logger;
   adminToken: AdminTokenVerifier;
-  rateLimit?: RateLimitOptions;
+  /** A key's requests per window (and the window); `tiers`: each tier's requests per window for a whole organization (see auth/tiers.ts). */
+  rateLimit?: RateLimitOptions & { tiers?: Partial<Record<OrganizationTier, number>> };
   /** Routes contributed from outside the core (the hub's connectors and integrations), or a function of the services that makes them. */
   extraRoutes?: Route[] | ((services: CoreServices, knex: Knex) => Route[]);
   version?: string;
@@ -121,6 +124,8 @@ export interface Core {
   rateLimiter: RateLimiter;
   /** Group commit of API postings (see db/group-commit.ts); `stats()` for benchmarks. */
   groupCommit: GroupCommit;
+  /** Requests per window of each organization tier. */
+  tierLimits: TierLimits;
   /** Hears of committed events: give it to the relay (`createRelay({ signal })`) so it publishes them at once. */
   outboxSignal: OutboxSignal;
   openapi(): Record<string, unknown>;
@@ -144,7 +149,9 @@ export function createCore(options: CoreOptions): Core {
   const outboxSignal = createOutboxSignal({ knex: root, logger, embedded });
   const events = createEventStore(knex, outboxSignal);
   const apiKeys = createApiKeyService({ knex });
-  const organizations = createOrganizationService({ knex, apiKeys });
+  const rateLimitOptions = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const limits = tierLimits(rateLimitOptions.limit, rateLimitOptions.windowSeconds, options.rateLimit?.tiers);
+  const organizations = createOrganizationService({ knex, apiKeys, limits });
   const sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const sessions = createSessionService({ knex, ttlMs: sessionTtlMs });
   const customers = createCustomerService({ knex, events, organizations });
@@ -188,7 +195,7 @@ export function createCore(options: CoreOptions): Core {
     (await bus.queueDepths().catch(() => [])).map((d) => ({ labels: { queue: d.queue }, value: d.messages })),
   );
 
-  const rateLimiter = createRateLimiter({ ...(options.rateLimit ?? DEFAULT_RATE_LIMIT), knex: root, logger });
+  const rateLimiter = createRateLimiter({ limit: rateLimitOptions.limit, windowSeconds: rateLimitOptions.windowSeconds, ...(rateLimitOptions.flushMs ? { flushMs: rateLimitOptions.flushMs } : {}), knex: root, logger });
   let document: Record<string, unknown> | undefined;
   const openapi = (): Record<string, unknown> => (document ??= buildOpenApi(routes, { title: 'Universal Accounting Hub API', version: options.version ?? '0.1.0' }));
   const routes: Route[] = [
@@ -231,7 +238,7 @@ export function createCore(options: CoreOptions): Core {
     },
     stop: () => scheduler.stop(),
   });
-  const app = createApp({ routes, logger, metrics, apiKeys, sessions, adminToken: options.adminToken, rateLimiter, withIdempotency: createIdempotency({ knex: root, ...(options.idempotencyFaults ? { faults: options.idempotencyFaults } : {}) }) });
+  const app = createApp({ routes, logger, metrics, apiKeys, sessions, adminToken: options.adminToken, rateLimiter, tierLimits: limits, withIdempotency: createIdempotency({ knex: root, ...(options.idempotencyFaults ? { faults: options.idempotencyFaults } : {}) }) });
   return {
     app,
     services,
@@ -239,6 +246,7 @@ export function createCore(options: CoreOptions): Core {
     metrics,
     rateLimiter,
     groupCommit: group,
+    tierLimits: limits,
     outboxSignal,
     openapi,
     async start() {

@@ -29,7 +29,10 @@ export interface HubConfig {
   /** Settled webhook deliveries and their attempts are kept this many days. */
   webhookRetentionDays: number;
   logLevel: string;
+  /** A key's requests per window (RATE_LIMIT) and the window. */
   rateLimit: { limit: number; windowSeconds: number };
+  /** An organization's requests per window (all its keys) by tier, when set (else 1×, 10× and 100× RATE_LIMIT). */
+  tierLimits: { FREE?: number; STANDARD?: number; ENTERPRISE?: number };
 }
 
 export class ConfigError extends Error {
@@ -66,6 +69,15 @@ function boolean(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
+function optionalTiers(env: NodeJS.ProcessEnv): HubConfig['tierLimits'] {
+  const tiers: HubConfig['tierLimits'] = {};
+  for (const tier of ['FREE', 'STANDARD', 'ENTERPRISE'] as const) {
+    const name = `RATE_LIMIT_${tier}`;
+    if (env[name]) tiers[tier] = integer(env, name, 1, 1, 1_000_000_000);
+  }
+  return tiers;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const dataDir = env['DATA_DIR'] || './.data';
   const logLevel = env['LOG_LEVEL'] || 'info';
@@ -91,5 +103,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     webhookRetentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
     logLevel,
     rateLimit: { limit: integer(env, 'RATE_LIMIT', 1000, 1, 10_000_000), windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 10, 1, 3600) },
+    tierLimits: optionalTiers(env),
   };
 }

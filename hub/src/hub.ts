@@ -57,7 +57,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
     bus,
     logger,
     adminToken: admin.verifier,
-    rateLimit: config.rateLimit,
+    rateLimit: { ...config.rateLimit, tiers: config.tierLimits },
     groupCommit: { enabled: config.ledgerGroupCommit },
     mail: { smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox') },
     webhooks: { transport: webhookTransport, secretBox, retentionDays: config.webhookRetentionDays, alerts: { disableAfterMs: config.webhookDisable.afterHours * 3_600_000, minFailures: config.webhookDisable.minFailures } },
@@ -78,7 +78,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   server.keepAliveTimeout = 5_000;
   const eventSocket = attachEventSocket({
     server,
-    access: createEventStreamAccess({ apiKeys: core.services.apiKeys, sessions: core.services.sessions, rateLimiter: core.rateLimiter }),
+    access: createEventStreamAccess({ apiKeys: core.services.apiKeys, sessions: core.services.sessions, rateLimiter: core.rateLimiter, tierLimits: core.tierLimits }),
     tail: core.services.eventTail,
     logger,
     metrics: core.metrics,

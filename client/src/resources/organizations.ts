@@ -1,4 +1,4 @@
-import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyListQuery, Organization, OrganizationCreate, OrganizationCreated } from '@uah/schemas';
+import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyListQuery, Organization, OrganizationCreate, OrganizationCreated, OrganizationUpdate } from '@uah/schemas';
 import type { Page } from '../paging.js';
 import type { RequestOptions } from '../transport.js';
 import type { ResourceContext } from './context.js';
@@ -8,6 +8,12 @@ export interface OrganizationsResource {
   get(organizationId?: string, options?: RequestOptions): Promise<Organization>;
   /** Needs the hub admin token as `apiKey`. The new organization's first key is in `apiKey`, shown once. */
   create(body: OrganizationCreate, options?: RequestOptions): Promise<OrganizationCreated>;
+  /**
+   * Needs the hub admin token as `apiKey`: the tier (its requests per window), the organization's own rate
+   * limit (`null`: the tier's), its name or metadata.
+   * @example await admin.organizations.update('org_01…', { tier: 'ENTERPRISE' })
+   */
+  update(organizationId: string, body: OrganizationUpdate, options?: RequestOptions): Promise<Organization>;
 }
 
 export interface ApiKeysResource {
@@ -21,6 +27,7 @@ export function createOrganizationsResource(c: ResourceContext): OrganizationsRe
   return {
     get: (orgId, o) => c.get(orgId ? `/v1/organizations/${c.id(orgId)}` : c.org(), undefined, o),
     create: (body, o) => c.post('/v1/organizations', body, o),
+    update: (orgId, body, o) => c.patch(`/v1/organizations/${c.id(orgId)}`, body, o),
   };
 }
 

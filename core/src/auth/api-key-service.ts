@@ -5,11 +5,14 @@ import { notFound } from '../http/errors.js';
 import { fetchPage, type Page } from '../http/paging.js';
 import { ApiKeyModel } from './models.js';
 import { newApiKeySecret, sha256 } from './secrets.js';
+import type { KeyRateLimits } from './tiers.js';
 
 export interface AuthenticatedKey {
   id: string;
   organizationId: string;
   scopes: ApiKeyScope[];
+  /** The organization's tier and the limits set on it and on the key (read with the key, so no extra query). */
+  rateLimits?: KeyRateLimits;
 }
 
 export interface ApiKeyService {
@@ -33,6 +36,7 @@ export function toApiKey(row: ApiKeyModel): ApiKey {
     name: row.name,
     scopes: row.scopes,
     prefix: row.prefix,
+    rateLimit: row.rateLimit ?? null,
     lastUsedAt: row.lastUsedAt ? new Date(row.lastUsedAt).toISOString() : null,
     revokedAt: row.revokedAt ? new Date(row.revokedAt).toISOString() : null,
     createdAt: new Date(row.createdAt).toISOString(),
@@ -64,6 +68,7 @@ export function createApiKeyService(deps: { knex: Knex }): ApiKeyService {
         scopes: input.scopes ?? ['read', 'write'],
         prefix: secret.slice(0, 12),
         secretHash: sha256(secret),
+        rateLimit: input.rateLimit ?? null,
       } as Partial<ApiKeyModel>);
       return { ...toApiKey(row), apiKey: secret, secret };
     },
@@ -93,10 +98,17 @@ export function createApiKeyService(deps: { knex: Knex }): ApiKeyService {
         if (cached.key) touch(cached.key);
         return cached.key;
       }
-      const row = (await deps.knex('api_keys').select('id', 'organization_id', 'scopes').where({ secret_hash: hash }).whereNull('revoked_at').first()) as
-        | { id: string; organizationId: string; scopes: ApiKeyScope[] }
+      const row = (await deps.knex('api_keys as k')
+        .join('organizations as o', 'o.id', 'k.organization_id')
+        .select('k.id', 'k.organization_id', 'k.scopes', 'k.rate_limit as keyRateLimit', 'o.tier', 'o.rate_limit as organizationRateLimit')
+        .where({ 'k.secret_hash': hash })
+        .whereNull('k.revoked_at')
+        .first()) as
+        | { id: string; organizationId: string; scopes: ApiKeyScope[]; keyRateLimit: number | null; tier: KeyRateLimits['tier']; organizationRateLimit: number | null }
         | undefined;
-      const key = row ? { id: row.id, organizationId: row.organizationId, scopes: row.scopes } : undefined;
+      const key = row
+        ? { id: row.id, organizationId: row.organizationId, scopes: row.scopes, rateLimits: { tier: row.tier, organization: row.organizationRateLimit, key: row.keyRateLimit } }
+        : undefined;
       if (cache.size > 10_000) cache.clear();
       cache.set(hash, { key, until: Date.now() + CACHE_MS });
       if (key) touch(key);

@@ -80,6 +80,7 @@ function keyActor(ctx: Context, route: Route, key: AuthenticatedKey): Actor {
     apiKeyId: key.id,
     organizationId: key.organizationId,
     scopes: key.scopes,
+    ...(key.rateLimits ? { rateLimits: key.rateLimits } : {}),
     eventMetadata: { ...actorBase(ctx), userId: key.id },
   };
 }

@@ -1,5 +1,5 @@
 import { Model } from 'objection';
-import type { ApiKeyScope, CurrencyCode } from '@uah/schemas';
+import type { ApiKeyScope, CurrencyCode, OrganizationTier } from '@uah/schemas';
 import { TenantModel } from '../db/tenant-model.js';
 
 export class OrganizationModel extends Model {
@@ -7,6 +7,8 @@ export class OrganizationModel extends Model {
   id!: string;
   name!: string;
   baseCurrency!: CurrencyCode;
+  tier!: OrganizationTier;
+  rateLimit!: number | null;
   metadata!: Record<string, string>;
   createdAt!: Date;
   updatedAt!: Date;
@@ -19,6 +21,7 @@ export class ApiKeyModel extends TenantModel {
   scopes!: ApiKeyScope[];
   prefix!: string;
   secretHash!: string;
+  rateLimit!: number | null;
   lastUsedAt!: Date | null;
   revokedAt!: Date | null;
   createdAt!: Date;

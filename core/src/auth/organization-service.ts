@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
-import type { ApiKeyScope, Organization, OrganizationCreate, OrganizationCreated } from '@uah/schemas';
+import type { ApiKeyScope, Organization, OrganizationCreate, OrganizationCreated, OrganizationUpdate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { organizationNotFound } from '../http/errors.js';
 import { OrganizationModel } from './models.js';
 import type { ApiKeyService } from './api-key-service.js';
+import { organizationRateLimit, type TierLimits } from './tiers.js';
 
 export const ALL_SCOPES: ApiKeyScope[] = ['read', 'write', 'admin'];
 
@@ -13,23 +14,27 @@ export type OrganizationCreatedHook = (trx: Knex.Transaction, organization: Orga
 export interface OrganizationService {
   create(input: OrganizationCreate): Promise<OrganizationCreated>;
   get(id: string): Promise<Organization>;
+  /** The admin's changes: name, tier, the organization's own rate limit (null: its tier's), metadata. */
+  update(id: string, input: OrganizationUpdate): Promise<Organization>;
   /** Adds a hook run in the creating transaction; contexts register theirs when the core is assembled. */
   onCreated(hook: OrganizationCreatedHook): void;
 }
 
-export function toOrganization(row: OrganizationModel): Organization {
+export function toOrganization(row: OrganizationModel, limits: TierLimits): Organization {
   return {
     id: row.id,
     object: 'organization',
     name: row.name,
     baseCurrency: row.baseCurrency,
+    tier: row.tier,
+    rateLimit: organizationRateLimit(limits, row.tier, row.rateLimit ?? null),
     metadata: row.metadata,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
   };
 }
 
-export function createOrganizationService(deps: { knex: Knex; apiKeys: ApiKeyService }): OrganizationService {
+export function createOrganizationService(deps: { knex: Knex; apiKeys: ApiKeyService; limits: TierLimits }): OrganizationService {
   const hooks: OrganizationCreatedHook[] = [];
   return {
     onCreated(hook) {
@@ -40,7 +45,7 @@ export function createOrganizationService(deps: { knex: Knex; apiKeys: ApiKeySer
       return deps.knex.transaction(async (trx) => {
         const values: Partial<OrganizationModel> = { id: newId('org'), name: input.name, baseCurrency: input.baseCurrency ?? 'USD', metadata: input.metadata ?? {} };
         const row = await OrganizationModel.query(trx).insertAndFetch(values as never);
-        const organization = toOrganization(row);
+        const organization = toOrganization(row, deps.limits);
         const key = await deps.apiKeys.create(organization.id, { name: 'Default key', scopes: ALL_SCOPES }, trx);
         for (const hook of hooks) await hook(trx, organization);
         return { ...organization, apiKey: key.apiKey, apiKeyId: key.id };
@@ -50,7 +55,19 @@ export function createOrganizationService(deps: { knex: Knex; apiKeys: ApiKeySer
     async get(id) {
       const row = await OrganizationModel.query(deps.knex).findById(id);
       if (!row) throw organizationNotFound(id);
-      return toOrganization(row);
+      return toOrganization(row, deps.limits);
+    },
+
+    async update(id, input) {
+      const changes: Partial<OrganizationModel> = { updatedAt: new Date() };
+      if (input.name !== undefined) changes.name = input.name;
+      if (input.tier !== undefined) changes.tier = input.tier;
+      if (input.rateLimit !== undefined) changes.rateLimit = input.rateLimit;
+      if (input.metadata !== undefined) changes.metadata = input.metadata;
+      const rows = await OrganizationModel.query(deps.knex).patch(changes as never).where('id', id).returning('*');
+      const row = rows[0];
+      if (!row) throw organizationNotFound(id);
+      return toOrganization(row, deps.limits);
     },
   };
 }

@@ -20,6 +20,13 @@ export function createAuthRoutes(deps: { organizations: OrganizationService; api
       handler: ({ organizationId }) => organizations.get(organizationId),
     }),
     defineRoute({
+      method: 'PATCH', path: org, operationId: 'updateOrganization', tag: 'Organizations', auth: 'admin',
+      summary: 'Change an organization (tier, rate limit, name)',
+      description: 'Needs the hub admin token. The tier sets the requests per window of all the organization\'s keys together (docs/limits.md); `rateLimit` replaces the tier\'s number for this organization, `null` returns to it. Every hub process applies a change within 2 seconds.',
+      body: 'OrganizationUpdate', response: { status: 200, schema: 'Organization' },
+      handler: ({ organizationId, body }) => organizations.update(organizationId, body),
+    }),
+    defineRoute({
       method: 'POST', path: `${org}/api-keys`, operationId: 'createApiKey', tag: 'API keys', auth: 'apiKeyOrAdmin', scope: 'admin',
       summary: 'Create an API key', description: 'The key is in `apiKey` (as organization creation returns it), shown only this once; only its hash is stored. `secret` holds the same value under its former name: deprecated, kept for now.',
       body: 'ApiKeyCreate', response: { status: 201, schema: 'ApiKeyCreated' },

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { ApiKeyScope, Session } from '@uah/schemas';
+import type { OrganizationTier, ApiKeyScope, Session } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import type { AuthenticatedKey } from './api-key-service.js';
 import { randomToken, sha256 } from './secrets.js';
@@ -54,6 +54,9 @@ interface SessionRow {
   scopes: ApiKeyScope[];
   createdAt: Date | string;
   expiresAt: Date | string;
+  keyRateLimit: number | null;
+  tier: OrganizationTier;
+  organizationRateLimit: number | null;
 }
 
 const iso = (value: Date | string): string => new Date(value).toISOString();
@@ -97,14 +100,15 @@ export function createSessionService(deps: { knex: Knex; ttlMs?: number }): Sess
       if (cached && cached.until > Date.now() && (!cached.session || Date.parse(cached.session.expiresAt) > Date.now())) return cached.session;
       const row = (await deps.knex('sessions as s')
         .join('api_keys as k', 'k.id', 's.api_key_id')
-        .select('s.id', 's.organization_id', 's.api_key_id', 'k.scopes', 's.created_at', 's.expires_at')
+        .join('organizations as o', 'o.id', 's.organization_id')
+        .select('s.id', 's.organization_id', 's.api_key_id', 'k.scopes', 's.created_at', 's.expires_at', 'k.rate_limit as keyRateLimit', 'o.tier', 'o.rate_limit as organizationRateLimit')
         .where('s.secret_hash', hash)
         .whereNull('s.revoked_at')
         .whereNull('k.revoked_at')
         .where('s.expires_at', '>', deps.knex.fn.now())
         .first()) as SessionRow | undefined;
       const session = row
-        ? { id: row.apiKeyId, organizationId: row.organizationId, scopes: row.scopes, sessionId: row.id, createdAt: iso(row.createdAt), expiresAt: iso(row.expiresAt) }
+        ? { id: row.apiKeyId, organizationId: row.organizationId, scopes: row.scopes, rateLimits: { tier: row.tier, organization: row.organizationRateLimit, key: row.keyRateLimit }, sessionId: row.id, createdAt: iso(row.createdAt), expiresAt: iso(row.expiresAt) }
         : undefined;
       if (cache.size > 10_000) cache.clear();
       cache.set(hash, { session, until: Date.now() + CACHE_MS });

@@ -10,14 +10,32 @@ import type { Knex } from 'knex';
  */
 const unitOfWork = new AsyncLocalStorage<Knex.Transaction>();
 
+/** Outermost transactions known to have committed (a unit of work's queries may then go to the root knex). */
+const committed = new WeakSet<Knex.Transaction>();
+
+function outermost(trx: Knex.Transaction): Knex.Transaction {
+  let top = trx;
+  while (top.parentTransaction) top = top.parentTransaction;
+  return top;
+}
+
 export function runInTransaction<T>(trx: Knex.Transaction, work: () => Promise<T>): Promise<T> {
+  const top = outermost(trx);
+  if (typeof top.executionPromise?.then === 'function') top.executionPromise.then(() => committed.add(top), () => undefined);
   return unitOfWork.run(trx, work);
 }
 
-/** The transaction of the unit of work this code runs in, while it is open. */
+/**
+ * The transaction of the unit of work this code runs in. Once it has committed, later work (a timer the
+ * request started) gets `undefined` and runs on its own. Until then, and for good once it has rolled back or
+ * lost its connection, the transaction itself: the request's remaining queries then fail with it instead of
+ * escaping to a new connection and committing without the rest of the request (and without its stored answer).
+ */
 export function currentTransaction(): Knex.Transaction | undefined {
   const trx = unitOfWork.getStore();
-  return trx && !trx.isCompleted() ? trx : undefined;
+  if (!trx) return undefined;
+  if (!trx.isCompleted()) return trx;
+  return committed.has(outermost(trx)) ? undefined : trx;
 }
 
 /**

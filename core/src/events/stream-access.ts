@@ -4,7 +4,8 @@ import type { ApiKeyService, AuthenticatedKey } from '../auth/api-key-service.js
 import type { SessionService } from '../auth/session-service.js';
 import { sameOrigin, sessionSecretOf } from '../auth/session-cookie.js';
 import { AppError, ERRORS, PROBLEM_TYPE_BASE, notFound, organizationNotFound } from '../http/errors.js';
-import type { RateLimiter } from '../http/rate-limit.js';
+import { takeForKey, type RateLimiter } from '../http/rate-limit.js';
+import { effectiveLimits, type TierLimits } from '../auth/tiers.js';
 import { validateInput } from '../http/validate.js';
 import type { EventTailSubscription } from './stream.js';
 
@@ -87,7 +88,7 @@ export function presentsCredential(headers: IncomingHttpHeaders): boolean {
   return presentedKey(headers) !== undefined || sessionSecretOf(headers.cookie) !== undefined;
 }
 
-export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; sessions?: SessionService | undefined; rateLimiter?: RateLimiter | undefined }): EventStreamAccess {
+export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; sessions?: SessionService | undefined; rateLimiter?: RateLimiter | undefined; tierLimits?: TierLimits | undefined }): EventStreamAccess {
   /**
    * The dashboard's session cookie, when no key is presented. A WebSocket cannot carry the CSRF header,
    * so the upgrade must come from a page of the hub's own origin (browsers always send `Origin`).
@@ -103,7 +104,7 @@ export function createEventStreamAccess(deps: { apiKeys: ApiKeyService; sessions
     if (!key) throw new AppError('UNAUTHENTICATED', secret ? 'The API key is not valid or has been revoked.' : 'The session has expired or was signed out.', challenge);
     if (key.organizationId !== organizationId) throw organizationNotFound(organizationId);
     if (!key.scopes.includes('read')) throw new AppError('FORBIDDEN', 'The event stream needs the `read` scope.');
-    const decision = deps.rateLimiter?.take(key.id);
+    const decision = deps.rateLimiter && (deps.tierLimits ? takeForKey(deps.rateLimiter, key, effectiveLimits(deps.tierLimits, key.rateLimits)) : deps.rateLimiter.take(key.id));
     if (decision && !decision.allowed) {
       throw new AppError('RATE_LIMITED', `This API key made more than ${decision.limit} requests in the current window. Retry after ${decision.resetSeconds} s.`, {
         headers: { 'Retry-After': String(decision.resetSeconds) },

@@ -5,11 +5,12 @@ import { AppError } from './errors.js';
 import { createProblemBoundary } from './problem.js';
 import { createRequestContext } from './request-context.js';
 import type { HttpMetrics } from './metrics.js';
-import type { Route } from './route.js';
+import type { Actor, Route } from './route.js';
 import { validateInput } from './validate.js';
 import { createJsonBody, readRawBody } from './json-body.js';
 import { refuseNulCharacters } from './json-input.js';
-import type { RateLimiter } from './rate-limit.js';
+import { takeForKey, type RateLimiter } from './rate-limit.js';
+import { effectiveLimits, type TierLimits } from '../auth/tiers.js';
 import type { createIdempotency } from './idempotency.js';
 import { authenticate, type AdminTokenVerifier } from '../auth/authenticate.js';
 import type { ApiKeyService } from '../auth/api-key-service.js';
@@ -24,6 +25,8 @@ export interface AppDeps {
   sessions?: SessionService;
   adminToken: AdminTokenVerifier;
   rateLimiter: RateLimiter;
+  /** Requests per window of each organization tier (a key's request counts for its organization and itself). */
+  tierLimits: TierLimits;
   withIdempotency: ReturnType<typeof createIdempotency>;
   /** Largest JSON body accepted (default 1 MB). */
   bodyLimit?: string;
@@ -88,8 +91,7 @@ function handlerFor(route: Route, deps: AppDeps) {
     ctx.state.routePath = route.path;
     checkPathParams(ctx.params as Record<string, string>);
     const actor = await authenticate(ctx, route, deps);
-    const bucket = actor.apiKeyId ?? (actor.kind === 'admin' ? 'admin' : `ip:${ctx.ip}`);
-    if (route.auth !== 'none') applyRateLimit(ctx, deps.rateLimiter, bucket);
+    if (route.auth !== 'none') applyRateLimit(ctx, deps, actor);
 
     const query = queryObject(ctx, route);
     refuseNulCharacters(query, 'query');
@@ -129,13 +131,16 @@ function checkPathParams(params: Record<string, string>): void {
   }
 }
 
-function applyRateLimit(ctx: Context, limiter: RateLimiter, bucket: string): void {
-  const decision = limiter.take(bucket);
+function applyRateLimit(ctx: Context, deps: Pick<AppDeps, 'rateLimiter' | 'tierLimits'>, actor: Actor): void {
+  const decision = actor.apiKeyId && actor.organizationId
+    ? takeForKey(deps.rateLimiter, { id: actor.apiKeyId, organizationId: actor.organizationId }, effectiveLimits(deps.tierLimits, actor.rateLimits))
+    : { ...deps.rateLimiter.take(actor.kind === 'admin' ? 'admin' : `ip:${ctx.ip}`), scope: 'key' as const };
   ctx.set('RateLimit-Limit', String(decision.limit));
   ctx.set('RateLimit-Remaining', String(decision.remaining));
   ctx.set('RateLimit-Reset', String(decision.resetSeconds));
   if (!decision.allowed) {
-    throw new AppError('RATE_LIMITED', `This API key made more than ${decision.limit} requests in the current window. Retry after ${decision.resetSeconds} s.`, {
+    const who = decision.scope === 'organization' ? "This organization's API keys together" : 'This API key';
+    throw new AppError('RATE_LIMITED', `${who} made more than ${decision.limit} requests in the current window. Retry after ${decision.resetSeconds} s.`, {
       headers: { 'Retry-After': String(decision.resetSeconds) },
     });
   }

@@ -43,6 +43,7 @@ export function renderProblem(ctx: Context, error: AppError): void {
 
 export function toAppError(thrown: unknown): AppError {
   if (thrown instanceof AppError) return thrown;
+  if (isConnectionLoss(thrown)) return new AppError('SERVICE_UNAVAILABLE', 'The database is unreachable for a moment; nothing of this request was written. Retry shortly.', { headers: { 'Retry-After': '1' } });
   if (thrown instanceof UniqueViolationError) return new AppError('CONFLICT', `A record with the same ${thrown.columns?.join(', ') ?? 'key'} exists already.`);
   if (thrown instanceof CheckViolationError) return new AppError('UNPROCESSABLE', `The change breaks the rule ${thrown.constraint ?? ''}.`.trim());
   if (thrown instanceof ForeignKeyViolationError) return new AppError('UNPROCESSABLE', 'The change refers to a record that does not exist.');
@@ -58,4 +59,24 @@ function codeForStatus(status: number, type?: string): ErrorCode {
   if (type === 'entity.parse.failed') return 'INVALID_JSON';
   const byStatus: Record<number, ErrorCode> = { 400: 'VALIDATION_FAILED', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 406: 'NOT_ACCEPTABLE', 409: 'CONFLICT', 413: 'BODY_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED' };
   return byStatus[status] ?? 'UNPROCESSABLE';
+}
+
+/** SQLSTATE classes and codes of a lost or refused database connection (08: connection exception; 57P0x: shutdown). */
+const CONNECTION_SQLSTATES = /^(08...|57P01|57P02|57P03|53300)$/;
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+const CONNECTION_MESSAGES = [/Connection terminated/i, /Knex: Timeout acquiring a connection/i, /Client has encountered a connection error/i, /connection is closed/i, /Client was closed and is not queryable/i];
+
+/**
+ * The database went away (restart, failover, network): answered 503 with Retry-After, never 500. Whatever
+ * the request had started is rolled back with its transaction, so a retry is safe.
+ */
+export function isConnectionLoss(thrown: unknown): boolean {
+  let error = thrown as { code?: unknown; message?: unknown; nativeError?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; error && depth < 4; depth++) {
+    const { code, message } = error;
+    if (typeof code === 'string' && (CONNECTION_SQLSTATES.test(code) || CONNECTION_ERRNOS.has(code))) return true;
+    if (typeof message === 'string' && CONNECTION_MESSAGES.some((pattern) => pattern.test(message))) return true;
+    error = (error.nativeError ?? error.cause) as typeof error;
+  }
+  return false;
 }

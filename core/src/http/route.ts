@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { ApiKeyScope, EventMetadata, SchemaTypes } from '@uah/schemas';
 import type { AuthenticatedSession } from '../auth/session-service.js';
+import type { KeyRateLimits } from '../auth/tiers.js';
 
 export type SchemaName = keyof SchemaTypes;
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -12,6 +13,8 @@ export interface Actor {
   organizationId?: string;
   scopes: ApiKeyScope[];
   eventMetadata: EventMetadata;
+  /** The organization's tier and the limits set on it and on the key. */
+  rateLimits?: KeyRateLimits;
   /** The dashboard session the key acts through (its cookie's secret), when the request came with one. */
   session?: { secret: string; current: AuthenticatedSession };
 }

@@ -224,6 +224,11 @@ export interface Metadata {
 }
 
 /**
+ * The organization's usage tier: it sets the requests per rate-limit window of the whole organization (docs/limits.md).
+ */
+export type OrganizationTier = 'FREE' | 'STANDARD' | 'ENTERPRISE';
+
+/**
  * The opaque `nextCursor` of the previous page.
  */
 export type PageCursor = string;
@@ -375,6 +380,21 @@ export interface PurchaseLine {
    * On a bill: the purchase order line it receives against.
    */
   purchaseOrderLine?: number | null;
+}
+
+/**
+ * Requests allowed per window, counted across every hub process.
+ */
+export interface RateLimit {
+  /**
+   * Requests allowed in one window.
+   */
+  limit: number;
+  windowSeconds: number;
+  /**
+   * Where the limit comes from: the tier's default, the organization's own limit set by an admin, or the key's own.
+   */
+  source: 'TIER' | 'ORGANIZATION' | 'KEY';
 }
 
 /**
@@ -605,6 +625,10 @@ export interface ApiKey {
   revokedAt: Timestamp | null;
   createdAt: Timestamp;
   updatedAt: Timestamp;
+  /**
+   * The key's own limit per window, if lower than its organization's; null: the organization's.
+   */
+  rateLimit: number | null;
 }
 
 /**
@@ -1252,6 +1276,11 @@ export interface Organization {
   object: 'organization';
   name: string;
   baseCurrency: CurrencyCode;
+  tier: OrganizationTier;
+  /**
+   * The organization's limit, shared by all its keys.
+   */
+  rateLimit: RateLimit;
   metadata: Metadata;
   createdAt: Timestamp;
   updatedAt: Timestamp;
@@ -2053,6 +2082,10 @@ export interface ApiKeyCreate {
    * @minItems 1
    */
   scopes?: ApiKeyScope[];
+  /**
+   * Requests per window for this key alone; it never raises the organization's limit.
+   */
+  rateLimit?: number;
 }
 
 /**
@@ -3106,6 +3139,19 @@ export type OrganizationCreated = Organization & {
   apiKey: string;
   apiKeyId: string;
 };
+
+/**
+ * What the hub admin may change on an organization. `rateLimit: null` returns to the tier's default.
+ */
+export interface OrganizationUpdate {
+  name?: string;
+  tier?: OrganizationTier;
+  /**
+   * Requests per window for the whole organization, instead of its tier's.
+   */
+  rateLimit?: number | null;
+  metadata?: Metadata;
+}
 
 /**
  * Sends parked events back through the connector's queue: the ones named, or every parked event of the integration (100 at most per call) when `eventIds` is left out.
@@ -4340,6 +4386,7 @@ export interface SchemaTypes {
   ExportEntity: ExportEntity;
   InventoryAdjustmentReason: InventoryAdjustmentReason;
   Metadata: Metadata;
+  OrganizationTier: OrganizationTier;
   PageCursor: PageCursor;
   PageLimit: PageLimit;
   PageOrder: PageOrder;
@@ -4353,6 +4400,7 @@ export interface SchemaTypes {
   ProjectStatus: ProjectStatus;
   PurchaseLineInput: PurchaseLineInput;
   PurchaseLine: PurchaseLine;
+  RateLimit: RateLimit;
   SalesLineDiscount: SalesLineDiscount;
   SalesLineInput: SalesLineInput;
   SalesLine: SalesLine;
@@ -4485,6 +4533,7 @@ export interface SchemaTypes {
   OAuthConnected: OAuthConnected;
   OrganizationCreate: OrganizationCreate;
   OrganizationCreated: OrganizationCreated;
+  OrganizationUpdate: OrganizationUpdate;
   ParkedEventRetry: ParkedEventRetry;
   PaymentApply: PaymentApply;
   PaymentComplete: PaymentComplete;
