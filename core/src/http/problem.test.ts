@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DBError } from 'objection';
-import { isConnectionLoss, toAppError } from './problem.js';
+import { isConnectionLoss, isTransientConflict, toAppError } from './problem.js';
 
 /** objection wraps a driver's error as `new DBError({ nativeError, client })` (its typings say otherwise). */
 const wrap = (nativeError: Error): InstanceType<typeof DBError> => new (DBError as unknown as new (args: { nativeError: Error; client: string }) => InstanceType<typeof DBError>)({ nativeError, client: 'postgres' });
@@ -21,7 +21,17 @@ describe('a lost database connection', () => {
   it('is told apart from other database errors and from bugs, which stay 500', () => {
     const syntax = Object.assign(new Error('syntax error at or near "SELEC"'), { code: '42601' });
     expect(isConnectionLoss(syntax)).toBe(false);
+    expect(isTransientConflict(syntax)).toBe(false);
     expect(toAppError(wrap(syntax)).status).toBe(500);
     expect(toAppError(new TypeError('x is undefined')).status).toBe(500);
+  });
+});
+
+describe('a transaction the database rolled back for a deadlock or a serialization failure', () => {
+  it('is answered 503 with Retry-After, the request having written nothing', () => {
+    for (const code of ['40P01', '40001']) {
+      const error = toAppError(wrap(Object.assign(new Error('deadlock detected'), { code })));
+      expect([error.status, error.code, error.headers?.['Retry-After']], code).toEqual([503, 'SERVICE_UNAVAILABLE', '1']);
+    }
   });
 });

@@ -44,6 +44,7 @@ export function renderProblem(ctx: Context, error: AppError): void {
 export function toAppError(thrown: unknown): AppError {
   if (thrown instanceof AppError) return thrown;
   if (isConnectionLoss(thrown)) return new AppError('SERVICE_UNAVAILABLE', 'The database is unreachable for a moment; nothing of this request was written. Retry shortly.', { headers: { 'Retry-After': '1' } });
+  if (isTransientConflict(thrown)) return new AppError('SERVICE_UNAVAILABLE', 'The request met another one over the same records and the database rolled it back; nothing of it was written. Retry it.', { headers: { 'Retry-After': '1' } });
   if (thrown instanceof UniqueViolationError) return new AppError('CONFLICT', `A record with the same ${thrown.columns?.join(', ') ?? 'key'} exists already.`);
   if (thrown instanceof CheckViolationError) return new AppError('UNPROCESSABLE', `The change breaks the rule ${thrown.constraint ?? ''}.`.trim());
   if (thrown instanceof ForeignKeyViolationError) return new AppError('UNPROCESSABLE', 'The change refers to a record that does not exist.');
@@ -66,17 +67,35 @@ const CONNECTION_SQLSTATES = /^(08...|57P01|57P02|57P03|53300)$/;
 const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
 const CONNECTION_MESSAGES = [/Connection terminated/i, /Knex: Timeout acquiring a connection/i, /Client has encountered a connection error/i, /connection is closed/i, /Client was closed and is not queryable/i];
 
+/** deadlock_detected and serialization_failure: the database chose this transaction to roll back. */
+const TRANSIENT_SQLSTATES = new Set(['40P01', '40001']);
+
+type Causes = { code?: unknown; message?: unknown; nativeError?: unknown; cause?: unknown } | undefined;
+
+/** Whether the error or one of the errors it wraps (objection's nativeError, a cause) passes `test`. */
+function anyCause(thrown: unknown, test: (error: NonNullable<Causes>) => boolean): boolean {
+  let error = thrown as Causes;
+  for (let depth = 0; error && depth < 4; depth++) {
+    if (test(error)) return true;
+    error = (error.nativeError ?? error.cause) as Causes;
+  }
+  return false;
+}
+
 /**
  * The database went away (restart, failover, network): answered 503 with Retry-After, never 500. Whatever
  * the request had started is rolled back with its transaction, so a retry is safe.
  */
 export function isConnectionLoss(thrown: unknown): boolean {
-  let error = thrown as { code?: unknown; message?: unknown; nativeError?: unknown; cause?: unknown } | undefined;
-  for (let depth = 0; error && depth < 4; depth++) {
-    const { code, message } = error;
-    if (typeof code === 'string' && (CONNECTION_SQLSTATES.test(code) || CONNECTION_ERRNOS.has(code))) return true;
-    if (typeof message === 'string' && CONNECTION_MESSAGES.some((pattern) => pattern.test(message))) return true;
-    error = (error.nativeError ?? error.cause) as typeof error;
-  }
-  return false;
+  return anyCause(thrown, ({ code, message }) =>
+    (typeof code === 'string' && (CONNECTION_SQLSTATES.test(code) || CONNECTION_ERRNOS.has(code))) ||
+    (typeof message === 'string' && CONNECTION_MESSAGES.some((pattern) => pattern.test(message))));
+}
+
+/**
+ * A deadlock or serialization failure: the request did nothing wrong and its transaction was rolled back
+ * whole, so it is answered 503 with Retry-After (a retry with the same Idempotency-Key is safe), never 500.
+ */
+export function isTransientConflict(thrown: unknown): boolean {
+  return anyCause(thrown, ({ code }) => typeof code === 'string' && TRANSIENT_SQLSTATES.has(code));
 }
