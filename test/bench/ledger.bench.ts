@@ -85,7 +85,14 @@
  * order every posting statement takes its own rows in), so a group cannot deadlock with a request that
  * posts in its own transaction (with an Idempotency-Key, or a document's posting); a first posting to an
  * account creates its balance row inside the member and is the one case not ordered up front (a deadlock
- * there costs the member a retry in the next group, or the other transaction its request).
+ * there costs the member a retry in the next group, or the other transaction its request, which is then
+ * answered 503 with Retry-After like every deadlock victim).
+ *
+ * Measured again at load 3-6 (17:03-17:05 UTC, back to back): c=4 on 0.172 p99 26 ms cpu 1154/927, off
+ * 0.144 p99 26 ms cpu 1110/1151; c=16 on 0.133 (609 entries/s, 7.7 a group) p99 66 ms cpu 607/612, off 0.224
+ * (914 entries/s) p99 55 ms cpu 514/832. With CPU to spare, waiting for each group's commit costs more
+ * throughput than the shared WAL flush saves, so group commit is OFF by default (LEDGER_GROUP_COMMIT=true in
+ * the hub, BENCH_GROUP_COMMIT=on here): it pays when PostgreSQL's CPU is what runs out.
  *
  * NOT REACHED: 0.5x raw at 4 and at 16 clients and p99 under 50 ms at 16. Best seen: 0.21 (4 clients) and
  * 0.16 with p99 82 ms (16 clients) at load 9-12. The raw shape costs PostgreSQL about a third of our

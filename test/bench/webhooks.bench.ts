@@ -52,11 +52,20 @@
  *     204 deliveries/s; 10,002 receipts for 10,000 deliveries (two sent twice: at least once).
  *   run 3, BENCH_RATE=150, load 13.4→10.6: raw 2,464/s; 53/s achieved, p50 16.0 s, p99 22.2 s;
  *     API 173 writes/s; 288 deliveries/s.
- * The targets (p99 < 100 ms at 500 events/s, 1,000 deliveries/s) were not shown on this machine: the API
- * could take only 53 to 173 writes/s while it was this loaded, far below 500, and the open-loop writer
- * then queues thousands of requests in the process that also relays and delivers, so the pipeline waits
- * behind them for database connections (one pool serves both); its latency is that queue, not the
- * pipeline's. Measure on an idle machine, with BENCH_RATE at or below the `api_writes_per_s` it prints.
+ * Those targets were not shown on that loaded machine. Since then (commit 54b3044):
+ * - An endpoint that answers fast gets deliveries leased ahead of its slots (8 per slot by default), sent as
+ *   its attempts end without a database round trip each; before, every refill of 8 slots waited for a claim
+ *   (31 ms each under load), which capped an endpoint at about 8 / (claim + attempt) deliveries a second.
+ *   Slow or new endpoints hold no more leases than slots; unsent leases go back when the worker stops.
+ * - The writer runs in a child process (as clients do), and the run prints the hub's CPU per event and per
+ *   delivery.
+ * At load 3.9 (defaults): raw 4,038/s; deliveries_per_s=2538 (target 1,000: met), hub 267 µs of CPU per
+ * delivery; at 500/s asked the writer achieved 329/s, p50 981 ms, p99 1,319 ms, 2,576 µs of hub CPU per event
+ * (API write, relay, two deliveries), API alone 544 writes/s. BENCH_RATE=250: p50 156 ms, p99 607 ms, 3,021
+ * deliveries/s. BENCH_RATE=100: p50 90 ms, p99 166 ms (6.6 ms of CPU per event: smaller batches). The latency
+ * target is not met: at 2.6 ms of CPU per event the hub's one process needs more than a core for 500 events/s,
+ * and a profile at 250/s shows 17% of its time in runMicrotasks (promise bookkeeping, AsyncLocalStorage on
+ * Node 20), 14% in socket writes, 8% in GC, the rest spread over knex, objection, pg and Koa.
  *
  * Environment: BENCH_DATABASE_URL (a server where the database `uah_bench_webhooks` may be created and
  * dropped; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL, BENCH_RELAY_IDLE_MS (the
