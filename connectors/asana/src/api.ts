@@ -1,3 +1,4 @@
+import { ApiClient, ProjectsApi, TasksApi, UsersApi } from 'asana';
 import type { ConnectorContext, HttpClient } from '@uah/connector-sdk';
 
 export interface Credentials {
@@ -28,34 +29,62 @@ export interface AsanaTask {
 }
 
 /**
- * Asana's API over the hub's HTTP client: `{ data }` envelopes unwrapped; a personal access token when
- * one is given, else the hub's OAuth2 access token (the client adds it).
+ * The `asana` SDK's API client with its transport replaced: each request the SDK builds (path with its
+ * parameters, query, headers, `{ data }` body) is sent through the connector SDK's HTTP client instead of
+ * superagent, so the manifest's hosts and the hub's address policy hold, 429 and `Retry-After` are
+ * honoured, and the token (a personal access token, or the hub's OAuth2 token, refreshed after a 401) is
+ * the client's. The SDK's fixed `https://app.asana.com/api/1.0` gives way to the client's base URL.
  */
-export interface AsanaApi {
-  get<T>(path: string, query?: Record<string, string | number | undefined>): Promise<T>;
-  post<T>(path: string, data: Record<string, unknown>): Promise<T>;
-  put<T>(path: string, data: Record<string, unknown>): Promise<T>;
-  /** Every record of a list, following `next_page.offset`. */
-  all<T>(path: string, query?: Record<string, string | number | undefined>): AsyncGenerator<T>;
+class ConnectorSdkApiClient extends ApiClient {
+  constructor(private readonly http: HttpClient) {
+    super();
+    this.basePath = '';
+  }
+
+  override async callApi(
+    path: string, httpMethod: string, pathParams: Record<string, string>, queryParams: Record<string, unknown>, headerParams: Record<string, unknown>,
+    _formParams: Record<string, unknown>, bodyParam: unknown,
+  ): Promise<{ response: unknown; data: unknown }> {
+    const headers = Object.fromEntries(Object.entries(this.normalizeParams(headerParams)).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    const response = await this.http.request<unknown>(httpMethod.toUpperCase(), this.buildUrl(path, pathParams), {
+      query: this.normalizeParams(queryParams), headers, ...(bodyParam ? { json: bodyParam } : {}),
+    });
+    return { data: response.status === 204 ? null : response.data, response };
+  }
 }
 
-export function asana(ctx: AsanaContext): AsanaApi {
+/** The parts of Asana's SDK the connector uses, for one invocation. */
+export interface Asana {
+  projects: ProjectsApi;
+  tasks: TasksApi;
+  users: UsersApi;
+}
+
+export function asana(ctx: AsanaContext): Asana {
   const pat = ctx.credentials.personalAccessToken;
-  const http: HttpClient = ctx.http({ baseUrl: ctx.config.baseUrl ?? 'https://app.asana.com/api/1.0', ...(pat ? { headers: { authorization: `Bearer ${pat}` } } : {}) });
-  const get = async <T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> => (await http.get<{ data: T }>(path, { query })).data;
-  return {
-    get,
-    post: async <T>(path: string, data: Record<string, unknown>) => (await http.post<{ data: T }>(path, { json: { data } })).data,
-    put: async <T>(path: string, data: Record<string, unknown>) => (await http.put<{ data: T }>(path, { json: { data } })).data,
-    async *all<T>(path: string, query: Record<string, string | number | undefined> = {}) {
-      let offset: string | undefined;
-      do {
-        const page = await http.get<{ data: T[]; next_page?: { offset: string } | null }>(path, { query: { ...query, limit: 100, offset } });
-        yield* page.data;
-        offset = page.next_page?.offset;
-      } while (offset);
-    },
-  };
+  const client = new ConnectorSdkApiClient(ctx.http({ baseUrl: ctx.config.baseUrl ?? 'https://app.asana.com/api/1.0', ...(pat ? { headers: { authorization: `Bearer ${pat}` } } : {}) }));
+  return { projects: new ProjectsApi(client), tasks: new TasksApi(client), users: new UsersApi(client) };
+}
+
+/** The record in what one of the SDK's calls answers (Asana's `{ data }` envelope; the SDK types it `any`). */
+export async function data<T>(call: Promise<unknown>): Promise<T> {
+  return ((await call) as { data: T }).data;
+}
+
+/** A page of a list call (the SDK's `Collection`): its records, and the next page by `next_page.offset`. */
+interface Page<T> {
+  data: T[] | null;
+  nextPage?: () => Promise<Page<T>>;
+}
+
+/** Every record of one of the SDK's list calls, page after page. */
+export async function* all<T>(first: Promise<unknown>): AsyncGenerator<T> {
+  let page = (await first) as Page<T>;
+  while (page.data) {
+    yield* page.data;
+    if (!page.nextPage) return;
+    page = await page.nextPage();
+  }
 }
 
 /** The line every record made here carries in its notes, so a retry finds what an interrupted attempt made. */

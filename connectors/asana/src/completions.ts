@@ -1,5 +1,5 @@
 import type { Project, SyncJob, SyncResult } from '@uah/connector-sdk';
-import { asana, type AsanaContext, type AsanaTask } from './api.js';
+import { all, asana, type AsanaContext, type AsanaTask } from './api.js';
 
 const ACTIVE: Array<Project['status']> = ['STARTED', 'PAUSED'];
 
@@ -19,7 +19,7 @@ export async function pullCompletions(ctx: AsanaContext, job: SyncJob): Promise<
       for (const project of page.data) {
         const gid = await ctx.mappings.externalIdOf('project', project.id);
         if (!gid) continue;
-        for await (const task of api.all<AsanaTask>('/tasks', { project: gid, opt_fields: 'name,completed,completed_at', ...(since ? { completed_since: since } : {}) })) {
+        for await (const task of all<AsanaTask>(api.tasks.getTasks({ project: gid, opt_fields: 'name,completed,completed_at', limit: 100, ...(since ? { completed_since: since } : {}) }))) {
           const milestoneId = await ctx.mappings.internalIdOf('milestone', task.gid);
           if (!milestoneId) continue;
           if (!task.completed) {

@@ -9,7 +9,7 @@ export type { Config, Credentials } from './api.js';
 export default defineConnector<Credentials, Config>({
   manifest,
   check: async (ctx) => {
-    await asana(ctx).get('/users/me', { opt_fields: 'name' });
+    await asana(ctx).users.getUser('me', { opt_fields: 'name' });
   },
   onEvent: onProjectEvent,
   sync: { milestone: pullCompletions },

@@ -1,5 +1,5 @@
 import type { Event, Milestone, Project } from '@uah/connector-sdk';
-import { asana, marker, type AsanaContext, type AsanaProject, type AsanaTask } from './api.js';
+import { all, asana, data, marker, type AsanaContext, type AsanaProject, type AsanaTask } from './api.js';
 import { serialized } from './lock.js';
 
 const PENDING = (id: string): string => `pending.${id}`;
@@ -31,13 +31,15 @@ async function once<T extends { gid: string; notes?: string }>(ctx: AsanaContext
 /** The Asana project of one of our projects, made (with its customer and due date) if it has none. */
 export async function ensureProject(ctx: AsanaContext, project: Project): Promise<string> {
   const api = asana(ctx);
-  return once<AsanaProject>(ctx, 'project', project.id, () => api.all<AsanaProject>('/projects', { workspace: ctx.config.workspace, team: ctx.config.team, archived: 'false', opt_fields: 'name,notes' }), async () => {
+  return once<AsanaProject>(ctx, 'project', project.id, () => all<AsanaProject>(api.projects.getProjects({ workspace: ctx.config.workspace, team: ctx.config.team, archived: false, opt_fields: 'name,notes', limit: 100 })), async () => {
     const customer = await ctx.entities.customers.get(project.customerId);
     const notes = [`Customer: ${customer?.displayName ?? project.customerId}`, project.description ?? '', marker(project.id)].filter(Boolean).join('\n\n');
-    return api.post<AsanaProject>('/projects', {
-      name: project.name, notes, workspace: ctx.config.workspace, team: ctx.config.team,
-      ...(project.endDate ? { due_on: project.endDate } : {}), ...(project.startDate && project.endDate ? { start_on: project.startDate } : {}),
-    });
+    return data<AsanaProject>(api.projects.createProject({
+      data: {
+        name: project.name, notes, workspace: ctx.config.workspace, team: ctx.config.team,
+        ...(project.endDate ? { due_on: project.endDate } : {}), ...(project.startDate && project.endDate ? { start_on: project.startDate } : {}),
+      },
+    }));
   });
 }
 
@@ -49,11 +51,13 @@ export async function ensureTask(ctx: AsanaContext, milestone: Milestone): Promi
   if (!project) throw new Error(`project ${milestone.projectId} of milestone ${milestone.id} not found`);
   const projectGid = await ensureProject(ctx, project);
   const api = asana(ctx);
-  return once<AsanaTask>(ctx, 'milestone', milestone.id, () => api.all<AsanaTask>('/tasks', { project: projectGid, opt_fields: 'name,notes' }), () =>
-    api.post<AsanaTask>('/tasks', {
-      name: milestone.name, notes: `Milestone of ${milestone.amount / 100} ${milestone.currency}\n\n${marker(milestone.id)}`,
-      projects: [projectGid], workspace: ctx.config.workspace, ...(milestone.dueDate ? { due_on: milestone.dueDate } : {}),
-    }));
+  return once<AsanaTask>(ctx, 'milestone', milestone.id, () => all<AsanaTask>(api.tasks.getTasks({ project: projectGid, opt_fields: 'name,notes', limit: 100 })), () =>
+    data<AsanaTask>(api.tasks.createTask({
+      data: {
+        name: milestone.name, notes: `Milestone of ${milestone.amount / 100} ${milestone.currency}\n\n${marker(milestone.id)}`,
+        projects: [projectGid], workspace: ctx.config.workspace, ...(milestone.dueDate ? { due_on: milestone.dueDate } : {}),
+      },
+    })));
 }
 
 /** Every milestone of a project, each a task. */
@@ -70,7 +74,7 @@ type Handler = (ctx: AsanaContext, object: Record<string, unknown>) => Promise<v
 
 const archive: Handler = async (ctx, object) => {
   const gid = await ctx.mappings.externalIdOf('project', String(object['id']));
-  if (gid) await asana(ctx).put(`/projects/${gid}`, { archived: true });
+  if (gid) await asana(ctx).projects.updateProject({ data: { archived: true } }, gid);
 };
 
 /** What each domain event does in Asana; every one of them is safe to receive twice. */
@@ -82,8 +86,9 @@ const HANDLERS: Record<string, Handler> = {
   'milestone.created': async (ctx, object) => void (await ensureTask(ctx, object as unknown as Milestone)),
   'milestone.completed': async (ctx, object) => {
     const gid = await ensureTask(ctx, object as unknown as Milestone);
-    const task = await asana(ctx).get<AsanaTask>(`/tasks/${gid}`, { opt_fields: 'completed' });
-    if (!task.completed) await asana(ctx).put(`/tasks/${gid}`, { completed: true });
+    const { tasks } = asana(ctx);
+    const task = await data<AsanaTask>(tasks.getTask(gid, { opt_fields: 'completed' }));
+    if (!task.completed) await tasks.updateTask({ data: { completed: true } }, gid);
   },
   'project.completed': archive,
   'project.cancelled': archive,

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProjectsApi, TasksApi } from 'asana';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConnectorEntities, Event, Milestone, Project } from '@uah/connector-sdk';
 import { contractProblems, createTestContext, type TestContext } from '@uah/connector-sdk/testing';
 import connector, { type Config, type Credentials } from '../src/index.js';
@@ -41,7 +42,10 @@ beforeEach(async () => {
   milestones = ['Design', 'Build'].map((name, i) => ({ id: `ms_${i + 1}`, object: 'milestone', projectId: 'proj_1', name, amount: 250_000, currency: 'USD', dueDate: i === 0 ? '2027-01-15' : null, status: 'PENDING', createdAt: now }) as unknown as Milestone);
   completed = [];
 });
-afterEach(() => asana.close());
+afterEach(() => {
+  vi.restoreAllMocks();
+  return asana.close();
+});
 
 describe('the Asana emulator keeps to the OpenAPI description', () => {
   it('validates its answers and refuses what the description refuses', () => {
@@ -125,5 +129,40 @@ describe('the Asana connector', () => {
     expect(completed).toHaveLength(1);
     expect(asana.received.some((r) => r.path.startsWith('/tasks?') && r.path.includes('limit=100'))).toBe(true);
     expect(asana.problems).toEqual([]);
+  });
+});
+
+describe('Asana calls go through the official SDK and the hub\'s HTTP client', () => {
+  it('makes projects and tasks with the SDK, every request sent by ctx.http to the configured base URL', async () => {
+    const createProject = vi.spyOn(ProjectsApi.prototype, 'createProject');
+    const createTask = vi.spyOn(TasksApi.prototype, 'createTask');
+    await connector.onEvent!(test.ctx, event('project.created', projects[0]!));
+    expect(createProject).toHaveBeenCalledTimes(1);
+    expect(createTask).toHaveBeenCalledTimes(2);
+    // Each request the emulator received is one the connector SDK's client sent (its recorded fetch).
+    expect(asana.received.length).toBeGreaterThan(0);
+    expect(test.requests).toHaveLength(asana.received.length);
+    expect(test.requests.every((url) => url.startsWith(`${asana.url}/`))).toBe(true);
+    expect(asana.received.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual(['POST /projects', 'POST /tasks', 'POST /tasks']);
+  });
+
+  it('is held to the manifest\'s hosts', async () => {
+    const elsewhere = createTestContext(connector, { credentials: { personalAccessToken: PAT }, config: { workspace: WORKSPACE, team: TEAM, baseUrl: 'https://asana.example.org/api/1.0' } });
+    await expect(connector.check!(elsewhere.ctx)).rejects.toThrow(/asana\.example\.org/);
+    expect(asana.received).toEqual([]);
+  });
+
+  it('uses the hub\'s OAuth2 token without a personal access token, and refreshes it after a 401', async () => {
+    const asked: Array<string | undefined> = [];
+    const oauth = createTestContext(connector, {
+      credentials: { clientId: 'client', clientSecret: 'secret-000' }, config: { workspace: WORKSPACE, team: TEAM, baseUrl: asana.url },
+      tokens: async (request) => {
+        asked.push(request?.rejected);
+        return { accessToken: asked.length === 1 ? 'expired-token-000' : PAT, tokenType: 'Bearer', expiresAt: null, scopes: ['default'] };
+      },
+    });
+    await expect(connector.check!(oauth.ctx)).resolves.toBeUndefined();
+    expect(asked).toEqual([undefined, 'expired-token-000']);
+    expect(asana.received.map((r) => r.path.split('?')[0])).toEqual(['/users/me', '/users/me']);
   });
 });
