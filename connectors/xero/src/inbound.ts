@@ -1,5 +1,5 @@
 import { decimalQuantity, decimalToMinor, mapFields, resolveConflict, type Customer, type CustomerCreate, type Invoice, type SyncJob, type SyncResult } from '@uah/connector-sdk';
-import { dayOf, msDate, textOf, xero, xeroMessage, type Collection, type Ctx, type XeroApi, type XeroRecord } from './api.js';
+import { dayOf, msDate, textOf, xero, xeroMessage, type Ctx, type XeroApi, type XeroRecord } from './api.js';
 import { pushContact, pushInvoice, serially } from './outbound.js';
 
 type DataType = 'customer' | 'invoice' | 'payment';
@@ -13,7 +13,7 @@ interface Run {
 
 /** Our customer fields ← Xero paths; the organization's field mappings for `customer` are laid over them. */
 const CUSTOMER_FIELDS = { businessName: 'Name', firstName: 'FirstName', lastName: 'LastName', email: 'EmailAddress' };
-const COLLECTION: Record<DataType, Collection> = { customer: 'Contacts', invoice: 'Invoices', payment: 'Payments' };
+const COLLECTION: Record<DataType, 'Contacts' | 'Invoices' | 'Payments'> = { customer: 'Contacts', invoice: 'Invoices', payment: 'Payments' };
 const ID_OF: Record<DataType, string> = { customer: 'ContactID', invoice: 'InvoiceID', payment: 'PaymentID' };
 const cursorKey = (type: DataType): string => `modified.${type}`;
 

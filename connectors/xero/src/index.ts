@@ -4,10 +4,8 @@ import type { Config, Credentials } from './api.js';
 import { handlers } from './handlers.js';
 
 /**
- * Xero's Accounting API over plain HTTP through the SDK's HTTP client, not xero-node: xero-node can be
- * pointed at another host (`basePath`), but it sends its requests through its own axios client, outside
- * the one that enforces the manifest's allowed hosts and the address checks, refreshes the hub's token
- * after a 401, honours Retry-After and stops when the job is cancelled; and its token handling would
- * duplicate the hub's.
+ * Xero's Accounting API through the official xero-node SDK, its requests sent by the connector SDK's
+ * HTTP client (see `xero` in api.ts): allowed hosts, address checks, Retry-After, the hub's token and its
+ * refresh after a 401 hold as for every connector.
  */
 export default defineConnector<Credentials, Config>({ manifest, ...handlers });

@@ -97,4 +97,13 @@ describe('the Xero connector', () => {
     expect(schemaProblems(emu.requests, schemas)).toEqual([]);
     expect(schemas.problems('Contacts', { Contacts: [{ Name: 1 }] })).toEqual(['Contacts/Contacts/0/Name must be string']);
   });
+
+  it("calls the Accounting API through xero-node's AccountingApi, sent by the connector SDK's HTTP client", () => {
+    expect(emu.requests.length).toBeGreaterThan(6);
+    for (const request of emu.requests) {
+      expect(request.headers['user-agent']).toBe('xero-node-20.0.0');
+      expect(request.headers['authorization']).toMatch(/^Bearer \S+$/);
+      expect(request.headers['authorization']).not.toBe('Bearer ');
+    }
+  });
 });
