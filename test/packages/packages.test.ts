@@ -82,7 +82,7 @@ describe('the published packages', () => {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
     rmSync(work, { recursive: true, force: true });
-  });
+  }, 180_000); // stopping a whole hub (its connectors' workers, queues and attempts in flight) is slow on a busy machine
 
   it('ship ESM JavaScript with declarations, a licence, and no sources or tests', () => {
     for (const pkg of ['schemas', 'connector-sdk', 'client']) {

@@ -66,6 +66,9 @@ export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimi
   const handle = core.app.callback();
   // Koa's handler settles its own promise (errors are rendered by the app), so nothing is left floating.
   const server: Server = createServer((req, res) => void handle(req, res));
+  // Tests block the event loop at times (a child process run synchronously): an idle connection must not be
+  // closed by the server just as the client reuses it, so the server keeps it longer than any such pause.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const check = createResponseChecker(core.openapi());
