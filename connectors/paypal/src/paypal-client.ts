@@ -56,7 +56,7 @@ function withPayPalReason(error: HttpError): HttpError {
  * manifest's hosts and the hub's address policy hold, 429 and `Retry-After` are honoured, each attempt
  * has its timeout, and the SDK's fixed PayPal origin is replaced by {@link apiBase}.
  */
-function adapterFor(http: HttpClient, base: string) {
+function adapterFor(http: HttpClient, base: string, refused: (error: unknown) => unknown) {
   return async function sendThroughConnectorSdk(config: AdapterRequest) {
     const original = new URL(config.url ?? '/');
     const url = `${base}${original.pathname}${original.search}`;
@@ -69,7 +69,7 @@ function adapterFor(http: HttpClient, base: string) {
       const response = await http.request<string>(method, url, { headers, ...(body === undefined ? {} : { body }), responseType: 'text', idempotent: safeToRetry(method, url, headers) });
       return { data: response.data, status: response.status, statusText: '', headers: Object.fromEntries(response.headers), config, request: {} };
     } catch (error) {
-      throw error instanceof HttpError ? withPayPalReason(error) : error;
+      throw refused(error);
     }
   };
 }
@@ -96,6 +96,12 @@ export function paypal(ctx: PayPalContext): PayPal {
   const key = tokenKey(ctx);
   const http = ctx.http({ baseUrl: base, timeoutMs: ctx.config.timeoutMs ?? 30_000 });
   const cached = tokens.get(key);
+  /** PayPal's reason in the error; a token PayPal no longer takes (401) is forgotten, so the next call fetches a new one. */
+  const refused = (error: unknown): unknown => {
+    if (!(error instanceof HttpError)) return error;
+    if (error.status === 401) tokens.delete(key);
+    return withPayPalReason(error);
+  };
   const client = new Client({
     environment: ctx.credentials.environment === 'live' ? Environment.Production : Environment.Sandbox,
     timeout: 0,
@@ -105,7 +111,7 @@ export function paypal(ctx: PayPalContext): PayPal {
       ...(cached ? { oAuthToken: cached } : {}),
       oAuthOnTokenUpdate: (token: OAuthToken) => void tokens.set(key, token),
     },
-    unstable_httpClientOptions: { adapter: adapterFor(http, base) },
+    unstable_httpClientOptions: { adapter: adapterFor(http, base, refused) },
   });
   /** A valid access token: the cached one, or one the SDK's client-credentials helper fetches or refreshes. */
   async function accessToken(): Promise<string> {
@@ -121,7 +127,7 @@ export function paypal(ctx: PayPalContext): PayPal {
       try {
         return (await http.request<T>(method, path, { ...options, headers })).data;
       } catch (error) {
-        throw error instanceof HttpError ? withPayPalReason(error) : error;
+        throw refused(error);
       }
     },
   };

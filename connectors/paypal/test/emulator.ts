@@ -27,6 +27,8 @@ export interface PayPalEmulator {
   /** Every verification answers this when set (a signature PayPal no longer accepts). */
   forceVerification: 'SUCCESS' | 'FAILURE' | undefined;
   fail(path: string, fault: Fault): void;
+  /** PayPal stops taking every token issued so far (a rotated secret, a revoked app). */
+  revokeTokens(): void;
   /** The payer approves the order at PayPal. */
   approve(orderId: string): void;
   /** PayPal completes or denies a PENDING capture. */
@@ -76,6 +78,7 @@ export async function startPayPalEmulator(): Promise<PayPalEmulator> {
     url: '', clientId: `AX${paypalId()}client`, clientSecret: `EL${paypalId()}secret`, webhookId: paypalId(),
     orders: new Map(), captures: new Map(), received: [], problems: [], tokensIssued: 0, tokenLifetimeSeconds: 32_400, nextCaptureStatus: 'COMPLETED', forceVerification: undefined,
     fail: (path, fault) => void faults.push({ path, fault }),
+    revokeTokens: () => tokens.clear(),
     approve(orderId) {
       const order = emulator.orders.get(orderId);
       if (!order) throw new Error(`no order ${orderId}`);

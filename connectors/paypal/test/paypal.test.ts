@@ -96,6 +96,11 @@ describe('paypal connector', () => {
     await connector.actions!['create_order']!(test.ctx, { invoiceId: INVOICE, amount: 600, returnUrl: 'https://shop.test/a', cancelUrl: 'https://shop.test/b' });
     expect(pp.tokensIssued).toBe(2);
     expect(pp.received.filter((r) => r === 'POST /v2/checkout/orders')).toHaveLength(3);
+    // A token PayPal stopped taking fails that call (401), and is not used again.
+    pp.revokeTokens();
+    await expect(createOrder()).rejects.toMatchObject({ status: 401, message: expect.stringContaining('AUTHENTICATION_FAILURE') });
+    await createOrder();
+    expect(pp.tokensIssued).toBe(3);
   });
 
   it('refuses wrong credentials or a webhook id PayPal does not know when the integration is enabled', async () => {
