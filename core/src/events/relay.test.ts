@@ -72,6 +72,8 @@ describe('relay with PostgreSQL and RabbitMQ', () => {
       ).rejects.toThrow('roll back');
       const [later] = await append([newEvent(org, 'invoice.sent', 'inv_exact', 3)]);
       await waitFor(() => sink.ids().includes(later?.id ?? ''));
+      // A consumer can hold a message before the relay has its confirm and marks the row published.
+      await waitFor(async () => (await db.knex('events').where({ id: later?.id }).first())?.publishedAt instanceof Date);
 
       const row: Parameters<typeof rowToEvent>[0] & { publishedAt: Date | null } = await db.knex('events').where({ id: stored?.id }).first();
       expect(sink.received[0]?.event).toEqual(rowToEvent(row));
