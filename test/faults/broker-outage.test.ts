@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrivatePostgres, startPrivateRabbit, type PrivatePostgres, type PrivateRabbit } from './services.js';
-import { FULL, collectEvents, createDatabase, createHubs, createOrganization, entriesByMemo, journalEntry, outboxOf, request, retryUntilAccepted, sleep, steady, until } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { FULL, collectEvents, createOrganization, entriesByMemo, journalEntry, outboxOf, request, retryUntilAccepted, sleep, steady, until, useFaultEnvironment } from './harness.js';
 
 const OUTAGE_SECONDS = FULL ? 30 : 6;
 const ADMIN = `faults-admin-${randomBytes(6).toString('hex')}`;
@@ -12,33 +11,17 @@ const ADMIN = `faults-admin-${randomBytes(6).toString('hex')}`;
  * and once it is back every event reaches a consumer bound to `uah.events`.
  */
 describe(`RabbitMQ stopped for ${OUTAGE_SECONDS} s during writes`, () => {
-  let postgres: PrivatePostgres;
-  let rabbit: PrivateRabbit;
-  let database: Awaited<ReturnType<typeof createDatabase>>;
-  let hubs: ReturnType<typeof createHubs>;
-  /** The hubs' logs are kept (and their folder printed) when the test fails. */
-  let passed = false;
-
-  beforeAll(async () => {
-    [postgres, rabbit] = await Promise.all([startPrivatePostgres(), startPrivateRabbit()]);
-    database = await createDatabase(postgres.url, 'faults_broker');
-    hubs = createHubs({ databaseUrl: database.url, amqpUrl: rabbit.url, adminToken: ADMIN });
-  }, 180_000);
-  afterAll(async () => {
-    await hubs?.stopAll(!passed);
-    await database?.drop();
-    await Promise.all([postgres?.stop(), rabbit?.stop()]);
-  }, 120_000);
+  const env = useFaultEnvironment('faults_broker', { adminToken: ADMIN });
 
   it('accepts writes, reports the outage on /ready, and loses no event', async () => {
-    const hub = await hubs.start();
+    const hub = await env.hubs.start();
     const org = await createOrganization(hub.url, ADMIN, 'Broker outage');
-    const consumer = await collectEvents(rabbit.url, org.id);
+    const consumer = await collectEvents(env.rabbit.url, org.id);
     const path = `/v1/organizations/${org.id}/journal-entries`;
     const writer = steady(15, (i) => ({ key: `outage-${i}`, path, body: journalEntry(`outage-${i}`, 100 + i) }), () => ({ url: hub.url, token: org.apiKey }));
 
     await sleep(2000);
-    await rabbit.stopBroker();
+    await env.rabbit.stopBroker();
     const downAt = Date.now();
     const readiness: number[] = [];
     const writtenBefore = writer.writes.length;
@@ -49,7 +32,7 @@ describe(`RabbitMQ stopped for ${OUTAGE_SECONDS} s during writes`, () => {
       await sleep(1000);
     }
     const writtenDuring = writer.writes.slice(writtenBefore);
-    await rabbit.startBroker();
+    await env.rabbit.startBroker();
     await until(async () => (await request(hub.url, '', 'GET', '/ready')).status === 200, '/ready after the outage', 90_000);
     await sleep(2000);
     const writes = await writer.stop();
@@ -64,13 +47,13 @@ describe(`RabbitMQ stopped for ${OUTAGE_SECONDS} s during writes`, () => {
     expect(statuses.filter((status) => status < 200 || status >= 300), 'answers to writes sent while the broker was down').toEqual([]);
 
     await retryUntilAccepted(writes, () => ({ url: hub.url, token: org.apiKey }));
-    expect(await entriesByMemo(database.db, org.id, 'outage-')).toEqual({ distinct: writes.length, total: writes.length, duplicated: 0 });
-    await until(async () => (await outboxOf(database.db, org.id)).every((e) => e.published), 'every event published', 120_000);
-    const events = await outboxOf(database.db, org.id);
+    expect(await entriesByMemo(env.database.db, org.id, 'outage-')).toEqual({ distinct: writes.length, total: writes.length, duplicated: 0 });
+    await until(async () => (await outboxOf(env.database.db, org.id)).every((e) => e.published), 'every event published', 120_000);
+    const events = await outboxOf(env.database.db, org.id);
     expect(events.filter((e) => e.type === 'journal_entry.created')).toHaveLength(writes.length);
     await until(() => events.every((e) => consumer.ids.has(e.id)), 'every event at the consumer', 120_000).catch(() => undefined);
     expect(events.filter((e) => !consumer.ids.has(e.id)).map((e) => e.id)).toEqual([]);
     await consumer.close();
-    passed = true;
+    env.passed();
   }, FULL ? 600_000 : 240_000);
 });

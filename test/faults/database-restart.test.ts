@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrivatePostgres, startPrivateRabbit, type PrivatePostgres, type PrivateRabbit } from './services.js';
-import { FULL, accepted, burst, createDatabase, createHubs, createOrganization, firstAccepted, journalEntry, request, retryUntilAccepted, sleep, steady, until, type Write } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { FULL, accepted, burst, createOrganization, firstAccepted, journalEntry, request, retryUntilAccepted, sleep, steady, until, type Write, useFaultEnvironment } from './harness.js';
 
 const RESTARTS = FULL ? 3 : 1;
 const ADMIN = `faults-admin-${randomBytes(6).toString('hex')}`;
@@ -13,26 +12,10 @@ const ADMIN = `faults-admin-${randomBytes(6).toString('hex')}`;
  * every issued invoice has its posting.
  */
 describe(`PostgreSQL restarted ${RESTARTS}× during writes`, () => {
-  let postgres: PrivatePostgres;
-  let rabbit: PrivateRabbit;
-  let database: Awaited<ReturnType<typeof createDatabase>>;
-  let hubs: ReturnType<typeof createHubs>;
-  /** The hubs' logs are kept (and their folder printed) when the test fails. */
-  let passed = false;
-
-  beforeAll(async () => {
-    [postgres, rabbit] = await Promise.all([startPrivatePostgres(), startPrivateRabbit()]);
-    database = await createDatabase(postgres.url, 'faults_pg');
-    hubs = createHubs({ databaseUrl: database.url, amqpUrl: rabbit.url, adminToken: ADMIN });
-  }, 180_000);
-  afterAll(async () => {
-    await hubs?.stopAll(!passed);
-    await database?.drop();
-    await Promise.all([postgres?.stop(), rabbit?.stop()]);
-  }, 120_000);
+  const env = useFaultEnvironment('faults_pg', { adminToken: ADMIN });
 
   it('answers 503 problem+json for what was in flight, recovers by itself and writes nothing partly', async () => {
-    const hub = await hubs.start();
+    const hub = await env.hubs.start();
     const org = await createOrganization(hub.url, ADMIN, 'Database restart');
     const target = () => ({ url: hub.url, token: org.apiKey });
     const customer = await request(hub.url, org.apiKey, 'POST', `/v1/organizations/${org.id}/customers`, { businessName: 'Restart Customer' });
@@ -45,7 +28,7 @@ describe(`PostgreSQL restarted ${RESTARTS}× during writes`, () => {
 
     for (let round = 0; round < RESTARTS; round++) {
       await sleep(2500);
-      await postgres.restart();
+      await env.postgres.restart();
     }
     await until(async () => (await request(hub.url, '', 'GET', '/ready')).status === 200, '/ready after the restart', 60_000);
     // Recovered by itself: a new write goes through within seconds, with no restart of the hub.
@@ -69,12 +52,12 @@ describe(`PostgreSQL restarted ${RESTARTS}× during writes`, () => {
     const issues: Write[] = writes.filter((w) => w.key.startsWith('pg-inv-')).map((w) => ({ key: `${w.key}-issue`, path: `${base}/invoices/${String(firstAccepted(w)?.body?.['id'])}/issue`, body: {}, answers: [] }));
     const issuing = burst(issues, 4, target);
     await sleep(1500);
-    await postgres.restart();
+    await env.postgres.restart();
     await issuing;
     await retryUntilAccepted(issues, target);
     expect(issues.every(accepted)).toBe(true);
 
-    const { db } = database;
+    const { db } = env.database;
     const counts = await db.query<{ entries: string; keys: string }>("SELECT count(*) AS entries, count(DISTINCT memo) AS keys FROM journal_entries WHERE organization_id = $1 AND memo LIKE 'pg-je-%'", [org.id]);
     expect(Number(counts.rows[0]?.entries)).toBe(writes.filter((w) => w.key.startsWith('pg-je-')).length);
     expect(counts.rows[0]?.keys).toBe(counts.rows[0]?.entries);
@@ -93,6 +76,6 @@ describe(`PostgreSQL restarted ${RESTARTS}× during writes`, () => {
     );
     expect(invoices.rows).toHaveLength(issues.length);
     expect(invoices.rows.filter((r) => r.lines !== 2 || r.status === 'DRAFT' || r.postings !== '1')).toEqual([]);
-    passed = true;
+    env.passed();
   }, FULL ? 600_000 : 240_000);
 });

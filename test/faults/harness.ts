@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
-import { freePort } from './services.js';
+import { afterAll, beforeAll } from 'vitest';
+import { freePort, startPrivatePostgres, startPrivateRabbit, type PrivatePostgres, type PrivateRabbit } from './services.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -297,4 +298,34 @@ export function steady(perSecond: number, make: (i: number) => Omit<Write, 'answ
       return writes;
     },
   };
+}
+
+/** What a fault test file runs against: its own PostgreSQL and RabbitMQ, a database on it, and its hubs. */
+export interface FaultEnvironment {
+  postgres: PrivatePostgres;
+  rabbit: PrivateRabbit;
+  database: Awaited<ReturnType<typeof createDatabase>>;
+  hubs: ReturnType<typeof createHubs>;
+  /** The test passed: the hubs' logs are removed (they are kept, and their folder printed, otherwise). */
+  passed(): void;
+}
+
+/**
+ * Starts a private PostgreSQL and RabbitMQ before the file's tests, with database `name` and a hub launcher
+ * (the admin token and `extra` settings given), and stops and removes them all after.
+ */
+export function useFaultEnvironment(name: string, hub: { adminToken: string; extra?: Record<string, string> }): FaultEnvironment {
+  let ok = false;
+  const env = { passed: () => void (ok = true) } as FaultEnvironment;
+  beforeAll(async () => {
+    [env.postgres, env.rabbit] = await Promise.all([startPrivatePostgres(), startPrivateRabbit()]);
+    env.database = await createDatabase(env.postgres.url, name);
+    env.hubs = createHubs({ databaseUrl: env.database.url, amqpUrl: env.rabbit.url, ...hub });
+  }, 180_000);
+  afterAll(async () => {
+    await env.hubs?.stopAll(!ok);
+    await env.database?.drop();
+    await Promise.all([env.postgres?.stop(), env.rabbit?.stop()]);
+  }, 120_000);
+  return env;
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrivatePostgres, startPrivateRabbit, type PrivatePostgres, type PrivateRabbit } from './services.js';
-import { FULL, accepted, collectEvents, createDatabase, createHubs, createOrganization, journalEntry, outboxOf, request, retryUntilAccepted, sleep, steady, until, type HubProcess } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { FULL, accepted, collectEvents, createOrganization, journalEntry, outboxOf, request, retryUntilAccepted, sleep, steady, until, type HubProcess, useFaultEnvironment } from './harness.js';
 
 const LOAD_SECONDS = FULL ? 60 : 14;
 const ADMIN = `faults-admin-${randomBytes(6).toString('hex')}`;
@@ -17,37 +16,21 @@ const RELAY_LOCK_KEY = 0x75616872;
  * start runs it, a key's rate limit holds across both processes, and no write or event is lost.
  */
 describe('two hubs, one killed half-way', () => {
-  let postgres: PrivatePostgres;
-  let rabbit: PrivateRabbit;
-  let database: Awaited<ReturnType<typeof createDatabase>>;
-  let hubs: ReturnType<typeof createHubs>;
-  /** The hubs' logs are kept (and their folder printed) when the test fails. */
-  let passed = false;
-
-  beforeAll(async () => {
-    [postgres, rabbit] = await Promise.all([startPrivatePostgres(), startPrivateRabbit()]);
-    database = await createDatabase(postgres.url, 'faults_two');
-    hubs = createHubs({ databaseUrl: database.url, amqpUrl: rabbit.url, adminToken: ADMIN, extra: { RATE_LIMIT: String(LIMIT), RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS), RATE_LIMIT_STANDARD: '1000000' } });
-  }, 180_000);
-  afterAll(async () => {
-    await hubs?.stopAll(!passed);
-    await database?.drop();
-    await Promise.all([postgres?.stop(), rabbit?.stop()]);
-  }, 120_000);
+  const env = useFaultEnvironment('faults_two', { adminToken: ADMIN, extra: { RATE_LIMIT: String(LIMIT), RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS), RATE_LIMIT_STANDARD: '1000000' } });
 
   const relayHolders = async (): Promise<number> =>
-    Number((await database.db.query<{ n: string }>('SELECT count(*) AS n FROM pg_locks WHERE locktype = $1 AND granted AND classid = $2', ['advisory', RELAY_LOCK_KEY])).rows[0]?.n);
+    Number((await env.database.db.query<{ n: string }>('SELECT count(*) AS n FROM pg_locks WHERE locktype = $1 AND granted AND classid = $2', ['advisory', RELAY_LOCK_KEY])).rows[0]?.n);
 
   it('keeps one relay, runs each job once, holds rate limits and loses nothing', async () => {
-    const a: HubProcess = await hubs.start();
+    const a: HubProcess = await env.hubs.start();
     const org = await createOrganization(a.url, ADMIN, 'Two hubs');
     const base = `/v1/organizations/${org.id}`;
-    const consumer = await collectEvents(rabbit.url, org.id);
+    const consumer = await collectEvents(env.rabbit.url, org.id);
     // An issued invoice already overdue: the job that marks it runs at each hub's start (and on a timer).
     const customer = await request(a.url, org.apiKey, 'POST', `${base}/customers`, { businessName: 'Late Payer' });
     const draft = await request(a.url, org.apiKey, 'POST', `${base}/invoices`, { customerId: customer.body?.['id'], issueDate: '2026-01-02', dueDate: '2026-01-31', lines: [{ description: 'Audit', quantity: '1', unitPrice: 90000 }] });
     expect((await request(a.url, org.apiKey, 'POST', `${base}/invoices/${String(draft.body?.['id'])}/issue`, {})).status).toBe(200);
-    const b: HubProcess = await hubs.start();
+    const b: HubProcess = await env.hubs.start();
 
     // The load: keys of their own (each under its limit), alternating hubs; a killed hub's share goes to the other.
     const keys = await Promise.all(Array.from({ length: LOAD_KEYS }, async (_, i) => String((await request(a.url, org.apiKey, 'POST', `${base}/api-keys`, { name: `load ${i}` })).body?.['apiKey'])));
@@ -70,7 +53,7 @@ describe('two hubs, one killed half-way', () => {
 
     // A key's limit across both processes: a burst alternating between them, at the start of a window.
     const probe = String((await request(b.url, org.apiKey, 'POST', `${base}/api-keys`, { name: 'probe' })).body?.['apiKey']);
-    const a2 = await hubs.start(a.port);
+    const a2 = await env.hubs.start(a.port);
     await until(() => Date.now() % (WINDOW_SECONDS * 1000) < 300, 'the start of a window', WINDOW_SECONDS * 1000 + 1000);
     const windowEnd = Date.now() - (Date.now() % (WINDOW_SECONDS * 1000)) + WINDOW_SECONDS * 1000;
     const inWindow: number[] = [];
@@ -89,15 +72,15 @@ describe('two hubs, one killed half-way', () => {
     // Nothing lost: every write completes once its retries are through, and every event is delivered.
     await retryUntilAccepted(writes, () => ({ url: b.url, token: keys[0]! }));
     expect(writes.every(accepted)).toBe(true);
-    const entries = await database.db.query<{ n: string; d: string }>("SELECT count(*) AS n, count(DISTINCT memo) AS d FROM journal_entries WHERE organization_id = $1 AND memo LIKE 'two-%'", [org.id]);
+    const entries = await env.database.db.query<{ n: string; d: string }>("SELECT count(*) AS n, count(DISTINCT memo) AS d FROM journal_entries WHERE organization_id = $1 AND memo LIKE 'two-%'", [org.id]);
     expect([Number(entries.rows[0]?.n), Number(entries.rows[0]?.d)]).toEqual([writes.length, writes.length]);
-    await until(async () => (await outboxOf(database.db, org.id)).every((e) => e.published), 'every event published', 120_000);
-    const events = await outboxOf(database.db, org.id);
+    await until(async () => (await outboxOf(env.database.db, org.id)).every((e) => e.published), 'every event published', 120_000);
+    const events = await outboxOf(env.database.db, org.id);
     await until(() => events.every((e) => consumer.ids.has(e.id)), 'every event at the consumer', 120_000).catch(() => undefined);
     expect(events.filter((e) => !consumer.ids.has(e.id)).map((e) => e.id)).toEqual([]);
     // The overdue job ran at three starts (A, B, A again) and on no timer in between: it marked the invoice once.
     expect(events.filter((e) => e.type === 'invoice.overdue' && e.aggregateId === draft.body?.['id'])).toHaveLength(1);
     await consumer.close();
-    passed = true;
+    env.passed();
   }, FULL ? 600_000 : 300_000);
 });
