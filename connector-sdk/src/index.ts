@@ -55,6 +55,7 @@ export { createHttpClient, type HttpClient, type HttpClientOptions, type HttpReq
 export { HttpError, type HttpErrorCode } from './http/errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './http/retry.js';
 export { paginate, parseNextLink, type PaginateOptions, type PaginationStrategy } from './http/paginate.js';
+export { pushUnlinked, type PushUnlinkedOptions } from './push-unlinked.js';
 export { buildUrl, type QueryParams, type ResponseType } from './http/request.js';
 export { assertSafeUrl, safeLookup, pinnedLookup, addressProblem, UnsafeUrlError, type UrlPolicy, type SafeTarget } from './net/url-guard.js';
 

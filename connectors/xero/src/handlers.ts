@@ -1,4 +1,4 @@
-import type { ConnectorHandlers, CreditNote, Customer, Event, Invoice, Payment, SyncJob, SyncResult } from '@uah/connector-sdk';
+import { pushUnlinked, type ConnectorHandlers, type CreditNote, type Customer, type Event, type Invoice, type Payment, type SyncJob, type SyncResult } from '@uah/connector-sdk';
 import { xero, xeroMessage, type Config, type Credentials, type Ctx } from './api.js';
 import { pull } from './inbound.js';
 import { pushContact, pushCreditNote, pushInvoice, pushPayment } from './outbound.js';
@@ -8,30 +8,18 @@ type DataType = 'customer' | 'invoice' | 'payment';
 /** A push: every record of ours that Xero does not have yet is sent; linked ones are left to their events. */
 async function push(ctx: Ctx, type: DataType): Promise<SyncResult> {
   const api = await xero(ctx);
-  const result: SyncResult = { created: 0, updated: 0, skipped: 0, failed: 0, errors: [] };
-  const send = { customer: (r: Customer) => pushContact(ctx, api, r), invoice: (r: Invoice) => pushInvoice(ctx, api, r), payment: (r: Payment) => pushPayment(ctx, api, r) }[type] as unknown as (record: { id: string }) => Promise<{ id: string; created: boolean }>;
+  const send = { customer: (r: Customer) => pushContact(ctx, api, r), invoice: (r: Invoice) => pushInvoice(ctx, api, r), payment: (r: Payment) => pushPayment(ctx, api, r) }[type] as unknown as (record: { id: string }) => Promise<{ id?: string; created: boolean }>;
   const list = { customer: ctx.entities.customers, invoice: ctx.entities.invoices, payment: ctx.entities.payments }[type] as { list(q: { limit: number; cursor?: string }): Promise<{ data: Array<{ id: string; status?: string }>; nextCursor: string | null }> };
-  let cursor: string | undefined;
-  do {
-    const page = await list.list({ limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const record of page.data) {
-      if (ctx.signal.aborted) return result;
-      const eligible = type === 'invoice' ? record.status !== 'CANCELLED' && record.status !== 'DRAFT' : type === 'payment' ? record.status === 'COMPLETED' : true;
-      if (!eligible || (await ctx.mappings.externalIdOf(type, record.id))) {
-        result.skipped += 1;
-        continue;
-      }
-      try {
-        const sent = await send(record);
-        result[sent.created ? 'created' : sent.id ? 'updated' : 'skipped'] += 1;
-      } catch (error) {
-        result.failed += 1;
-        result.errors?.push({ internalId: record.id, message: xeroMessage(error) });
-      }
-    }
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return result;
+  return pushUnlinked(ctx, {
+    entityType: type,
+    list: (query) => list.list(query),
+    eligible: (record) => (type === 'invoice' ? record.status !== 'CANCELLED' && record.status !== 'DRAFT' : type === 'payment' ? record.status === 'COMPLETED' : true),
+    send: async (record) => {
+      const sent = await send(record);
+      return sent.created ? 'created' : sent.id ? 'updated' : 'skipped';
+    },
+    message: xeroMessage,
+  });
 }
 
 const sync = (type: DataType) => (ctx: Ctx, job: SyncJob): Promise<SyncResult> => (job.direction === 'pull' ? pull(ctx, job, type) : push(ctx, type));
