@@ -19,10 +19,16 @@ export interface GroupCommitOptions {
    */
   maxMembers?: number;
   /**
-   * Groups in flight at once, each on its own connection (default 1: on a loaded 2-core machine more
-   * groups made each group smaller and the throughput lower; see test/bench/ledger.bench.ts).
+   * Groups in flight at once, each on its own connection (default 2; groups after the first need
+   * `followMin` members, so a second group does not split a small load into groups of one or two).
    */
   concurrency?: number;
+  /**
+   * Fewest members a group needs to start while another group is in flight (default 4). The first group goes
+   * out as soon as anything waits; a second one only once enough waits that splitting them does not leave
+   * each group too small to pay for its transaction.
+   */
+  followMin?: number;
   /**
    * Statements written alone (each its own autocommit transaction, on its own connection) while nothing
    * waits and fewer than this many are in flight; only what arrives beyond waits and is grouped (default 0:
@@ -90,7 +96,8 @@ interface ConnectionSource {
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 const MAX_MEMBERS = 32;
-const CONCURRENCY = 1;
+const CONCURRENCY = 2;
+const FOLLOW_MIN = 4;
 const ALONE = 0;
 const EXCLUSIVE = '\u0000exclusive';
 const MAX_RETRIES = 3;
@@ -127,6 +134,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
   const maxMembers = Math.max(1, Math.min(options.maxMembers ?? MAX_MEMBERS, 60));
   const concurrency = Math.max(1, options.concurrency ?? CONCURRENCY);
   const aloneSlots = Math.max(0, options.alone ?? ALONE);
+  const followMin = Math.max(1, options.followMin ?? FOLLOW_MIN);
   const source = knex.client as ConnectionSource;
   const queue: Member[] = [];
   /** Keys held by the groups in flight; EXCLUSIVE while a group of statements without keys is. */
@@ -135,32 +143,34 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
   let aloneInFlight = 0;
   const counts = { groups: 0, members: 0 };
 
-  /** The next group: queued members, oldest first, whose keys nothing in flight holds (nor an earlier pick). */
-  function nextGroup(limit: number): { group: Member[]; keys: string[] } {
-    const group: Member[] = [];
+  /**
+   * The next group: queued members, oldest first, whose keys nothing in flight holds (nor an earlier pick);
+   * empty, and the queue left as it was, when fewer than `min` are free.
+   */
+  function nextGroup(limit: number, min = 1): { group: Member[]; keys: string[] } {
+    const picked: number[] = [];
     const keys = new Set<string>();
-    if (held.has(EXCLUSIVE)) return { group, keys: [] };
-    for (let i = 0; i < queue.length && group.length < limit; ) {
-      const member = queue[i] as Member;
-      const own = member.statement.keys;
-      const free = own === undefined ? aloneInFlight + groupsInFlight === 0 && group.length === 0 : own.every((k) => !held.has(k));
-      if (!free) {
-        i += 1;
-        continue;
-      }
-      queue.splice(i, 1);
-      group.push(member);
+    if (held.has(EXCLUSIVE)) return { group: [], keys: [] };
+    for (let i = 0; i < queue.length && picked.length < limit; i++) {
+      const own = (queue[i] as Member).statement.keys;
+      const free = own === undefined ? aloneInFlight + groupsInFlight === 0 && picked.length === 0 : own.every((k) => !held.has(k));
+      if (!free) continue;
+      picked.push(i);
       for (const k of own ?? [EXCLUSIVE]) keys.add(k);
       if (own === undefined) break;
     }
+    if (picked.length < min) return { group: [], keys: [] };
+    const group = picked.map((i) => queue[i] as Member);
+    for (const i of picked.reverse()) queue.splice(i, 1);
     return { group, keys: [...keys] };
   }
 
   function pump(): void {
     while (queue.length > 0) {
-      // A group when something waits already (or every alone slot is taken); else the statement alone.
+      // A group when something waits already (or every alone slot is taken); else the statement alone. A group
+      // beyond the first in flight needs `followMin` members.
       const grouped = groupsInFlight < concurrency && (queue.length > 1 || aloneInFlight >= aloneSlots);
-      let next = grouped ? nextGroup(maxMembers) : { group: [] as Member[], keys: [] as string[] };
+      let next = grouped ? nextGroup(maxMembers, groupsInFlight > 0 ? followMin : 1) : { group: [] as Member[], keys: [] as string[] };
       let single = false;
       if (next.group.length === 0 && aloneInFlight < aloneSlots) {
         next = nextGroup(1);
@@ -191,10 +201,11 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       return;
     }
     if (group.length === 1 && (single || options.aloneWhenSingle !== false)) return writeAlone(connection, group[0] as Member);
-    const answered = new Set<Member>();
-    const succeeded: Array<{ member: Member; rows: unknown[] }> = [];
     const stream = connection.connection?.stream;
     const pipelined = typeof connection.pipeline === 'boolean' && typeof stream?.cork === 'function' && typeof stream.uncork === 'function';
+    if (pipelined && !options.faults?.beforeCommit) return writeInOneTrip(connection, group);
+    const answered = new Set<Member>();
+    const succeeded: Array<{ member: Member; rows: unknown[] }> = [];
     if (pipelined) connection.pipeline = true;
     try {
       let pending = group;
@@ -254,6 +265,56 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     for (const { member, rows } of succeeded) member.resolve(rows);
   }
 
+  /**
+   * The group in one round trip: BEGIN, the locks, every member's statement and COMMIT leave in one write,
+   * without savepoints. If every statement succeeds the COMMIT makes them durable together. If member k
+   * fails, PostgreSQL refuses everything after it and the COMMIT rolls the whole transaction back: k is
+   * answered with its error (or queued again after a deadlock), and the others, which did nothing wrong and
+   * are not in the database, go back to the head of the queue for the next group. A group whose COMMIT fails
+   * otherwise answers every member 503, none of them written.
+   */
+  async function writeInOneTrip(connection: PgConnection, group: Member[]): Promise<void> {
+    const stream = connection.connection?.stream;
+    connection.pipeline = true;
+    let results: Array<Settled<{ rows: unknown[] }>>;
+    let opening: Array<Settled<unknown>>;
+    let committed: Settled<{ command?: string }>;
+    try {
+      stream?.cork?.();
+      const opened = [connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...lockStatements(group).map((lock) => connection.query(lock))].map(settle);
+      const sent = group.map((member) => settle(connection.query({ ...member.statement })));
+      const commit = settle(connection.query('COMMIT') as Promise<{ command?: string }>);
+      stream?.uncork?.();
+      [opening, results, committed] = await Promise.all([Promise.all(opened), Promise.all(sent), commit]);
+    } finally {
+      connection.pipeline = false;
+    }
+    const openingFailure = opening.find((o) => !o.ok);
+    const failedAt = results.findIndex((r) => !r.ok && !isAborted(r.error));
+    const durable = committed.ok && committed.value.command === 'COMMIT';
+    if (!durable || openingFailure || failedAt >= 0) await connection.query('ROLLBACK').catch(() => undefined);
+    await source.releaseConnection(connection);
+    if (durable && !openingFailure && failedAt < 0) {
+      for (const [i, member] of group.entries()) member.resolve((results[i] as { ok: true; value: { rows: unknown[] } }).value.rows);
+      return;
+    }
+    if (openingFailure || failedAt < 0) {
+      const cause = openingFailure && !openingFailure.ok ? openingFailure.error : committed.ok ? new Error('The group transaction was rolled back at COMMIT.') : committed.error;
+      for (const member of group) member.reject(commitFailed(cause));
+      return;
+    }
+    const failed = group[failedAt] as Member;
+    const error = (results[failedAt] as { ok: false; error: unknown }).error;
+    const again = group.filter((m) => m !== failed);
+    if (isRetried(error) && failed.retries < MAX_RETRIES) {
+      failed.retries += 1;
+      again.splice(failedAt, 0, failed);
+    } else {
+      failed.reject(error);
+    }
+    queue.unshift(...again);
+  }
+
   /** One statement in autocommit: its own transaction, with the deferred checks at its end. */
   async function writeAlone(connection: PgConnection, member: Member): Promise<void> {
     let outcome: Settled<{ rows: unknown[] }>;
@@ -305,6 +366,11 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+}
+
+/** in_failed_sql_transaction: refused only because an earlier statement of the transaction failed. */
+function isAborted(error: unknown): boolean {
+  return (error as { code?: unknown }).code === '25P02';
 }
 
 function isRetried(error: unknown): boolean {
