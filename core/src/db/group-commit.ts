@@ -105,30 +105,27 @@ const MAX_RETRIES = 3;
 const RETRIED = new Set(['40P01', '40001']);
 
 /**
- * Group commit. Statements arriving while a group is being written wait for that group's COMMIT and then
- * go out together as the next group (no timer: an idle hub writes a group of one at once). A group is one
- * transaction on one connection:
+ * Group commit. Statements arriving while a group is being written wait for it and then go out together as
+ * the next group (no timer: an idle hub writes a group of one at once, alone, in autocommit). A group is one
+ * transaction on one connection, sent in one write and answered in one round trip:
  *
- *     BEGIN; SET CONSTRAINTS ALL IMMEDIATE; <lock the members' keys in order>; SAVEPOINT member; <statement 1>;
- *     RELEASE SAVEPOINT member; SAVEPOINT member; <statement 2>; ...   (sent in one write, pipelined)
- *     COMMIT                                                             (one WAL flush for all)
+ *     BEGIN; SET CONSTRAINTS ALL IMMEDIATE; <lock the members' keys in order>; <statement 1>; <statement 2>; ...
+ *     COMMIT                                                       (pipelined; one WAL flush for all)
  *
- * so it costs two round trips and one commit however many members it has, where each statement alone
- * would cost a round trip and a commit (a WAL flush) of its own. If statement k fails, PostgreSQL refuses
- * what was sent after it; the group rolls back to k's savepoint (k's writes are gone, 1..k-1 keep theirs),
- * answers k with its error and sends k+1.. again. Deferred constraints are made immediate for the group, so
- * a check that would only run at COMMIT runs at the end of the member's statement, inside its savepoint,
- * and fails that member alone: a member must be complete in one statement (a journal entry is, see
- * `writeEntry`).
+ * where each statement alone would cost a round trip and a commit (a WAL flush) of its own. Deferred
+ * constraints are made immediate, so a check that would only run at COMMIT runs at the end of the member's
+ * statement and is charged to that member: a member must be complete in one statement (a journal entry is,
+ * see `writeEntry`). If statement k fails, PostgreSQL refuses what follows it and the COMMIT rolls back the
+ * whole transaction: k is answered with its error, and the other members, none of them written, go back to
+ * the head of the queue for the next group. Each request's outcome stays its own, and a refusal costs its
+ * group one more trip. (With a `beforeCommit` fault hook, used by tests, each member runs in a savepoint of
+ * its own and a failure rolls back to it; the COMMIT follows in a second round trip.)
  *
- * A statement that arrives when nothing is in flight is written alone at once (autocommit; with `alone`,
- * also while fewer than that many are in flight and nothing waits). What arrives while a group is being
- * written waits for its COMMIT and goes out in the next group;
- * up to `concurrency` groups are in flight, each on its own connection. A member holds its rows until its
- * group commits, so nothing in flight at once shares a lock key (a statement that conflicts with something
- * in flight waits for the next group): this process's writes never wait on each other's locks and cannot
- * deadlock with each other. A member that a deadlock with another transaction chose as victim is queued
- * again.
+ * Up to `concurrency` groups are in flight, each on its own connection; a group after the first needs
+ * `followMin` members. A member holds its rows until its group commits, so nothing in flight at once shares
+ * a lock key (a statement that conflicts with something in flight waits for the next group): this process's
+ * writes never wait on each other's locks and cannot deadlock with each other. A member that a deadlock
+ * with another transaction chose as victim is queued again.
  */
 export function createGroupCommit(knex: Knex, options: GroupCommitOptions): GroupCommit {
   const maxMembers = Math.max(1, Math.min(options.maxMembers ?? MAX_MEMBERS, 60));
