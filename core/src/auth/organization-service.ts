@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
-import type { ApiKeyScope, Organization, OrganizationCreate, OrganizationCreated, OrganizationUpdate } from '@uah/schemas';
+import type { ApiKeyScope, CurrencyCode, Organization, OrganizationCreate, OrganizationCreated, OrganizationUpdate } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { organizationNotFound } from '../http/errors.js';
 import { OrganizationModel } from './models.js';
 import type { ApiKeyService } from './api-key-service.js';
 import { organizationRateLimit, type TierLimits } from './tiers.js';
+
+const BASE_CURRENCY_CACHE_SIZE = 10_000;
 
 export const ALL_SCOPES: ApiKeyScope[] = ['read', 'write', 'admin'];
 
@@ -14,6 +16,11 @@ export type OrganizationCreatedHook = (trx: Knex.Transaction, organization: Orga
 export interface OrganizationService {
   create(input: OrganizationCreate): Promise<OrganizationCreated>;
   get(id: string): Promise<Organization>;
+  /**
+   * The organization's base currency, which never changes once it is created: read once per process and
+   * kept (most writes need it for their defaults, and it was a round trip to the database each time).
+   */
+  baseCurrency(id: string): Promise<CurrencyCode>;
   /** The admin's changes: name, tier, the organization's own rate limit (null: its tier's), metadata. */
   update(id: string, input: OrganizationUpdate): Promise<Organization>;
   /** Adds a hook run in the creating transaction; contexts register theirs when the core is assembled. */
@@ -36,7 +43,8 @@ export function toOrganization(row: OrganizationModel, limits: TierLimits): Orga
 
 export function createOrganizationService(deps: { knex: Knex; apiKeys: ApiKeyService; limits: TierLimits }): OrganizationService {
   const hooks: OrganizationCreatedHook[] = [];
-  return {
+  const baseCurrencies = new Map<string, CurrencyCode>();
+  const service: OrganizationService = {
     onCreated(hook) {
       hooks.push(hook);
     },
@@ -58,6 +66,15 @@ export function createOrganizationService(deps: { knex: Knex; apiKeys: ApiKeySer
       return toOrganization(row, deps.limits);
     },
 
+    async baseCurrency(id) {
+      const known = baseCurrencies.get(id);
+      if (known !== undefined) return known;
+      const { baseCurrency } = await service.get(id);
+      if (baseCurrencies.size >= BASE_CURRENCY_CACHE_SIZE) baseCurrencies.clear();
+      baseCurrencies.set(id, baseCurrency);
+      return baseCurrency;
+    },
+
     async update(id, input) {
       const changes: Partial<OrganizationModel> = { updatedAt: new Date() };
       if (input.name !== undefined) changes.name = input.name;
@@ -70,4 +87,5 @@ export function createOrganizationService(deps: { knex: Knex; apiKeys: ApiKeySer
       return toOrganization(row, deps.limits);
     },
   };
+  return service;
 }

@@ -21,7 +21,7 @@ export interface BankAccountService {
 export interface BankAccountDeps {
   knex: Knex;
   events: EventStore;
-  organizations: Pick<OrganizationService, 'get'>;
+  organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>;
   ledger: Pick<LedgerService, 'accountByKey' | 'accounts'>;
 }
 
@@ -47,7 +47,7 @@ export function createBankAccountService(deps: BankAccountDeps): BankAccountServ
 
   return {
     async create(organizationId, input, meta) {
-      const currency = input.currency ?? (await deps.organizations.get(organizationId)).baseCurrency;
+      const currency = input.currency ?? await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const ledgerAccountId = await ledgerAccountFor(organizationId, input.ledgerAccountId, trx);
         const row = await BankAccountModel.forOrganization(organizationId, trx).insertAndFetch({

@@ -101,7 +101,7 @@ export function createProductService(deps: ProductDeps): ProductService {
 
   const service: ProductService = {
     async create(organizationId, input, meta) {
-      const currency = input.currency ?? (await deps.organizations.get(organizationId)).baseCurrency;
+      const currency = input.currency ?? await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         await checkReferences(organizationId, input, trx);
         checkTracking(input.type, input.trackInventory ?? false);

@@ -74,9 +74,10 @@ export function createCustomerService(deps: { knex: Knex; events: EventStore; or
 
   const service: CustomerService = {
     async create(organizationId, input, meta) {
-      const currency = input.currency ?? (await deps.organizations.get(organizationId)).baseCurrency;
+      const currency = input.currency ?? await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
-        const row = await CustomerModel.forOrganization(organizationId, trx).insertAndFetch({
+        // RETURNING * instead of insertAndFetch's second SELECT: one round trip fewer per customer written.
+        const row = await CustomerModel.forOrganization(organizationId, trx).insert({
           id: newId('cus'),
           organizationId,
           firstName: input.firstName ?? null,
@@ -88,7 +89,7 @@ export function createCustomerService(deps: { knex: Knex; events: EventStore; or
           currency,
           billingAddress: input.billingAddress ?? null,
           metadata: input.metadata ?? {},
-        } as Partial<CustomerModel>);
+        } as Partial<CustomerModel>).returning('*');
         const customer = toCustomer(row);
         await record(trx, 'customer.created', customer, meta);
         return customer;

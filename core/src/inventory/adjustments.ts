@@ -38,7 +38,7 @@ export function toAdjustment(row: InventoryAdjustmentModel): InventoryAdjustment
 export interface AdjustmentDeps {
   knex: Knex;
   events: EventStore;
-  organizations: Pick<OrganizationService, 'get'>;
+  organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>;
   ledger: Pick<LedgerService, 'post' | 'preview'>;
   products: Pick<ProductService, 'get'>;
 }
@@ -79,7 +79,7 @@ export function createAdjustmentService(deps: AdjustmentDeps): AdjustmentService
 
   return {
     async create(organizationId, input, meta) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const product = await tracked(organizationId, input, trx);
         const quantity = parseQuantity(input.quantityChange);
@@ -101,7 +101,7 @@ export function createAdjustmentService(deps: AdjustmentDeps): AdjustmentService
     },
 
     async preview(organizationId, input, meta) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const product = await tracked(organizationId, input, trx);
         const quantity = parseQuantity(input.quantityChange);

@@ -30,7 +30,7 @@ const toSettings = (row: SettingsRow): LedgerSettings => ({
 
 export function createSettingsApi(deps: {
   knex: Knex;
-  organizations: Pick<OrganizationService, 'get'>;
+  organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>;
   seed(trx: Knex.Transaction, organization: { id: string; baseCurrency: CurrencyCode }): Promise<void>;
   /** Called after this process changed the settings of an organization. */
   onChange(organizationId: string): void;

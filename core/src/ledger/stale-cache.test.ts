@@ -31,7 +31,7 @@ describe('ledger context cached by several processes', () => {
     orgId = (await hub.createOrganization('Two Processes', 'USD')).id;
     a = hub.core.services.ledger;
     const { organizations, events } = hub.core.services;
-    b = createLedgerService({ knex: hub.db.knex, events, organizations: { get: organizations.get, create: organizations.create, update: organizations.update, onCreated: () => undefined } });
+    b = createLedgerService({ knex: hub.db.knex, events, organizations: { get: organizations.get, baseCurrency: organizations.baseCurrency, create: organizations.create, update: organizations.update, onCreated: () => undefined } });
   });
   afterAll(() => hub.close());
 

@@ -112,7 +112,7 @@ export function createPayoutService(deps: PayoutServiceDeps): PayoutService {
     const patch: Partial<PayoutModel> = { status: to, updatedAt: new Date(), version: row.version + 1 };
     if (to === 'PAID') {
       const paidAt = input.paidAt ? new Date(input.paidAt) : new Date(`${dateOnly(row.arrivalDate)}T00:00:00.000Z`);
-      const base = (await deps.organizations.get(row.organizationId)).baseCurrency;
+      const base = await deps.organizations.baseCurrency(row.organizationId);
       const entry = payoutEntry(
         { payoutId: row.id, date: utcDate(paidAt), memo: `Payout ${row.providerReference} (${row.connectorId})`, amount: row.amount, fees: row.fees },
         { currency: row.currency, exchangeRate: row.exchangeRate, baseCurrency: base },
@@ -128,7 +128,7 @@ export function createPayoutService(deps: PayoutServiceDeps): PayoutService {
   }
 
   async function recordIn(trx: Knex.Transaction, organizationId: string, connectorId: string, input: PayoutRecord, meta: EventMetadata): Promise<Payout> {
-    const base = (await deps.organizations.get(organizationId)).baseCurrency;
+    const base = await deps.organizations.baseCurrency(organizationId);
     const id = newId('pout');
     const inserted = await trx('payouts')
       .insert({

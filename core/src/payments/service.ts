@@ -62,7 +62,7 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     await events.append(trx, [{ type, aggregateType: 'payment', aggregateId: payment.id, organizationId: payment.organizationId, data: { object: payment, ...(previousAttributes ? { previousAttributes } : {}) } }], meta);
   }
 
-  const baseCurrency = async (organizationId: string): Promise<CurrencyCode> => (await deps.organizations.get(organizationId)).baseCurrency;
+  const baseCurrency = async (organizationId: string): Promise<CurrencyCode> => await deps.organizations.baseCurrency(organizationId);
 
   function moneyOf(row: { currency: CurrencyCode; exchangeRate: string | null }, base: CurrencyCode): Money {
     return { currency: row.currency, exchangeRate: row.exchangeRate, baseCurrency: base };

@@ -39,7 +39,7 @@ export interface MilestoneService {
 export interface MilestoneDeps {
   knex: Knex;
   events: EventStore;
-  organizations: Pick<OrganizationService, 'get'>;
+  organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>;
   ledger: Pick<LedgerService, 'post' | 'reverse'>;
   invoices: Pick<InvoiceService, 'createIssued'>;
   projects: Pick<ProjectService, 'require'>;
@@ -117,7 +117,7 @@ export function createMilestoneService(deps: MilestoneDeps): MilestoneService {
     },
 
     async invoice(organizationId, id, input, meta) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const row = await lock(trx, organizationId, id);
         if (row.status !== 'PENDING') throw new AppError('INVALID_STATE_TRANSITION', `Milestone ${id} is ${row.status}: only a PENDING milestone is billed in advance.`);
@@ -142,7 +142,7 @@ export function createMilestoneService(deps: MilestoneDeps): MilestoneService {
     },
 
     async complete(organizationId, id, input, meta) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       const date = input.date ?? todayUtc();
       return knex.transaction(async (trx) => {
         const row = await lock(trx, organizationId, id);

@@ -41,13 +41,13 @@ export function payOf(personId: string, sheets: TimesheetModel[], hourlyRate: nu
   return { personId, timesheetIds: sheets.map((s) => s.id), minutes, hourlyRate, grossPay, withholdings: withheld, netPay };
 }
 
-export function createPayrollService(deps: { knex: Knex; events: EventStore; organizations: Pick<OrganizationService, 'get'>; ledger: Pick<LedgerService, 'post'> }): PayrollService {
+export function createPayrollService(deps: { knex: Knex; events: EventStore; organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>; ledger: Pick<LedgerService, 'post'> }): PayrollService {
   const { knex } = deps;
 
   return {
     async create(organizationId, input, meta) {
       checkInput(input);
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       const payDate = input.payDate ?? input.periodEnd;
       const withholdings = input.withholdings ?? [];
       const payFrom = input.payFrom ?? 'wages_payable';

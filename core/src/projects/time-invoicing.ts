@@ -33,7 +33,7 @@ export interface TimeInvoicing {
 
 export function createTimeInvoicing(deps: {
   knex: Knex;
-  organizations: Pick<OrganizationService, 'get'>;
+  organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>;
   projects: Pick<ProjectService, 'require'>;
   invoices: Pick<InvoiceService, 'createIssued'>;
 }): TimeInvoicing {
@@ -42,7 +42,7 @@ export function createTimeInvoicing(deps: {
     release: async (trx, invoice) => await TimeEntryModel.forOrganization(invoice.organizationId, trx).where('invoice_id', invoice.id).patch({ invoiceId: null, billedAt: null, updatedAt: new Date() } as Partial<TimeEntryModel>),
 
     async invoiceTime(organizationId, projectId, input, meta) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const project = await deps.projects.require(trx, organizationId, projectId, [...ANY_STATUS]);
         // Locked: a concurrent run waits, then no longer sees these rows as unbilled.

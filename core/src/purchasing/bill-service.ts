@@ -28,7 +28,7 @@ export interface BillService {
 export interface BillDeps extends LineDeps {
   knex: Knex;
   events: EventStore;
-  organizations: Pick<OrganizationService, 'get'>;
+  organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>;
   ledger: LineDeps['ledger'] & Pick<LedgerService, 'post' | 'preview'>;
   vendors: Pick<VendorService, 'requireActive'>;
   purchaseOrders: Pick<PurchaseOrderService, 'remainingLines' | 'receive' | 'checkReceipts'>;
@@ -98,7 +98,7 @@ export function createBillService(deps: BillDeps): BillService {
 
   return {
     async create(organizationId, input, meta) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const { row, priced, entry } = await plan(trx, organizationId, input, baseCurrency);
         const journalEntry = entry ? await deps.ledger.post(trx, organizationId, entry, meta) : null;
@@ -113,7 +113,7 @@ export function createBillService(deps: BillDeps): BillService {
     },
 
     async preview(organizationId, input, meta) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const { row, entry } = await plan(trx, organizationId, input, baseCurrency);
         if (input.purchaseOrderId) await deps.purchaseOrders.checkReceipts(trx, organizationId, input.purchaseOrderId, row.vendorId, receiptsOf(row.lines));

@@ -25,7 +25,7 @@ export interface ExpenseService {
 export interface ExpenseDeps {
   knex: Knex;
   events: EventStore;
-  organizations: Pick<OrganizationService, 'get'>;
+  organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>;
   ledger: Pick<LedgerService, 'post' | 'preview' | 'accounts' | 'accountByKey'>;
   taxRates: Pick<TaxRateService, 'requireActive'>;
   vendors: Pick<VendorService, 'requireActive'>;
@@ -65,7 +65,7 @@ export function createExpenseService(deps: ExpenseDeps): ExpenseService {
 
   return {
     async create(organizationId, input, meta) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const { row, entry } = await plan(trx, organizationId, input, baseCurrency);
         const journalEntry = await ledger.post(trx, organizationId, entry, meta);
@@ -78,7 +78,7 @@ export function createExpenseService(deps: ExpenseDeps): ExpenseService {
     },
 
     async preview(organizationId, input, meta) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const { row, entry } = await plan(trx, organizationId, input, baseCurrency);
         const expense = toExpense(row);

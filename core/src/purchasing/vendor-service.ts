@@ -16,11 +16,11 @@ export interface VendorService {
   list(organizationId: string, query: VendorListQuery): Promise<Page<Vendor>>;
 }
 
-export function createVendorService(deps: { knex: Knex; events: EventStore; organizations: Pick<OrganizationService, 'get'> }): VendorService {
+export function createVendorService(deps: { knex: Knex; events: EventStore; organizations: Pick<OrganizationService, 'get' | 'baseCurrency'> }): VendorService {
   const { knex, events } = deps;
   const service: VendorService = {
     async create(organizationId, input, meta) {
-      const currency = input.currency ?? (await deps.organizations.get(organizationId)).baseCurrency;
+      const currency = input.currency ?? await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const row = await VendorModel.forOrganization(organizationId, trx).insertAndFetch({
           id: newId('ven'), organizationId, name: input.name, email: input.email?.toLowerCase() ?? null, phone: input.phone ?? null, taxNumber: input.taxNumber ?? null,

@@ -50,7 +50,7 @@ function section(balances: Balance[], type: AccountType): ReportSection {
 
 export function createReportService(deps: ReportServiceDeps): ReportService {
   const { ledger } = deps;
-  const base = async (organizationId: string): Promise<CurrencyCode> => (await deps.organizations.get(organizationId)).baseCurrency;
+  const base = async (organizationId: string): Promise<CurrencyCode> => await deps.organizations.baseCurrency(organizationId);
   const head = async <O extends string>(object: O, organizationId: string) => ({ object, organizationId, currency: await base(organizationId), generatedAt: new Date().toISOString() });
 
   return {

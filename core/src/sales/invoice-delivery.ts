@@ -13,7 +13,7 @@ import { money, renderSalesDocumentPdf, type SalesDocumentView } from './pdf.js'
 export interface DeliveryDeps {
   knex: Knex;
   events: EventStore;
-  organizations: Pick<OrganizationService, 'get'>;
+  organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>;
   customers: Pick<CustomerService, 'get'>;
   mailer: Mailer;
   store: InvoiceStore;

@@ -81,7 +81,7 @@ export function createInvoiceDrafts(deps: DraftDeps) {
     },
 
     async create(organizationId: string, input: InvoiceCreate, meta: EventMetadata): Promise<Invoice> {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => drafts.createIn(trx, organizationId, baseCurrency, input, meta));
     },
 
@@ -92,7 +92,7 @@ export function createInvoiceDrafts(deps: DraftDeps) {
 
     /** What `create` would return and record, computed in a transaction that writes nothing. */
     async preview(organizationId: string, input: InvoiceCreate, meta: EventMetadata) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       const values = await knex.transaction(async (trx) => prepare(trx, organizationId, baseCurrency, input));
       const invoice = toInvoice(draftRow(newId('inv'), organizationId, values, new Date()) as InvoiceModel);
       const events = deps.events.preview([{ type: 'invoice.created', aggregateType: 'invoice', aggregateId: invoice.id, organizationId, data: { object: invoice } }], meta);
@@ -100,7 +100,7 @@ export function createInvoiceDrafts(deps: DraftDeps) {
     },
 
     async update(organizationId: string, id: string, input: InvoiceUpdate, meta: EventMetadata): Promise<Invoice> {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const row = await store.lock(organizationId, id, trx);
         if (row.status !== 'DRAFT') throw invalidTransition('invoice', row.status, ['DRAFT']);

@@ -76,7 +76,7 @@ export function createInvoiceIssuing(deps: IssueDeps) {
     },
 
     async issue(organizationId: string, id: string, input: InvoiceIssue, meta: EventMetadata): Promise<Invoice> {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => issuing.issueIn(trx, organizationId, baseCurrency, id, input, meta));
     },
 
@@ -97,7 +97,7 @@ export function createInvoiceIssuing(deps: IssueDeps) {
 
     /** What `issue` would write: the invoice, its journal entry and the events; nothing is written or numbered. */
     async previewIssue(organizationId: string, id: string, input: InvoiceIssue, meta: EventMetadata) {
-      const { baseCurrency } = await deps.organizations.get(organizationId);
+      const baseCurrency = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction(async (trx) => {
         const row = await store.find(organizationId, id, trx);
         const settings = await deps.settings.get(organizationId, trx);

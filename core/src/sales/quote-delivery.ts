@@ -11,7 +11,7 @@ import { money, renderSalesDocumentPdf, type SalesDocumentView } from './pdf.js'
 
 export interface QuoteDeliveryDeps {
   knex: Knex;
-  organizations: Pick<OrganizationService, 'get'>;
+  organizations: Pick<OrganizationService, 'get' | 'baseCurrency'>;
   customers: Pick<CustomerService, 'get'>;
   mailer: Mailer;
   /** Compress PDF content streams (default true; tests read the text of uncompressed ones). */
