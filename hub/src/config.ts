@@ -62,9 +62,10 @@ function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string 
   return raw;
 }
 
-function boolean(env: NodeJS.ProcessEnv, name: string): boolean {
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback = false): boolean {
   const raw = (env[name] ?? '').toLowerCase();
-  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === '') return fallback;
+  if (raw === 'false' || raw === '0') return false;
   if (raw === 'true' || raw === '1') return true;
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
@@ -93,7 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     connectorsPath: (env['CONNECTORS_PATH'] ?? '').split(':').filter(Boolean).map((p) => resolve(p)),
     webhookAllowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE'),
-    ledgerGroupCommit: boolean(env, 'LEDGER_GROUP_COMMIT'),
+    ledgerGroupCommit: boolean(env, 'LEDGER_GROUP_COMMIT', true),
     publicUrl: url(env, 'PUBLIC_URL', ['https:', 'http:']),
     oauthReturnUrl: url(env, 'OAUTH_RETURN_URL', ['https:', 'http:']),
     webhookQueue: env['WEBHOOK_QUEUE'] || 'uah.webhooks',
