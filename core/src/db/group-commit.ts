@@ -277,12 +277,17 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     let opening: Array<Settled<unknown>>;
     let committed: Settled<{ command?: string }>;
     try {
+      let all: Promise<[Array<Settled<unknown>>, Array<Settled<{ rows: unknown[] }>>, Settled<{ command?: string }>]>;
       stream?.cork?.();
-      const opened = [connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...lockStatements(group).map((lock) => connection.query(lock))].map(settle);
-      const sent = group.map((member) => settle(connection.query({ ...member.statement })));
-      const commit = settle(connection.query('COMMIT') as Promise<{ command?: string }>);
-      stream?.uncork?.();
-      [opening, results, committed] = await Promise.all([Promise.all(opened), Promise.all(sent), commit]);
+      try {
+        const opened = [connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...lockStatements(group).map((lock) => connection.query(lock))].map(settle);
+        const sent = group.map((member) => settle(connection.query({ ...member.statement })));
+        const commit = settle(connection.query('COMMIT') as Promise<{ command?: string }>);
+        all = Promise.all([Promise.all(opened), Promise.all(sent), commit]);
+      } finally {
+        stream?.uncork?.();
+      }
+      [opening, results, committed] = await all;
     } finally {
       connection.pipeline = false;
     }
