@@ -288,6 +288,11 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
         stream?.uncork?.();
       }
       [opening, results, committed] = await all;
+    } catch (error) {
+      await connection.query('ROLLBACK').catch(() => undefined);
+      await source.releaseConnection(connection);
+      for (const member of group) member.reject(commitFailed(error));
+      return;
     } finally {
       connection.pipeline = false;
     }
