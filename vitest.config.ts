@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Each file deletes the queues it declared on the shared RabbitMQ; the run checks that none are left.
+    setupFiles: ['test/setup/queues.ts'],
+    globalSetup: ['test/setup/broker.ts'],
   },
 });

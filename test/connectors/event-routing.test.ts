@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { Connection } from 'rabbitmq-client';
 import { createAmqpBus, createRelay, createSecretBox, type Bus, type Relay } from '@uah/core';
 import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
-import { AMQP_URL, waitFor } from '../../core/src/events/testing.js';
-import { parkingQueueName, retryQueueName } from '../../core/src/events/amqp-bus.js';
+import { AMQP_URL, testQueueName, waitFor } from '../../core/src/events/testing.js';
 import { createConnectorPlatform, type ConnectorPlatform } from '../../hub/src/connectors/platform.js';
 import { connectorFolder, connectorSource, testManifest, type ConnectorFolder } from './fixtures.js';
 
@@ -23,7 +21,7 @@ const LISTENER_SOURCE = (key: string): string => connectorSource({
 const LISTENER = LISTENER_SOURCE("'seen.' + event.aggregateId");
 
 const silent = pino({ level: 'silent' });
-const prefix = `uah-test.${randomBytes(4).toString('hex')}.connector`;
+const prefix = testQueueName('connector');
 let hub: TestHub;
 let bus: Bus;
 let relay: Relay;
@@ -56,10 +54,6 @@ afterAll(async () => {
   await platform.stop();
   await relay.stop();
   await hub.db.knex('connector_parked_events').delete();
-  const admin = new Connection(AMQP_URL);
-  const queue = `${prefix}.listener`;
-  for (const name of [queue, parkingQueueName(queue), retryQueueName(queue, 1)]) await admin.queueDelete({ queue: name });
-  await admin.close();
   await bus.close();
   folder.remove();
   await hub.close();

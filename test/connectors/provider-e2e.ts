@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { Connection } from 'rabbitmq-client';
 import { createAmqpBus, createRelay, createSecretBox, type Bus, type Relay } from '@uah/core';
 import { createTestHub, type ApiResponse, type RequestOptions, type TestHub } from '../../core/src/testing/harness.js';
-import { AMQP_URL } from '../../core/src/events/testing.js';
-import { parkingQueueName, retryQueueName } from '../../core/src/events/amqp-bus.js';
+import { AMQP_URL, testQueueName } from '../../core/src/events/testing.js';
 import { createConnectorPlatform, type ConnectorPlatform } from '../../hub/src/connectors/platform.js';
 import { connectorFolder, type ConnectorFolder } from './fixtures.js';
 
@@ -29,7 +27,7 @@ export interface ProviderHub {
 
 export async function startProviderHub(options: { connectorId: string; manifest: Record<string, unknown>; handlersModule: string }): Promise<ProviderHub> {
   const silent = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-  const prefix = `uah-test.${randomBytes(4).toString('hex')}.connector`;
+  const prefix = testQueueName('connector');
   const folder: ConnectorFolder = connectorFolder();
   folder.add(options.connectorId, {
     manifest: options.manifest,
@@ -78,10 +76,6 @@ export default defineConnector({ manifest, ...handlers });
     async close() {
       await platform.stop();
       await relay.stop();
-      const admin = new Connection(AMQP_URL);
-      const queue = `${prefix}.${options.connectorId}`;
-      for (const name of [queue, parkingQueueName(queue), retryQueueName(queue, 1), retryQueueName(queue, 2)]) await admin.queueDelete({ queue: name }).catch(() => undefined);
-      await admin.close();
       await bus.close();
       folder.remove();
       await h.close();

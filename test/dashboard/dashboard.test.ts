@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection } from 'rabbitmq-client';
 import pg from 'pg';
 import pino from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,6 +13,7 @@ import { startCrmEmulator, type CrmEmulator } from '../../connectors/sample/test
 import { startReceiver, type Receiver } from '../webhooks/receiver.js';
 import { connectorFolder, testManifest, type ConnectorFolder } from '../connectors/fixtures.js';
 import { startOAuthEmulator, type OAuthEmulator } from '../connectors/oauth-emulator.js';
+import { testHubQueues } from '../hub-queues.js';
 import { launch, screenshot, seriousViolations, type PageGlobals } from './browser.js';
 
 /**
@@ -27,8 +27,6 @@ const ADMIN = 'dashboard-admin-token';
 const CRM_KEY = 'sk_crm_0123456789';
 const suffix = randomBytes(4).toString('hex');
 const database = `uah_dashboard_${suffix}`;
-const webhookQueue = `dashboard.webhooks.${suffix}`;
-const connectorQueues = `dashboard.connector.${suffix}`;
 const silent = pino({ level: 'silent' });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API bodies are read loosely here; the API's own tests check their shapes
@@ -92,7 +90,7 @@ beforeAll(async () => {
   });
   hub = await startHub(
     loadConfig({
-      PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, WEBHOOK_QUEUE: webhookQueue, CONNECTOR_QUEUE_PREFIX: connectorQueues, SYNC_TICK_SECONDS: '1',
+      PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, ...testHubQueues(), SYNC_TICK_SECONDS: '1',
       HUB_ADMIN_TOKEN: ADMIN, WEBHOOK_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'silent', DATA_DIR: dataDir, CONNECTORS_PATH: connectors.root,
     }),
     silent,
@@ -115,11 +113,6 @@ afterAll(async () => {
   connectors?.remove();
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
   await admin.end();
-  // The queues this hub made on the shared broker, by the names given above.
-  const amqp = new Connection(AMQP_URL);
-  const tails = ['', '.parking', ...[1, 2, 3, 4].map((n) => `.retry.${n}`)];
-  for (const base of [webhookQueue, `${connectorQueues}.sample`, `${connectorQueues}.oauth-books`, `${connectorQueues}.asana`]) for (const tail of tails) await amqp.queueDelete({ queue: base + tail });
-  await amqp.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

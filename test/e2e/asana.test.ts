@@ -2,11 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { Connection } from 'rabbitmq-client';
 import { createAmqpBus, createRelay, createSecretBox, type Bus, type Relay } from '@uah/core';
 import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
-import { AMQP_URL, waitFor } from '../../core/src/events/testing.js';
-import { parkingQueueName, retryQueueName } from '../../core/src/events/amqp-bus.js';
+import { AMQP_URL, testQueueName, waitFor } from '../../core/src/events/testing.js';
 import { createConnectorPlatform, type ConnectorPlatform } from '../../hub/src/connectors/platform.js';
 import { startAsanaEmulator, type AsanaEmulator } from '../../connectors/asana/test/emulator.js';
 
@@ -18,7 +16,7 @@ const PAT = '2/1200000000000001/e2e:0123456789abcdef';
 const WORKSPACE = '1331';
 const TEAM = '14916';
 const silent = pino({ level: 'silent' });
-const prefix = `uah-test.${randomBytes(4).toString('hex')}.asana`;
+const prefix = testQueueName('connector');
 let hub: TestHub;
 let bus: Bus;
 let relay: Relay;
@@ -43,10 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop();
   await relay?.stop();
-  const admin = new Connection(AMQP_URL);
-  const queue = `${prefix}.asana`;
-  for (const name of [queue, parkingQueueName(queue), ...[1, 2, 3].map((n) => retryQueueName(queue, n))]) await admin.queueDelete({ queue: name }).catch(() => undefined);
-  await admin.close();
   await bus?.close();
   await asana?.close();
   await hub?.close();

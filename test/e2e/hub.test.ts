@@ -9,10 +9,11 @@ import pino from 'pino';
 import type { Event } from '@uah/schemas';
 import { loadConfig } from '../../hub/src/config.js';
 import { startHub, type Hub } from '../../hub/src/hub.js';
+import { AMQP_URL, testQueueName } from '../../core/src/events/testing.js';
+import { testHubQueues } from '../hub-queues.js';
 
 const silent = pino({ level: 'silent' });
 const PG_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const AMQP_URL = process.env['TEST_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely; their shapes are checked by value
 type Body = Record<string, any>;
@@ -71,10 +72,6 @@ describe('the hub process on PostgreSQL and RabbitMQ', () => {
   afterAll(async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
-    // The hub made the durable event queues of the built-in connectors that take events: leave the shared broker as it was.
-    const amqp = new Connection(AMQP_URL);
-    for (const id of ['sample', 'asana']) for (const queue of [`uah.connector.${id}`, `uah.connector.${id}.parking`, ...[1, 2, 3, 4].map((n) => `uah.connector.${id}.retry.${n}`)]) await amqp.queueDelete({ queue });
-    await amqp.close();
   });
 
   it('publishes each committed event to uah.events exactly as the event log stores it', async () => {
@@ -82,12 +79,11 @@ describe('the hub process on PostgreSQL and RabbitMQ', () => {
     await admin.query(`CREATE DATABASE ${database}`);
     const url = new URL(PG_URL);
     url.pathname = `/${database}`;
-    // A webhook queue of this test's own, deleted after: the broker is shared.
-    const webhookQueue = `e2e.webhooks.${database}`;
-    const hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, WEBHOOK_QUEUE: webhookQueue, HUB_ADMIN_TOKEN: 'e2e-admin', LOG_LEVEL: 'silent', DATA_DIR: mkdtempSync(join(tmpdir(), 'uah-hub-')) }), silent);
+    // Queues of this test's own (the broker is shared), deleted after the file.
+    const hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, ...testHubQueues(), HUB_ADMIN_TOKEN: 'e2e-admin', LOG_LEVEL: 'silent', DATA_DIR: mkdtempSync(join(tmpdir(), 'uah-hub-')) }), silent);
     const amqp = new Connection(AMQP_URL);
     const received: Event[] = [];
-    const queue = `e2e.${database}`;
+    const queue = testQueueName('events');
     let consumer: ReturnType<Connection['createConsumer']> | undefined;
     try {
       const org = await call(hub, 'POST', '/v1/organizations', 'e2e-admin', { name: 'Broker Ltd' });
@@ -113,7 +109,6 @@ describe('the hub process on PostgreSQL and RabbitMQ', () => {
     } finally {
       await consumer?.close();
       await hub.stop();
-      for (const name of [webhookQueue, `${webhookQueue}.parking`, ...[1, 2, 3, 4].map((n) => `${webhookQueue}.retry.${n}`)]) await amqp.queueDelete({ queue: name });
       await amqp.close();
     }
   });

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection } from 'rabbitmq-client';
 import pg from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../../hub/src/config.js';
 import { startHub, type Hub } from '../../hub/src/hub.js';
 import { startBankEmulator, type BankEmulator } from '../../connectors/open-banking/test/emulator.js';
 import { connectorFolder, connectorSource, testManifest } from '../connectors/fixtures.js';
+import { testHubQueues } from '../hub-queues.js';
 
 /**
  * The open banking connector in the whole hub, on PostgreSQL and RabbitMQ: enabled through the
@@ -25,8 +25,6 @@ type Body = Record<string, any>;
 
 const suffix = randomBytes(4).toString('hex');
 const database = `uah_e2e_ob_${suffix}`;
-const queuePrefix = `e2e.ob.${suffix}`;
-const webhookQueue = `e2e.ob.webhooks.${suffix}`;
 const admin = new pg.Client({ connectionString: PG_URL });
 const dataDir = mkdtempSync(join(tmpdir(), 'uah-ob-'));
 /** A payment connector of the test's own, recording a processor payout through the SDK as a real one would. */
@@ -75,7 +73,7 @@ beforeAll(async () => {
   const url = new URL(PG_URL);
   url.pathname = `/${database}`;
   hub = await startHub(loadConfig({
-    PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, WEBHOOK_QUEUE: webhookQueue, CONNECTOR_QUEUE_PREFIX: queuePrefix,
+    PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, ...testHubQueues(),
     HUB_ADMIN_TOKEN: 'e2e-admin', LOG_LEVEL: 'silent', DATA_DIR: dataDir, SYNC_TICK_SECONDS: '1', WEBHOOK_ALLOW_PRIVATE: 'true', CONNECTORS_PATH: payments.root,
   }), pino({ level: 'silent' }));
   const created = await fetch(`${hub.url}/v1/organizations`, { method: 'POST', headers: { authorization: 'Bearer e2e-admin', 'content-type': 'application/json' }, body: JSON.stringify({ name: `Open Banking ${suffix}`, baseCurrency: 'AUD' }) });
@@ -96,10 +94,6 @@ afterAll(async () => {
   await bank?.close();
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await admin.end();
-  const amqp = new Connection(AMQP_URL);
-  const queues = [webhookQueue, ...['sample', 'open-banking', 'acme-pay'].map((id) => `${queuePrefix}.${id}`)];
-  for (const q of queues) for (const name of [q, `${q}.parking`, ...[1, 2, 3, 4].map((n) => `${q}.retry.${n}`)]) await amqp.queueDelete({ queue: name });
-  await amqp.close();
   rmSync(dataDir, { recursive: true, force: true });
   payments.remove();
 });

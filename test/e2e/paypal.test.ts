@@ -10,17 +10,18 @@ import type { Event } from '@uah/schemas';
 import { loadConfig } from '../../hub/src/config.js';
 import { startHub, type Hub } from '../../hub/src/hub.js';
 import { startPayPalEmulator, type PayPalEmulator } from '../../connectors/paypal/test/emulator.js';
+import { AMQP_URL, testQueueName } from '../../core/src/events/testing.js';
+import { testHubQueues } from '../hub-queues.js';
 
 const silent = pino({ level: 'silent' });
 const PG_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const AMQP_URL = process.env['TEST_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely; their shapes are checked by value
 type Body = Record<string, any>;
 
 const suffix = randomBytes(4).toString('hex');
 const database = `uah_paypal_${suffix}`;
-const queues = { webhooks: `e2e.paypal.webhooks.${suffix}`, connectors: `e2e.paypal.connector.${suffix}`, events: `e2e.paypal.events.${suffix}` };
+const queues = { hub: testHubQueues(), events: testQueueName('paypal.events') };
 const dataDir = mkdtempSync(join(tmpdir(), 'uah-paypal-'));
 const admin = new pg.Client({ connectionString: PG_URL });
 const amqp = new Connection(AMQP_URL);
@@ -69,7 +70,7 @@ beforeAll(async () => {
   const url = new URL(PG_URL);
   url.pathname = `/${database}`;
   hub = await startHub(loadConfig({
-    PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, WEBHOOK_QUEUE: queues.webhooks, CONNECTOR_QUEUE_PREFIX: queues.connectors,
+    PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, ...queues.hub,
     HUB_ADMIN_TOKEN: 'paypal-e2e-admin', WEBHOOK_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'silent', DATA_DIR: dataDir,
   }), silent);
   const created = await call('POST', '/v1/organizations', { name: `PayPal E2E ${suffix}` }, 'paypal-e2e-admin');
@@ -88,9 +89,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await consumer?.close();
   await hub?.stop();
-  for (const prefix of [queues.webhooks, `${queues.connectors}.sample`]) {
-    for (const name of [prefix, `${prefix}.parking`, ...[1, 2, 3, 4].map((n) => `${prefix}.retry.${n}`)]) await amqp.queueDelete({ queue: name });
-  }
   await amqp.close();
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await admin.end();

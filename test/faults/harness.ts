@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
 import { afterAll, beforeAll } from 'vitest';
+import { testQueueName } from '../../core/src/events/testing.js';
+import { testHubQueues } from '../hub-queues.js';
 import { freePort, startPrivatePostgres, startPrivateRabbit, type PrivatePostgres, type PrivateRabbit } from './services.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -41,9 +43,13 @@ export interface HubEnv {
   extra?: Record<string, string>;
 }
 
-/** Hub processes of one test file; `stopAll` ends those still running. */
+/**
+ * Hub processes of one test file, competing on the same queues (named as every test's are, so a run that
+ * pointed them at the shared broker would find them after); `stopAll` ends those still running.
+ */
 export function createHubs(env: HubEnv) {
   const dataDir = mkdtempSync(join(tmpdir(), 'uah-faults-hub-'));
+  const queues = testHubQueues();
   const running = new Set<ChildProcess>();
   let started = 0;
 
@@ -62,6 +68,7 @@ export function createHubs(env: HubEnv) {
         RATE_LIMIT: '1000000',
         DATA_DIR: dataDir,
         LOG_LEVEL: 'warn',
+        ...queues,
         ...env.extra,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -195,7 +202,7 @@ export async function collectEvents(amqpUrl: string, organizationId: string): Pr
   const rabbit = new Connection({ url: amqpUrl, retryLow: 200, retryHigh: 1000 });
   rabbit.on('error', () => undefined);
   const ids = new Map<string, number>();
-  const queue = `faults.${organizationId}.${randomBytes(3).toString('hex')}`;
+  const queue = testQueueName(`faults.${organizationId}`);
   const consumer = rabbit.createConsumer(
     {
       queue,

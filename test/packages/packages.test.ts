@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import pino from 'pino';
-import { Connection } from 'rabbitmq-client';
 import { loadConfig } from '../../hub/src/config.js';
 import { startHub, type Hub } from '../../hub/src/hub.js';
+import { testHubQueues } from '../hub-queues.js';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,8 +53,6 @@ describe('the published packages', () => {
   const database = `uah_pkg_${randomBytes(4).toString('hex')}`;
   const work = mkdtempSync(join(tmpdir(), 'uah-packages-'));
   const admin = new pg.Client({ connectionString: PG_URL });
-  // A webhook queue of the test's own on the shared broker, deleted afterwards.
-  const webhookQueue = `uah.webhooks.packages.${randomBytes(4).toString('hex')}`;
   let hub: Hub;
 
   beforeAll(async () => {
@@ -71,14 +69,11 @@ describe('the published packages', () => {
     await admin.query(`CREATE DATABASE ${database}`);
     const url = new URL(PG_URL);
     url.pathname = `/${database}`;
-    hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, WEBHOOK_QUEUE: webhookQueue, HUB_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', DATA_DIR: join(work, 'data') }), pino({ level: 'silent' }));
+    hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, ...testHubQueues(), HUB_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', DATA_DIR: join(work, 'data') }), pino({ level: 'silent' }));
   }, 180_000);
 
   afterAll(async () => {
     await hub?.stop();
-    const amqp = new Connection(AMQP_URL);
-    for (const name of [webhookQueue, `${webhookQueue}.parking`, ...[1, 2, 3, 4].map((n) => `${webhookQueue}.retry.${n}`)]) await amqp.queueDelete({ queue: name }).catch(() => undefined);
-    await amqp.close();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
     rmSync(work, { recursive: true, force: true });

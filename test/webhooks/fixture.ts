@@ -3,7 +3,7 @@ import pino from 'pino';
 import { Connection } from 'rabbitmq-client';
 import { createAmqpBus, createRelay, createSecretBox, type AlertPolicy, type Bus, type ClaimedDelivery, type RecordResult, type Relay, type SecretBox } from '@uah/core';
 import { createTestHub, type TestHub } from '../../core/src/testing/harness.js';
-import { AMQP_URL } from '../../core/src/events/testing.js';
+import { AMQP_URL, testQueueName } from '../../core/src/events/testing.js';
 import { createHttpTransport, type HttpTransport } from '../../hub/src/webhooks/http-transport.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../../hub/src/webhooks/delivery-worker.js';
 
@@ -63,7 +63,7 @@ export async function startPipeline(hub: TestHub, queue: string, options: Fixtur
 /** A test hub whose webhooks go out over HTTP to 127.0.0.1, fed through RabbitMQ on a queue of its own. */
 export async function createFixture(options: FixtureOptions = {}): Promise<Fixture> {
   const secretBox = createSecretBox(randomBytes(32));
-  const queue = `uah-test.webhooks.${randomBytes(4).toString('hex')}`;
+  const queue = testQueueName('webhooks');
   const transport = createHttpTransport({ policy: { allowPrivate: true } });
   const hub = await createTestHub({ webhooks: { transport, secretBox, ...(options.alerts ? { alerts: options.alerts } : {}), ...(options.clock ? { clock: options.clock } : {}) } });
   const fixture: Fixture = {

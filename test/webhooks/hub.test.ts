@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { Connection } from 'rabbitmq-client';
 import { verifyWebhook } from '../../client/src/index.js';
 import { loadConfig } from '../../hub/src/config.js';
 import { startHub, type Hub } from '../../hub/src/hub.js';
 import { AMQP_URL } from '../../core/src/events/testing.js';
+import { testHubQueues } from '../hub-queues.js';
 import { TEST_DATABASE_URL } from '../../core/src/testing/database.js';
 import { logger } from './fixture.js';
 import { startReceiver, until } from './receiver.js';
@@ -16,12 +16,8 @@ import { startReceiver, until } from './receiver.js';
 describe('webhooks through the hub process', () => {
   const database = `uah_wh_${randomBytes(4).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'uah-wh-hub-'));
-  const queue = `uah-test.webhooks.${database}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   afterAll(async () => {
-    const rabbit = new Connection(AMQP_URL);
-    for (const name of [queue, `${queue}.parking`, ...[1, 2, 3, 4].map((n) => `${queue}.retry.${n}`)]) await rabbit.queueDelete({ queue: name });
-    await rabbit.close();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
     rmSync(dataDir, { recursive: true, force: true });
@@ -37,7 +33,7 @@ describe('webhooks through the hub process', () => {
     await admin.query(`CREATE DATABASE ${database}`);
     const url = new URL(TEST_DATABASE_URL);
     url.pathname = `/${database}`;
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, WEBHOOK_QUEUE: queue, WEBHOOK_ALLOW_PRIVATE: 'true', HUB_ADMIN_TOKEN: 'wh-admin', LOG_LEVEL: 'silent', DATA_DIR: dataDir });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, ...testHubQueues(), WEBHOOK_ALLOW_PRIVATE: 'true', HUB_ADMIN_TOKEN: 'wh-admin', LOG_LEVEL: 'silent', DATA_DIR: dataDir });
     const receiver = await startReceiver(() => ({ status: 200 }));
     let hub = await startHub(config, logger);
     try {

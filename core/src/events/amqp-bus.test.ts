@@ -5,7 +5,7 @@ import { Connection } from 'rabbitmq-client';
 import type { Event } from '@uah/schemas';
 import { createAmqpBus, parkingQueueName } from './amqp-bus.js';
 import { EVENTS_EXCHANGE, type Bus, type Delivery } from './bus.js';
-import { AMQP_URL, createCollector, newEvent, waitFor } from './testing.js';
+import { AMQP_URL, TEST_QUEUE_PREFIX, createCollector, newEvent, waitFor } from './testing.js';
 
 const run = randomBytes(4).toString('hex');
 const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
@@ -75,7 +75,7 @@ describe('AMQP consumer retries', () => {
 describe('AMQP consumer bindings, park hook and redelivery', () => {
   it('binds and unbinds on the live queue, parks through the hook (the parking queue if it fails), and redelivers to one queue', async () => {
     const org = `org_bind${run}`;
-    const queue = `uah-test.${run}.bind`;
+    const queue = `${TEST_QUEUE_PREFIX}${run}.bind`;
     const seen: Array<{ id: string; attempt: number; routingKey: string }> = [];
     const parked: Array<{ id: string; attempts: number; error: string; routingKey: string }> = [];
     const consumer = await consumerBus.consume({

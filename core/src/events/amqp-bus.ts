@@ -39,6 +39,16 @@ export function parkingQueueName(queue: string): string {
 
 type QueueDeclaration = MethodParams[Cmd.QueueDeclare];
 
+/**
+ * Every queue a bus of this process has declared: work, delay and parking queues. The hub never deletes its
+ * durable queues; tests read this to remove the ones they made on a shared broker.
+ */
+const declaredInProcess = new Set<string>();
+
+export function declaredQueues(): string[] {
+  return [...declaredInProcess];
+}
+
 const EXCHANGE_DECLARATION = { exchange: EVENTS_EXCHANGE, type: 'topic', durable: true } as const;
 /** Quorum queues, so a RabbitMQ cluster keeps every message across the loss of a node. */
 const QUORUM = { 'x-queue-type': 'quorum' } as const;
@@ -249,6 +259,7 @@ export async function createAmqpBus(options: AmqpBusOptions): Promise<Bus> {
     const { queue } = consumerOptions;
     const maxAttempts = consumerOptions.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     const declarations = sideQueues(consumerOptions, maxAttempts);
+    for (const name of [queue, ...declarations.map((d) => d.queue)]) if (name) declaredInProcess.add(name);
     for (const declaration of declarations) await rabbit.queueDeclare(declaration);
     // Its own publisher re-declares the side queues after a reconnection, should they have been deleted.
     const sidePublisher = rabbit.createPublisher({ confirm: true, maxAttempts: 2, queues: declarations });

@@ -13,7 +13,7 @@ import { EVENTS_EXCHANGE, type Bus } from './bus.js';
 import { createMemoryBus } from './memory-bus.js';
 import { createRelay, RELAY_LOCK_KEY, type Relay } from './relay.js';
 import { createEventStore, rowToEvent, type NewEvent } from './store.js';
-import { AMQP_URL, createCollector, createCuttableProxy, dropConnection, newEvent, waitFor } from './testing.js';
+import { AMQP_URL, TEST_QUEUE_PREFIX, createCollector, createCuttableProxy, dropConnection, newEvent, waitFor } from './testing.js';
 
 const run = randomBytes(4).toString('hex');
 const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
@@ -56,7 +56,7 @@ describe('relay with PostgreSQL and RabbitMQ', () => {
   it('publishes a committed event exactly as stored, and never a rolled-back one', async () => {
     const org = `org_exact${run}`;
     const sink = await collect('exact', { bindings: [`${org}.#`] });
-    const raw = `uah-test.${run}.raw`;
+    const raw = `${TEST_QUEUE_PREFIX}${run}.raw`;
     await admin.queueDeclare({ queue: raw, exclusive: true });
     await admin.queueBind({ queue: raw, exchange: EVENTS_EXCHANGE, routingKey: `${org}.invoice.*` });
     const relay = startRelay(relayBus);
