@@ -16,6 +16,7 @@ import * as m0014 from './0014_webhook_delivery_paths.js';
 import * as m0015 from './0015_sessions.js';
 import * as m0016 from './0016_organization_tiers.js';
 import * as m0017 from './0017_payouts.js';
+import * as m0018 from './0018_event_relay_cursor.js';
 import * as m0021 from './0021_bank_payouts.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '0015_sessions': m0015,
   '0016_organization_tiers': m0016,
   '0017_payouts': m0017,
+  '0018_event_relay_cursor': m0018,
   '0021_bank_payouts': m0021,
 };
 

@@ -10,6 +10,7 @@ import { buildOpenApi } from './http/openapi.js';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './http/rate-limit.js';
 import { createIdempotency, purgeExpiredIdempotencyKeys, type IdempotencyFaults } from './http/idempotency.js';
 import { ambientKnex } from './db/ambient.js';
+import { PUBLISHED_THROUGH } from './events/relay.js';
 import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './db/group-commit.js';
 import type { Route } from './http/route.js';
 import type { AdminTokenVerifier } from './auth/authenticate.js';
@@ -180,11 +181,11 @@ export function createCore(options: CoreOptions): Core {
 
   const metrics = createMetrics();
   metrics.gauge('uah_outbox_lag_events', 'Committed events not yet published to the bus.', [], async () => {
-    const row = await root('events').whereNull('published_at').count<{ count: string | number }[]>({ count: '*' }).first();
+    const row = await root('events').where('seq', '>', root.raw(PUBLISHED_THROUGH)).count<{ count: string | number }[]>({ count: '*' }).first();
     return [{ value: Number(row?.count ?? 0) }];
   });
   metrics.gauge('uah_outbox_lag_seconds', 'Age of the oldest event not yet published.', [], async () => {
-    const row = (await root.raw<{ rows: Array<{ age: number | null }> }>('SELECT EXTRACT(EPOCH FROM now() - MIN(timestamp))::float8 AS age FROM events WHERE published_at IS NULL')).rows[0];
+    const row = (await root.raw<{ rows: Array<{ age: number | null }> }>(`SELECT EXTRACT(EPOCH FROM now() - MIN(timestamp))::float8 AS age FROM events WHERE seq > ${PUBLISHED_THROUGH}`)).rows[0];
     return [{ value: row?.age ?? 0 }];
   });
   metrics.gauge('uah_webhook_deliveries_pending', 'Webhook deliveries waiting for an attempt or a retry.', [], async () => {

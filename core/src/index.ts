@@ -10,7 +10,7 @@ export { sha256, matchesHash, randomToken } from './auth/secrets.js';
 export type { SessionService } from './auth/session-service.js';
 export { createSettingsStore, type SettingsStore } from './system/settings.js';
 export { createSecretBox, type SecretBox } from './shared/secret-box.js';
-export { createRelay, type Relay } from './events/relay.js';
+export { createRelay, PUBLISHED_THROUGH, type Relay } from './events/relay.js';
 export { createOutboxSignal, OUTBOX_CHANNEL, type OutboxSignal } from './events/outbox-signal.js';
 export { createAmqpBus } from './events/amqp-bus.js';
 export { createMemoryBus } from './events/memory-bus.js';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Connection } from 'rabbitmq-client';
 import { afterAll, beforeAll } from 'vitest';
+import { PUBLISHED_THROUGH } from '@uah/core';
 import { testQueueName } from '../../core/src/events/testing.js';
 import { testHubQueues } from '../hub-queues.js';
 import { freePort, startPrivatePostgres, startPrivateRabbit, type PrivatePostgres, type PrivateRabbit } from './services.js';
@@ -244,7 +245,7 @@ export async function createDatabase(serverUrl: string, name: string): Promise<{
 /** Every event of the organization that the outbox holds, and whether each was confirmed published. */
 export async function outboxOf(db: pg.Pool, organizationId: string): Promise<Array<{ id: string; type: string; aggregateId: string; published: boolean }>> {
   const { rows } = await db.query<{ id: string; type: string; aggregateId: string; published: boolean }>(
-    'SELECT id, type, aggregate_id AS "aggregateId", published_at IS NOT NULL AS published FROM events WHERE organization_id = $1 ORDER BY seq',
+    `SELECT id, type, aggregate_id AS "aggregateId", seq <= ${PUBLISHED_THROUGH} AS published FROM events WHERE organization_id = $1 ORDER BY seq`,
     [organizationId],
   );
   return rows;

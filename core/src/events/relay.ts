@@ -45,6 +45,11 @@ export interface Relay {
  * different schemas in one database (each test file has its own) do not exclude each other.
  */
 export const RELAY_LOCK_KEY = 0x75616872;
+/**
+ * The highest `seq` the relay has published, with every event before it (migration 0018): events above it
+ * are the outbox's. A subquery, for use in a condition on `events.seq`.
+ */
+export const PUBLISHED_THROUGH = '(SELECT seq FROM event_relay_cursor)';
 const LOCK_ARGS = `${RELAY_LOCK_KEY}, hashtext(current_schema())`;
 /** A held lock's connection is checked this often, so a dead session is noticed and the lock taken again. */
 const LOCK_VERIFY_MS = 5_000;
@@ -220,7 +225,7 @@ export function createRelay(options: RelayOptions): Relay {
     if (settled === undefined) return 0;
     const rows = (await knex('events')
       .select('id', 'seq', 'organization_id', 'type', 'aggregate_type', 'aggregate_id', 'version', 'data', 'metadata', 'timestamp')
-      .whereNull('published_at')
+      .where('seq', '>', knex.raw(PUBLISHED_THROUGH))
       .where('seq', '<=', settled)
       .orderBy('seq', 'asc')
       .limit(batchSize)) as EventRow[];
@@ -235,8 +240,9 @@ export function createRelay(options: RelayOptions): Relay {
       confirmed = confirmedPrefix(events, err);
     }
     if (confirmed > 0) {
-      const ids = events.slice(0, confirmed).map((event) => event.id);
-      await knex.raw('UPDATE events SET published_at = now() WHERE id = ANY(?::text[])', [ids]);
+      // A relay that lost the lock mid-batch may mark after its successor: the cursor never moves back.
+      const through = (rows[confirmed - 1] as EventRow).seq;
+      await knex.raw('UPDATE event_relay_cursor SET seq = GREATEST(seq, ?), updated_at = now()', [through]);
     }
     if (failure !== undefined) throw failure instanceof Error ? failure : new Error('publish failed', { cause: failure });
     return events.length;
@@ -319,7 +325,7 @@ export function createRelay(options: RelayOptions): Relay {
     async lag() {
       const { rows } = await knex.raw<{ rows: Array<{ events: number; seconds: number }> }>(
         `SELECT count(*)::int AS events, COALESCE(EXTRACT(EPOCH FROM now() - min(timestamp)), 0)::float8 AS seconds
-         FROM events WHERE published_at IS NULL`,
+         FROM events WHERE seq > ${PUBLISHED_THROUGH}`,
       );
       return { events: rows[0]?.events ?? 0, seconds: rows[0]?.seconds ?? 0 };
     },
