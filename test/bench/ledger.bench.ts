@@ -4,106 +4,56 @@
  * run (`../shared/bench/pg-baseline.sh <S> <C> raw_journal`). Prints `api_entries_per_s=`,
  * `raw_journal_tps=` and `ratio=`, the latencies, how the postings were grouped, and the CPU per entry.
  *
- *   npm run bench                                   # 10 s, 4 clients, 200 accounts
+ *   npm run bench                                   # 10 s after a 10 s warm-up, 4 clients, 200 accounts
  *   BENCH_SECONDS=20 BENCH_CLIENTS=16 npm run bench
- *   BENCH_GROUP_COMMIT=on BENCH_CLIENTS=16 npm run bench    # the same with group commit (A/B; off by default)
+ *   BENCH_GROUP_COMMIT=off BENCH_CLIENTS=16 npm run bench    # without group commit (A/B)
  *
  * Environment: BENCH_DATABASE_URL (a server where the benchmark may create and drop the database
  * `uah_bench`; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS, BENCH_CLIENTS,
- * BENCH_ACCOUNTS, and for experiments BENCH_GROUP_COMMIT, BENCH_GROUPS, BENCH_ALONE, BENCH_SETUP_SQL (below).
- * The load generator runs in a child process, so it does not share the server's event loop, and the CPU
- * used per entry is reported for the server process, the PostgreSQL backends (from /proc) and the client.
+ * BENCH_ACCOUNTS, BENCH_WARMUP_SECONDS, and for experiments BENCH_GROUP_COMMIT, BENCH_GROUPS,
+ * BENCH_FOLLOW_MIN, BENCH_ALONE (the group-commit options) and BENCH_SETUP_SQL (run after the migrations:
+ * what an index or a trigger costs). The load generator runs in a child process, so it does not share the
+ * server's event loop, and the CPU used per entry is reported for the server process, the PostgreSQL
+ * backends (from /proc) and the client.
  *
- * FIGURES (issue 14 part 1, 2026-12-06). Machine: 2 vCPUs (a Firecracker VM) shared with several other
- * people's test runs, PostgreSQL 15 on the same machine over TCP 127.0.0.1, synchronous_commit on. The load
- * average was 2.5-10 for the first runs and 17-25 for everything after 15:42 UTC: absolute figures are
- * depressed and swing by 2x from one run to the next, so only pairs run back to back compare. Each line is
- * one `npm run bench` (10 s, 200 accounts): ratio, p99, then CPU µs per entry server/PostgreSQL/client.
+ * Measuring on this machine (2 vCPUs of a VM, PostgreSQL 15 on the same machine over TCP, synchronous_commit
+ * on): the raw baseline itself moves by 20-40% between runs a minute apart and the CPU per entry by 20%, so
+ * only runs back to back compare, and one run says little; BENCHMARKS.md has the series.
  *
- *   Before (the posting one autocommit statement per request, as it was):
- *     c=4   load 2.5  ratio 0.159  p99  86 ms  cpu 1216/917/416
- *     c=16  load 8.0  ratio 0.111  p99  94 ms  cpu  559/735/190
- *     c=16  load 10   ratio 0.201  p99  91 ms  cpu  544/684/162   (under --cpu-prof)
- *   A/B under load 17-25, group commit off vs one group in flight and no postings written alone
- *   (BENCH_ALONE=0 BENCH_GROUPS=1), pairs run back to back:
- *     c=16  off  ratio 0.077 0.060 0.095 0.066         p99 202-326 ms  cpu 1026-1686 / 864-1158
- *           on   ratio 0.090 0.065 0.064 0.069 0.059    p99 225-369 ms  cpu  796-1436 / 522-766
- *                7.1-7.4 postings per group; mean CPU per entry server 1448 -> 1199 (-17%),
- *                PostgreSQL 1035 -> 659 (-36%); mean ratio 0.069 -> 0.069
- *     c=4   off  ratio 0.143 0.146                     p99  69-99 ms   cpu 1345-1535 / 893-1038
- *           on   ratio 0.116 0.091                     p99 103-119 ms  cpu 1731-1973 / 878-992
- *                1.9 postings per group: too few to pay for BEGIN/SAVEPOINT/COMMIT, and the one group
- *                in flight queues postings that would otherwise run side by side
- *     c=16  two or four groups in flight (BENCH_GROUPS=2/4): 1.8-3.5 per group, ratio 0.040-0.062: worse
- *   Written alone while nothing waits, up to 4 in flight (BENCH_ALONE=4), tried as a default and dropped:
- *     c=16  on   ratio 0.052 0.062 0.145  p99 377 478 227 ms  cpu 1569/936 1320/822 1120/838  (1.4-1.5 per
- *                group; the third run under --cpu-prof, alone, in a quieter moment)
- *           off  ratio 0.045              p99 463 ms          cpu 1714/1121
- *     c=4   on   ratio 0.085  p99 129 ms  cpu 2074/1161  (every posting alone: the same path as off)
- *           off  ratio 0.080  p99 138 ms  cpu 1903/1208
- *   The default kept (BENCH_ALONE=0, one group in flight), after the group's locks were taken in account
- *   order (below), load 9-12 at 16:49-16:52 UTC, in this order:
- *     c=16  alone=4  ratio 0.092  p99 171 ms  cpu 1266/879   (1.47 per group)
- *           on       ratio 0.158  p99  82 ms  cpu  635/560   (7.78 per group)
- *           off      ratio 0.098  p99 150 ms  cpu 1145/1106
- *           on       ratio 0.128  p99 111 ms  cpu  724/608   (7.65 per group)
- *     c=4   off      ratio 0.169  p99  46 ms  cpu 1170/972
- *           on       ratio 0.161  p99  49 ms  cpu 1238/790   (1.91 per group)
- *           alone=4  ratio 0.211  p99  41 ms  cpu  846/802   (every posting alone, i.e. the path of off)
- *   Other levers (c=16, BENCH_ALONE=4, BENCH_SETUP_SQL, one run each next to the 0.052/0.062 runs):
- *     events without the unique(seq) and (organization_id, seq) indexes:   ratio 0.053  cpu 1482/905
- *     one event per posting (account.balance_changed skipped by a trigger): ratio 0.053  cpu 1484/877
+ * WHAT MOVED THE RATIO (issue 14 part 1), from 0.22 at 4 and 16 clients on an idle machine at the start:
+ * - Warm-up. The first seconds run before V8 has optimized the request path: at one client a 5 s run cost
+ *   2.1 ms of server CPU an entry, a 20 s run 0.68 ms. The warm-up is 10 s (it was 2 s).
+ * - The load generator. node:http's client cost 0.2-0.3 ms of CPU an entry on the same two cores; the
+ *   plain-socket client (below) costs 0.06-0.1 ms.
+ * - Group commit, now on by default, in one round trip: BEGIN, the group's locks, every member's statement
+ *   and COMMIT go out in one write; no savepoints (a failure rolls the group back and its other members go
+ *   again in the next group). Up to two groups in flight, the second once four postings wait. PostgreSQL CPU
+ *   an entry at 16 clients: 1,220-1,440 µs without, 610-950 µs with (groups of 4.9); at 4 clients 850-1,270
+ *   against 550-690 µs (groups of 2).
+ * - The router: @koa/router tests a path against every route's pattern, twice a request; matches are now
+ *   kept per shape of path (ids replaced), which took router matching from 7% of the server's busy time to
+ *   nothing visible.
+ * Measured, not kept: a single group in flight (smaller PostgreSQL CPU, less parallelism: 0.33 at 16),
+ * three groups (0.40, the same as two), a second group from two or from one waiting posting at 4 clients
+ * (0.32 and 0.25 against 0.32), a second group only from eight (0.34 at 16).
  *
- * WHERE THE SERVER'S TIME GOES (--cpu-prof of this process at c=16; shares of the busy, non-idle time).
- * Before: writing to sockets (writev: the statement to PostgreSQL and the answer to the client) 36%, of
- * which the node-pg submit path of the posting statement is most (27%); Koa's respond 14%; the route
- * handler (key lookup from the cache, rate limit, validation, the idempotency wrapper) 12%; the JSON body
- * 8%; preparing the entry (validation, amounts) 2%; writeEntry's own JS 4%; GC 4%; the rest is HTTP
- * parsing, routing, logging and metrics at 1-4% each. The per-request work the issue names (key lookup, rate
- * limit, idempotency, validation, logging, metrics) is already cached or in memory and together under a
- * fifth of the server's CPU; no single part of it is worth a change. What costs is the number of socket
- * writes and wake-ups per entry: on this VM each write to a loopback socket wakes the other side and the
- * sampled time in writev is as large as everything else the request does.
- * After (with BENCH_ALONE=4, c=16): writev 20% of busy time (from 36%); sending groups and lone
- * postings, their writes included, 21%; respond 11%, route handler 10%, JSON body 9%.
+ * WHERE THE TIME GOES NOW (16 clients, group commit): about 0.4-0.65 ms of server CPU, 0.6-0.95 ms of
+ * PostgreSQL CPU and 0.06-0.12 ms of load generator an entry, against about 0.44 ms of PostgreSQL and 0.1 ms
+ * of pgbench for the raw shape. The server's profile is flat: the request's JSON, Koa, pg's protocol code,
+ * the entry's own JSON for its event, GC at 5%. The CPU profile's largest item, writev (25-55% of samples),
+ * is the process being preempted inside its socket writes when the PostgreSQL backend it wakes takes the
+ * core (the signal that takes the sample is delivered when writev returns), not CPU: /proc gives 88% of the
+ * server's CPU as user time. The statement does more than the raw shape, by design: three events (the
+ * entry's and one account.balance_changed per account, a published contract) with four indexes each, two
+ * lines with five indexes, two foreign keys and a row trigger each, two balance upserts, the chart-version
+ * guard and the deferred balance check. Dropping two of the events' indexes took PostgreSQL's CPU an entry
+ * from about 610 to 510 µs in one run; neither they nor the checks were dropped.
  *
- * ANALYSIS. Group commit does what it should for the database: at 16 clients with groups of ~7-8 it takes
- * a third to a half off PostgreSQL's CPU per entry (one transaction, one WAL flush and no per-statement
- * commit for seven postings) and a sixth to a third off the server's (two socket writes per group instead
- * of one per posting). Under load 20+ that did not show in the ratio (0.069 both ways): with 20 runnable
- * processes on 2 cores a process gets its share of CPU time, not the CPU it needs, and a group is written
- * by one PostgreSQL backend where 16 autocommit statements were written by 16. At load 9-12 it did:
- * 0.13-0.16 against 0.10 without, p99 82-111 ms against 150. At 4 clients the groups are ~2 postings and
- * the ratio is the same within the noise (0.161 against 0.169; under load 20+ it was lower, 0.09-0.12
- * against 0.14). Writing postings alone while few are in flight (BENCH_ALONE=4) keeps 4 clients exactly on
- * the old path but leaves 16 clients with groups of 1.4 and most of the cost, so it is off by default.
- * Fewer events per posting or fewer event indexes changed the CPU per entry by less than the run-to-run
- * noise: the account.balance_changed events (a published contract) and the event indexes (used by the
- * relay and the event stream) stay.
- *
- * Correctness: a group locks all its members' balance rows in account order before any member runs (the
- * order every posting statement takes its own rows in), so a group cannot deadlock with a request that
- * posts in its own transaction (with an Idempotency-Key, or a document's posting); a first posting to an
- * account creates its balance row inside the member and is the one case not ordered up front (a deadlock
- * there costs the member a retry in the next group, or the other transaction its request, which is then
- * answered 503 with Retry-After like every deadlock victim).
- *
- * Measured again at load 3-6 (17:03-17:05 UTC, back to back): c=4 on 0.172 p99 26 ms cpu 1154/927, off
- * 0.144 p99 26 ms cpu 1110/1151; c=16 on 0.133 (609 entries/s, 7.7 a group) p99 66 ms cpu 607/612, off 0.224
- * (914 entries/s) p99 55 ms cpu 514/832. With CPU to spare, waiting for each group's commit costs more
- * throughput than the shared WAL flush saves, so group commit is OFF by default (LEDGER_GROUP_COMMIT=true in
- * the hub, BENCH_GROUP_COMMIT=on here): it pays when PostgreSQL's CPU is what runs out.
- *
- * NOT REACHED: 0.5x raw at 4 and at 16 clients and p99 under 50 ms at 16. Best seen: 0.21 (4 clients) and
- * 0.16 with p99 82 ms (16 clients) at load 9-12. The raw shape costs PostgreSQL about a third of our
- * statement (three events with five indexes each, two line rows with three indexes, two balance upserts,
- * the chart-version guard and the deferred balance check) and pgbench's client costs almost nothing,
- * while our server still spends 0.6-1.2 ms of CPU per entry on HTTP, JSON and the driver and the load
- * generator 0.2-0.4 ms: on 2 shared cores the ratio is bounded by total CPU per entry, and reaching 0.5
- * needs it roughly halved again. What would close the gap: a quiet machine to measure on (ratios here swing
- * 2x between identical runs); fewer index writes per posting (e.g. one events index fewer and the balance
- * events folded into the entry's event, a contract change); fewer wake-ups per entry (HTTP pipelining or
- * batched requests from clients).
+ * NOT REACHED: 0.5x raw at 4 and at 16 clients. Best runs 0.40 at 16 clients (p99 26-37 ms, under the 50 ms
+ * target) and 0.32-0.33 at 4. At 16 clients the two cores are about 80% busy with CPU per entry still
+ * about twice the raw shape's; at 4 clients each request waits for the group in flight (p50 3.4-3.9 ms).
+ * What would close it: one statement for a whole group (the per-statement executor work and JSON parsing
+ * once per group, not per posting), fewer index writes per event, and a second core for the server.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -124,7 +74,8 @@ const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127
 const DATABASE = 'uah_bench';
 /**
  * BENCH_GROUP_COMMIT=off measures the postings without group commit; BENCH_GROUPS sets how many groups may
- * be in flight, BENCH_ALONE how many postings are written alone before the others wait for a group; BENCH_SETUP_SQL runs after the migrations (experiments: what an index or a trigger costs).
+ * be in flight, BENCH_FOLLOW_MIN how many postings a group after the first needs, BENCH_ALONE how many
+ * postings are written alone before the others wait for a group.
  */
 const GROUP_COMMIT = {
   enabled: process.env['BENCH_GROUP_COMMIT'] !== 'off',
