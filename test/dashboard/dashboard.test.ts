@@ -97,6 +97,9 @@ beforeAll(async () => {
   );
   const created = await api('POST', '/v1/organizations', ADMIN, { name: 'Dashboard Ltd', baseCurrency: 'USD' });
   org = { id: created['id'] as string, apiKey: created['apiKey'] as string };
+  // The catalog loads its connectors in the background, one at a time, and the catalog route answers once they
+  // are loaded: on a busy machine that takes longer than a page step may wait, so the browser starts after it.
+  await api('GET', '/v1/connectors', org.apiKey);
   browser = await launch();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
