@@ -59,6 +59,9 @@ describe('webhook delivery through RabbitMQ to local receivers', () => {
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([delivery.id]));
     const one = await fx.hub.request('GET', `/v1/organizations/${org.id}/webhooks/${id}/deliveries/${delivery.id}`);
     expect(one.body.attempts).toHaveLength(4);
+    // The success ends the endpoint's failure streak.
+    const ep = await fx.hub.request('GET', `/v1/organizations/${org.id}/webhooks/${id}`);
+    expect(ep.body).toMatchObject({ consecutiveFailures: 0, failingSince: null });
   });
 
   it('retries by the policy, ×2 from the initial delay up to the maximum, then FAILED; redelivery starts a new round', async () => {
