@@ -1,30 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Database } from '../src/db/database.js';
-import { TEST_DATABASE_URL } from '../src/testing/database.js';
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+import { createTestDatabase, type TestDatabase } from '../src/testing/database.js';
 
 describe('migration 0009 on books that already exist', () => {
-  const name = `uah_t_${randomBytes(6).toString('hex')}`;
-  let db: Database;
+  let db: TestDatabase;
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${name}`);
-    const url = new URL(TEST_DATABASE_URL);
-    url.pathname = `/${name}`;
-    db = await createDatabase({ url: url.href, poolMax: 2 });
     // Up to the migration before this one, with an organization whose chart already uses code 5100.
-    for (let i = 0; i < 4; i += 1) await db.knex.migrate.up();
+    db = await createTestDatabase({ poolMax: 2, upTo: '0004' });
     expect(await db.knex.migrate.currentVersion()).toBe('0004');
     await db.knex('organizations').insert({ id: 'org_OLD', name: 'Old Books', base_currency: 'USD' });
     await db.knex('ledger_settings').insert({ organization_id: 'org_OLD', base_currency: 'USD', entry_number_sequence: 'journal_entry_number_org_old' });
@@ -34,10 +16,7 @@ describe('migration 0009 on books that already exist', () => {
     ]);
     await db.migrate();
   });
-  afterAll(async () => {
-    await db.close();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  });
+  afterAll(() => db.close());
 
   it('gives an existing organization the inventory adjustments account on the first free code, and keeps the other system keys allowed', async () => {
     // Other contexts' migrations may add accounts of their own: only these three are this migration's concern.
