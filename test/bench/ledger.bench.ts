@@ -62,9 +62,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import pino from 'pino';
 import { createCore, createDatabase, createMemoryBus, type Core, type Database } from '@uah/core';
+import { adminQuery } from './postgres.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 4);
@@ -86,16 +86,6 @@ const GROUP_COMMIT = {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const baselineScript = resolve(root, '..', 'shared', 'bench', 'pg-baseline.sh');
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 function databaseUrl(): string {
   const url = new URL(SERVER_URL);
@@ -246,8 +236,8 @@ async function measure(setup: Setup): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE}`);
-  await adminQuery(`CREATE DATABASE ${DATABASE}`);
+  await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${DATABASE}`);
+  await adminQuery(SERVER_URL, `CREATE DATABASE ${DATABASE}`);
   const db = await createDatabase({ url: databaseUrl(), poolMax: CLIENTS + 2 });
   const logger = pino({ level: 'warn' });
   const bus = createMemoryBus({ logger });
@@ -270,7 +260,7 @@ async function main(): Promise<void> {
     await core.close();
     await bus.close();
     await db.close();
-    await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE}`);
+    await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${DATABASE}`);
   }
 }
 

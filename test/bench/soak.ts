@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { adminQuery } from './postgres.js';
 
 const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 600);
 const RATE = Number(process.env['SOAK_RATE'] ?? 40);
@@ -28,16 +28,6 @@ const database = `uah_soak_${randomBytes(4).toString('hex')}`;
 const admin = `soak-${randomBytes(8).toString('hex')}`;
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function freePort(): Promise<number> {
   return new Promise((done) => {
@@ -51,7 +41,7 @@ async function freePort(): Promise<number> {
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 async function main(): Promise<void> {
-  await adminQuery(`CREATE DATABASE ${database}`);
+  await adminQuery(SERVER_URL, `CREATE DATABASE ${database}`);
   const url = new URL(SERVER_URL);
   url.pathname = `/${database}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'uah-soak-'));
@@ -123,7 +113,7 @@ async function main(): Promise<void> {
   } finally {
     hub.kill('SIGTERM');
     await new Promise((r) => hub.once('exit', r));
-    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -79,12 +79,12 @@ import { createServer, Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import pino from 'pino';
 import { Connection } from 'rabbitmq-client';
 import { createAmqpBus, createCore, createDatabase, createRelay, createSecretBox } from '@uah/core';
 import { createHttpTransport } from '../../hub/src/webhooks/http-transport.js';
 import { createDeliveryWorker } from '../../hub/src/webhooks/delivery-worker.js';
+import { adminQuery } from './postgres.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const SECONDS = env('BENCH_SECONDS', 10);
@@ -99,12 +99,6 @@ const DATABASE = 'uah_bench_webhooks';
 const QUEUE = `uah-bench.webhooks.${randomBytes(3).toString('hex')}`;
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
 const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'warn' });
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  await client.query(sql).finally(() => client.end());
-}
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -209,8 +203,8 @@ async function rawPublishes(count: number): Promise<number> {
 
 async function main(): Promise<void> {
   print(`# webhooks benchmark: rate=${RATE}/s for ${SECONDS}s, backlog=${BACKLOG}×${ENDPOINTS} endpoints, relay idle ${RELAY_IDLE_MS} ms, ${PER_ENDPOINT} attempts in flight per endpoint`);
-  await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${DATABASE}`);
+  await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await adminQuery(SERVER_URL, `CREATE DATABASE ${DATABASE}`);
   const url = new URL(SERVER_URL);
   url.pathname = `/${DATABASE}`;
   const db = await createDatabase({ url: url.href, poolMax: 20 });
@@ -266,7 +260,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await core.close();
     await db.close();
-    await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   }
 }
 
