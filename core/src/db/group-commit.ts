@@ -38,7 +38,7 @@ export interface GroupCommitOptions {
   alone?: number;
   /**
    * A group of one is its statement alone, in autocommit (default true): atomic by itself, it needs no
-   * savepoint, and an idle hub answers as fast as without group commit.
+   * BEGIN or COMMIT, and an idle hub answers as fast as without group commit.
    */
   aloneWhenSingle?: boolean;
   faults?: GroupCommitFaults;
@@ -64,11 +64,10 @@ export interface GroupCommit {
   /** Groups and members written so far (members counted once per try). */
   stats(): { groups: number; members: number };
   /**
-   * Runs `statement` in a transaction shared with the statements of other concurrent callers, inside a
-   * savepoint of its own, and resolves with its rows only after the shared COMMIT. If it fails, its
-   * savepoint is rolled back (nothing of it stays, the other members' work does) and the promise rejects
-   * with its own error. If the group cannot commit, every member rejects with 503 SERVICE_UNAVAILABLE and
-   * none of them is in the database.
+   * Runs `statement` in a transaction shared with the statements of other concurrent callers and resolves
+   * with its rows only after the shared COMMIT. If it fails, nothing of it stays and the promise rejects with
+   * its own error (the other members are written in the next group). If the group cannot commit, every member
+   * rejects with 503 SERVICE_UNAVAILABLE and none of them is in the database.
    */
   run<R>(statement: GroupStatement): Promise<R[]>;
 }
@@ -118,8 +117,8 @@ const RETRIED = new Set(['40P01', '40001']);
  * see `writeEntry`). If statement k fails, PostgreSQL refuses what follows it and the COMMIT rolls back the
  * whole transaction: k is answered with its error, and the other members, none of them written, go back to
  * the head of the queue for the next group. Each request's outcome stays its own, and a refusal costs its
- * group one more trip. (With a `beforeCommit` fault hook, used by tests, each member runs in a savepoint of
- * its own and a failure rolls back to it; the COMMIT follows in a second round trip.)
+ * group one more trip. (With a `beforeCommit` fault hook, used by tests, the COMMIT follows the hook in a
+ * second round trip.)
  *
  * Up to `concurrency` groups are in flight, each on its own connection; a group after the first needs
  * `followMin` members. A member holds its rows until its group commits, so nothing in flight at once shares
@@ -198,68 +197,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       return;
     }
     if (group.length === 1 && (single || options.aloneWhenSingle !== false)) return writeAlone(connection, group[0] as Member);
-    const stream = connection.connection?.stream;
-    const pipelined = typeof connection.pipeline === 'boolean' && typeof stream?.cork === 'function' && typeof stream.uncork === 'function';
-    if (pipelined && !options.faults?.beforeCommit) return writeInOneTrip(connection, group);
-    const answered = new Set<Member>();
-    const succeeded: Array<{ member: Member; rows: unknown[] }> = [];
-    if (pipelined) connection.pipeline = true;
-    try {
-      let pending = group;
-      let begun = false;
-      while (pending.length > 0) {
-        // With pipelining every message below leaves in one write and PostgreSQL answers them in order.
-        if (pipelined) stream?.cork?.();
-        // The group's locks first, outside every savepoint, in key order (see lockStatements).
-        const opening = begun ? [] : [connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...lockStatements(group).map((lock) => connection.query(lock))].map(settle);
-        const sent = pending.map((member, i) => ({
-          member,
-          savepoint: settle(connection.query(i === 0 && !begun ? 'SAVEPOINT member' : 'RELEASE SAVEPOINT member; SAVEPOINT member')),
-          result: settle(connection.query({ ...member.statement })),
-        }));
-        if (pipelined) stream?.uncork?.();
-        let failedAt = -1;
-        for (const opened of await Promise.all(opening)) if (!opened.ok) throw opened.error;
-        for (const [i, { member, savepoint, result }] of sent.entries()) {
-          const opened = await savepoint;
-          if (!opened.ok) throw opened.error;
-          begun = true;
-          const outcome = await result;
-          if (outcome.ok) {
-            succeeded.push({ member, rows: outcome.value.rows });
-            continue;
-          }
-          // What was sent after it was refused (the transaction is in error until this rollback).
-          failedAt = i;
-          await connection.query('ROLLBACK TO SAVEPOINT member');
-          answered.add(member);
-          if (isRetried(outcome.error) && member.retries < MAX_RETRIES) {
-            member.retries += 1;
-            queue.unshift(member);
-          } else {
-            member.reject(outcome.error);
-          }
-          break;
-        }
-        // Drain what was refused after the failure before sending it again.
-        await Promise.all(sent.map((s) => Promise.all([s.savepoint, s.result])));
-        pending = failedAt < 0 ? [] : pending.slice(failedAt + 1);
-      }
-      if (begun) {
-        await options.faults?.beforeCommit?.((sql) => connection.query(sql));
-        // A transaction found in error at COMMIT is rolled back without an error: that is a failure too.
-        const committed = (await connection.query('COMMIT')) as { command?: string };
-        if (committed.command === 'ROLLBACK') throw new Error('The group transaction was rolled back at COMMIT.');
-      }
-    } catch (error) {
-      await connection.query('ROLLBACK').catch(() => undefined);
-      for (const member of group) if (!answered.has(member)) member.reject(commitFailed(error));
-      return;
-    } finally {
-      if (pipelined) connection.pipeline = false;
-      await source.releaseConnection(connection);
-    }
-    for (const { member, rows } of succeeded) member.resolve(rows);
+    return writeInOneTrip(connection, group);
   }
 
   /**
@@ -276,18 +214,24 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     let results: Array<Settled<{ rows: unknown[] }>>;
     let opening: Array<Settled<unknown>>;
     let committed: Settled<{ command?: string }>;
+    const beforeCommit = options.faults?.beforeCommit;
+    const commit = (): Promise<Settled<{ command?: string }>> => settle(connection.query('COMMIT') as Promise<{ command?: string }>);
     try {
-      let all: Promise<[Array<Settled<unknown>>, Array<Settled<{ rows: unknown[] }>>, Settled<{ command?: string }>]>;
+      let opened: Promise<Array<Settled<unknown>>>;
+      let sent: Promise<Array<Settled<{ rows: unknown[] }>>>;
+      let committing: Promise<Settled<{ command?: string }>> | undefined;
       stream?.cork?.();
       try {
-        const opened = [connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...lockStatements(group).map((lock) => connection.query(lock))].map(settle);
-        const sent = group.map((member) => settle(connection.query({ ...member.statement })));
-        const commit = settle(connection.query('COMMIT') as Promise<{ command?: string }>);
-        all = Promise.all([Promise.all(opened), Promise.all(sent), commit]);
+        opened = Promise.all([connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...lockStatements(group).map((lock) => connection.query(lock))].map(settle));
+        sent = Promise.all(group.map((member) => settle(connection.query({ ...member.statement }))));
+        if (!beforeCommit) committing = commit();
       } finally {
         stream?.uncork?.();
       }
-      [opening, results, committed] = await all;
+      [opening, results] = await Promise.all([opened, sent]);
+      // A test's fault hook runs once every member has succeeded, then the COMMIT follows in a second trip.
+      if (beforeCommit && opening.every((o) => o.ok) && results.every((r) => r.ok)) await beforeCommit((sql) => connection.query(sql));
+      committed = await (committing ?? commit());
     } catch (error) {
       await connection.query('ROLLBACK').catch(() => undefined);
       await source.releaseConnection(connection);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type ApiResponse, type TestHub } from '../testing/harness.js';
 
 /**
- * Group commit of API postings: concurrent postings share a transaction, each in its own savepoint. Each
+ * Group commit of API postings: concurrent postings share a transaction, sent in one round trip. Each
  * request's outcome must still be its own: an accepted entry is in the database (with its events and
  * balances) by the time it is answered, a refused one writes nothing, whatever its neighbours in the group
  * did, and a group whose COMMIT fails answers none of its members with success.

@@ -124,7 +124,7 @@ function balanceChanges(prepared: PreparedEntry) {
  * Run alone (autocommit) the statement is its own transaction and the deferred balance check runs at its
  * end; run in a caller's transaction, the check runs at the caller's commit. Outside a transaction, with
  * `group`, it is group-committed with concurrent postings (see db/group-commit.ts): the check then runs at
- * the end of the statement, in its own savepoint, and the entry is returned once the group has committed.
+ * the end of the statement, charged to this posting alone, and the entry is returned once the group has committed.
  */
 export async function writeEntry(
   db: Db,

@@ -26,8 +26,8 @@ function toNative(name: string, sql: string): string {
  * Runs a statement of the posting path as a named prepared statement on node-pg, so that PostgreSQL
  * parses and plans it once per connection instead of on every posting (for the multi-CTE posting
  * statement that is most of its cost). In a transaction it runs on the transaction's connection. Outside
- * one, given a group commit that is on, it joins the next group (its own savepoint in a transaction shared
- * with concurrent statements, answered after the shared COMMIT). On other drivers (the embedded PGlite) it
+ * one, given a group commit that is on, it joins the next group (a transaction shared with concurrent
+ * statements, answered after the shared COMMIT). On other drivers (the embedded PGlite) it
  * is a plain `raw` query.
  */
 export async function preparedQuery<R>(

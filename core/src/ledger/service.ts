@@ -172,7 +172,7 @@ export function createLedgerService(deps: { knex: Knex; events: EventStore; orga
       const input = fromApi(body);
       if (options.dryRun) return service.preview(organizationId, input, undefined, meta);
       // Outside a transaction: the write is one statement, atomic on its own, with the deferred checks at its
-      // end; on PostgreSQL it is group-committed with concurrent postings (each in its own savepoint).
+      // end; on PostgreSQL it is group-committed with concurrent postings (one transaction, one trip).
       return poster.post(knex, organizationId, refsOf(input), (context) => prepareEntry(input, context), meta);
     },
 
