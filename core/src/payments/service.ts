@@ -62,7 +62,6 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     await events.append(trx, [{ type, aggregateType: 'payment', aggregateId: payment.id, organizationId: payment.organizationId, data: { object: payment, ...(previousAttributes ? { previousAttributes } : {}) } }], meta);
   }
 
-  const baseCurrency = async (organizationId: string): Promise<CurrencyCode> => await deps.organizations.baseCurrency(organizationId);
 
   function moneyOf(row: { currency: CurrencyCode; exchangeRate: string | null }, base: CurrencyCode): Money {
     return { currency: row.currency, exchangeRate: row.exchangeRate, baseCurrency: base };
@@ -162,7 +161,7 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
 
   /** Runs `change` on the locked payment if its status is one of `from`. */
   async function transition<T>(organizationId: string, id: string, from: string[], action: string, change: (trx: Knex.Transaction, rows: PaymentRows, base: CurrencyCode) => Promise<T>): Promise<T> {
-    const base = await baseCurrency(organizationId);
+    const base = await deps.organizations.baseCurrency(organizationId);
     return knex.transaction(async (trx) => {
       const rows = await loadPayment(trx, organizationId, id, true);
       if (!from.includes(rows.row.status)) throw new AppError('INVALID_STATE_TRANSITION', `A ${rows.row.status} payment cannot be ${action}; only ${from.join(' or ')} payments can.`);
@@ -184,12 +183,12 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
 
   return {
     async create(organizationId, input, meta) {
-      const base = await baseCurrency(organizationId);
+      const base = await deps.organizations.baseCurrency(organizationId);
       return knex.transaction((trx) => createIn(trx, organizationId, base, input, meta));
     },
 
     async dryRun(organizationId, input, meta) {
-      const base = await baseCurrency(organizationId);
+      const base = await deps.organizations.baseCurrency(organizationId);
       return dryRunInTransaction(knex, (trx) => createIn(trx, organizationId, base, input, meta));
     },
 
@@ -210,13 +209,13 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     },
 
     async createInTransaction(trx, organizationId, input, meta) {
-      return createIn(trx, organizationId, await baseCurrency(organizationId), input, meta);
+      return createIn(trx, organizationId, await deps.organizations.baseCurrency(organizationId), input, meta);
     },
 
     async completeInTransaction(trx, organizationId, id, input, meta) {
       const rows = await loadPayment(trx, organizationId, id, true);
       if (!['PENDING', 'PROCESSING'].includes(rows.row.status)) throw new AppError('INVALID_STATE_TRANSITION', `A ${rows.row.status} payment cannot be completed; only PENDING or PROCESSING payments can.`);
-      return completeLocked(trx, rows, await baseCurrency(organizationId), input, meta);
+      return completeLocked(trx, rows, await deps.organizations.baseCurrency(organizationId), input, meta);
     },
 
     complete(organizationId, id, input, meta) {

@@ -1,4 +1,4 @@
-import type { AccountType, ApAgingQuery, ApAgingReport, ArAgingQuery, ArAgingReport, BalanceSheetQuery, BalanceSheetReport, CurrencyCode, ProfitAndLossQuery, ProfitAndLossReport, ReportAccountLine, ReportSection, TrialBalanceQuery, TrialBalanceReport } from '@uah/schemas';
+import type { AccountType, ApAgingQuery, ApAgingReport, ArAgingQuery, ArAgingReport, BalanceSheetQuery, BalanceSheetReport, ProfitAndLossQuery, ProfitAndLossReport, ReportAccountLine, ReportSection, TrialBalanceQuery, TrialBalanceReport } from '@uah/schemas';
 import { AppError } from '../http/errors.js';
 import type { OrganizationService } from '../auth/organization-service.js';
 import type { CustomerService } from '../customers/service.js';
@@ -50,8 +50,7 @@ function section(balances: Balance[], type: AccountType): ReportSection {
 
 export function createReportService(deps: ReportServiceDeps): ReportService {
   const { ledger } = deps;
-  const base = async (organizationId: string): Promise<CurrencyCode> => await deps.organizations.baseCurrency(organizationId);
-  const head = async <O extends string>(object: O, organizationId: string) => ({ object, organizationId, currency: await base(organizationId), generatedAt: new Date().toISOString() });
+  const head = async <O extends string>(object: O, organizationId: string) => ({ object, organizationId, currency: await deps.organizations.baseCurrency(organizationId), generatedAt: new Date().toISOString() });
 
   return {
     async trialBalance(organizationId, query) {
@@ -86,7 +85,7 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
 
     async arAging(organizationId, query) {
       const asOf = query.asOf ?? today();
-      const currency = await base(organizationId);
+      const currency = await deps.organizations.baseCurrency(organizationId);
       const receivables = await ledger.receivablesByInvoice(organizationId, asOf);
       const invoices = new Map((await deps.invoices.getMany(organizationId, receivables.invoices.map((i) => i.invoiceId))).map((i) => [i.id, i]));
       const names = new Map<string, string>();
