@@ -159,8 +159,8 @@ export async function writeEntry(
 
 /**
  * Locks the balance rows of a group of postings in account-id order before any of them is written (the
- * order each posting statement takes its own rows in; see db/group-commit.ts). Rows that do not exist yet
- * are created by the posting itself.
+ * order each posting statement takes its own rows in; see db/group-commit.ts). Every account has its row from
+ * its creation (migration 0019), so every row a group writes is taken here, in order.
  */
 const LOCK_BALANCES = { name: 'ledger_lock_balances_v1', text: 'SELECT account_id FROM account_balances WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR UPDATE' };
 

@@ -64,10 +64,10 @@ describe('ledger: chart of accounts and journal entries', () => {
   });
 
   it('refuses bad entries with a clear 4xx and writes nothing', async () => {
-    const before = await counts();
     const bank = await account('1000');
     const other = await hub.createOrganization('Other Org', 'USD');
     const foreignBank = (await hub.request('GET', `/v1/organizations/${other.id}/accounts?limit=1`, { token: other.apiKey })).body.data[0];
+    const before = await counts();
     const ok: Line[] = [{ accountCode: '1000', direction: 'DEBIT', amount: 100 }, { accountCode: '4100', direction: 'CREDIT', amount: 100 }];
     const cases: Array<[string, Record<string, unknown>, number, string, string?]> = [
       ['unbalanced', entry([{ accountCode: '1000', direction: 'DEBIT', amount: 100 }, { accountCode: '4100', direction: 'CREDIT', amount: 99 }]), 422, 'UNBALANCED_ENTRY'],
