@@ -17,6 +17,8 @@ describe('0010_projects on existing books', () => {
     const { id: clash } = await hub.createOrganization('Clash Ltd');
     const keys = PROJECT_ACCOUNTS.map((a) => a.key);
     // As the books were before the migration: no project accounts, and in one of them a user account on code 2400.
+    const removed = k('accounts').whereIn('organization_id', [before, clash]).whereIn('system_key', keys).select('id');
+    await k('account_balances').whereIn('account_id', removed).delete();
     await k('accounts').whereIn('organization_id', [before, clash]).whereIn('system_key', keys).delete();
     await k('accounts').insert({ id: 'acc_userowned2400', organization_id: clash, code: '2400', name: 'Loans from directors', type: 'LIABILITY' });
 
