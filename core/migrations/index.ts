@@ -18,6 +18,7 @@ import * as m0016 from './0016_organization_tiers.js';
 import * as m0017 from './0017_payouts.js';
 import * as m0018 from './0018_event_relay_cursor.js';
 import * as m0019 from './0019_account_balance_rows.js';
+import * as m0020 from './0020_customers_duplicate_index.js';
 import * as m0021 from './0021_bank_payouts.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '0017_payouts': m0017,
   '0018_event_relay_cursor': m0018,
   '0019_account_balance_rows': m0019,
+  '0020_customers_duplicate_index': m0020,
   '0021_bank_payouts': m0021,
 };
 

@@ -50,6 +50,14 @@ export function rowToEvent(row: EventRow): Event {
 export interface EventStore {
   /** Appends events inside the caller's transaction: they commit, or roll back, with the state change. */
   append(trx: Knex.Transaction, events: NewEvent[], metadata: EventMetadata): Promise<Event[]>;
+  /**
+   * Inserts a new aggregate's row and appends the event that announces it in ONE statement: one round trip,
+   * atomic by itself (in autocommit, no BEGIN or COMMIT), or part of the caller's transaction when `db` is
+   * one. `row` is the complete row (column names as the model's properties: the snake-case mapper names the
+   * columns), so the event's object is built from it before the statement and the row is not read back.
+   * The event is the aggregate's first (version 1).
+   */
+  insertWithEvent(db: Knex | Knex.Transaction, table: string, row: Record<string, unknown>, event: NewEvent, metadata: EventMetadata): Promise<void>;
   /** What `append` would write, for dry runs: ids and versions are not assigned. */
   preview(events: NewEvent[], metadata: EventMetadata): Array<Omit<Event, 'id' | 'version'>>;
   list(organizationId: string, query: EventListQuery): Promise<Page<Event>>;
@@ -92,6 +100,18 @@ export function createEventStore(knex: Knex, signal?: OutboxSignal): EventStore 
       }
       if (stored.length > 0) signal?.afterCommit(trx);
       return stored;
+    },
+
+    async insertWithEvent(db, table, row, event, metadata) {
+      const insert = db(table).insert(row).toSQL();
+      await db.raw(
+        `WITH inserted AS (${insert.sql} RETURNING 1)
+         INSERT INTO events (id, organization_id, type, aggregate_type, aggregate_id, version, data, metadata)
+         SELECT ?, ?, ?, ?, ?, 1, ?::jsonb, ?::jsonb FROM inserted`,
+        [...insert.bindings, newId('evt'), event.organizationId, event.type, event.aggregateType, event.aggregateId, JSON.stringify(event.data), JSON.stringify(metadata)] as Knex.RawBinding[],
+      );
+      if (!('isTransaction' in db && db.isTransaction)) signal?.committed();
+      else signal?.afterCommit(db as Knex.Transaction);
     },
 
     preview(events, metadata) {
