@@ -56,7 +56,7 @@
  * once per group, not per posting), fewer index writes per event, and a second core for the server.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -64,7 +64,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { createCore, createDatabase, createMemoryBus, type Core, type Database } from '@uah/core';
-import { adminQuery } from './postgres.js';
+import { adminQuery, backendCpuMicros } from './postgres.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 4);
@@ -164,21 +164,6 @@ async function runLoad(data: Record<string, unknown>): Promise<LoadResult> {
   return JSON.parse(stdout) as LoadResult;
 }
 
-/** CPU time (µs) used so far by the PostgreSQL backends serving the benchmark database (read from /proc). */
-async function backendCpuMicros(knex: { raw(sql: string): Promise<{ rows: Array<{ pid: number }> }> }): Promise<number | undefined> {
-  const { rows } = await knex.raw(`SELECT pid FROM pg_stat_activity WHERE datname = '${DATABASE}'`);
-  let ticks = 0;
-  for (const { pid } of rows) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return undefined; // PostgreSQL runs elsewhere (or /proc is not readable): no figure.
-    }
-  }
-  return (ticks * 1_000_000) / 100;
-}
-
 async function baseline(): Promise<number | undefined> {
   if (!existsSync(baselineScript)) {
     print(`raw_journal_tps=unavailable (${baselineScript} is missing)`);
@@ -216,9 +201,9 @@ async function measure(setup: Setup): Promise<number> {
   await runLoad({ ...load, seconds: WARMUP_SECONDS });
   const groupsBefore = setup.core.groupCommit.stats();
   const serverBefore = process.cpuUsage();
-  const pgBefore = await backendCpuMicros(db.knex as never);
+  const pgBefore = await backendCpuMicros(db.knex as never, DATABASE);
   const api = await runLoad({ ...load, seconds: SECONDS });
-  const pgAfter = await backendCpuMicros(db.knex as never);
+  const pgAfter = await backendCpuMicros(db.knex as never, DATABASE);
   const serverCpu = process.cpuUsage(serverBefore);
   const perEntry = (micros: number): string => (micros / Math.max(api.ok, 1)).toFixed(0);
   const sorted = [...api.latencies].sort((a, b) => a - b);

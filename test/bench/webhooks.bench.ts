@@ -84,7 +84,7 @@ import { Connection } from 'rabbitmq-client';
 import { createAmqpBus, createCore, createDatabase, createRelay, createSecretBox } from '@uah/core';
 import { createHttpTransport } from '../../hub/src/webhooks/http-transport.js';
 import { createDeliveryWorker } from '../../hub/src/webhooks/delivery-worker.js';
-import { adminQuery } from './postgres.js';
+import { adminQuery, backendCpuMicros, pidsNamed, processCpuMicros } from './postgres.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const SECONDS = env('BENCH_SECONDS', 10);
@@ -105,19 +105,37 @@ const percentile = (values: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 };
 
-/** The receiver: answers 204 at once and reports `<aggregateId> <receipt time>` for each delivery. */
+/**
+ * The receiver: a minimal HTTP/1.1 server on a plain socket (keep-alive, bodies by Content-Length, as the
+ * hub sends them) that answers 204 at once and notes `[aggregateId, receipt time]` for each delivery; the
+ * receipts go to the benchmark every 20 ms in one message, so that reporting them costs the hub's process
+ * (where the benchmark runs) next to nothing. node:http's server cost about 200 µs of CPU a request here.
+ */
 const RECEIVER = `
-const http = require('node:http');
-const server = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    const at = Date.now();
-    res.writeHead(204).end();
-    try { process.send({ id: JSON.parse(Buffer.concat(chunks).toString()).aggregateId, at }); } catch {}
+const net = require('node:net');
+let receipts = [];
+const server = net.createServer((socket) => {
+  socket.setNoDelay(true);
+  let buffered = Buffer.alloc(0);
+  socket.on('error', () => {});
+  socket.on('data', (chunk) => {
+    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+    let answers = '';
+    for (;;) {
+      const end = buffered.indexOf('\\r\\n\\r\\n');
+      if (end < 0) break;
+      const length = /\\r\\ncontent-length: *(\\d+)/i.exec(buffered.subarray(0, end).toString('latin1'));
+      const total = end + 4 + (length ? Number(length[1]) : 0);
+      if (buffered.length < total) break;
+      const at = Date.now();
+      try { receipts.push([JSON.parse(buffered.subarray(end + 4, total).toString()).aggregateId, at]); } catch {}
+      answers += 'HTTP/1.1 204 No Content\\r\\nConnection: keep-alive\\r\\n\\r\\n';
+      buffered = buffered.subarray(total);
+    }
+    if (answers) socket.write(answers);
   });
 });
-server.keepAliveTimeout = 60000;
+setInterval(() => { if (receipts.length) { process.send({ receipts }); receipts = []; } }, 20);
 process.on('disconnect', () => process.exit(0));
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 `;
@@ -125,40 +143,69 @@ server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }
 /**
  * The writer: open loop, one customer write every 1000/rate ms whatever the answers, so a slow pipeline shows
  * as latency; it reports each write's id with when it was requested and answered. It runs in a process of its
- * own, as clients do, so the hub's process spends its CPU on the hub alone.
+ * own, as clients do, so the hub's process spends its CPU on the hub alone, and writes on plain keep-alive
+ * sockets (a free one, else a new one, up to 64; a write beyond waits for one), each request in one piece and
+ * each answer read by Content-Length, as wrk does: node:http's client cost about 700 µs of CPU a write here.
  */
 const WRITER = `
-const http = require('node:http');
+const net = require('node:net');
 const [port, path, key, rate, seconds] = process.argv.slice(2);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const head = 'POST ' + path + ' HTTP/1.1\\r\\nHost: 127.0.0.1:' + port + '\\r\\nAuthorization: Bearer ' + key + '\\r\\nContent-Type: application/json\\r\\nConnection: keep-alive\\r\\nContent-Length: ';
 const writes = [];
-let failed = 0;
-function write(n) {
-  const requested = Date.now();
-  return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port: Number(port), path, method: 'POST', agent, headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json' } }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode === 201) writes.push({ id: JSON.parse(Buffer.concat(chunks).toString()).id, requested, answered: Date.now() });
-        else failed++;
-        resolve();
-      });
-    });
-    req.on('error', () => { failed++; resolve(); });
-    req.end(JSON.stringify({ businessName: 'Latency ' + n }));
-  });
+const free = [];
+const queued = [];
+let sockets = 0, failed = 0, outstanding = 0, done = false;
+function finishIfDone() {
+  if (done && outstanding === 0) {
+    const cpu = process.cpuUsage();
+    process.send({ writes, failed, seconds: (Date.now() - started) / 1000, cpuMicros: cpu.user + cpu.system }, () => process.exit(0));
+  }
 }
+function connection() {
+  sockets++;
+  const socket = net.connect(Number(port), '127.0.0.1');
+  socket.setNoDelay(true);
+  let buffered = Buffer.alloc(0), current = null;
+  const conn = {
+    send(write) { current = write; socket.write(head + Buffer.byteLength(write.body) + '\\r\\n\\r\\n' + write.body); },
+  };
+  socket.on('error', () => { if (current) { failed++; outstanding--; current = null; } sockets--; finishIfDone(); });
+  socket.on('data', (chunk) => {
+    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+    const end = buffered.indexOf('\\r\\n\\r\\n');
+    if (end < 0) return;
+    const headers = buffered.subarray(0, end).toString('latin1');
+    const length = /\\r\\ncontent-length: *(\\d+)/i.exec(headers);
+    const total = end + 4 + (length ? Number(length[1]) : 0);
+    if (buffered.length < total) return;
+    const status = Number(headers.slice(9, 12));
+    const write = current;
+    current = null;
+    if (status === 201) writes.push({ id: JSON.parse(buffered.subarray(end + 4, total).toString()).id, requested: write.requested, answered: Date.now() });
+    else failed++;
+    buffered = buffered.subarray(total);
+    outstanding--;
+    const next = queued.shift();
+    if (next) conn.send(next); else free.push(conn);
+    finishIfDone();
+  });
+  return conn;
+}
+function write(n) {
+  outstanding++;
+  const w = { body: JSON.stringify({ businessName: 'Latency ' + n }), requested: Date.now() };
+  const conn = free.pop() || (sockets < 64 ? connection() : null);
+  if (conn) conn.send(w); else queued.push(w);
+}
+const started = Date.now();
 (async () => {
-  const sent = [];
-  const started = Date.now();
   for (let n = 0; Date.now() - started < Number(seconds) * 1000; n++) {
     const wait = started + (n * 1000) / Number(rate) - Date.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    sent.push(write(n));
+    write(n);
   }
-  await Promise.all(sent);
-  process.send({ writes, failed, seconds: (Date.now() - started) / 1000 }, () => process.exit(0));
+  done = true;
+  finishIfDone();
 })();
 `;
 
@@ -171,9 +218,9 @@ function scriptFile(name: string, source: string): string {
 function startReceiver(onReceipt: (id: string, at: number) => void): Promise<{ url: string; child: ChildProcess }> {
   const child = fork(scriptFile('receiver.cjs', RECEIVER), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve) => {
-    child.on('message', (message: { port?: number; id?: string; at?: number }) => {
+    child.on('message', (message: { port?: number; receipts?: Array<[string, number]> }) => {
       if (message.port) resolve({ url: `http://127.0.0.1:${message.port}/hook`, child });
-      else if (message.id && message.at) onReceipt(message.id, message.at);
+      else for (const [id, at] of message.receipts ?? []) onReceipt(id, at);
     });
   });
 }
@@ -245,7 +292,7 @@ async function main(): Promise<void> {
     }
     relay.start();
     await worker.start();
-    await latencyPhase(port, `${orgPath}/customers`, key, receipts);
+    await latencyPhase(port, `${orgPath}/customers`, key, receipts, () => otherCpu(db.knex as never, receiver.child.pid));
     await throughputPhase(call, `${orgPath}/customers`, key, receipts, worker);
   } finally {
     await relay.stop();
@@ -266,6 +313,22 @@ async function main(): Promise<void> {
 
 type Call = (method: string, path: string, token: string, body: unknown) => Promise<{ status: number; body: Record<string, string> }>;
 
+interface OtherCpu {
+  postgres: number | undefined;
+  broker: number | undefined;
+  receiver: number | undefined;
+}
+
+/** CPU time (µs) used so far by the benchmark database's backends, a local RabbitMQ and the receiver (from /proc; undefined where not local). */
+async function otherCpu(knex: Parameters<typeof backendCpuMicros>[0], receiverPid: number | undefined): Promise<OtherCpu> {
+  const brokers = pidsNamed('beam.smp').map(processCpuMicros);
+  return {
+    postgres: await backendCpuMicros(knex, DATABASE),
+    broker: brokers.length > 0 && brokers.every((b) => b !== undefined) ? brokers.reduce((sum, b) => (sum ?? 0) + (b ?? 0), 0) : undefined,
+    receiver: receiverPid === undefined ? undefined : processCpuMicros(receiverPid),
+  };
+}
+
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -273,13 +336,15 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
 }
 
 /** The writer's run at RATE for SECONDS, then the receipts of what it wrote. */
-async function latencyPhase(port: number, path: string, key: string, receipts: Map<string, number[]>): Promise<void> {
+async function latencyPhase(port: number, path: string, key: string, receipts: Map<string, number[]>, others: () => Promise<OtherCpu>): Promise<void> {
+  const othersBefore = await others();
   const cpu = process.cpuUsage();
   const child = fork(scriptFile('writer.cjs', WRITER), [String(port), path, key, String(RATE), String(SECONDS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { writes, failed, seconds } = await new Promise<{ writes: Array<{ id: string; requested: number; answered: number }>; failed: number; seconds: number }>((resolve) => child.once('message', resolve as never));
+  const { writes, failed, seconds, cpuMicros: writerCpu } = await new Promise<{ writes: Array<{ id: string; requested: number; answered: number }>; failed: number; seconds: number; cpuMicros: number }>((resolve) => child.once('message', resolve as never));
   const achieved = writes.length / seconds;
   const complete = await waitFor(() => writes.every((w) => (receipts.get(w.id)?.length ?? 0) >= ENDPOINTS), 60_000);
   const used = process.cpuUsage(cpu);
+  const othersAfter = await others();
   const fromAnswer: number[] = [];
   const fromRequest: number[] = [];
   for (const w of writes) for (const at of receipts.get(w.id) ?? []) {
@@ -289,7 +354,9 @@ async function latencyPhase(port: number, path: string, key: string, receipts: M
   print(`latency_writes=${writes.length} failed_writes=${failed} achieved_rate_per_s=${achieved.toFixed(0)} deliveries=${fromAnswer.length} complete=${complete}`);
   print(`latency_p50_ms=${percentile(fromAnswer, 50)} latency_p99_ms=${percentile(fromAnswer, 99)} latency_max_ms=${percentile(fromAnswer, 100)}`);
   print(`latency_from_request_p50_ms=${percentile(fromRequest, 50)} latency_from_request_p99_ms=${percentile(fromRequest, 99)}`);
-  print(`hub_cpu_us_per_event=${((used.user + used.system) / writes.length).toFixed(0)} (API write, relay and its deliveries, in the hub's one process)`);
+  print(`hub_cpu_us_per_event=${((used.user + used.system) / writes.length).toFixed(0)} user=${(used.user / writes.length).toFixed(0)} system=${(used.system / writes.length).toFixed(0)} (API write, relay and its deliveries, in the hub's one process)`);
+  const perEvent = (before: number | undefined, after: number | undefined): string => (before === undefined || after === undefined ? 'n/a' : ((after - before) / writes.length).toFixed(0));
+  print(`other_cpu_us_per_event postgres=${perEvent(othersBefore.postgres, othersAfter.postgres)} rabbitmq=${perEvent(othersBefore.broker, othersAfter.broker)} writer=${(writerCpu / writes.length).toFixed(0)} receiver=${perEvent(othersBefore.receiver, othersAfter.receiver)}`);
 }
 
 /** A backlog written while the worker is stopped (it waits in RabbitMQ), then drained. */

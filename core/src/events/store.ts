@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import { snakeCaseMappers } from 'objection';
 import type { Event, EventListQuery, EventMetadata, EventType } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { createSettledWatermark } from './watermark.js';
+import { preparedQuery } from '../db/prepared.js';
 import type { OutboxSignal } from './outbox-signal.js';
 import { AppError } from '../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../http/paging.js';
@@ -53,8 +56,10 @@ export interface EventStore {
   /**
    * Inserts a new aggregate's row and appends the event that announces it in ONE statement: one round trip,
    * atomic by itself (in autocommit, no BEGIN or COMMIT), or part of the caller's transaction when `db` is
-   * one. `row` is the complete row (column names as the model's properties: the snake-case mapper names the
-   * columns), so the event's object is built from it before the statement and the row is not read back.
+   * one. `row` is the complete row (keys are the model's property names, the columns their snake case; values
+   * as the driver takes them: jsonb as JSON text, times as ISO strings), so the event's object is built from
+   * it before the statement and the row is not read back. The statement is prepared once per table and set
+   * of columns.
    * The event is the aggregate's first (version 1).
    */
   insertWithEvent(db: Knex | Knex.Transaction, table: string, row: Record<string, unknown>, event: NewEvent, metadata: EventMetadata): Promise<void>;
@@ -76,6 +81,29 @@ export interface EventRange {
  * caller reads its own events; past it, the list answers with what has settled.
  */
 const LIST_SETTLE_WAIT_MS = 1_000;
+
+const toColumn = snakeCaseMappers().format;
+const insertStatements = new Map<string, { name: string; sql: string }>();
+
+/**
+ * The statement of `insertWithEvent` for a table and its columns (property names, sorted), built once: the
+ * row, then its event from the row inserted (so none is written if the insert writes nothing).
+ */
+function insertWithEventStatement(table: string, columns: string[]): { name: string; sql: string } {
+  const key = `${table}(${columns.join(',')})`;
+  let statement = insertStatements.get(key);
+  if (!statement) {
+    const names = Object.keys(toColumn(Object.fromEntries(columns.map((c) => [c, null])))).map((c) => `"${c}"`);
+    statement = {
+      name: `insert_with_event_${createHash('sha1').update(key).digest('hex').slice(0, 16)}`,
+      sql: `WITH inserted AS (INSERT INTO "${table}" (${names.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING 1)
+            INSERT INTO events (id, organization_id, type, aggregate_type, aggregate_id, version, data, metadata)
+            SELECT ?, ?, ?, ?, ?, 1, ?::jsonb, ?::jsonb FROM inserted`,
+    };
+    insertStatements.set(key, statement);
+  }
+  return statement;
+}
 
 /** `signal`, when given, hears of each transaction that appended events once it has committed (it wakes the relay). */
 export function createEventStore(knex: Knex, signal?: OutboxSignal): EventStore {
@@ -103,13 +131,12 @@ export function createEventStore(knex: Knex, signal?: OutboxSignal): EventStore 
     },
 
     async insertWithEvent(db, table, row, event, metadata) {
-      const insert = db(table).insert(row).toSQL();
-      await db.raw(
-        `WITH inserted AS (${insert.sql} RETURNING 1)
-         INSERT INTO events (id, organization_id, type, aggregate_type, aggregate_id, version, data, metadata)
-         SELECT ?, ?, ?, ?, ?, 1, ?::jsonb, ?::jsonb FROM inserted`,
-        [...insert.bindings, newId('evt'), event.organizationId, event.type, event.aggregateType, event.aggregateId, JSON.stringify(event.data), JSON.stringify(metadata)] as Knex.RawBinding[],
-      );
+      const columns = Object.keys(row).sort();
+      const statement = insertWithEventStatement(table, columns);
+      await preparedQuery(db, statement.name, statement.sql, [
+        ...columns.map((c) => row[c]),
+        newId('evt'), event.organizationId, event.type, event.aggregateType, event.aggregateId, JSON.stringify(event.data), JSON.stringify(metadata),
+      ]);
       if (!('isTransaction' in db && db.isTransaction)) signal?.committed();
       else signal?.afterCommit(db as Knex.Transaction);
     },

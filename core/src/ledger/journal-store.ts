@@ -3,7 +3,7 @@ import type { CurrencyCode, EventMetadata, JournalEntry, JournalLine } from '@ua
 import { newId } from '../shared/ids.js';
 import { AppError, unprocessable } from '../http/errors.js';
 import { balanceDeltas, baseDeltas, totalsOf } from './posting.js';
-import { preparedQuery } from './prepared.js';
+import { preparedQuery } from '../db/prepared.js';
 import type { GroupCommit } from '../db/group-commit.js';
 import type { AccountRef, LedgerContext, PreparedEntry } from './types.js';
 

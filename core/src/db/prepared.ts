@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import pg from 'pg';
-import type { GroupCommit } from '../db/group-commit.js';
+import type { GroupCommit } from './group-commit.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -23,12 +23,12 @@ function toNative(name: string, sql: string): string {
 }
 
 /**
- * Runs a statement of the posting path as a named prepared statement on node-pg, so that PostgreSQL
- * parses and plans it once per connection instead of on every posting (for the multi-CTE posting
- * statement that is most of its cost). In a transaction it runs on the transaction's connection. Outside
- * one, given a group commit that is on, it joins the next group (a transaction shared with concurrent
- * statements, answered after the shared COMMIT). On other drivers (the embedded PGlite) it
- * is a plain `raw` query.
+ * Runs a statement of a hot write path (a posting, a row created with its event) as a named prepared
+ * statement on node-pg, so that PostgreSQL parses and plans it once per connection instead of at every call
+ * (for the multi-CTE posting statement that is most of its cost), and the query goes to the driver without
+ * knex's query building. In a transaction it runs on the transaction's connection. Outside one, given a
+ * group commit that is on, it joins the next group (a transaction shared with concurrent statements,
+ * answered after the shared COMMIT). On other drivers (the embedded PGlite) it is a plain `raw` query.
  */
 export async function preparedQuery<R>(
   db: Db,
