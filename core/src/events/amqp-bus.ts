@@ -218,12 +218,15 @@ async function startConsumer(rabbit: Connection, options: ConsumerOptions, queue
 
 /**
  * The RabbitMQ bus. The client reconnects by itself; publishes are pipelined with confirms and never retried
- * by the client, so a failure surfaces to the relay, which retries the batch in order.
+ * by the client, so a failure surfaces to the relay, which retries the batch in order. The socket sends each
+ * frame at once (no Nagle): with publishes, confirms and acks in flight together on one connection, Nagle's
+ * algorithm held small frames back until the broker's delayed ACK (about 40 ms), which put 36 ms at p50
+ * between the relay's publish and its confirm, and as much again before the consumer saw the message.
  */
 export async function createAmqpBus(options: AmqpBusOptions): Promise<Bus> {
   const { url, logger } = options;
   const publishTimeoutMs = options.publishTimeoutMs ?? 30_000;
-  const rabbit = new Connection({ url, connectionName: options.connectionName ?? 'uah', retryHigh: 10_000, acquireTimeout: 10_000 });
+  const rabbit = new Connection({ url, connectionName: options.connectionName ?? 'uah', retryHigh: 10_000, acquireTimeout: 10_000, noDelay: true });
   rabbit.on('error', (err: unknown) => logger.warn({ err }, 'RabbitMQ connection error'));
   rabbit.on('connection', () => logger.info('RabbitMQ connection established'));
   try {
