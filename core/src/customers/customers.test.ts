@@ -13,7 +13,7 @@ describe('customers', () => {
   afterAll(() => hub.close());
 
   it('creates, reads, lists, updates and deactivates a customer, with an event for each change', async () => {
-    const created = await hub.request('POST', path(), { body: { firstName: 'John', lastName: 'Doe', email: 'John@Example.com', tier: 'SMALL_BUSINESS', metadata: { crm: 'A-1' } } });
+    const created = await hub.request('POST', path(), { body: { firstName: 'John', lastName: 'Doe', email: 'John@Example.com', tier: 'SMALL_BUSINESS', billingAddress: { line1: '1 Rue de Rivoli', city: 'Paris', country: 'FR' }, metadata: { crm: 'A-1' } } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ object: 'customer', firstName: 'John', displayName: 'John Doe', email: 'john@example.com', currency: 'EUR', status: 'ACTIVE', metadata: { crm: 'A-1' } });
     const id = created.body.id as string;

@@ -27,6 +27,8 @@ describe('purchasing: vendors, purchase orders, bills, bill payments, expenses',
     const events = await eventsSince(hub, books, mark);
     expect(events.map((e) => [e.type, e.aggregateId])).toEqual([['vendor.created', vendor.id]]);
     expect(events[0].data.object).toEqual(vendor);
+    // Answered from the row as written, not read back: what is stored is what was answered.
+    expect(await get(hub, books, `/vendors/${vendor.id}`)).toEqual(vendor);
     expect(await get(hub, books, `/vendors/${vendorId}`)).toMatchObject({ email: 'billing@parts.example', paymentTermsDays: 15 });
   });
 

@@ -21,15 +21,16 @@ export function createVendorService(deps: { knex: Knex; events: EventStore; orga
   const service: VendorService = {
     async create(organizationId, input, meta) {
       const currency = input.currency ?? await deps.organizations.baseCurrency(organizationId);
-      return knex.transaction(async (trx) => {
-        const row = await VendorModel.forOrganization(organizationId, trx).insertAndFetch({
-          id: newId('ven'), organizationId, name: input.name, email: input.email?.toLowerCase() ?? null, phone: input.phone ?? null, taxNumber: input.taxNumber ?? null,
-          currency, paymentTermsDays: input.paymentTermsDays ?? 30, address: input.address ?? null, metadata: input.metadata ?? {},
-        } as Partial<VendorModel>);
-        const vendor = toVendor(row);
-        await events.append(trx, [{ type: 'vendor.created', aggregateType: 'vendor', aggregateId: vendor.id, organizationId, data: { object: vendor } }], meta);
-        return vendor;
-      });
+      const now = new Date().toISOString();
+      const row = {
+        id: newId('ven'), organizationId, name: input.name, email: input.email?.toLowerCase() ?? null, phone: input.phone ?? null, taxNumber: input.taxNumber ?? null,
+        currency, paymentTermsDays: input.paymentTermsDays ?? 30, address: input.address ?? null, status: 'ACTIVE' as const, metadata: input.metadata ?? {}, createdAt: now, updatedAt: now,
+      };
+      const vendor = toVendor(row as unknown as VendorModel);
+      // The row and its event in one statement: one round trip, where a transaction with the row read back took five.
+      await events.insertWithEvent(knex, VendorModel.tableName, { ...row, address: row.address && JSON.stringify(row.address), metadata: JSON.stringify(row.metadata) },
+        { type: 'vendor.created', aggregateType: 'vendor', aggregateId: vendor.id, organizationId, data: { object: vendor } }, meta);
+      return vendor;
     },
 
     async get(organizationId, id, trx) {
