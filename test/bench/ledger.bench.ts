@@ -54,6 +54,14 @@
  * about twice the raw shape's; at 4 clients each request waits for the group in flight (p50 3.4-3.9 ms).
  * What would close it: one statement for a whole group (the per-statement executor work and JSON parsing
  * once per group, not per posting), fewer index writes per event, and a second core for the server.
+ *
+ * Later the same day (21:39-22:30 UTC): at the start, idle machine, 0.269 at 4 clients and 0.276 at 16; after
+ * the changes below, 0.225-0.239 at 4 and 0.247-0.324 at 16 (the raw baseline 2,791-4,046/s; load 2-4.4), p99
+ * 26-30 ms at 16. Every account now has its balance row from its creation (migration 0019), so a group locks
+ * every row it writes before its first statement and a first posting to an account can no longer deadlock
+ * with a concurrent transaction; it changes nothing on this path once the accounts have been posted to: back
+ * to back at 16 clients, 0.371 and 0.342 with it against 0.335 and 0.314 with the trigger dropped
+ * (BENCH_SETUP_SQL), server CPU 469-492 against 527-550 µs an entry, PostgreSQL 724-772 against 840-883.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';

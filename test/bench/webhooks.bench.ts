@@ -64,8 +64,30 @@
  * (API write, relay, two deliveries), API alone 544 writes/s. BENCH_RATE=250: p50 156 ms, p99 607 ms, 3,021
  * deliveries/s. BENCH_RATE=100: p50 90 ms, p99 166 ms (6.6 ms of CPU per event: smaller batches). The latency
  * target is not met: at 2.6 ms of CPU per event the hub's one process needs more than a core for 500 events/s,
- * and a profile at 250/s shows 17% of its time in runMicrotasks (promise bookkeeping, AsyncLocalStorage on
- * Node 20), 14% in socket writes, 8% in GC, the rest spread over knex, objection, pg and Koa.
+ * and a profile at 250/s shows 17% of its time in runMicrotasks (V8's promise work; this path enters no
+ * AsyncLocalStorage, which only keyed requests use), 14% in socket writes, 8% in GC, the rest spread over knex,
+ * objection, pg and Koa.
+ *
+ * Since then (2026-12-06, 21:40-22:30 UTC), each measured first:
+ * - Per-stage timestamps of single events at 100/s showed 36 ms at p50 between the relay's publish and the
+ *   broker's confirm, and as much again before the consumer saw the message, where a publish alone on the same
+ *   broker is confirmed in 1.4 ms: the AMQP client left Nagle's algorithm on, so with publishes, confirms and
+ *   acks in flight together small frames waited for the broker's delayed ACK. With `noDelay`, p50 at 100/s
+ *   went from 91 to 29-40 ms and at 300/s from 102-106 ms (p99 385-709) to 49 ms (p99 261).
+ * - A customer is written in one statement with its event (`events.insertWithEvent`, a named prepared
+ *   statement) instead of a transaction of four round trips: at 16 clients, closed loop, 405 → 1,148-1,330
+ *   writes/s, hub CPU 2,051 → 618-746 µs and PostgreSQL CPU 1,437 → 504-618 µs a write.
+ * - The writer and the receiver speak HTTP/1.1 on plain sockets (node:http cost the writer about 700 µs of CPU
+ *   a write and the receiver about 200 µs a delivery, on the same two cores), the receiver reports its
+ *   receipts every 20 ms in one message, and the run prints the CPU per event of every process involved.
+ * Where the machine's CPU goes at 500 events/s asked (22:21, 497/s achieved): hub 2,094 µs an event (about
+ * 0.65 ms the API write, 0.8 ms the two deliveries, the rest relay, AMQP and the deliveries' insert), PostgreSQL
+ * 1,346, RabbitMQ 200, writer 314, receiver 216: 4.2 ms an event, 2.1 cores at 500/s on a 2-core machine, so
+ * the pipeline saturates and its latency is its queue (p50 3.5 s, p99 4.3 s). The latency target needs about
+ * half that CPU an event. What is left: the API's per-request work (flat: Koa, auth, the driver; a GET of one
+ * customer costs 430-660 µs against 35 µs for node:http alone), the deliveries' rows (an insert, a non-HOT
+ * update and an attempt row each, about ten index entries), the delivery HTTP client (undici measured at
+ * 68-109 µs a request against node:http's 137-169 µs here), and the relay's five statements a batch.
  *
  * Environment: BENCH_DATABASE_URL (a server where the database `uah_bench_webhooks` may be created and
  * dropped; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL, BENCH_RELAY_IDLE_MS (the
