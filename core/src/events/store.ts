@@ -137,8 +137,9 @@ export function createEventStore(knex: Knex, signal?: OutboxSignal): EventStore 
         ...columns.map((c) => row[c]),
         newId('evt'), event.organizationId, event.type, event.aggregateType, event.aggregateId, JSON.stringify(event.data), JSON.stringify(metadata),
       ]);
-      if (!('isTransaction' in db && db.isTransaction)) signal?.committed();
-      else signal?.afterCommit(db as Knex.Transaction);
+      // A property read, not `in`: the ambient knex answers it from the unit of work's transaction, if any.
+      if ((db as Knex.Transaction).isTransaction === true) signal?.afterCommit(db as Knex.Transaction);
+      else signal?.committed();
     },
 
     preview(events, metadata) {
