@@ -73,7 +73,8 @@
  *   broker's confirm, and as much again before the consumer saw the message, where a publish alone on the same
  *   broker is confirmed in 1.4 ms: the AMQP client left Nagle's algorithm on, so with publishes, confirms and
  *   acks in flight together small frames waited for the broker's delayed ACK. With `noDelay`, p50 at 100/s
- *   went from 91 to 29-40 ms and at 300/s from 102-106 ms (p99 385-709) to 49 ms (p99 261).
+ *   went from 91 to 29-40 ms and at 300/s from 102-106 ms (p99 385-709) to 49-311 ms (p99 261-1,031: 300/s is
+ *   this machine's knee, about 5 ms of CPU an event across the processes).
  * - A customer is written in one statement with its event (`events.insertWithEvent`, a named prepared
  *   statement) instead of a transaction of four round trips: at 16 clients, closed loop, 405 → 1,148-1,330
  *   writes/s, hub CPU 2,051 → 618-746 µs and PostgreSQL CPU 1,437 → 504-618 µs a write.
@@ -189,9 +190,21 @@ function connection() {
   socket.setNoDelay(true);
   let buffered = Buffer.alloc(0), current = null;
   const conn = {
+    open: true,
     send(write) { current = write; socket.write(head + Buffer.byteLength(write.body) + '\\r\\n\\r\\n' + write.body); },
   };
-  socket.on('error', () => { if (current) { failed++; outstanding--; current = null; } sockets--; finishIfDone(); });
+  // A connection the server closes (its keep-alive timeout, an error) fails the write on it, if any, and is not used again.
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    conn.open = false;
+    sockets--;
+    const at = free.indexOf(conn);
+    if (at >= 0) free.splice(at, 1);
+    if (current) { failed++; outstanding--; current = null; }
+    const next = queued.shift();
+    if (next) { const other = connection(); other.send(next); }
+    finishIfDone();
+  });
   socket.on('data', (chunk) => {
     buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
     const end = buffered.indexOf('\\r\\n\\r\\n');
