@@ -126,9 +126,12 @@ WITH input AS (
   UPDATE webhook_deliveries d SET status = 'DELIVERED', delivered_at = ?, next_attempt_at = NULL, lease_until = NULL, attempt_count = i.number, round_attempts = d.round_attempts + 1, updated_at = ?
   FROM input i WHERE d.id = i.id AND d.id IN (SELECT delivery_id FROM logged)
   RETURNING d.id, d.endpoint_id
+), recovering AS (
+  -- Locked in id order, as the deliveries above: two workers clearing the same endpoints never deadlock.
+  SELECT e.id FROM webhook_endpoints e WHERE e.id IN (SELECT endpoint_id FROM delivered) AND e.consecutive_failures > 0 ORDER BY e.id FOR UPDATE OF e
 ), cleared AS (
   UPDATE webhook_endpoints e SET consecutive_failures = 0, failing_since = NULL, warned_at = NULL, updated_at = ?
-  WHERE e.id IN (SELECT endpoint_id FROM delivered) AND e.consecutive_failures > 0
+  WHERE e.id IN (SELECT id FROM recovering)
 )
 SELECT id, endpoint_id FROM delivered`;
 
