@@ -95,9 +95,7 @@ export function createCustomerService(deps: { knex: Knex; events: EventStore; or
       };
       const customer = toCustomer(row as CustomerModel);
       // The row and its event in one statement: one round trip, where a transaction around two inserts took four.
-      const stamp = now.toISOString();
-      await events.insertWithEvent(knex, CustomerModel.tableName, { ...row, billingAddress: row.billingAddress && JSON.stringify(row.billingAddress), metadata: JSON.stringify(row.metadata), createdAt: stamp, updatedAt: stamp },
-        { type: 'customer.created', aggregateType: 'customer', aggregateId: customer.id, organizationId, data: { object: customer } }, meta);
+      await events.insertWithEvent(CustomerModel.tableName, row, { type: 'customer.created', aggregateType: 'customer', aggregateId: customer.id, organizationId, data: { object: customer } }, meta);
       return customer;
     },
 

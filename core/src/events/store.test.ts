@@ -148,17 +148,17 @@ describe('event store (transactional outbox)', () => {
   describe('a row created with its event in one statement', () => {
     const calls: string[] = [];
     const signal: OutboxSignal = { afterCommit: () => void calls.push('after commit'), committed: () => void calls.push('committed'), listen: () => () => undefined };
-    const row = (id: string) => ({ id, organizationId: org.id, firstName: 'One', tier: 'SMALL_BUSINESS', currency: 'USD', status: 'ACTIVE', metadata: '{}', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
+    const row = (id: string) => ({ id, organizationId: org.id, firstName: 'One', tier: 'SMALL_BUSINESS', currency: 'USD', status: 'ACTIVE', metadata: {}, createdAt: new Date(), updatedAt: new Date() });
     const created = (id: string): NewEvent => ({ type: 'customer.created', aggregateType: 'customer', aggregateId: id, organizationId: org.id, data: { object: { id } } });
 
     it('writes both in autocommit and says so at once; a refused row writes no event', async () => {
       const store = createEventStore(hub.db.knex, signal);
       calls.length = 0;
-      await store.insertWithEvent(hub.db.knex, 'customers', row('cus_one_statement'), created('cus_one_statement'), meta);
+      await store.insertWithEvent('customers', row('cus_one_statement'), created('cus_one_statement'), meta);
       expect(calls).toEqual(['committed']);
       expect((await eventsOf('cus_one_statement')).map((e) => [e.type, e.version])).toEqual([['customer.created', 1]]);
       // The same id again: the insert is refused, and with it the event.
-      await expect(store.insertWithEvent(hub.db.knex, 'customers', row('cus_one_statement'), created('cus_one_statement'), meta)).rejects.toThrow(/duplicate key/);
+      await expect(store.insertWithEvent('customers', row('cus_one_statement'), created('cus_one_statement'), meta)).rejects.toThrow(/duplicate key/);
       expect(await eventsOf('cus_one_statement')).toHaveLength(1);
     });
 
@@ -167,13 +167,13 @@ describe('event store (transactional outbox)', () => {
       const store = createEventStore(ambient, signal);
       calls.length = 0;
       await expect(hub.db.knex.transaction((trx) => runInTransaction(trx, async () => {
-        await store.insertWithEvent(ambient, 'customers', row('cus_in_unit'), created('cus_in_unit'), meta);
+        await store.insertWithEvent('customers', row('cus_in_unit'), created('cus_in_unit'), meta);
         throw new Error('the request failed after the write');
       }))).rejects.toThrow(/request failed/);
       expect(calls).toEqual(['after commit']);
       expect(await hub.db.knex('customers').where({ id: 'cus_in_unit' })).toHaveLength(0);
       expect(await eventsOf('cus_in_unit')).toHaveLength(0);
-      await hub.db.knex.transaction((trx) => runInTransaction(trx, () => store.insertWithEvent(ambient, 'customers', row('cus_in_unit'), created('cus_in_unit'), meta)));
+      await hub.db.knex.transaction((trx) => runInTransaction(trx, () => store.insertWithEvent('customers', row('cus_in_unit'), created('cus_in_unit'), meta)));
       expect(await eventsOf('cus_in_unit')).toHaveLength(1);
     });
   });

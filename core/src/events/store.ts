@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { snakeCaseMappers } from 'objection';
 import type { Event, EventListQuery, EventMetadata, EventType } from '@uah/schemas';
@@ -55,14 +54,13 @@ export interface EventStore {
   append(trx: Knex.Transaction, events: NewEvent[], metadata: EventMetadata): Promise<Event[]>;
   /**
    * Inserts a new aggregate's row and appends the event that announces it in ONE statement: one round trip,
-   * atomic by itself (in autocommit, no BEGIN or COMMIT), or part of the caller's transaction when `db` is
-   * one. `row` is the complete row (keys are the model's property names, the columns their snake case; values
-   * as the driver takes them: jsonb as JSON text, times as ISO strings), so the event's object is built from
-   * it before the statement and the row is not read back. The statement is prepared once per table and set
-   * of columns.
-   * The event is the aggregate's first (version 1).
+   * atomic by itself (in autocommit, no BEGIN or COMMIT), or part of the unit of work's transaction when the
+   * request has one. `row` is the complete row (keys are the model's property names, the columns their snake
+   * case; plain objects are written as JSON, dates as ISO strings), so the event's object is built from it
+   * before the statement and the row is not read back. The statement is prepared once per table and set of
+   * columns. The event is the aggregate's first (version 1).
    */
-  insertWithEvent(db: Knex | Knex.Transaction, table: string, row: Record<string, unknown>, event: NewEvent, metadata: EventMetadata): Promise<void>;
+  insertWithEvent(table: string, row: Record<string, unknown>, event: NewEvent, metadata: EventMetadata): Promise<void>;
   /** What `append` would write, for dry runs: ids and versions are not assigned. */
   preview(events: NewEvent[], metadata: EventMetadata): Array<Omit<Event, 'id' | 'version'>>;
   list(organizationId: string, query: EventListQuery): Promise<Page<Event>>;
@@ -95,7 +93,7 @@ function insertWithEventStatement(table: string, columns: string[]): { name: str
   if (!statement) {
     const names = Object.keys(toColumn(Object.fromEntries(columns.map((c) => [c, null])))).map((c) => `"${c}"`);
     statement = {
-      name: `insert_with_event_${createHash('sha1').update(key).digest('hex').slice(0, 16)}`,
+      name: `insert_with_event_${insertStatements.size}`,
       sql: `WITH inserted AS (INSERT INTO "${table}" (${names.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING 1)
             INSERT INTO events (id, organization_id, type, aggregate_type, aggregate_id, version, data, metadata)
             SELECT ?, ?, ?, ?, ?, 1, ?::jsonb, ?::jsonb FROM inserted`,
@@ -103,6 +101,13 @@ function insertWithEventStatement(table: string, columns: string[]): { name: str
     insertStatements.set(key, statement);
   }
   return statement;
+}
+
+/** A row's value as every driver takes it: a plain object (a jsonb column) as JSON text, a date as an ISO string. */
+function columnValue(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return JSON.stringify(value);
+  return value;
 }
 
 /** `signal`, when given, hears of each transaction that appended events once it has committed (it wakes the relay). */
@@ -130,15 +135,15 @@ export function createEventStore(knex: Knex, signal?: OutboxSignal): EventStore 
       return stored;
     },
 
-    async insertWithEvent(db, table, row, event, metadata) {
+    async insertWithEvent(table, row, event, metadata) {
       const columns = Object.keys(row).sort();
       const statement = insertWithEventStatement(table, columns);
-      await preparedQuery(db, statement.name, statement.sql, [
-        ...columns.map((c) => row[c]),
+      await preparedQuery(knex, statement.name, statement.sql, [
+        ...columns.map((c) => columnValue(row[c])),
         newId('evt'), event.organizationId, event.type, event.aggregateType, event.aggregateId, JSON.stringify(event.data), JSON.stringify(metadata),
       ]);
       // A property read, not `in`: the ambient knex answers it from the unit of work's transaction, if any.
-      if ((db as Knex.Transaction).isTransaction === true) signal?.afterCommit(db as Knex.Transaction);
+      if ((knex as Knex.Transaction).isTransaction === true) signal?.afterCommit(knex as Knex.Transaction);
       else signal?.committed();
     },
 

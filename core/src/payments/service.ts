@@ -62,7 +62,6 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     await events.append(trx, [{ type, aggregateType: 'payment', aggregateId: payment.id, organizationId: payment.organizationId, data: { object: payment, ...(previousAttributes ? { previousAttributes } : {}) } }], meta);
   }
 
-
   function moneyOf(row: { currency: CurrencyCode; exchangeRate: string | null }, base: CurrencyCode): Money {
     return { currency: row.currency, exchangeRate: row.exchangeRate, baseCurrency: base };
   }

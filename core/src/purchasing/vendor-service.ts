@@ -28,8 +28,7 @@ export function createVendorService(deps: { knex: Knex; events: EventStore; orga
       };
       const vendor = toVendor(row as unknown as VendorModel);
       // The row and its event in one statement: one round trip, where a transaction with the row read back took five.
-      await events.insertWithEvent(knex, VendorModel.tableName, { ...row, address: row.address && JSON.stringify(row.address), metadata: JSON.stringify(row.metadata) },
-        { type: 'vendor.created', aggregateType: 'vendor', aggregateId: vendor.id, organizationId, data: { object: vendor } }, meta);
+      await events.insertWithEvent(VendorModel.tableName, row, { type: 'vendor.created', aggregateType: 'vendor', aggregateId: vendor.id, organizationId, data: { object: vendor } }, meta);
       return vendor;
     },
 
