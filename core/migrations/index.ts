@@ -20,6 +20,7 @@ import * as m0018 from './0018_event_relay_cursor.js';
 import * as m0019 from './0019_account_balance_rows.js';
 import * as m0020 from './0020_customers_duplicate_index.js';
 import * as m0021 from './0021_bank_payouts.js';
+import * as m0022 from './0022_webhook_leases_by_owner.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -46,6 +47,7 @@ const migrations: Record<string, Migration> = {
   '0019_account_balance_rows': m0019,
   '0020_customers_duplicate_index': m0020,
   '0021_bank_payouts': m0021,
+  '0022_webhook_leases_by_owner': m0022,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

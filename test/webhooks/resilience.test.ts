@@ -112,6 +112,26 @@ describe('webhook delivery across restarts and failures', () => {
     expect(new Set(fast.receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(31);
   }, 60_000);
 
+  it("keeps an endpoint within its slots across workers: one worker counts the other's leases", async () => {
+    const t = await setUp();
+    const { id } = await t.endpoint(() => 'hang', { events: ['customer.updated'], timeoutMs: 20_000 });
+    const { deliveries } = t.fx.hub.core.services.webhooks;
+    const event = (n: number): Event => ({
+      id: `evt_slots${n}`, object: 'event', type: 'customer.updated', aggregateId: `cus_slots${n}`, aggregateType: 'customer', organizationId: t.org.id,
+      data: { object: {} }, metadata: {} as Event['metadata'], version: 1, timestamp: new Date().toISOString(),
+    });
+    // Straight to the store, as two workers (two processes) would: the pipeline's own worker sees none of these.
+    const first = await deliveries.ingest([event(1), event(2)], { owner: 'wkr_first', perEndpoint: 2, slots: 8 });
+    expect(first.claimed.map((c) => c.endpointId)).toEqual([id, id]);
+    // The other worker has nothing in flight itself, yet the endpoint's two slots are taken.
+    const second = await deliveries.ingest([event(3)], { owner: 'wkr_second', perEndpoint: 2, slots: 8 });
+    expect(second).toMatchObject({ inserted: 1, claimed: [], waiting: [id] });
+    expect(await deliveries.claimDue({ owner: 'wkr_second', perEndpoint: 2, limit: 10 })).toEqual([]);
+    // The first worker's own count comes from itself: with one of its attempts answered, one slot is free.
+    const again = await deliveries.claimDue({ owner: 'wkr_first', inFlight: new Map([[id, 1]]), perEndpoint: 2, limit: 10 });
+    expect(again.map((c) => c.eventId)).toEqual(['evt_slots3']);
+  });
+
   it('warns, then disables an endpoint failing every attempt for the alert period, and re-enables it with its missed events', async () => {
     let offset = 0;
     const t = await setUp({ alerts: { disableAfterMs: 60 * 60_000, minFailures: 3 }, clock: () => new Date(Date.now() + offset) });

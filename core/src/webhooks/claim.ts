@@ -17,12 +17,15 @@ export interface LeasedRow {
 }
 
 /**
- * The attempts in flight per endpoint: the other workers' leases, read from the small lease index, and this
- * worker's own count (`:here`, endpoint id → attempts), which leaves out attempts answered but not yet recorded.
+ * The attempts in flight per endpoint: the other workers' leases, read from the lease index keyed by owner
+ * (the owner tested as three ranges, so the scan never reads this worker's own entries, live or dead; see
+ * migration 0022), and this worker's own count (`:here`, endpoint id → attempts), which leaves out attempts
+ * answered but not yet recorded.
  */
 const BUSY = `SELECT endpoint_id, sum(n)::int AS n FROM (
     SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
-    WHERE status = 'PENDING' AND lease_until IS NOT NULL AND lease_until > :now AND lease_owner IS DISTINCT FROM :owner GROUP BY endpoint_id
+    WHERE status = 'PENDING' AND lease_until IS NOT NULL AND lease_until > :now
+      AND (lease_owner IS NULL OR lease_owner < :owner OR lease_owner > :owner) GROUP BY endpoint_id
     UNION ALL SELECT key, value::bigint FROM jsonb_each_text(:here::jsonb)
   ) counted GROUP BY endpoint_id`;
 
