@@ -116,6 +116,10 @@ const BACKLOG = env('BENCH_BACKLOG', 5000);
 const ENDPOINTS = env('BENCH_ENDPOINTS', 2);
 const RELAY_IDLE_MS = env('BENCH_RELAY_IDLE_MS', 100);
 const PER_ENDPOINT = env('BENCH_PER_ENDPOINT', 8);
+/** With BENCH_TIMELINE_MS, the latency phase also prints its latencies in slices of that many ms, by when each write was answered. */
+const TIMELINE_MS = env('BENCH_TIMELINE_MS', 0);
+/** The writer's run at RATE before the measured one, from a hub just started (its latencies are printed apart). */
+const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 5);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AMQP_URL = process.env['BENCH_AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const DATABASE = 'uah_bench_webhooks';
@@ -327,7 +331,9 @@ async function main(): Promise<void> {
     }
     relay.start();
     await worker.start();
-    await latencyPhase(port, `${orgPath}/customers`, key, receipts, () => otherCpu(db.knex as never, receiver.child.pid));
+    const others = (): Promise<OtherCpu> => otherCpu(db.knex as never, receiver.child.pid);
+    if (WARMUP_SECONDS > 0) await latencyPhase(port, `${orgPath}/customers`, key, receipts, others, { seconds: WARMUP_SECONDS, warmup: true });
+    await latencyPhase(port, `${orgPath}/customers`, key, receipts, others, { seconds: SECONDS, warmup: false });
     await throughputPhase(call, `${orgPath}/customers`, key, receipts, worker);
   } finally {
     await relay.stop();
@@ -371,10 +377,10 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
 }
 
 /** The writer's run at RATE for SECONDS, then the receipts of what it wrote. */
-async function latencyPhase(port: number, path: string, key: string, receipts: Map<string, number[]>, others: () => Promise<OtherCpu>): Promise<void> {
+async function latencyPhase(port: number, path: string, key: string, receipts: Map<string, number[]>, others: () => Promise<OtherCpu>, phase: { seconds: number; warmup: boolean }): Promise<void> {
   const othersBefore = await others();
   const cpu = process.cpuUsage();
-  const child = fork(scriptFile('writer.cjs', WRITER), [String(port), path, key, String(RATE), String(SECONDS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(scriptFile('writer.cjs', WRITER), [String(port), path, key, String(RATE), String(phase.seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { writes, failed, seconds, cpuMicros: writerCpu } = await new Promise<{ writes: Array<{ id: string; requested: number; answered: number }>; failed: number; seconds: number; cpuMicros: number }>((resolve) => child.once('message', resolve as never));
   const achieved = writes.length / seconds;
   const complete = await waitFor(() => writes.every((w) => (receipts.get(w.id)?.length ?? 0) >= ENDPOINTS), 60_000);
@@ -386,12 +392,33 @@ async function latencyPhase(port: number, path: string, key: string, receipts: M
     fromAnswer.push(Math.max(0, at - w.answered));
     fromRequest.push(at - w.requested);
   }
+  if (phase.warmup) {
+    // Not the figure: a hub just started (V8 not yet optimized, connections and statements not yet prepared).
+    print(`warmup_seconds=${phase.seconds} warmup_achieved_rate_per_s=${achieved.toFixed(0)} warmup_latency_p50_ms=${percentile(fromAnswer, 50)} warmup_latency_p99_ms=${percentile(fromAnswer, 99)} complete=${complete}`);
+    return;
+  }
   print(`latency_writes=${writes.length} failed_writes=${failed} achieved_rate_per_s=${achieved.toFixed(0)} deliveries=${fromAnswer.length} complete=${complete}`);
   print(`latency_p50_ms=${percentile(fromAnswer, 50)} latency_p99_ms=${percentile(fromAnswer, 99)} latency_max_ms=${percentile(fromAnswer, 100)}`);
   print(`latency_from_request_p50_ms=${percentile(fromRequest, 50)} latency_from_request_p99_ms=${percentile(fromRequest, 99)}`);
+  if (TIMELINE_MS > 0) printTimeline(writes, receipts);
   print(`hub_cpu_us_per_event=${((used.user + used.system) / writes.length).toFixed(0)} user=${(used.user / writes.length).toFixed(0)} system=${(used.system / writes.length).toFixed(0)} (API write, relay and its deliveries, in the hub's one process)`);
   const perEvent = (before: number | undefined, after: number | undefined): string => (before === undefined || after === undefined ? 'n/a' : ((after - before) / writes.length).toFixed(0));
   print(`other_cpu_us_per_event postgres=${perEvent(othersBefore.postgres, othersAfter.postgres)} rabbitmq=${perEvent(othersBefore.broker, othersAfter.broker)} writer=${(writerCpu / writes.length).toFixed(0)} receiver=${perEvent(othersBefore.receiver, othersAfter.receiver)}`);
+}
+
+/** The latencies by when the write was answered, in slices of TIMELINE_MS: where a tail comes from (a stall, or a queue that grows). */
+function printTimeline(writes: Array<{ id: string; answered: number }>, receipts: Map<string, number[]>): void {
+  const start = Math.min(...writes.map((w) => w.answered));
+  const slices = new Map<number, number[]>();
+  for (const w of writes) {
+    const slice = Math.floor((w.answered - start) / TIMELINE_MS);
+    const list = slices.get(slice) ?? [];
+    for (const at of receipts.get(w.id) ?? []) list.push(Math.max(0, at - w.answered));
+    slices.set(slice, list);
+  }
+  for (const [slice, list] of [...slices].sort((a, b) => a[0] - b[0])) {
+    print(`timeline_ms=${slice * TIMELINE_MS} deliveries=${list.length} p50_ms=${percentile(list, 50)} max_ms=${percentile(list, 100)}`);
+  }
 }
 
 /** A backlog written while the worker is stopped (it waits in RabbitMQ), then drained. */
