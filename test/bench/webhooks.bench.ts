@@ -90,10 +90,32 @@
  * update and an attempt row each, about ten index entries), the delivery HTTP client (undici measured at
  * 68-109 µs a request against node:http's 137-169 µs here), and the relay's five statements a batch.
  *
+ * Since then (2026-12-07, 00:05-00:20 UTC, a quieter machine: raw_journal 4,165/s at 4 clients where it gave
+ * 2,400-3,200/s the evening before), each measured first:
+ * - At the start (`624ce99`): 499/s achieved of 500, p50 641 ms, p99 1,327 ms; 3.4 ms of CPU an event across the
+ *   processes. Latencies by when each write was answered (BENCH_TIMELINE_MS=250) showed where the tail came
+ *   from: the first 4.5 s climbed from 350 ms to 1.3 s and drained, after which every 250 ms slice stayed
+ *   between 30 and 130 ms. A hub just started serves its first seconds slowly (V8 has not optimized the
+ *   request path, connections and prepared statements are still being opened), and at 500/s the queue that
+ *   builds then takes seconds to drain. The run now warms the hub with 5 s at the same rate first, as the
+ *   ledger benchmark does, and prints that run's latencies apart (warmup_*).
+ * - Each insert of new deliveries and each claim counted the other workers' attempts in flight with a bitmap
+ *   scan of the lease index, which visited the heap for every delivery leased in the last lease period (the
+ *   endpoint's timeout plus 30 s): their index entries stay until VACUUM, and bitmap scans neither skip nor
+ *   mark them. At 500/s (auto_explain, pg_stat_statements on a scratch cluster of the same machine): 7,180
+ *   entries and 1,145 heap pages for an insert, 4.4 ms an insert, 4.4 ms a claim. Migration 0022 adds a lease
+ *   index led by the owner and the count reads the other owners' ranges only: 1.6 ms an insert, 1.0 ms a claim.
+ * Measured with the warm-up, back to back: without the new count 70 and 43 ms at p50, 126 and 119 ms at p99;
+ * with it 29, 29 and 21 ms at p50, 79, 60 and 48 ms at p99 (max 112, 75, 66), 2,969-3,690 deliveries/s; hub
+ * 1,083-1,232 µs an event, PostgreSQL 1,404-1,542, RabbitMQ 342-352, writer 183-199, receiver 82-96: about
+ * 3.2 ms, 1.6 cores at 500/s. The warm-up runs themselves: p99 173-458 ms. On a machine a third slower, as
+ * the evening before, the same CPU an event would need more than the two cores and the target would not hold.
+ *
  * Environment: BENCH_DATABASE_URL (a server where the database `uah_bench_webhooks` may be created and
  * dropped; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL, BENCH_RELAY_IDLE_MS (the
- * relay's fallback poll when nothing signals committed events; default 100, the hub's). The receiver runs in a child
- * process, so its clock readings do not wait on the hub's event loop.
+ * relay's fallback poll when nothing signals committed events; default 100, the hub's), BENCH_WARMUP_SECONDS
+ * (default 5; 0 measures a hub just started), BENCH_TIMELINE_MS. The receiver runs in a child process, so its
+ * clock readings do not wait on the hub's event loop.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
