@@ -57,12 +57,22 @@ export interface GroupStatement {
   keys?: string[];
   /** A statement taking the locks of `keys` (its one parameter: the keys of the whole group, in order). */
   lock?: { name: string; text: string };
+  /**
+   * The statement may go out as one with the other members' statements of the same name: every parameter
+   * is a JSON array, the one statement gets their concatenations, and each of its rows carries a `key`
+   * column; this member gets the rows whose key is `batch`. Such a statement takes its locks in key order
+   * itself, so a group sent as one statement needs no `lock` statement.
+   */
+  batch?: string;
 }
 
 export interface GroupCommit {
   readonly enabled: boolean;
-  /** Groups and members written so far (members counted once per try). */
-  stats(): { groups: number; members: number };
+  /**
+   * Groups and members written so far (members counted once per try); of the groups, those sent as one
+   * statement (`merged`) and those whose one statement failed, so that each member went again alone (`split`).
+   */
+  stats(): { groups: number; members: number; merged: number; split: number };
   /**
    * Runs `statement` in a transaction shared with the statements of other concurrent callers and resolves
    * with its rows only after the shared COMMIT. If it fails, nothing of it stays and the promise rejects with
@@ -78,6 +88,8 @@ interface Member {
   reject(error: unknown): void;
   /** Times it was the victim of a deadlock with another transaction and was queued again. */
   retries: number;
+  /** Its statement goes out on its own, not as one with the others' (after a statement of the whole group failed). */
+  solo: boolean;
 }
 
 /** The node-pg client under knex (8.22+ for `pipeline`). */
@@ -111,7 +123,11 @@ const RETRIED = new Set(['40P01', '40001']);
  *     BEGIN; SET CONSTRAINTS ALL IMMEDIATE; <lock the members' keys in order>; <statement 1>; <statement 2>; ...
  *     COMMIT                                                       (pipelined; one WAL flush for all)
  *
- * where each statement alone would cost a round trip and a commit (a WAL flush) of its own. Deferred
+ * where each statement alone would cost a round trip and a commit (a WAL flush) of its own. Members whose
+ * statements may be concatenated (`batch`: postings) go out as ONE statement for the whole group, which
+ * writes each table once for all of them and takes its locks in order itself (no lock statement): the
+ * per-statement work of the database is paid once per group. If that statement fails, which member caused it
+ * is not known, so each member goes again in the next group with its statement on its own (below). Deferred
  * constraints are made immediate, so a check that would only run at COMMIT runs at the end of the member's
  * statement and is charged to that member: a member must be complete in one statement (a journal entry is,
  * see `writeEntry`). If statement k fails, PostgreSQL refuses what follows it and the COMMIT rolls back the
@@ -137,7 +153,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
   const held = new Set<string>();
   let groupsInFlight = 0;
   let aloneInFlight = 0;
-  const counts = { groups: 0, members: 0 };
+  const counts = { groups: 0, members: 0, merged: 0, split: 0 };
 
   /**
    * The next group: queued members, oldest first, whose keys nothing in flight holds (nor an earlier pick);
@@ -209,6 +225,9 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
    * otherwise answers every member 503, none of them written.
    */
   async function writeInOneTrip(connection: PgConnection, group: Member[]): Promise<void> {
+    const merged = asOneStatement(group);
+    const statements = merged ? [merged] : group.map((member) => member.statement);
+    if (merged) counts.merged += 1;
     const stream = connection.connection?.stream;
     connection.pipeline = true;
     let results: Array<Settled<{ rows: unknown[] }>>;
@@ -222,8 +241,8 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       let committing: Promise<Settled<{ command?: string }>> | undefined;
       stream?.cork?.();
       try {
-        opened = Promise.all([connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...lockStatements(group).map((lock) => connection.query(lock))].map(settle));
-        sent = Promise.all(group.map((member) => settle(connection.query({ ...member.statement }))));
+        opened = Promise.all([connection.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE'), ...(merged ? [] : lockStatements(group)).map((lock) => connection.query(lock))].map(settle));
+        sent = Promise.all(statements.map((statement) => settle(connection.query({ name: statement.name, text: statement.text, values: statement.values }))));
         if (!beforeCommit) committing = commit();
       } finally {
         stream?.uncork?.();
@@ -246,12 +265,26 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     if (!durable || openingFailure || failedAt >= 0) await connection.query('ROLLBACK').catch(() => undefined);
     await source.releaseConnection(connection);
     if (durable && !openingFailure && failedAt < 0) {
-      for (const [i, member] of group.entries()) member.resolve((results[i] as { ok: true; value: { rows: unknown[] } }).value.rows);
+      const rowsOf = (i: number): unknown[] => (results[i] as { ok: true; value: { rows: unknown[] } }).value.rows;
+      if (merged) {
+        const rows = rowsOf(0) as Array<{ key?: unknown }>;
+        for (const member of group) member.resolve(rows.filter((row) => row.key === member.statement.batch));
+      } else {
+        for (const [i, member] of group.entries()) member.resolve(rowsOf(i));
+      }
       return;
     }
     if (openingFailure || failedAt < 0) {
       const cause = openingFailure && !openingFailure.ok ? openingFailure.error : committed.ok ? new Error('The group transaction was rolled back at COMMIT.') : committed.error;
       for (const member of group) member.reject(commitFailed(cause));
+      return;
+    }
+    if (merged) {
+      // Which member the statement of the whole group failed on is not known: each goes again with its own
+      // statement, so that the one at fault gets its error and only it.
+      for (const member of group) member.solo = true;
+      counts.split += 1;
+      queue.unshift(...group);
       return;
     }
     const failed = group[failedAt] as Member;
@@ -287,11 +320,33 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     run<R>(statement: GroupStatement): Promise<R[]> {
       if (!options.enabled) return Promise.reject(new Error('Group commit is off on this database.'));
       return new Promise<R[]>((resolve, reject) => {
-        queue.push({ statement, resolve: resolve as (rows: unknown[]) => void, reject, retries: 0 });
+        queue.push({ statement, resolve: resolve as (rows: unknown[]) => void, reject, retries: 0, solo: false });
         pump();
       });
     },
   };
+}
+
+/**
+ * The group's statements as one, when every member may go out so (`batch`, the same statement, none of them
+ * sent alone since a statement of its group failed): each parameter the concatenation of the members' JSON arrays.
+ */
+function asOneStatement(group: Member[]): { name: string; text: string; values: unknown[] } | undefined {
+  const first = group[0]?.statement;
+  if (!first || group.length < 2) return undefined;
+  if (!group.every((m) => !m.solo && m.statement.batch !== undefined && m.statement.name === first.name && m.statement.values.length === first.values.length)) return undefined;
+  const values = first.values.map((_, j) => {
+    const items: string[] = [];
+    for (const { statement } of group) {
+      const value = statement.values[j];
+      if (typeof value !== 'string' || !value.startsWith('[') || !value.endsWith(']')) return undefined;
+      const inner = value.slice(1, -1);
+      if (inner.trim() !== '') items.push(inner);
+    }
+    return `[${items.join(',')}]`;
+  });
+  if (values.some((v) => v === undefined)) return undefined;
+  return { name: first.name, text: first.text, values };
 }
 
 /**

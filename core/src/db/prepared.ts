@@ -35,11 +35,11 @@ export async function preparedQuery<R>(
   name: string,
   sql: string,
   bindings: unknown[],
-  options: { group?: GroupCommit | undefined; keys?: string[]; lock?: { name: string; text: string } } = {},
+  options: { group?: GroupCommit | undefined; keys?: string[]; lock?: { name: string; text: string }; batch?: string } = {},
 ): Promise<R[]> {
   if (options.group?.enabled && !db.isTransaction) {
-    const { keys, lock } = options;
-    return options.group.run<R>({ name, text: toNative(name, sql), values: bindings, ...(keys ? { keys } : {}), ...(lock ? { lock } : {}) });
+    const { keys, lock, batch } = options;
+    return options.group.run<R>({ name, text: toNative(name, sql), values: bindings, ...(keys ? { keys } : {}), ...(lock ? { lock } : {}), ...(batch !== undefined ? { batch } : {}) });
   }
   const source = db.client as ConnectionSource;
   const connection = await source.acquireConnection();

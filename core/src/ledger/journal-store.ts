@@ -86,45 +86,36 @@ export function entryFromPrepared(prepared: PreparedEntry, ids: { id: string; nu
 }
 
 /**
- * The balance-row changes of an entry, one per account (base and per-currency deltas, and how many
- * account.balance_changed events it gets), and those events, each with `back`: how far its version is
- * below the account's new version (an account's events in one entry take consecutive versions).
+ * The changes an entry makes to cached balances: per account its base-currency change (`base`), and per
+ * account and currency one account.balance_changed event (`changes`, `k` their order within the entry).
  */
-function balanceChanges(prepared: PreparedEntry) {
-  const deltas = balanceDeltas(prepared.lines);
-  const base = baseDeltas(prepared.lines);
-  const accounts = new Map<string, { account_id: string; balance: number; currency_balances: Record<string, number>; events: number }>();
-  for (const d of deltas) {
-    const row = accounts.get(d.accountId) ?? { account_id: d.accountId, balance: base.get(d.accountId) ?? 0, currency_balances: {}, events: 0 };
-    row.currency_balances[d.currency] = d.amount;
-    row.events += 1;
-    accounts.set(d.accountId, row);
-  }
-  const seen = new Map<string, number>();
-  const events = deltas.map((d) => {
-    const index = seen.get(d.accountId) ?? 0;
-    seen.set(d.accountId, index + 1);
-    return { id: newId('evt'), account_id: d.accountId, currency: d.currency, delta: d.amount, back: (accounts.get(d.accountId)?.events ?? 1) - 1 - index };
-  });
-  return { accounts: [...accounts.values()], events };
+function balanceChanges(entryId: string, organizationId: string, prepared: PreparedEntry) {
+  const base = [...baseDeltas(prepared.lines)].map(([account_id, balance]) => ({ entry_id: entryId, organization_id: organizationId, account_id, balance }));
+  const changes = balanceDeltas(prepared.lines).map((d, k) => ({ entry_id: entryId, k, id: newId('evt'), account_id: d.accountId, currency: d.currency, delta: d.amount }));
+  return { base, changes };
 }
 
 /**
- * Writes an entry, its lines, the cached balances and the events (journal_entry.created, then one
- * account.balance_changed per account and currency) in ONE statement: one round trip per posting.
- * - The statement first checks that the organization's chart of accounts and lock date are still the
- *   version the entry was prepared with (`chart_version`, bumped by the database on every change) and
- *   that the date is after the lock date; if not, it writes nothing and returns undefined, and the
- *   caller prepares again from fresh data. So the context may come from a cache without ever posting
- *   on stale facts.
- * - Balance rows are locked in account-id order (the upsert takes them in its input order), so
- *   concurrent postings never deadlock. An account's events take their versions from its balance row,
- *   which the statement holds locked, so they are gapless and never collide.
+ * Writes entries, their lines, the cached balances and the events (journal_entry.created, then one
+ * account.balance_changed per account and currency) in ONE statement: one round trip per posting, and one
+ * for a whole group of postings (see below).
+ * - The statement first checks, per entry, that the organization's chart of accounts and lock date are still
+ *   the version the entry was prepared with (`chart_version`, bumped by the database on every change) and
+ *   that the date is after the lock date; an entry that fails is not written (nor its balances and events)
+ *   and the caller prepares it again from fresh data. So the context may come from a cache without ever
+ *   posting on stale facts.
+ * - Balance rows are locked in account-id order (the upsert takes them in its input order), so concurrent
+ *   postings never deadlock. An account's events take their versions from its balance row, which the
+ *   statement holds locked, so they are gapless and never collide.
  * - The number comes from the organization's sequence.
+ * Every parameter is a JSON array with a row per entry (or per line, balance or event of an entry), so the
+ * statements of concurrent postings concatenate into one (`batch`): group commit (db/group-commit.ts) sends
+ * a group of postings as one statement, which writes each table once for the group and locks every balance
+ * row of the group in order. Within one statement the entries are taken in id order: numbers, event
+ * sequence and each account's event versions and balances follow it, as if written one after the other.
  * Run alone (autocommit) the statement is its own transaction and the deferred balance check runs at its
- * end; run in a caller's transaction, the check runs at the caller's commit. Outside a transaction, with
- * `group`, it is group-committed with concurrent postings (see db/group-commit.ts): the check then runs at
- * the end of the statement, charged to this posting alone, and the entry is returned once the group has committed.
+ * end; run in a caller's transaction, the check runs at the caller's commit. Group-committed, the check runs
+ * at the end of the statement, and the entry is returned once the group has committed.
  */
 export async function writeEntry(
   db: Db,
@@ -138,19 +129,18 @@ export async function writeEntry(
   const createdAt = new Date().toISOString();
   const lineIds = prepared.lines.map(() => newId('jl'));
   const entry = entryFromPrepared(prepared, { id, number: 0, organizationId, lineIds, createdAt });
-  const { accounts, events } = balanceChanges(prepared);
-  const lines = prepared.lines.map((l, i) => ({ id: lineIds[i], line_no: l.lineNo, account_id: l.account.id, direction: l.direction, amount: l.amount, currency: l.currency, base_amount: l.baseAmount, description: l.description, invoice_id: l.invoiceId, customer_id: l.customerId, bill_id: l.billId, vendor_id: l.vendorId }));
-  const metaJson = JSON.stringify(meta);
+  const { base, changes } = balanceChanges(id, organizationId, prepared);
+  const lines = prepared.lines.map((l, i) => ({ entry_id: id, id: lineIds[i], line_no: l.lineNo, account_id: l.account.id, direction: l.direction, amount: l.amount, currency: l.currency, base_amount: l.baseAmount, description: l.description, invoice_id: l.invoiceId, customer_id: l.customerId, bill_id: l.billId, vendor_id: l.vendorId }));
+  const head = {
+    id, organization_id: organizationId, chart_version: context.chartVersion, seq: context.entryNumberSequence, date: prepared.date, currency: prepared.currency,
+    exchange_rate: prepared.exchangeRate, memo: prepared.memo, source_type: prepared.source?.type ?? null, source_id: prepared.source?.id ?? null, reversal_of: prepared.reversalOf,
+    metadata: prepared.metadata, created_at: createdAt, event_id: newId('evt'), event_data: { object: entry }, meta,
+  };
   try {
-    const rows = await preparedQuery<{ number: number }>(db, 'ledger_post_v5', WRITE_SQL, [
-      organizationId, context.chartVersion, prepared.date,
-      id, organizationId, context.entryNumberSequence, prepared.date, prepared.currency, prepared.exchangeRate, prepared.memo, prepared.source?.type ?? null, prepared.source?.id ?? null, prepared.reversalOf, JSON.stringify(prepared.metadata), createdAt, createdAt,
-      organizationId, prepared.date, JSON.stringify(lines),
-      organizationId, JSON.stringify(accounts),
-      newId('evt'), organizationId, JSON.stringify({ object: entry }), metaJson,
-      organizationId, metaJson, JSON.stringify(events),
-    ], { group, keys: accounts.map((a) => a.account_id), lock: LOCK_BALANCES });
-    const number = rows[0]?.number;
+    const rows = await preparedQuery<{ key: string; number: number }>(db, 'ledger_post_v6', WRITE_SQL, [
+      JSON.stringify([head]), JSON.stringify(lines), JSON.stringify(base), JSON.stringify(changes),
+    ], { group, keys: base.map((b) => b.account_id), lock: LOCK_BALANCES, batch: id });
+    const number = rows.find((row) => row.key === id)?.number;
     return number === undefined ? undefined : { ...entry, number: Number(number) };
   } catch (error) {
     throw translateDbError(error);
@@ -158,48 +148,72 @@ export async function writeEntry(
 }
 
 /**
- * Locks the balance rows of a group of postings in account-id order before any of them is written (the
- * order each posting statement takes its own rows in; see db/group-commit.ts). Every account has its row from
- * its creation (migration 0019), so every row a group writes is taken here, in order.
+ * Locks the balance rows of a group of postings in account-id order before any of them is written, when the
+ * group goes out as one statement per posting (see db/group-commit.ts; as one statement, its upsert takes
+ * them in that order itself). Every account has its row from its creation (migration 0019), so every row a
+ * group writes is taken here, in order.
  */
 const LOCK_BALANCES = { name: 'ledger_lock_balances_v1', text: 'SELECT account_id FROM account_balances WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR UPDATE' };
 
 const WRITE_SQL = `
-WITH guard AS (
-  SELECT EXISTS (SELECT 1 FROM ledger_settings s
-                  WHERE s.organization_id = ? AND s.chart_version = ? AND (s.lock_date IS NULL OR s.lock_date < ?::date)) AS ok
+WITH input AS (
+  SELECT x.* FROM jsonb_to_recordset(?::jsonb) AS x(id text, organization_id text, chart_version bigint, seq text, date date, currency text,
+    exchange_rate numeric, memo text, source_type text, source_id text, reversal_of text, metadata jsonb, created_at timestamptz,
+    event_id text, event_data jsonb, meta jsonb)
+   WHERE EXISTS (SELECT 1 FROM ledger_settings s WHERE s.organization_id = x.organization_id AND s.chart_version = x.chart_version
+                    AND (s.lock_date IS NULL OR s.lock_date < x.date))
 ), entry AS (
   INSERT INTO journal_entries (id, organization_id, number, date, currency, exchange_rate, memo, source_type, source_id, reversal_of, metadata, created_at, updated_at)
-  SELECT ?, ?, nextval(?::regclass), ?::date, ?, ?::numeric, ?, ?, ?, ?, ?::jsonb, ?::timestamptz, ?::timestamptz FROM guard WHERE guard.ok
-  RETURNING id, number
+  SELECT id, organization_id, nextval(seq::regclass), date, currency, exchange_rate, memo, source_type, source_id, reversal_of, metadata, created_at, created_at
+    FROM input ORDER BY id
+  RETURNING id, organization_id, number, date
 ), lines AS (
   INSERT INTO journal_lines (id, organization_id, entry_id, line_no, entry_number, date, account_id, direction, amount, currency, base_amount, description, invoice_id, customer_id, bill_id, vendor_id)
-  SELECT l.id, ?, entry.id, l.line_no, entry.number, ?::date, l.account_id, l.direction, l.amount, l.currency, l.base_amount, l.description, l.invoice_id, l.customer_id, l.bill_id, l.vendor_id
-    FROM entry CROSS JOIN jsonb_to_recordset(?::jsonb)
-      AS l(id text, line_no smallint, account_id text, direction text, amount bigint, currency text, base_amount bigint, description text, invoice_id text, customer_id text, bill_id text, vendor_id text)
+  SELECT l.id, entry.organization_id, entry.id, l.line_no, entry.number, entry.date, l.account_id, l.direction, l.amount, l.currency, l.base_amount, l.description, l.invoice_id, l.customer_id, l.bill_id, l.vendor_id
+    FROM jsonb_to_recordset(?::jsonb)
+      AS l(entry_id text, id text, line_no smallint, account_id text, direction text, amount bigint, currency text, base_amount bigint, description text, invoice_id text, customer_id text, bill_id text, vendor_id text)
+    JOIN entry ON entry.id = l.entry_id
+), base AS (
+  SELECT b.organization_id, b.account_id, sum(b.balance) AS balance
+    FROM jsonb_to_recordset(?::jsonb) AS b(entry_id text, organization_id text, account_id text, balance bigint)
+   WHERE b.entry_id IN (SELECT id FROM entry)
+   GROUP BY b.organization_id, b.account_id
+), change AS (
+  SELECT c.*, e.organization_id, i.meta FROM jsonb_to_recordset(?::jsonb) AS c(entry_id text, k int, id text, account_id text, currency text, delta bigint)
+    JOIN entry e ON e.id = c.entry_id JOIN input i ON i.id = c.entry_id
+), per_account AS (
+  SELECT account_id, jsonb_object_agg(currency, delta) AS currency_balances, sum(events)::bigint AS events
+    FROM (SELECT account_id, currency, sum(delta) AS delta, count(*) AS events FROM change GROUP BY account_id, currency) per_currency
+   GROUP BY account_id
 ), balances AS (
   INSERT INTO account_balances AS b (account_id, organization_id, balance, currency_balances, version)
-  SELECT d.account_id, ?, d.balance, d.currency_balances, d.events
-    FROM jsonb_to_recordset(?::jsonb) AS d(account_id text, balance bigint, currency_balances jsonb, events integer)
-   WHERE EXISTS (SELECT 1 FROM entry)
-   ORDER BY d.account_id
+  SELECT base.account_id, base.organization_id, base.balance, p.currency_balances, p.events
+    FROM base JOIN per_account p ON p.account_id = base.account_id
+   ORDER BY base.account_id
   ON CONFLICT (account_id) DO UPDATE SET balance = b.balance + EXCLUDED.balance,
      currency_balances = ledger_add_balances(b.currency_balances, EXCLUDED.currency_balances),
      version = b.version + EXCLUDED.version, updated_at = now()
   RETURNING b.account_id, b.currency_balances, b.version
 ), appended AS (
   INSERT INTO events (id, organization_id, type, aggregate_type, aggregate_id, version, data, metadata)
-  SELECT ?, ?, 'journal_entry.created', 'journal_entry', entry.id, 1, jsonb_set(?::jsonb, '{object,number}', to_jsonb(entry.number)), ?::jsonb
-    FROM entry
-  UNION ALL
-  SELECT e.id, ?, 'account.balance_changed', 'account', e.account_id, b.version - e.back,
-         jsonb_build_object('object', jsonb_build_object('accountId', e.account_id, 'currency', e.currency,
-           'balance', (b.currency_balances ->> e.currency)::bigint, 'previousBalance', (b.currency_balances ->> e.currency)::bigint - e.delta,
-           'entryId', entry.id)), ?::jsonb
-    FROM entry CROSS JOIN jsonb_to_recordset(?::jsonb) AS e(id text, account_id text, currency text, delta bigint, back integer)
-    JOIN balances b ON b.account_id = e.account_id
+  SELECT id, organization_id, type, aggregate_type, aggregate_id, version, data, metadata FROM (
+    SELECT i.event_id AS id, e.organization_id, 'journal_entry.created' AS type, 'journal_entry' AS aggregate_type, e.id AS aggregate_id, 1::bigint AS version,
+           jsonb_set(i.event_data, '{object,number}', to_jsonb(e.number)) AS data, i.meta AS metadata, e.id AS entry_id, -1 AS k
+      FROM entry e JOIN input i ON i.id = e.id
+    UNION ALL
+    -- An account's events in entry order: each one's version and balance are the account's new ones less
+    -- what the events after it in this statement add.
+    SELECT c.id, c.organization_id, 'account.balance_changed', 'account', c.account_id, b.version - count(*) OVER later,
+           jsonb_build_object('object', jsonb_build_object('accountId', c.account_id, 'currency', c.currency,
+             'balance', (b.currency_balances ->> c.currency)::bigint - COALESCE(sum(c.delta) OVER later_in_currency, 0),
+             'previousBalance', (b.currency_balances ->> c.currency)::bigint - COALESCE(sum(c.delta) OVER later_in_currency, 0) - c.delta,
+             'entryId', c.entry_id)), c.meta, c.entry_id, c.k
+      FROM change c JOIN balances b ON b.account_id = c.account_id
+    WINDOW later AS (PARTITION BY c.account_id ORDER BY c.entry_id, c.k ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
+           later_in_currency AS (PARTITION BY c.account_id, c.currency ORDER BY c.entry_id, c.k ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+  ) appended ORDER BY entry_id, k
 )
-SELECT number FROM entry`;
+SELECT id AS key, number FROM entry`;
 
 /** The database's refusals, as the API's errors (the service checks first; these are the safety net). */
 export function translateDbError(error: unknown): unknown {
