@@ -62,6 +62,26 @@
  * with a concurrent transaction; it changes nothing on this path once the accounts have been posted to: back
  * to back at 16 clients, 0.371 and 0.342 with it against 0.335 and 0.314 with the trigger dropped
  * (BENCH_SETUP_SQL), server CPU 469-492 against 527-550 µs an entry, PostgreSQL 724-772 against 840-883.
+ *
+ * 2026-12-07 (00:05-00:40 UTC, a quieter machine: raw_journal 4,165/s at 4 clients and 6,439/s at 16): at the
+ * start (`624ce99`) 0.267 at 4 clients and 0.288 at 16. From the two figures of PostgreSQL CPU an entry
+ * (612 µs in groups of 2, 510 in groups of 4.9) a group's own work (BEGIN, the lock statement, COMMIT) came
+ * to about 345 µs and each posting's statement to about 440. A group now goes out as ONE statement (every
+ * parameter a JSON array; the members' arrays are concatenated): each table is written once per group, the
+ * balance rows are locked in order by the statement's upsert itself (no lock statement), and the entries of
+ * a group are taken in id order, each account's event versions and balances computed with window functions
+ * as if the entries were written one after the other. If the statement fails, every member goes again on its
+ * own in the next group, so that only the one at fault gets the error. Back to back, before / after:
+ * 4 clients 0.265 / 0.316 and 0.225 / 0.286 (PostgreSQL 586 / 483 and 720 / 533 µs an entry, server 453 / 361
+ * and 597 / 392), 16 clients 0.344 / 0.403 and 0.305 / 0.404 (PostgreSQL 542 / 426 and 488 / 431, server
+ * 362 / 325 and 315 / 324); p99 at 16 clients 16-17 ms. Tried again with the cheaper statement, not kept: a
+ * second group from two or from one waiting posting at 4 clients (0.277, 0.294 against 0.343 for the defaults
+ * in the same series), one posting alone before the rest wait (0.249).
+ * STILL NOT REACHED: 0.5x. At 16 clients an entry costs about 0.8 ms of CPU (server 0.33, PostgreSQL 0.43,
+ * load generator 0.05) where pgbench and PostgreSQL spend about 0.3 ms on the raw shape; at 0.5x the two
+ * cores would need about 0.6 ms an entry. What is left is what the raw shape does not do: three events with
+ * four indexes each, the lines' five indexes, foreign keys and row trigger, the balance upsert, the
+ * chart-version guard and the deferred balance check (all kept), and the HTTP request itself.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
