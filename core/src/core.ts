@@ -148,7 +148,9 @@ export function createCore(options: CoreOptions): Core {
   const knex = ambientKnex(root);
   const embedded = options.embedded ?? (root.client as { config?: { client?: unknown } }).config?.client !== 'pg';
   const outboxSignal = createOutboxSignal({ knex: root, logger, embedded });
-  const events = createEventStore(knex, outboxSignal);
+  const { enabled: groupEnabled, ...groupOptions } = options.groupCommit ?? {};
+  const group = createGroupCommit(root, { ...groupOptions, enabled: !embedded && groupEnabled === true });
+  const events = createEventStore(knex, outboxSignal, group);
   const apiKeys = createApiKeyService({ knex });
   const rateLimitOptions = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const limits = tierLimits(rateLimitOptions.limit, rateLimitOptions.windowSeconds, options.rateLimit?.tiers);
@@ -156,8 +158,6 @@ export function createCore(options: CoreOptions): Core {
   const sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const sessions = createSessionService({ knex, ttlMs: sessionTtlMs });
   const customers = createCustomerService({ knex, events, organizations });
-  const { enabled: groupEnabled, ...groupOptions } = options.groupCommit ?? {};
-  const group = createGroupCommit(root, { ...groupOptions, enabled: !embedded && groupEnabled === true });
   const ledger = createLedgerService({ knex, events, organizations, group });
   const mailer = createMailer(options.mail ?? { outboxDir: join(process.env['DATA_DIR'] || '.data', 'outbox') });
   const scheduler = createScheduler({ knex: root, logger, embedded });

@@ -13,7 +13,7 @@ export interface HubConfig {
   connectorsPath: string[];
   webhookAllowPrivate: boolean;
   /** Group commit of journal entries posted without an Idempotency-Key (PostgreSQL only). */
-  ledgerGroupCommit: boolean;
+  groupCommit: boolean;
   /** The address the world reaches the hub at (OAuth2 callbacks); unset: the hub's own address. */
   publicUrl: string | undefined;
   /** Where the OAuth2 callback sends the browser once an integration is authorized; unset: a small page. */
@@ -94,7 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     connectorsPath: (env['CONNECTORS_PATH'] ?? '').split(':').filter(Boolean).map((p) => resolve(p)),
     webhookAllowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE'),
-    ledgerGroupCommit: boolean(env, 'LEDGER_GROUP_COMMIT', true),
+    // LEDGER_GROUP_COMMIT: its name from when only journal entries were group-committed, still honoured.
+    groupCommit: boolean(env, 'GROUP_COMMIT', boolean(env, 'LEDGER_GROUP_COMMIT', true)),
     publicUrl: url(env, 'PUBLIC_URL', ['https:', 'http:']),
     oauthReturnUrl: url(env, 'OAUTH_RETURN_URL', ['https:', 'http:']),
     webhookQueue: env['WEBHOOK_QUEUE'] || 'uah.webhooks',

@@ -58,7 +58,7 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
     logger,
     adminToken: admin.verifier,
     rateLimit: { ...config.rateLimit, tiers: config.tierLimits },
-    groupCommit: { enabled: config.ledgerGroupCommit },
+    groupCommit: { enabled: config.groupCommit },
     mail: { smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox') },
     webhooks: { transport: webhookTransport, secretBox, retentionDays: config.webhookRetentionDays, alerts: { disableAfterMs: config.webhookDisable.afterHours * 3_600_000, minFailures: config.webhookDisable.minFailures } },
     extraRoutes: (services, knex) => connectors.routes(services, knex),

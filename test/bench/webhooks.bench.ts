@@ -321,7 +321,7 @@ async function main(): Promise<void> {
   await db.migrate();
   const bus = await createAmqpBus({ url: AMQP_URL, logger, connectionName: 'uah-bench' });
   const transport = createHttpTransport({ policy: { allowPrivate: true }, maxFreeSocketsPerHost: PER_ENDPOINT * ENDPOINTS });
-  const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async (t) => t === 'bench' }, rateLimit: { limit: 10_000_000, windowSeconds: 60 }, webhooks: { transport, secretBox: createSecretBox(randomBytes(32)) } });
+  const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async (t) => t === 'bench' }, rateLimit: { limit: 10_000_000, windowSeconds: 60 }, groupCommit: { enabled: process.env['BENCH_GROUP_COMMIT'] !== 'off' }, webhooks: { transport, secretBox: createSecretBox(randomBytes(32)) } });
   const handle = core.app.callback();
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { createTestHub, type TestHub } from '../testing/harness.js';
 import { TEST_DATABASE_URL } from '../testing/database.js';
 import { ambientKnex, runInTransaction } from '../db/ambient.js';
+import { createGroupCommit } from '../db/group-commit.js';
 import { createEventStore, type NewEvent } from './store.js';
 import type { OutboxSignal } from './outbox-signal.js';
 
@@ -13,11 +14,19 @@ describe('event store (transactional outbox)', () => {
   const probe = (aggregateId: string): NewEvent => ({ type: 'customer.updated', aggregateType: 'customer', aggregateId, organizationId: org.id, data: { object: { id: aggregateId } } });
   const eventsOf = (aggregateId: string) => hub.db.knex('events').where({ aggregate_id: aggregateId }).orderBy('seq');
 
+  /** A connection of its own, outside the hub's pool: what it sees is committed. */
+  let observer: pg.Client;
+
   beforeAll(async () => {
     hub = await createTestHub();
     org = await hub.createOrganization('Outbox Ltd');
+    observer = new pg.Client({ connectionString: hub.db.url });
+    await observer.connect();
   });
-  afterAll(() => hub.close());
+  afterAll(async () => {
+    await observer.end();
+    await hub.close();
+  });
 
   it('commits an event with its state change, with the stored object equal to the API response', async () => {
     const created = await hub.request('POST', `/v1/organizations/${org.id}/customers`, { body: { firstName: 'Eve' } });
@@ -160,6 +169,24 @@ describe('event store (transactional outbox)', () => {
       // The same id again: the insert is refused, and with it the event.
       await expect(store.insertWithEvent('customers', row('cus_one_statement'), created('cus_one_statement'), meta)).rejects.toThrow(/duplicate key/);
       expect(await eventsOf('cus_one_statement')).toHaveLength(1);
+    });
+
+    it('group-commits concurrent writes: each is answered after the shared commit, and a refused one fails alone', async () => {
+      const group = createGroupCommit(hub.db.knex, { enabled: true });
+      const store = createEventStore(hub.db.knex, signal, group);
+      await store.insertWithEvent('customers', row('cus_grouped_taken'), created('cus_grouped_taken'), meta);
+      const ids = Array.from({ length: 12 }, (_, i) => (i === 5 ? 'cus_grouped_taken' : `cus_grouped_${i}`));
+      const outcomes = await Promise.allSettled(ids.map(async (id) => {
+        await store.insertWithEvent('customers', row(id), created(id), meta);
+        // Answered only once committed: another connection sees the row and its event.
+        return (await observer.query('SELECT 1 FROM customers c JOIN events e ON e.aggregate_id = c.id WHERE c.id = $1', [id])).rowCount;
+      }));
+      expect(outcomes.map((o) => o.status)).toEqual(ids.map((id) => (id === 'cus_grouped_taken' ? 'rejected' : 'fulfilled')));
+      expect((outcomes[5] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
+      for (const o of outcomes.filter((x) => x.status === 'fulfilled')) expect((o as PromiseFulfilledResult<number>).value).toBe(1);
+      expect(await eventsOf('cus_grouped_taken')).toHaveLength(1);
+      const stats = group.stats();
+      expect(stats.members).toBeGreaterThan(stats.groups);
     });
 
     it("inside a request's unit of work, joins its transaction: rolled back with it, and the relay is told only after a commit", async () => {

@@ -3,6 +3,7 @@ import { snakeCaseMappers } from 'objection';
 import type { Event, EventListQuery, EventMetadata, EventType } from '@uah/schemas';
 import { newId } from '../shared/ids.js';
 import { createSettledWatermark } from './watermark.js';
+import type { GroupCommit } from '../db/group-commit.js';
 import { preparedQuery } from '../db/prepared.js';
 import type { OutboxSignal } from './outbox-signal.js';
 import { AppError } from '../http/errors.js';
@@ -111,7 +112,7 @@ function columnValue(value: unknown): unknown {
 }
 
 /** `signal`, when given, hears of each transaction that appended events once it has committed (it wakes the relay). */
-export function createEventStore(knex: Knex, signal?: OutboxSignal): EventStore {
+export function createEventStore(knex: Knex, signal?: OutboxSignal, group?: GroupCommit): EventStore {
   const watermark = createSettledWatermark(knex);
   return {
     async append(trx, events, metadata) {
@@ -141,7 +142,7 @@ export function createEventStore(knex: Knex, signal?: OutboxSignal): EventStore 
       await preparedQuery(knex, statement.name, statement.sql, [
         ...columns.map((c) => columnValue(row[c])),
         newId('evt'), event.organizationId, event.type, event.aggregateType, event.aggregateId, JSON.stringify(event.data), JSON.stringify(metadata),
-      ]);
+      ], { group, keys: [event.aggregateId] });
       // A property read, not `in`: the ambient knex answers it from the unit of work's transaction, if any.
       if ((knex as Knex.Transaction).isTransaction === true) signal?.afterCommit(knex as Knex.Transaction);
       else signal?.committed();
