@@ -112,10 +112,16 @@
  * 116, 53 and 92 ms, and with BENCH_WARMUP_SECONDS=10 145, 254 and 141 ms: at 1.6-1.7 of the two cores the
  * tail follows every busy moment of the VM, so the latency target is not reliably met; it would need about
  * 2.6 ms of CPU an event or less across the processes.
+ * - The customer of each write now joins the group commit as journal entries do, and the benchmark runs with
+ *   group commit on as the hub does (BENCH_GROUP_COMMIT=off for the A/B): alternating, p99 46 and 42 ms with
+ *   it against 89 and 60 without, the warm-up's p99 166-185 against 852-1,268 ms, the API 2,778-2,792 writes/s
+ *   closed loop against 1,656-2,006. A later series, the machine slower (raw confirmed publishes 2,902-3,503/s
+ *   against 3,444-4,102): p99 84-172 ms. Still not reliably under 100 ms.
  *
  * Environment: BENCH_DATABASE_URL (a server where the database `uah_bench_webhooks` may be created and
  * dropped; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL, BENCH_RELAY_IDLE_MS (the
- * relay's fallback poll when nothing signals committed events; default 100, the hub's), BENCH_WARMUP_SECONDS
+ * relay's fallback poll when nothing signals committed events; default 100, the hub's), BENCH_GROUP_COMMIT=off
+ * (the API's writes each in its own transaction), BENCH_WARMUP_SECONDS
  * (default 5; 0 measures a hub just started), BENCH_TIMELINE_MS. The receiver runs in a child process, so its
  * clock readings do not wait on the hub's event loop.
  */
