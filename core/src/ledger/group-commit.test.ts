@@ -231,3 +231,62 @@ describe('group commit when the COMMIT fails', () => {
     expect(accounts.find((a) => a.code === '1000')?.balance).toBe(199);
   });
 });
+
+describe('group commit of postings in several currencies', () => {
+  let hub: TestHub;
+  let org: { id: string; apiKey: string };
+
+  beforeAll(async () => {
+    hub = await createTestHub({ groupCommit: { enabled: true } });
+    org = await hub.createOrganization('Two Currencies Ltd', 'USD');
+  });
+  afterAll(() => hub.close());
+
+  it("keeps each account's balances per currency and its event chain exact when a group's entries share accounts", async () => {
+    const before = hub.core.groupCommit.stats();
+    const body = (i: number) => ({
+      date: '2026-06-30',
+      currency: i % 2 ? 'EUR' : 'USD',
+      ...(i % 2 ? { exchangeRate: '1.1' } : {}),
+      memo: `fx ${i}`,
+      lines: [
+        { accountCode: CODES[i % 3] as string, direction: 'DEBIT', amount: 1000 + i },
+        { accountCode: '6900', direction: 'CREDIT', amount: 1000 + i },
+      ],
+    });
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => hub.request('POST', `/v1/organizations/${org.id}/journal-entries`, { body: body(i) })));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201));
+    expect(hub.core.groupCommit.stats().merged).toBeGreaterThan(before.merged);
+
+    const { knex } = hub.db;
+    const accounts = (await knex.raw<{ rows: Array<{ id: string; code: string; balance: string; currency_balances: Record<string, number> }> }>(
+      `SELECT a.id, a.code, b.balance, b.currency_balances FROM accounts a JOIN account_balances b ON b.account_id = a.id
+        WHERE a.organization_id = ? AND a.code = ANY(?)`,
+      [org.id, CODES],
+    )).rows;
+    for (const account of accounts) {
+      // The cached balances, in base and in each currency, are the sums of the account's lines.
+      const sums = (await knex.raw<{ rows: Array<{ currency: string; amount: string; base: string }> }>(
+        `SELECT currency, sum(CASE WHEN direction = 'DEBIT' THEN amount ELSE -amount END) AS amount,
+                sum(CASE WHEN direction = 'DEBIT' THEN base_amount ELSE -base_amount END) AS base
+           FROM journal_lines WHERE account_id = ? GROUP BY currency`,
+        [account.id],
+      )).rows;
+      expect(Number(account.balance), account.code).toBe(sums.reduce((s, r) => s + Number(r.base), 0));
+      for (const sum of sums) expect(account.currency_balances[sum.currency], `${account.code} ${sum.currency}`).toBe(Number(sum.amount));
+      // Its events, in log order: versions 1, 2, 3, ..., and per currency each one starts where the one before ended.
+      const events = (await knex.raw<{ rows: Array<{ version: number; currency: string; balance: string; previous: string }> }>(
+        `SELECT version, data -> 'object' ->> 'currency' AS currency, data -> 'object' ->> 'balance' AS balance, data -> 'object' ->> 'previousBalance' AS previous
+           FROM events WHERE type = 'account.balance_changed' AND aggregate_id = ? ORDER BY seq`,
+        [account.id],
+      )).rows;
+      expect(events.map((e) => e.version), account.code).toEqual(events.map((_, i) => i + 1));
+      const last = new Map<string, number>();
+      for (const event of events) {
+        expect(Number(event.previous), `${account.code} v${event.version}`).toBe(last.get(event.currency) ?? 0);
+        last.set(event.currency, Number(event.balance));
+      }
+      for (const [currency, balance] of last) expect(balance, `${account.code} ${currency}`).toBe(account.currency_balances[currency]);
+    }
+  });
+});
