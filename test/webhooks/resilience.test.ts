@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Event } from '@uah/schemas';
+import type { ClaimedDelivery } from '@uah/core';
 import { dropConnection } from '../../core/src/events/testing.js';
 import { createFixture, type Fixture } from './fixture.js';
 import { startReceiver, until, type Receiver } from './receiver.js';
@@ -159,6 +160,33 @@ describe('webhook delivery across restarts and failures', () => {
       const list = await t.deliveries(id);
       return list.length === 2 && list.every((d: { status: string }) => d.status === 'DELIVERED');
     });
+  });
+
+  it('disables an endpoint once, though attempts in flight fail after it was disabled', async () => {
+    let offset = 0;
+    const t = await setUp({ alerts: { disableAfterMs: 60 * 60_000, minFailures: 1 }, clock: () => new Date(Date.now() + offset) });
+    const { id } = await t.endpoint(() => ({ status: 500 }), { events: ['customer.updated'], retryPolicy: { maxRetries: 0 } });
+    // The clock jumps past the leases' end: no worker of the pipeline may take them over meanwhile.
+    await t.fx.pipeline.worker.stop();
+    const { deliveries } = t.fx.hub.core.services.webhooks;
+    const event = (n: number): Event => ({
+      id: `evt_once${n}`, object: 'event', type: 'customer.updated', aggregateId: `cus_once${n}`, aggregateType: 'customer', organizationId: t.org.id,
+      data: { object: {} }, metadata: {} as Event['metadata'], version: 1, timestamp: new Date().toISOString(),
+    });
+    // Four attempts in flight at once (leased straight through the store; the pipeline sees none of them).
+    const { claimed } = await deliveries.ingest([1, 2, 3, 4].map(event), { owner: 'wkr_once', perEndpoint: 8, slots: 8 });
+    expect(claimed).toHaveLength(4);
+    const fail = { statusCode: 500, durationMs: 5, responseBody: 'no', error: null, retryAfter: null };
+    await deliveries.record(claimed[0] as ClaimedDelivery, fail); // the failure streak starts
+    offset += 31 * 60_000;
+    await deliveries.record(claimed[1] as ClaimedDelivery, fail); // half the period: warned
+    offset += 30 * 60_000;
+    expect(await deliveries.record(claimed[2] as ClaimedDelivery, fail)).toEqual({ outcome: 'FAILED', endpointDisabled: true });
+    // The last attempt in flight ends after the endpoint was disabled: counted, not disabled again.
+    expect(await deliveries.record(claimed[3] as ClaimedDelivery, fail)).toEqual({ outcome: 'FAILED', endpointDisabled: false });
+    const alerts = (await t.fx.hub.request('GET', `/v1/organizations/${t.org.id}/events?types=webhook_endpoint.failing,webhook_endpoint.disabled`)).body.data as Event[];
+    expect(alerts.map((e) => e.type)).toEqual(['webhook_endpoint.failing', 'webhook_endpoint.disabled']);
+    expect((await t.fx.hub.request('GET', `/v1/organizations/${t.org.id}/webhooks/${id}`)).body).toMatchObject({ status: 'DISABLED', consecutiveFailures: 4 });
   });
 
   it('lets organizations take turns: a backlog in one does not hold back another', async () => {

@@ -93,7 +93,10 @@ async function trackFailure(deps: RecordDeps, trx: Knex.Transaction, endpoint: W
   const failingFor = now.getTime() - since.getTime();
   const patch: Partial<WebhookEndpointModel> = { consecutiveFailures: failures, failingSince: since, updatedAt: now };
   let alert: { type: EventType; reason: string | null; disableAt: Date | null } | undefined;
-  if (response.statusCode === 410) {
+  if (endpoint.status === 'DISABLED') {
+    // Disabled already, by an attempt that ended just before this one (several can be in flight): the failure
+    // counts, but the endpoint is not disabled, nor warned about, a second time.
+  } else if (response.statusCode === 410) {
     alert = { type: 'webhook_endpoint.disabled', reason: 'The endpoint answered 410 Gone.', disableAt: null };
   } else if (failures >= alerts.minFailures && endpoint.warnedAt && failingFor >= alerts.disableAfterMs) {
     alert = { type: 'webhook_endpoint.disabled', reason: `Every attempt failed for ${Math.round(failingFor / 60_000)} minutes (${failures} in a row).`, disableAt: null };
