@@ -76,9 +76,9 @@ export interface CoreOptions {
   /** Tests only: failures injected around the commit of idempotent requests. */
   idempotencyFaults?: IdempotencyFaults;
   /**
-   * Group commit of journal entries posted through the API without an Idempotency-Key (off unless
-   * `enabled`; always off on the embedded store). `faults` are for tests only. On a machine whose database
-   * has CPU to spare it lowered throughput (see test/bench/ledger.bench.ts), so it is opt-in.
+   * Group commit of the writes that are one statement each, outside a request's transaction: journal entries
+   * posted without an Idempotency-Key, new customers and vendors (off unless `enabled`, which the hub is by
+   * default; always off on the embedded store). `faults` are for tests only.
    */
   groupCommit?: Partial<GroupCommitOptions>;
   /** How long a dashboard session lasts from sign-in (default 12 hours). */
@@ -123,7 +123,7 @@ export interface Core {
   routes: Route[];
   metrics: HttpMetrics;
   rateLimiter: RateLimiter;
-  /** Group commit of API postings (see db/group-commit.ts); `stats()` for benchmarks. */
+  /** Group commit of the API's single-statement writes (see db/group-commit.ts); `stats()` for benchmarks. */
   groupCommit: GroupCommit;
   /** Requests per window of each organization tier. */
   tierLimits: TierLimits;

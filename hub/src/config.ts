@@ -12,7 +12,7 @@ export interface HubConfig {
   smtpUrl: string | undefined;
   connectorsPath: string[];
   webhookAllowPrivate: boolean;
-  /** Group commit of journal entries posted without an Idempotency-Key (PostgreSQL only). */
+  /** Group commit of journal entries posted without an Idempotency-Key, new customers and vendors (PostgreSQL only). */
   groupCommit: boolean;
   /** The address the world reaches the hub at (OAuth2 callbacks); unset: the hub's own address. */
   publicUrl: string | undefined;

@@ -139,6 +139,8 @@ export function createEventStore(knex: Knex, signal?: OutboxSignal, group?: Grou
     async insertWithEvent(table, row, event, metadata) {
       const columns = Object.keys(row).sort();
       const statement = insertWithEventStatement(table, columns);
+      // Group-committed with concurrent writes outside a transaction: a new row shares no lock with anyone, so
+      // its key, its own id, never keeps it out of a group.
       await preparedQuery(knex, statement.name, statement.sql, [
         ...columns.map((c) => columnValue(row[c])),
         newId('evt'), event.organizationId, event.type, event.aggregateType, event.aggregateId, JSON.stringify(event.data), JSON.stringify(metadata),

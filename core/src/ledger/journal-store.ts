@@ -201,16 +201,18 @@ WITH input AS (
            jsonb_set(i.event_data, '{object,number}', to_jsonb(e.number)) AS data, i.meta AS metadata, e.id AS entry_id, -1 AS k
       FROM entry e JOIN input i ON i.id = e.id
     UNION ALL
-    -- An account's events in entry order: each one's version and balance are the account's new ones less
-    -- what the events after it in this statement add.
-    SELECT c.id, c.organization_id, 'account.balance_changed', 'account', c.account_id, b.version - count(*) OVER later,
+    SELECT c.id, c.organization_id, 'account.balance_changed', 'account', c.account_id, c.version,
            jsonb_build_object('object', jsonb_build_object('accountId', c.account_id, 'currency', c.currency,
-             'balance', (b.currency_balances ->> c.currency)::bigint - COALESCE(sum(c.delta) OVER later_in_currency, 0),
-             'previousBalance', (b.currency_balances ->> c.currency)::bigint - COALESCE(sum(c.delta) OVER later_in_currency, 0) - c.delta,
-             'entryId', c.entry_id)), c.meta, c.entry_id, c.k
-      FROM change c JOIN balances b ON b.account_id = c.account_id
-    WINDOW later AS (PARTITION BY c.account_id ORDER BY c.entry_id, c.k ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
-           later_in_currency AS (PARTITION BY c.account_id, c.currency ORDER BY c.entry_id, c.k ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+             'balance', c.balance, 'previousBalance', c.balance - c.delta, 'entryId', c.entry_id)), c.meta, c.entry_id, c.k
+      FROM (
+        -- An account's events in entry order: each one's version and balance are the account's new ones less
+        -- what the events after it in this statement add.
+        SELECT c.*, b.version - count(*) OVER later AS version,
+               (b.currency_balances ->> c.currency)::bigint - COALESCE(sum(c.delta) OVER later_in_currency, 0) AS balance
+          FROM change c JOIN balances b ON b.account_id = c.account_id
+        WINDOW later AS (PARTITION BY c.account_id ORDER BY c.entry_id, c.k ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
+               later_in_currency AS (PARTITION BY c.account_id, c.currency ORDER BY c.entry_id, c.k ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+      ) c
   ) appended ORDER BY entry_id, k
 )
 SELECT id AS key, number FROM entry`;
