@@ -134,8 +134,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Connection } from 'rabbitmq-client';
-import { createAmqpBus, createCore, createDatabase, createRelay, createSecretBox } from '@uah/core';
-import { createHttpTransport } from '../../hub/src/webhooks/http-transport.js';
+import { createAmqpBus, createCore, createDatabase, createRelay, createSecretBox, type Bus } from '@uah/core';
+import { createHttpTransport, type HttpTransport } from '../../hub/src/webhooks/http-transport.js';
 import { createDeliveryWorker } from '../../hub/src/webhooks/delivery-worker.js';
 import { adminQuery, backendCpuMicros, pidsNamed, processCpuMicros } from './postgres.js';
 
@@ -332,6 +332,7 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  const stages = traceStages(bus, transport);
   const relay = createRelay({ knex: db.knex, bus, logger, embedded: false, idleMs: RELAY_IDLE_MS, signal: core.outboxSignal });
   const worker = createDeliveryWorker({ bus, deliveries: core.services.webhooks.deliveries, transport, logger, queue: QUEUE, perEndpoint: PER_ENDPOINT });
 
@@ -362,8 +363,8 @@ async function main(): Promise<void> {
     relay.start();
     await worker.start();
     const others = (): Promise<OtherCpu> => otherCpu(db.knex as never, receiver.child.pid);
-    if (WARMUP_SECONDS > 0) await latencyPhase(port, `${orgPath}/customers`, key, receipts, others, { seconds: WARMUP_SECONDS, warmup: true });
-    await latencyPhase(port, `${orgPath}/customers`, key, receipts, others, { seconds: SECONDS, warmup: false });
+    if (WARMUP_SECONDS > 0) await latencyPhase(port, `${orgPath}/customers`, key, receipts, stages, others, { seconds: WARMUP_SECONDS, warmup: true });
+    await latencyPhase(port, `${orgPath}/customers`, key, receipts, stages, others, { seconds: SECONDS, warmup: false });
     await throughputPhase(call, `${orgPath}/customers`, key, receipts, worker);
   } finally {
     await relay.stop();
@@ -407,7 +408,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
 }
 
 /** The writer's run at RATE for SECONDS, then the receipts of what it wrote. */
-async function latencyPhase(port: number, path: string, key: string, receipts: Map<string, number[]>, others: () => Promise<OtherCpu>, phase: { seconds: number; warmup: boolean }): Promise<void> {
+async function latencyPhase(port: number, path: string, key: string, receipts: Map<string, number[]>, stages: Map<string, StageTimes>, others: () => Promise<OtherCpu>, phase: { seconds: number; warmup: boolean }): Promise<void> {
   const othersBefore = await others();
   const cpu = process.cpuUsage();
   const child = fork(scriptFile('writer.cjs', WRITER), [String(port), path, key, String(RATE), String(phase.seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -431,9 +432,74 @@ async function latencyPhase(port: number, path: string, key: string, receipts: M
   print(`latency_p50_ms=${percentile(fromAnswer, 50)} latency_p99_ms=${percentile(fromAnswer, 99)} latency_max_ms=${percentile(fromAnswer, 100)}`);
   print(`latency_from_request_p50_ms=${percentile(fromRequest, 50)} latency_from_request_p99_ms=${percentile(fromRequest, 99)}`);
   if (TIMELINE_MS > 0) printTimeline(writes, receipts);
+  printStages(writes, receipts, stages);
   print(`hub_cpu_us_per_event=${((used.user + used.system) / writes.length).toFixed(0)} user=${(used.user / writes.length).toFixed(0)} system=${(used.system / writes.length).toFixed(0)} (API write, relay and its deliveries, in the hub's one process)`);
   const perEvent = (before: number | undefined, after: number | undefined): string => (before === undefined || after === undefined ? 'n/a' : ((after - before) / writes.length).toFixed(0));
   print(`other_cpu_us_per_event postgres=${perEvent(othersBefore.postgres, othersAfter.postgres)} rabbitmq=${perEvent(othersBefore.broker, othersAfter.broker)} writer=${(writerCpu / writes.length).toFixed(0)} receiver=${perEvent(othersBefore.receiver, othersAfter.receiver)}`);
+}
+
+/** When each customer's event reached each stage of the pipeline in the hub (Date.now(), as the writer and the receiver note theirs). */
+interface StageTimes {
+  published?: number;
+  confirmed?: number;
+  consumed?: number;
+  ingested?: number;
+  sent?: number;
+}
+
+/**
+ * Notes the stages of each event by wrapping the hub's bus and webhook transport (the relay publishes, the
+ * broker confirms, the worker's consumer takes the message and inserts its deliveries, the first attempt is
+ * sent). Keyed by the customer's id, as the writer's and the receiver's records are.
+ */
+function traceStages(bus: Bus, transport: HttpTransport): Map<string, StageTimes> {
+  const stages = new Map<string, StageTimes>();
+  const note = (id: string, stage: keyof StageTimes): void => {
+    const times = stages.get(id) ?? {};
+    times[stage] ??= Date.now();
+    stages.set(id, times);
+  };
+  const publish = bus.publish.bind(bus);
+  bus.publish = async (events) => {
+    for (const event of events) note(event.aggregateId, 'published');
+    await publish(events);
+    for (const event of events) note(event.aggregateId, 'confirmed');
+  };
+  const consume = bus.consume.bind(bus);
+  bus.consume = (options) => consume({
+    ...options,
+    handler: async (event, delivery) => {
+      note(event.aggregateId, 'consumed');
+      await options.handler(event, delivery);
+      note(event.aggregateId, 'ingested');
+    },
+  });
+  const send = transport.send.bind(transport);
+  transport.send = (request) => {
+    const id = /"aggregateId":"([^"]+)"/.exec(request.body)?.[1];
+    if (id !== undefined) note(id, 'sent');
+    return send(request);
+  };
+  return stages;
+}
+
+/** p50 and p99 of each stage's share of the latency: where the time goes between the API's answer and the receipt. */
+function printStages(writes: Array<{ id: string; answered: number }>, receipts: Map<string, number[]>, stages: Map<string, StageTimes>): void {
+  const spans: Array<[string, (w: { answered: number }, t: Required<StageTimes>, received: number) => number]> = [
+    ['answered_to_published', (w, t) => t.published - w.answered],
+    ['published_to_confirmed', (_, t) => t.confirmed - t.published],
+    ['confirmed_to_consumed', (_, t) => t.consumed - t.confirmed],
+    ['consumed_to_sent', (_, t) => t.sent - t.consumed],
+    ['sent_to_received', (_, t, received) => received - t.sent],
+  ];
+  const values = spans.map((): number[] => []);
+  for (const w of writes) {
+    const t = stages.get(w.id);
+    const received = receipts.get(w.id);
+    if (!t || t.published === undefined || t.confirmed === undefined || t.consumed === undefined || t.ingested === undefined || t.sent === undefined || !received) continue;
+    spans.forEach(([, span], i) => values[i]?.push(span(w, t as Required<StageTimes>, Math.max(...received))));
+  }
+  print(spans.map(([name], i) => `stage_${name}_p50_ms=${percentile(values[i] ?? [], 50)} p99=${percentile(values[i] ?? [], 99)}`).join(' '));
 }
 
 /** The latencies by when the write was answered, in slices of TIMELINE_MS: where a tail comes from (a stall, or a queue that grows). */

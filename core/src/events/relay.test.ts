@@ -226,6 +226,45 @@ describe('relay with PostgreSQL and RabbitMQ', () => {
     }
   });
 
+  it('publishes the next batch while one waits for its confirms, and marks nothing past a batch that failed', async () => {
+    const org = `org_pipe${run}`;
+    const sent: Array<{ ids: string[]; confirm: () => void; fail: (err: Error) => void }> = [];
+    const held: Bus = {
+      ...relayBus,
+      publish: (events) => new Promise<void>((resolve, reject) => void sent.push({ ids: events.map((event) => event.id), confirm: resolve, fail: reject })),
+    };
+    const relay = startRelay(held, { batchSize: 4 });
+    const mine = new Set<string>();
+    const ours = (batch: { ids: string[] } | undefined): string[] => (batch?.ids ?? []).filter((id) => mine.has(id));
+    try {
+      const first = (await append([newEvent(org, 'invoice.created', 'inv_pipe', 1), newEvent(org, 'invoice.sent', 'inv_pipe', 2)])).map((event) => event.id);
+      first.forEach((id) => mine.add(id));
+      await waitFor(() => sent.length === 1);
+      const second = (await append([newEvent(org, 'invoice.paid', 'inv_pipe', 3), newEvent(org, 'invoice.updated', 'inv_pipe', 4)])).map((event) => event.id);
+      second.forEach((id) => mine.add(id));
+      // Handed over while the first batch still waits for its confirms.
+      await waitFor(() => sent.length === 2);
+      expect([ours(sent[0]), ours(sent[1])]).toEqual([first, second]);
+
+      // Confirmed out of order: the second is not marked before the first.
+      sent[1]?.confirm();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await published(second[0] ?? '')).toBe(false);
+
+      // The first fails: neither is marked, and the relay starts again from the cursor, in order.
+      sent[0]?.fail(new Error('channel closed'));
+      await waitFor(() => sent.length === 3, 5_000);
+      expect(ours(sent[2])).toEqual([...first, ...second]);
+      expect(await published(first[0] ?? '')).toBe(false);
+      sent[2]?.confirm();
+      await waitFor(async () => await published(second[1] ?? ''));
+      expect(sent).toHaveLength(3);
+    } finally {
+      for (const batch of sent) batch.confirm();
+      await relay.stop();
+    }
+  });
+
   it('reports its lag and keeps the events when the bus refuses them', async () => {
     const org = `org_lag${run}`;
     const failing: Bus = { ...relayBus, publish: () => Promise.reject(new Error('broker unavailable')) };

@@ -219,33 +219,81 @@ export function createRelay(options: RelayOptions): Relay {
     return result;
   }
 
-  async function publishBatch(): Promise<number> {
-    // The query builder, not knex.raw: only the builder's rows go through the snake_case → camelCase mapper.
+  /**
+   * Batches handed to the broker whose marks have not yet run, oldest first. The next batch is selected and
+   * published while earlier ones wait for their confirms (at most `batchSize` events unconfirmed in all), so
+   * the broker's confirm time is not added to every batch's wait; each mark runs after the one before it.
+   */
+  const pipeline: Array<{ events: number; marked: Promise<void> }> = [];
+  /** The mark of the last batch handed over: the next one's mark waits for it, so the cursor moves in `seq` order. */
+  let lastMark: Promise<void> = Promise.resolve();
+  /** The highest `seq` handed to the broker; undefined at the start and after a failed batch (the cursor says). */
+  let sentThrough: number | undefined;
+  /** A batch failed: the batches after it are not marked either, and the next round starts again from the cursor. */
+  let failure: { error: Error } | undefined;
+
+  /** Waits for every batch in flight, then starts again from the cursor; throws what failed. */
+  async function recover(): Promise<void> {
+    await Promise.allSettled(pipeline.map((batch) => batch.marked));
+    const failed = failure;
+    failure = undefined;
+    sentThrough = undefined;
+    lastMark = Promise.resolve();
+    if (failed) throw failed.error;
+  }
+
+  /** Marks a batch once the one before it is marked and the broker has confirmed it (or the part it did confirm). */
+  function markAfter(previous: Promise<void>, rows: EventRow[], events: Event[], published: Promise<void>): Promise<void> {
+    return previous.then(async () => {
+      let error: unknown;
+      let confirmed = events.length;
+      try {
+        await published;
+      } catch (err) {
+        error = err;
+        confirmed = confirmedPrefix(events, err);
+      }
+      if (confirmed > 0) {
+        // A relay that lost the lock mid-batch may mark after its successor: the cursor never moves back.
+        const through = (rows[confirmed - 1] as EventRow).seq;
+        await knex.raw('UPDATE event_relay_cursor SET seq = GREATEST(seq, ?), updated_at = now()', [through]);
+      }
+      if (error !== undefined) throw error instanceof Error ? error : new Error('publish failed', { cause: error });
+    });
+  }
+
+  /** Selects the next settled events after those handed over and publishes them; resolves once they are handed over, with their mark. */
+  async function publishBatch(): Promise<{ count: number; full: boolean; marked: Promise<void> }> {
+    if (failure) await recover();
+    const unconfirmed = (): number => pipeline.reduce((sum, batch) => sum + batch.events, 0);
+    while (pipeline.length > 0 && unconfirmed() >= batchSize) await pipeline[0]?.marked.catch(() => undefined);
+    if (failure) await recover();
+    const limit = batchSize - unconfirmed();
     const settled = await watermark.advance();
-    if (settled === undefined) return 0;
+    if (settled === undefined) return { count: 0, full: false, marked: lastMark };
+    // The query builder, not knex.raw: only the builder's rows go through the snake_case → camelCase mapper.
+    const after = sentThrough === undefined ? knex.raw(PUBLISHED_THROUGH) : knex.raw(`GREATEST(?::bigint, ${PUBLISHED_THROUGH})`, [sentThrough]);
     const rows = (await knex('events')
       .select('id', 'seq', 'organization_id', 'type', 'aggregate_type', 'aggregate_id', 'version', 'data', 'metadata', 'timestamp')
-      .where('seq', '>', knex.raw(PUBLISHED_THROUGH))
+      .where('seq', '>', after)
       .where('seq', '<=', settled)
       .orderBy('seq', 'asc')
-      .limit(batchSize)) as EventRow[];
+      .limit(limit)) as EventRow[];
     const events = rows.map(rowToEvent);
-    if (events.length === 0) return 0;
-    let failure: unknown;
-    let confirmed = events.length;
-    try {
-      await bus.publish(events);
-    } catch (err) {
-      failure = err;
-      confirmed = confirmedPrefix(events, err);
-    }
-    if (confirmed > 0) {
-      // A relay that lost the lock mid-batch may mark after its successor: the cursor never moves back.
-      const through = (rows[confirmed - 1] as EventRow).seq;
-      await knex.raw('UPDATE event_relay_cursor SET seq = GREATEST(seq, ?), updated_at = now()', [through]);
-    }
-    if (failure !== undefined) throw failure instanceof Error ? failure : new Error('publish failed', { cause: failure });
-    return events.length;
+    if (events.length === 0) return { count: 0, full: false, marked: lastMark };
+    sentThrough = Number((rows[rows.length - 1] as EventRow).seq);
+    const marked = markAfter(lastMark, rows, events, bus.publish(events));
+    const batch = { events: events.length, marked };
+    pipeline.push(batch);
+    lastMark = marked;
+    void marked.then(
+      () => void pipeline.splice(pipeline.indexOf(batch), 1),
+      (error: unknown) => {
+        pipeline.splice(pipeline.indexOf(batch), 1);
+        failure ??= { error: error instanceof Error ? error : new Error(String(error)) };
+      },
+    );
+    return { count: events.length, full: events.length === limit, marked };
   }
 
   function sleep(ms: number): Promise<void> {
@@ -260,8 +308,8 @@ export function createRelay(options: RelayOptions): Relay {
     });
   }
 
-  /** One batch if this process holds the lock (taking it if free), else undefined. */
-  function lockedBatch(): Promise<number | undefined> {
+  /** One batch handed to the broker if this process holds the lock (taking it if free), else undefined. */
+  function lockedBatch(): Promise<Awaited<ReturnType<typeof publishBatch>> | undefined> {
     return serial(async () => {
       const holding = lock ? await lock.ensure() : true;
       hear(holding);
@@ -275,10 +323,10 @@ export function createRelay(options: RelayOptions): Relay {
     let backoff = BACKOFF_MIN_MS;
     while (running) {
       try {
-        const count = await lockedBatch();
+        const batch = await lockedBatch();
         backoff = BACKOFF_MIN_MS;
-        if (count === undefined) await sleep(lockRetryMs);
-        else if (count < batchSize && !signalled) await sleep(watermark.unsettled() ? settleMs : idleMs);
+        if (batch === undefined) await sleep(lockRetryMs);
+        else if (!batch.full && !signalled) await sleep(watermark.unsettled() ? settleMs : idleMs);
       } catch (err) {
         logger.warn({ err, retryInMs: backoff }, 'event relay could not publish; will retry');
         await sleep(backoff);
@@ -289,9 +337,10 @@ export function createRelay(options: RelayOptions): Relay {
 
   async function drain(): Promise<void> {
     try {
-      while ((await lockedBatch()) === batchSize) {
+      while ((await lockedBatch())?.full === true) {
         // Full batches: more may be waiting.
       }
+      await serial(recover);
     } catch (err) {
       logger.warn({ err }, 'event relay stopped with events left to publish; the next relay will publish them');
     }
@@ -319,7 +368,11 @@ export function createRelay(options: RelayOptions): Relay {
     },
 
     async runOnce() {
-      return (await lockedBatch()) ?? 0;
+      const batch = await lockedBatch();
+      if (batch === undefined) return 0;
+      // Resolves once the batch is confirmed and marked, as a caller of one round expects.
+      await batch.marked.catch(() => serial(recover));
+      return batch.count;
     },
 
     async lag() {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { preparedQuery } from '../db/prepared.js';
 
 /**
  * Readers of the log (the REST list, the relay, the stream) only read up to a settled `seq`.
@@ -54,7 +55,8 @@ const MAX_PENDING = 1_000;
 
 interface Row {
   xmin?: string;
-  xid?: string;
+  xmax?: string;
+  xid?: string | null;
   top: number | string | null;
 }
 
@@ -62,24 +64,18 @@ export function createSettledWatermark(knex: Knex): SettledWatermark {
   let pending: Observation[] = [];
   let settled: number | undefined;
 
-  // Single-word aliases: rows of knex.raw may or may not pass through the camelCase mapper.
-  async function query(sql: string): Promise<Row> {
-    const row = (await knex.raw<{ rows: Row[] }>(sql)).rows[0];
+  // Prepared statements: planning the view behind OLDEST_RUNNING_HERE costs more than running it. Single-word
+  // aliases: on the embedded store the rows go through knex, whose camelCase mapper may or may not apply.
+  async function query(name: string, sql: string, bindings: unknown[] = []): Promise<Row> {
+    const row = (await preparedQuery<Row>(knex, name, sql, bindings))[0];
     if (!row) throw new Error('the watermark query returned no row');
     return row;
   }
 
   /** The oldest running xid (all below it have ended) and the highest seq visible. */
   async function look(): Promise<{ xmin: bigint; top: number }> {
-    const row = await query(`SELECT (${OLDEST_RUNNING_HERE})::text AS xmin, (SELECT max(seq) FROM events) AS top`);
+    const row = await query('watermark_look_v1', `SELECT (${OLDEST_RUNNING_HERE})::text AS xmin, (SELECT max(seq) FROM events) AS top`);
     return { xmin: BigInt(row.xmin ?? '0'), top: Number(row.top ?? 0) };
-  }
-
-  /** Notes the highest seq with an xid assigned after the statement's snapshot (one xid per growth of the log). */
-  async function note(): Promise<void> {
-    const row = await query('SELECT pg_current_xact_id()::text AS xid, (SELECT max(seq) FROM events) AS top');
-    pending.push({ xid: BigInt(row.xid ?? '0'), seq: Number(row.top ?? 0), observedAt: Date.now() });
-    if (pending.length > MAX_PENDING) pending = pending.slice(pending.length - MAX_PENDING);
   }
 
   function settle(xmin: bigint): void {
@@ -91,13 +87,19 @@ export function createSettledWatermark(knex: Knex): SettledWatermark {
 
   return {
     async advance(options = {}) {
-      const before = await look();
-      settle(before.xmin);
+      // One round trip settles what earlier observations can and, if the log has grown since the last one,
+      // notes its highest seq with an xid assigned after the statement's snapshot (the CASE assigns it only then).
       const known = pending[pending.length - 1]?.seq ?? settled ?? -1;
-      if (before.top > known) {
-        await note();
-        // On a quiet database the new observation settles at once: no need to wait for the next poll.
-        settle((await look()).xmin);
+      const row = await query('watermark_advance_v1', `SELECT (${OLDEST_RUNNING_HERE})::text AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text AS xmax, top,
+          CASE WHEN top > ?::bigint THEN pg_current_xact_id()::text END AS xid
+        FROM (SELECT max(seq) AS top FROM events) log`, [known]);
+      const xmin = BigInt(row.xmin ?? '0');
+      settle(xmin);
+      if (row.xid) {
+        pending.push({ xid: BigInt(row.xid), seq: Number(row.top ?? 0), observedAt: Date.now() });
+        if (pending.length > MAX_PENDING) pending = pending.slice(pending.length - MAX_PENDING);
+        // Nothing was running here when it looked (a quiet database): the new observation most likely settles at once.
+        if (xmin === BigInt(row.xmax ?? '0')) settle((await look()).xmin);
       }
       // A reader that wants its own writes waits (briefly) for the short transactions still running.
       const until = Date.now() + (options.waitMs ?? 0);

@@ -1,5 +1,6 @@
 import type { Event } from '@uah/schemas';
 import type { SecretBox } from '../shared/secret-box.js';
+import { namedStatement } from '../db/prepared.js';
 import { newId } from '../shared/ids.js';
 import { signingPrevious, type PreviousSecret } from './secrets.js';
 import { signatureHeaders } from './signing.js';
@@ -39,7 +40,7 @@ const LEASE_UNTIL = (timeout: string): string => `:now::timestamptz + make_inter
  * hanging endpoint's backlog never hides the others), then those whose lease ran out (their process died).
  * Each endpoint stays within its slots and organizations take turns; the rows are locked and leased.
  */
-export const CLAIM_SQL = `
+export const CLAIM = namedStatement('webhooks_claim_v1', `
 WITH busy AS (${BUSY}
 ), due AS (
   (SELECT d.id, d.organization_id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
@@ -65,7 +66,7 @@ WITH busy AS (${BUSY}
 )
 UPDATE webhook_deliveries d SET lease_until = ${LEASE_UNTIL('e.timeout_ms')}, lease_owner = :owner
 FROM webhook_endpoints e WHERE d.id IN (SELECT id FROM locked) AND e.id = d.endpoint_id
-RETURNING d.id, d.organization_id, d.endpoint_id, d.event_id, d.event_type, d.body, d.attempt_count, e.url, e.headers, e.timeout_ms, e.secret_sealed, e.previous_secrets`;
+RETURNING d.id, d.organization_id, d.endpoint_id, d.event_id, d.event_type, d.body, d.attempt_count, e.url, e.headers, e.timeout_ms, e.secret_sealed, e.previous_secrets`);
 
 /**
  * Inserts the deliveries of a batch of events (one per active endpoint whose filter names the type, its
@@ -73,13 +74,14 @@ RETURNING d.id, d.organization_id, d.endpoint_id, d.event_id, d.event_type, d.bo
  * endpoint has a free slot and no older delivery waiting (which keeps each endpoint's order), within the
  * `slots` this process has free. The rest wait for a claim. Rows leased come back with their endpoint.
  */
-export const INGEST_SQL = `
+export const INGEST = namedStatement('webhooks_ingest_v1', `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset(:events::jsonb)
     AS i(ord int, base_id text, organization_id text, event_id text, event_type text, kind text, body text, event_timestamp timestamptz)
 ), matched AS (
   SELECT i.*, e.id AS endpoint_id, e.timeout_ms, row_number() OVER (PARTITION BY e.id ORDER BY i.ord) AS endpoint_rank
   FROM input i JOIN webhook_endpoints e ON e.organization_id = i.organization_id AND e.status = 'ACTIVE' AND e.events \\?| ARRAY['*', i.event_type, i.kind || '.*']
+  WHERE e.organization_id = ANY(ARRAY(SELECT DISTINCT organization_id FROM input))
 ), busy AS (${BUSY}
 ), eligible AS (
   SELECT m.*, (m.endpoint_rank + COALESCE(b.n, 0) <= ${LIMIT_OF('m.endpoint_id')} AND NOT EXISTS (
@@ -100,9 +102,9 @@ WITH input AS (
 )
 SELECT i.id, i.organization_id, i.endpoint_id, i.event_id, i.event_type, i.body, i.attempt_count, i.lease_until IS NOT NULL AS leased,
        e.url, e.headers, e.timeout_ms, e.secret_sealed, e.previous_secrets
-FROM inserted i JOIN webhook_endpoints e ON e.id = i.endpoint_id`;
+FROM inserted i JOIN webhook_endpoints e ON e.id = i.endpoint_id`);
 
-/** The JSON input of `INGEST_SQL`: one row per event, its body the exact bytes that will be signed and sent. */
+/** The JSON input of `INGEST`: one row per event, its body the exact bytes that will be signed and sent. */
 export function ingestInput(events: readonly Event[]): string {
   return JSON.stringify(events.map((event, ord) => ({
     ord, base_id: newId('msg'), organization_id: event.organizationId, event_id: event.id, event_type: event.type,

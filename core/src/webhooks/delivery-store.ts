@@ -7,7 +7,8 @@ import { fetchPage, type Page } from '../http/paging.js';
 import type { EventRange, EventStore } from '../events/store.js';
 import { WebhookDeliveryModel, WebhookEndpointModel, type AttemptRow } from './model.js';
 import { matchesFilter } from './policy.js';
-import { CLAIM_SQL, createSigner, INGEST_SQL, ingestInput, type LeasedRow } from './claim.js';
+import { preparedNamedQuery } from '../db/prepared.js';
+import { CLAIM, createSigner, INGEST, ingestInput, type LeasedRow } from './claim.js';
 import type { ClaimedDelivery, WebhookResponse } from './transport.js';
 
 export type { ClaimedDelivery } from './transport.js';
@@ -64,7 +65,7 @@ export interface TestPing {
 export interface DeliveryStore {
   /** Creates one PENDING delivery per active endpoint of the event's organization whose filter matches; a repeat of the event adds none. */
   enqueue(event: Event): Promise<number>;
-  /** `enqueue` for a batch of events in one statement, leasing at once the deliveries that may go now (see `INGEST_SQL`). */
+  /** `enqueue` for a batch of events in one statement, leasing at once the deliveries that may go now (see `INGEST`). */
   ingest(events: readonly Event[], options: IngestOptions): Promise<Ingested>;
   /** Takes due deliveries for an attempt, endpoints and organizations in turn (see the migration for the lease). */
   claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]>;
@@ -157,15 +158,15 @@ export function createDeliveryStore(deps: DeliveryDeps): DeliveryStore {
     async ingest(events, options) {
       if (events.length === 0) return { inserted: 0, claimed: [], waiting: [] };
       const now = clock();
-      const { rows } = await knex.raw<{ rows: Array<LeasedRow & { leased: boolean }> }>(INGEST_SQL, { events: ingestInput(events), now, perEndpoint: options.perEndpoint, slots: options.slots, ...holder(options) });
+      const rows = await preparedNamedQuery<LeasedRow & { leased: boolean }>(knex, INGEST, { events: ingestInput(events), now, perEndpoint: options.perEndpoint, slots: options.slots, ...holder(options) });
       const waiting = [...new Set(rows.filter((row) => !row.leased).map((row) => row.endpoint_id))];
       return { inserted: rows.length, claimed: rows.filter((row) => row.leased).map((row) => sign(row, now)), waiting };
     },
 
     async claimDue(options) {
       const now = clock();
-      const result = await knex.raw<{ rows: LeasedRow[] }>(CLAIM_SQL, { now, perEndpoint: options.perEndpoint, limit: options.limit, ...holder(options) });
-      return result.rows.map((row) => sign(row, now));
+      const rows = await preparedNamedQuery<LeasedRow>(knex, CLAIM, { now, perEndpoint: options.perEndpoint, limit: options.limit, ...holder(options) });
+      return rows.map((row) => sign(row, now));
     },
 
     async release(ids, owner) {

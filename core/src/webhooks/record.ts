@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { EventType, WebhookEndpointAlert } from '@uah/schemas';
 import type { EventStore } from '../events/store.js';
+import { preparedQuery } from '../db/prepared.js';
 import { WebhookEndpointModel } from './model.js';
 import { parseRetryAfter, retryDelayMs } from './policy.js';
 import type { ClaimedDelivery, WebhookResponse } from './transport.js';
@@ -116,18 +117,23 @@ async function trackFailure(deps: RecordDeps, trx: Knex.Transaction, endpoint: W
   return disabling;
 }
 
-/** Successful attempts recorded together: each row is logged and its delivery marked DELIVERED only if it is still this attempt's. */
+/**
+ * Successful attempts recorded together: each row is logged and its delivery marked DELIVERED only if it is
+ * still this attempt's. A prepared statement, planned once per connection, possibly while the table was small:
+ * the rows are looked up with `= ANY(ARRAY(...))`, which the planner answers from the primary key at any size.
+ */
 const RECORD_DELIVERED_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset(?::jsonb) AS i(id text, number int, started_at timestamptz, status_code int, duration_ms int, response_body text)
 ), locked AS (
-  SELECT d.id FROM webhook_deliveries d JOIN input i ON i.id = d.id WHERE d.status = 'PENDING' AND d.attempt_count = i.number - 1 ORDER BY d.id FOR UPDATE OF d
+  SELECT d.id FROM webhook_deliveries d JOIN input i ON i.id = d.id
+  WHERE d.id = ANY(ARRAY(SELECT id FROM input)) AND d.status = 'PENDING' AND d.attempt_count = i.number - 1 ORDER BY d.id FOR UPDATE OF d
 ), logged AS (
   INSERT INTO webhook_attempts (delivery_id, number, started_at, status_code, duration_ms, response_body)
   SELECT i.id, i.number, i.started_at, i.status_code, i.duration_ms, i.response_body FROM input i JOIN locked l ON l.id = i.id RETURNING delivery_id
 ), delivered AS (
   UPDATE webhook_deliveries d SET status = 'DELIVERED', delivered_at = ?, next_attempt_at = NULL, lease_until = NULL, attempt_count = i.number, round_attempts = d.round_attempts + 1, updated_at = ?
-  FROM input i WHERE d.id = i.id AND d.id IN (SELECT delivery_id FROM logged)
+  FROM input i WHERE d.id = i.id AND d.id = ANY(ARRAY(SELECT delivery_id FROM logged))
   RETURNING d.id, d.endpoint_id
 ), recovering AS (
   -- Locked in id order, as the deliveries above: two workers clearing the same endpoints never deadlock.
@@ -151,6 +157,6 @@ export async function recordDelivered(deps: Pick<RecordDeps, 'knex' | 'clock'>, 
     duration_ms: Math.round(response.durationMs), response_body: response.responseBody?.slice(0, RESPONSE_BODY_LIMIT) ?? null,
   }));
   // One statement, atomic on its own: one round trip where a transaction around two statements took four.
-  const { rows } = await deps.knex.raw<{ rows: Array<{ id: string; endpoint_id: string }> }>(RECORD_DELIVERED_SQL, [JSON.stringify(input), now, now, now]);
+  const rows = await preparedQuery<{ id: string; endpoint_id: string }>(deps.knex, 'webhooks_record_delivered_v1', RECORD_DELIVERED_SQL, [JSON.stringify(input), now, now, now]);
   return new Set(rows.map((row) => row.id));
 }
