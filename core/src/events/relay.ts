@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Event } from '@uah/schemas';
+import { preparedQuery } from '../db/prepared.js';
 import { PublishError, type Bus } from './bus.js';
 import { rowToEvent } from './store.js';
 import { createSettledWatermark } from './watermark.js';
@@ -57,6 +58,15 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
 
 type EventRow = Parameters<typeof rowToEvent>[0];
+
+/**
+ * The next settled events after those handed to the broker (`?` 1: the highest seq handed over, or null for
+ * the cursor), up to `?` 2 (settled) and `?` 3 of them. Aliased to the names `rowToEvent` reads, as the
+ * prepared statement's rows skip knex's mapper.
+ */
+const NEXT_BATCH = `SELECT id, seq, organization_id AS "organizationId", type, aggregate_type AS "aggregateType", aggregate_id AS "aggregateId",
+    version, data, metadata, timestamp
+  FROM events WHERE seq > GREATEST(?::bigint, ${PUBLISHED_THROUGH}) AND seq <= ? ORDER BY seq LIMIT ?`;
 
 /** The node-pg client and knex's pool, as far as the lock uses them (`knex.client` is untyped). */
 interface PgConnection {
@@ -256,7 +266,7 @@ export function createRelay(options: RelayOptions): Relay {
       if (confirmed > 0) {
         // A relay that lost the lock mid-batch may mark after its successor: the cursor never moves back.
         const through = (rows[confirmed - 1] as EventRow).seq;
-        await knex.raw('UPDATE event_relay_cursor SET seq = GREATEST(seq, ?), updated_at = now()', [through]);
+        await preparedQuery(knex, 'relay_mark_v1', 'UPDATE event_relay_cursor SET seq = GREATEST(seq, ?), updated_at = now()', [through]);
       }
       if (error !== undefined) throw error instanceof Error ? error : new Error('publish failed', { cause: error });
     });
@@ -271,14 +281,7 @@ export function createRelay(options: RelayOptions): Relay {
     const limit = batchSize - unconfirmed();
     const settled = await watermark.advance();
     if (settled === undefined) return { count: 0, full: false, marked: lastMark };
-    // The query builder, not knex.raw: only the builder's rows go through the snake_case → camelCase mapper.
-    const after = sentThrough === undefined ? knex.raw(PUBLISHED_THROUGH) : knex.raw(`GREATEST(?::bigint, ${PUBLISHED_THROUGH})`, [sentThrough]);
-    const rows = (await knex('events')
-      .select('id', 'seq', 'organization_id', 'type', 'aggregate_type', 'aggregate_id', 'version', 'data', 'metadata', 'timestamp')
-      .where('seq', '>', after)
-      .where('seq', '<=', settled)
-      .orderBy('seq', 'asc')
-      .limit(limit)) as EventRow[];
+    const rows = await preparedQuery<EventRow>(knex, 'relay_next_batch_v1', NEXT_BATCH, [sentThrough ?? null, settled, limit]);
     const events = rows.map(rowToEvent);
     if (events.length === 0) return { count: 0, full: false, marked: lastMark };
     sentThrough = Number((rows[rows.length - 1] as EventRow).seq);

@@ -92,7 +92,7 @@ export function createSettledWatermark(knex: Knex): SettledWatermark {
       const known = pending[pending.length - 1]?.seq ?? settled ?? -1;
       const row = await query('watermark_advance_v1', `SELECT (${OLDEST_RUNNING_HERE})::text AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text AS xmax, top,
           CASE WHEN top > ?::bigint THEN pg_current_xact_id()::text END AS xid
-        FROM (SELECT max(seq) AS top FROM events) log`, [known]);
+        FROM (SELECT COALESCE(max(seq), 0) AS top FROM events) log`, [known]);
       const xmin = BigInt(row.xmin ?? '0');
       settle(xmin);
       if (row.xid) {
