@@ -226,7 +226,7 @@ describe('relay with PostgreSQL and RabbitMQ', () => {
     }
   });
 
-  it('publishes the next batch while one waits for its confirms, and marks nothing past a batch that failed', async () => {
+  it('publishes the next batch while one waits for its confirms, and marks nothing past a batch that failed (nor crashes when a later one fails first)', async () => {
     const org = `org_pipe${run}`;
     const sent: Array<{ ids: string[]; confirm: () => void; fail: (err: Error) => void }> = [];
     const held: Bus = {
@@ -259,6 +259,24 @@ describe('relay with PostgreSQL and RabbitMQ', () => {
       sent[2]?.confirm();
       await waitFor(async () => await published(second[1] ?? ''));
       expect(sent).toHaveLength(3);
+
+      // A later batch fails while the one before it waits (no unhandled rejection), and that one is confirmed:
+      // it alone is marked, and the relay starts again after it.
+      const third = (await append([newEvent(org, 'invoice.created', 'inv_pipe_2', 1)])).map((event) => event.id);
+      third.forEach((id) => mine.add(id));
+      await waitFor(() => sent.length === 4);
+      const fourth = (await append([newEvent(org, 'invoice.sent', 'inv_pipe_2', 2)])).map((event) => event.id);
+      fourth.forEach((id) => mine.add(id));
+      await waitFor(() => sent.length === 5);
+      sent[4]?.fail(new Error('channel closed'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      sent[3]?.confirm();
+      await waitFor(() => sent.length === 6, 5_000);
+      expect(ours(sent[5])).toEqual(fourth);
+      expect(await published(third[0] ?? '')).toBe(true);
+      expect(await published(fourth[0] ?? '')).toBe(false);
+      sent[5]?.confirm();
+      await waitFor(async () => await published(fourth[0] ?? ''));
     } finally {
       for (const batch of sent) batch.confirm();
       await relay.stop();

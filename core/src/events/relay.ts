@@ -252,17 +252,15 @@ export function createRelay(options: RelayOptions): Relay {
     if (failed) throw failed.error;
   }
 
-  /** Marks a batch once the one before it is marked and the broker has confirmed it (or the part it did confirm). */
-  function markAfter(previous: Promise<void>, rows: EventRow[], events: Event[], published: Promise<void>): Promise<void> {
+  /**
+   * Marks a batch once the one before it is marked and the broker has confirmed it (or the part it did
+   * confirm). `outcome` is the publish already settled to its error (or undefined): a publish that fails while
+   * an earlier batch still waits is never an unhandled rejection.
+   */
+  function markAfter(previous: Promise<void>, rows: EventRow[], events: Event[], outcome: Promise<unknown>): Promise<void> {
     return previous.then(async () => {
-      let error: unknown;
-      let confirmed = events.length;
-      try {
-        await published;
-      } catch (err) {
-        error = err;
-        confirmed = confirmedPrefix(events, err);
-      }
+      const error = await outcome;
+      const confirmed = error === undefined ? events.length : confirmedPrefix(events, error);
       if (confirmed > 0) {
         // A relay that lost the lock mid-batch may mark after its successor: the cursor never moves back.
         const through = (rows[confirmed - 1] as EventRow).seq;
@@ -285,7 +283,8 @@ export function createRelay(options: RelayOptions): Relay {
     const events = rows.map(rowToEvent);
     if (events.length === 0) return { count: 0, full: false, marked: lastMark };
     sentThrough = Number((rows[rows.length - 1] as EventRow).seq);
-    const marked = markAfter(lastMark, rows, events, bus.publish(events));
+    const outcome = bus.publish(events).then(() => undefined, (err: unknown) => err ?? new Error('publish failed'));
+    const marked = markAfter(lastMark, rows, events, outcome);
     const batch = { events: events.length, marked };
     pipeline.push(batch);
     lastMark = marked;
