@@ -118,6 +118,32 @@
  *   closed loop against 1,656-2,006. A later series, the machine slower (raw confirmed publishes 2,902-3,503/s
  *   against 3,444-4,102): p99 84-172 ms. Still not reliably under 100 ms.
  *
+ * Since then (2026-12-07, 02:37-04:32 UTC, a slower machine: the benchmark's own writer and receiver took
+ * 250-380 and 104-146 µs an event against 183-199 and 82-96 the night before), each measured first:
+ * - The run prints where the latency goes (`stage_*`): the hub's bus and webhook transport are wrapped to note
+ *   when each event was published, confirmed, consumed and first sent. At the start (`a79ba16`, a run with
+ *   p99 253 ms), at p50 (p99): answer → relay's publish 31 ms (116), → broker's confirm 12 (42), → consumer 2
+ *   (14), → first attempt sent 31 (175), → receipt 2 (18).
+ * - The relay waited for each batch's confirms before it looked for the next, so every event also waited for
+ *   the batch in flight, confirm included. It now publishes the next batch while earlier ones wait (at most a
+ *   batch's worth unconfirmed) and marks them in order, never past one that failed: answer → publish went to
+ *   16-17 ms at p50 (53-59 at p99). The settled watermark's look and note are one statement (three round trips
+ *   before each batch became one or two).
+ * - Planning (pg_stat_statements with track_planning, scratch cluster): inserting deliveries 1.4 ms a plan,
+ *   claims 1.9, recording successes 0.5, each of the watermark's looks 0.4 (the pg_stat_activity view): about
+ *   2.5 s of planning against 4.9 s of execution in a run. They run as prepared statements now (planned once a
+ *   connection; lookups by id written `= ANY(ARRAY(...))` so a plan made while the table was small still uses
+ *   the primary key). The watermark's look alone, idle: 0.45-0.62 ms → 0.08-0.17 ms. Alternating A/B at 500/s:
+ *   PostgreSQL 1,112-1,434 µs an event prepared against 1,266-1,308 not, p99 117-324 against 128-231 ms: the
+ *   machine's swings are as large as the change.
+ * - undici for the deliveries was tried and not kept: 90-98 µs of CPU a request against node:http's 64-111 in
+ *   the same process, alternating.
+ * Five runs at `de231d2` (04:29-04:31, raw confirmed publishes 2,947-5,434/s): p50 44-113 ms, p99 135-271 ms,
+ * 1,896-2,641 deliveries/s; hub 1,414-1,590 µs an event, PostgreSQL 1,010-1,116, RabbitMQ 364-444 (more and
+ * smaller publishes), writer 313-350, receiver 120-146: about 3.4 ms an event. Stages at p50 (p99): answer →
+ * publish 14-30 (63-102), → confirm 9-17 (29-54), → consumer 1-2 (10-18), → sent 16-48 (72-194), → receipt 2
+ * (9-32). The latency target is still not met on this machine.
+ *
  * Environment: BENCH_DATABASE_URL (a server where the database `uah_bench_webhooks` may be created and
  * dropped; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL, BENCH_RELAY_IDLE_MS (the
  * relay's fallback poll when nothing signals committed events; default 100, the hub's), BENCH_GROUP_COMMIT=off
