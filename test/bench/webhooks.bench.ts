@@ -148,7 +148,8 @@
  * dropped; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL, BENCH_RELAY_IDLE_MS (the
  * relay's fallback poll when nothing signals committed events; default 100, the hub's), BENCH_GROUP_COMMIT=off
  * (the API's writes each in its own transaction), BENCH_WARMUP_SECONDS
- * (default 5; 0 measures a hub just started), BENCH_TIMELINE_MS. The receiver runs in a child process, so its
+ * (default 5; 0 measures a hub just started), BENCH_TIMELINE_MS, BENCH_PREFETCH (the worker's deliveries leased ahead
+ * per slot of a fast endpoint; unset, the worker's default). The receiver runs in a child process, so its
  * clock readings do not wait on the hub's event loop.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -172,6 +173,8 @@ const BACKLOG = env('BENCH_BACKLOG', 5000);
 const ENDPOINTS = env('BENCH_ENDPOINTS', 2);
 const RELAY_IDLE_MS = env('BENCH_RELAY_IDLE_MS', 100);
 const PER_ENDPOINT = env('BENCH_PER_ENDPOINT', 8);
+/** Deliveries leased ahead per slot for a fast endpoint (the worker's `prefetch`); unset, the worker's default. */
+const PREFETCH = process.env['BENCH_PREFETCH'] === undefined ? undefined : Number(process.env['BENCH_PREFETCH']);
 /** With BENCH_TIMELINE_MS, the latency phase also prints its latencies in slices of that many ms, by when each write was answered. */
 const TIMELINE_MS = env('BENCH_TIMELINE_MS', 0);
 /** The writer's run at RATE before the measured one, from a hub just started (its latencies are printed apart). */
@@ -344,7 +347,7 @@ async function rawPublishes(count: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  print(`# webhooks benchmark: rate=${RATE}/s for ${SECONDS}s, backlog=${BACKLOG}×${ENDPOINTS} endpoints, relay idle ${RELAY_IDLE_MS} ms, ${PER_ENDPOINT} attempts in flight per endpoint`);
+  print(`# webhooks benchmark: rate=${RATE}/s for ${SECONDS}s, backlog=${BACKLOG}×${ENDPOINTS} endpoints, relay idle ${RELAY_IDLE_MS} ms, ${PER_ENDPOINT} attempts in flight per endpoint, ${PREFETCH ?? 'the default'} leased ahead per slot`);
   await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   await adminQuery(SERVER_URL, `CREATE DATABASE ${DATABASE}`);
   const url = new URL(SERVER_URL);
@@ -360,7 +363,23 @@ async function main(): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   const stages = traceStages(bus, transport);
   const relay = createRelay({ knex: db.knex, bus, logger, embedded: false, idleMs: RELAY_IDLE_MS, signal: core.outboxSignal });
-  const worker = createDeliveryWorker({ bus, deliveries: core.services.webhooks.deliveries, transport, logger, queue: QUEUE, perEndpoint: PER_ENDPOINT });
+  // Counts how each delivery got its lease: as it was inserted, or by a later claim (a second update of its row).
+  const store = core.services.webhooks.deliveries;
+  const leases = { atInsert: 0, byClaim: 0 };
+  const deliveries: typeof store = {
+    ...store,
+    ingest: async (events, options) => {
+      const ingested = await store.ingest(events, options);
+      leases.atInsert += ingested.claimed.length;
+      return ingested;
+    },
+    claimDue: async (options) => {
+      const claimed = await store.claimDue(options);
+      leases.byClaim += claimed.length;
+      return claimed;
+    },
+  };
+  const worker = createDeliveryWorker({ bus, deliveries, transport, logger, queue: QUEUE, perEndpoint: PER_ENDPOINT, ...(PREFETCH === undefined ? {} : { prefetch: PREFETCH }) });
 
   const receipts = new Map<string, number[]>();
   const receiver = await startReceiver((id, at) => receipts.set(id, [...(receipts.get(id) ?? []), at]));
@@ -389,8 +408,8 @@ async function main(): Promise<void> {
     relay.start();
     await worker.start();
     const others = (): Promise<OtherCpu> => otherCpu(db.knex as never, receiver.child.pid);
-    if (WARMUP_SECONDS > 0) await latencyPhase(port, `${orgPath}/customers`, key, receipts, stages, others, { seconds: WARMUP_SECONDS, warmup: true });
-    await latencyPhase(port, `${orgPath}/customers`, key, receipts, stages, others, { seconds: SECONDS, warmup: false });
+    if (WARMUP_SECONDS > 0) await latencyPhase(port, `${orgPath}/customers`, key, receipts, stages, leases, others, { seconds: WARMUP_SECONDS, warmup: true });
+    await latencyPhase(port, `${orgPath}/customers`, key, receipts, stages, leases, others, { seconds: SECONDS, warmup: false });
     await throughputPhase(call, `${orgPath}/customers`, key, receipts, worker);
   } finally {
     await relay.stop();
@@ -434,8 +453,9 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
 }
 
 /** The writer's run at RATE for SECONDS, then the receipts of what it wrote. */
-async function latencyPhase(port: number, path: string, key: string, receipts: Map<string, number[]>, stages: Map<string, StageTimes>, others: () => Promise<OtherCpu>, phase: { seconds: number; warmup: boolean }): Promise<void> {
+async function latencyPhase(port: number, path: string, key: string, receipts: Map<string, number[]>, stages: Map<string, StageTimes>, leases: { atInsert: number; byClaim: number }, others: () => Promise<OtherCpu>, phase: { seconds: number; warmup: boolean }): Promise<void> {
   const othersBefore = await others();
+  const leasesBefore = { ...leases };
   const cpu = process.cpuUsage();
   const child = fork(scriptFile('writer.cjs', WRITER), [String(port), path, key, String(RATE), String(phase.seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { writes, failed, seconds, cpuMicros: writerCpu } = await new Promise<{ writes: Array<{ id: string; requested: number; answered: number }>; failed: number; seconds: number; cpuMicros: number }>((resolve) => child.once('message', resolve as never));
@@ -459,6 +479,7 @@ async function latencyPhase(port: number, path: string, key: string, receipts: M
   print(`latency_from_request_p50_ms=${percentile(fromRequest, 50)} latency_from_request_p99_ms=${percentile(fromRequest, 99)}`);
   if (TIMELINE_MS > 0) printTimeline(writes, receipts);
   printStages(writes, receipts, stages);
+  print(`leased_at_insert=${leases.atInsert - leasesBefore.atInsert} leased_by_claim=${leases.byClaim - leasesBefore.byClaim} (first attempts and retries; a claimed delivery's row is updated once more)`);
   print(`hub_cpu_us_per_event=${((used.user + used.system) / writes.length).toFixed(0)} user=${(used.user / writes.length).toFixed(0)} system=${(used.system / writes.length).toFixed(0)} (API write, relay and its deliveries, in the hub's one process)`);
   const perEvent = (before: number | undefined, after: number | undefined): string => (before === undefined || after === undefined ? 'n/a' : ((after - before) / writes.length).toFixed(0));
   print(`other_cpu_us_per_event postgres=${perEvent(othersBefore.postgres, othersAfter.postgres)} rabbitmq=${perEvent(othersBefore.broker, othersAfter.broker)} writer=${(writerCpu / writes.length).toFixed(0)} receiver=${perEvent(othersBefore.receiver, othersAfter.receiver)}`);

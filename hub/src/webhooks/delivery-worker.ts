@@ -18,7 +18,10 @@ export interface DeliveryWorkerOptions {
   /**
    * Deliveries leased ahead for an endpoint that answers fast, as a multiple of `perEndpoint`: they wait here
    * and go as its attempts end, without a round trip to the database for each. An endpoint that is slow (or
-   * not yet heard from) gets no more leases than slots. @default 8
+   * not yet heard from) gets no more leases than slots. In the webhook benchmark (500 deliveries a second to each
+   * of two endpoints, 8 slots each), at 8 an endpoint outran its window in bursts and 2-15% of the deliveries
+   * waited for a claim (inserted, then leased by a second update): p99 231-361 ms; at 32 none did: p99 138-148 ms.
+   * @default 32
    */
   prefetch?: number;
   /** How often due retries (and leases of dead processes) are looked for when nothing else wakes the worker. @default 250 */
@@ -76,9 +79,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const { bus, deliveries, transport, logger } = options;
   const concurrency = options.concurrency ?? 64;
   const perEndpoint = options.perEndpoint ?? 4;
-  const window = perEndpoint * Math.max(1, options.prefetch ?? 8);
+  const window = perEndpoint * Math.max(1, options.prefetch ?? 32);
   /** Leases this process holds at most: every slot, and as many again waiting per slot. */
-  const leaseLimit = concurrency * Math.max(1, options.prefetch ?? 8);
+  const leaseLimit = concurrency * Math.max(1, options.prefetch ?? 32);
   const pollMs = options.pollMs ?? 250;
   const claimIntervalMs = options.claimIntervalMs ?? 5;
   /** Attempts started and not yet recorded (stop waits for them). */
