@@ -143,6 +143,9 @@
  * smaller publishes), writer 313-350, receiver 120-146: about 3.4 ms an event. Stages at p50 (p99): answer →
  * publish 14-30 (63-102), → confirm 9-17 (29-54), → consumer 1-2 (10-18), → sent 16-48 (72-194), → receipt 2
  * (9-32). The latency target is still not met on this machine.
+ * - Leases ahead: with 8 per slot (a window of 64 here), each endpoint outran its window in bursts and 2-15% of
+ *   the deliveries went through a claim (`leased_by_claim`); the worker's default is now 32: none did, and p99
+ *   138-148 ms against 231-361 alternating. Three runs after at the default (05:10-05:12): p99 106, 52 and 185 ms.
  *
  * Environment: BENCH_DATABASE_URL (a server where the database `uah_bench_webhooks` may be created and
  * dropped; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL, BENCH_RELAY_IDLE_MS (the
