@@ -57,7 +57,7 @@ interface Row {
   xmin?: string;
   xmax?: string;
   xid?: string | null;
-  top: number | string | null;
+  top?: number | string | null;
 }
 
 export function createSettledWatermark(knex: Knex): SettledWatermark {
@@ -72,10 +72,10 @@ export function createSettledWatermark(knex: Knex): SettledWatermark {
     return row;
   }
 
-  /** The oldest running xid (all below it have ended) and the highest seq visible. */
-  async function look(): Promise<{ xmin: bigint; top: number }> {
-    const row = await query('watermark_look_v1', `SELECT (${OLDEST_RUNNING_HERE})::text AS xmin, (SELECT max(seq) FROM events) AS top`);
-    return { xmin: BigInt(row.xmin ?? '0'), top: Number(row.top ?? 0) };
+  /** The oldest running xid here: every transaction below it has ended. */
+  async function look(): Promise<bigint> {
+    const row = await query('watermark_look_v2', `SELECT (${OLDEST_RUNNING_HERE})::text AS xmin`);
+    return BigInt(row.xmin ?? '0');
   }
 
   function settle(xmin: bigint): void {
@@ -99,13 +99,13 @@ export function createSettledWatermark(knex: Knex): SettledWatermark {
         pending.push({ xid: BigInt(row.xid), seq: Number(row.top ?? 0), observedAt: Date.now() });
         if (pending.length > MAX_PENDING) pending = pending.slice(pending.length - MAX_PENDING);
         // Nothing was running here when it looked (a quiet database): the new observation most likely settles at once.
-        if (xmin === BigInt(row.xmax ?? '0')) settle((await look()).xmin);
+        if (xmin === BigInt(row.xmax ?? '0')) settle(await look());
       }
       // A reader that wants its own writes waits (briefly) for the short transactions still running.
       const until = Date.now() + (options.waitMs ?? 0);
       for (let pause = 2; pending.length > 0 && Date.now() < until; pause = Math.min(pause * 2, 50)) {
         await new Promise((resolve) => setTimeout(resolve, pause));
-        settle((await look()).xmin);
+        settle(await look());
       }
       return settled;
     },
