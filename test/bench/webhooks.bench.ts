@@ -147,6 +147,12 @@
  *   the deliveries went through a claim (`leased_by_claim`); the worker's default is now 32: none did, and p99
  *   138-148 ms against 231-361 alternating. Three runs after at the default (05:10-05:12): p99 106, 52 and 185 ms.
  *
+ * MET on 2026-12-07 05:48-06:29 UTC (`94860f1`, the code above unchanged), when the machine gave about twice the
+ * CPU it gave the night before (the writer's and the receiver's own CPU an event 141-155 and 66-78 µs against
+ * 250-380 and 104-146): ten runs, p99 10-50 ms (one of them 30 s long, one from a cold hub), 5,447-7,508
+ * deliveries/s, raw confirmed publishes 5,789-6,754/s. About 3 ms of CPU an event across the processes, three
+ * quarters of the two cores at 500/s: on a machine with half that to give, the tail grows past 100 ms again.
+ *
  * Environment: BENCH_DATABASE_URL (a server where the database `uah_bench_webhooks` may be created and
  * dropped; default postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL, BENCH_RELAY_IDLE_MS (the
  * relay's fallback poll when nothing signals committed events; default 100, the hub's), BENCH_GROUP_COMMIT=off
