@@ -26,6 +26,9 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
+/** A part of the shutdown running longer than this is named in a warning (and again at each such interval). */
+const STOP_WARN_MS = 10_000;
+
 export function createLogger(config: Pick<HubConfig, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'uah-hub' }, redact: { paths: ['req.headers.authorization', '*.apiKey', '*.secret', '*.password'], censor: '[redacted]' } });
 }
@@ -91,6 +94,21 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
   url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
   logger.info({ url, database: db.embedded ? 'embedded' : 'postgresql', bus: bus.kind }, 'hub started');
 
+  /**
+   * One part of the shutdown. A part still running after STOP_WARN_MS is named in a warning, and again at every
+   * interval while it runs: a shutdown that hangs says on what.
+   */
+  async function step(part: string, run: () => Promise<void>): Promise<void> {
+    const started = Date.now();
+    const timer = setInterval(() => logger.warn({ part, waitingMs: Date.now() - started }, 'hub stop: still waiting'), STOP_WARN_MS);
+    timer.unref();
+    try {
+      await run();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   let stopping: Promise<void> | undefined;
   return {
     core,
@@ -105,19 +123,19 @@ export async function startHub(config: HubConfig, logger = createLogger(config))
         // Stop accepting, let in-flight requests finish (idle keep-alive sockets are closed), then drain.
         // Streams first: an upgraded socket would otherwise keep server.close() waiting.
         const streamsClosed = eventSocket.close();
-        await new Promise<void>((resolve) => {
+        await step('the HTTP server', () => new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
-        });
-        await streamsClosed;
-        await core.stop();
-        await webhookWorker.stop();
+        }));
+        await step('the event streams', () => streamsClosed);
+        await step('the core (schedulers, event tail)', () => core.stop());
+        await step('the webhook worker (deliveries in flight)', () => webhookWorker.stop());
         webhookTransport.close();
-        await connectors.stop();
-        await relay.stop();
-        await core.close();
-        await bus.close();
-        await db.close();
+        await step('the connectors (workers, syncs, queues)', () => connectors.stop());
+        await step('the event relay (batches awaiting confirms)', () => relay.stop());
+        await step('the core (connections it holds)', () => core.close());
+        await step('the bus', () => bus.close());
+        await step('the database pool', () => db.close());
         logger.info('hub stopped');
       })();
       return stopping;

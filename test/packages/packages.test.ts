@@ -69,7 +69,7 @@ describe('the published packages', () => {
     await admin.query(`CREATE DATABASE ${database}`);
     const url = new URL(PG_URL);
     url.pathname = `/${database}`;
-    hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, ...testHubQueues(), HUB_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent', DATA_DIR: join(work, 'data') }), pino({ level: 'silent' }));
+    hub = await startHub(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url.href, AMQP_URL, ...testHubQueues(), HUB_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', DATA_DIR: join(work, 'data') }), pino({ level: 'warn' }));
   }, 180_000);
 
   afterAll(async () => {
