@@ -116,18 +116,22 @@ describe('webhook delivery across restarts and failures', () => {
   it("keeps an endpoint within its slots across workers: one worker counts the other's leases", async () => {
     const t = await setUp();
     const { id } = await t.endpoint(() => 'hang', { events: ['customer.updated'], timeoutMs: 20_000 });
+    // Only the two workers below lease: the hub's own worker, polling for due deliveries with four slots an
+    // endpoint, would otherwise claim the waiting delivery whenever its poll fell between the steps.
+    await t.fx.pipeline.worker.stop();
     const { deliveries } = t.fx.hub.core.services.webhooks;
     const event = (n: number): Event => ({
       id: `evt_slots${n}`, object: 'event', type: 'customer.updated', aggregateId: `cus_slots${n}`, aggregateType: 'customer', organizationId: t.org.id,
       data: { object: {} }, metadata: {} as Event['metadata'], version: 1, timestamp: new Date().toISOString(),
     });
-    // Straight to the store, as two workers (two processes) would: the pipeline's own worker sees none of these.
+    // Straight to the store, as two workers (two processes) would.
     const first = await deliveries.ingest([event(1), event(2)], { owner: 'wkr_first', perEndpoint: 2, slots: 8 });
     expect(first.claimed.map((c) => c.endpointId)).toEqual([id, id]);
     // The other worker has nothing in flight itself, yet the endpoint's two slots are taken.
     const second = await deliveries.ingest([event(3)], { owner: 'wkr_second', perEndpoint: 2, slots: 8 });
     expect(second).toMatchObject({ inserted: 1, claimed: [], waiting: [id] });
     expect(await deliveries.claimDue({ owner: 'wkr_second', perEndpoint: 2, limit: 10 })).toEqual([]);
+    await new Promise((r) => setTimeout(r, 600));
     // The first worker's own count comes from itself: with one of its attempts answered, one slot is free.
     const again = await deliveries.claimDue({ owner: 'wkr_first', inFlight: new Map([[id, 1]]), perEndpoint: 2, limit: 10 });
     expect(again.map((c) => c.eventId)).toEqual(['evt_slots3']);
