@@ -79,9 +79,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const { bus, deliveries, transport, logger } = options;
   const concurrency = options.concurrency ?? 64;
   const perEndpoint = options.perEndpoint ?? 4;
-  const window = perEndpoint * Math.max(1, options.prefetch ?? 32);
+  const prefetch = Math.max(1, options.prefetch ?? 32);
+  const window = perEndpoint * prefetch;
   /** Leases this process holds at most: every slot, and as many again waiting per slot. */
-  const leaseLimit = concurrency * Math.max(1, options.prefetch ?? 32);
+  const leaseLimit = concurrency * prefetch;
   const pollMs = options.pollMs ?? 250;
   const claimIntervalMs = options.claimIntervalMs ?? 5;
   /** Attempts started and not yet recorded (stop waits for them). */
