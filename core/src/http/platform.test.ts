@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../testing/harness.js';
+import { clearOfRateWindowEdge, createTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../testing/harness.js';
 
 describe('HTTP platform', () => {
   let hub: TestHub;
@@ -194,6 +194,7 @@ describe('rate limits', () => {
 
   it('counts per key, sends RateLimit headers, and answers 429 with Retry-After past the limit', async () => {
     const org = await hub.createOrganization('Limited');
+    await clearOfRateWindowEdge(30);
     const statuses: number[] = [];
     let last: Awaited<ReturnType<TestHub['request']>> | undefined;
     for (let i = 0; i < 5; i++) {

@@ -112,3 +112,14 @@ export async function createTestHub(options: Partial<Pick<CoreOptions, 'rateLimi
   };
   return hub;
 }
+
+/**
+ * Waits, if need be, until the rate limiter's current fixed window (`windowSeconds` long, aligned to the epoch as
+ * the limiter aligns it) has at least `marginMs` left: requests a test counts against a limit then fall in one
+ * window, where a window starting between them would reset the count.
+ */
+export async function clearOfRateWindowEdge(windowSeconds: number, marginMs = 10_000): Promise<void> {
+  const windowMs = windowSeconds * 1000;
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
