@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import pg from 'pg';
 import { AppError } from '../http/errors.js';
 
 /**
@@ -126,8 +127,9 @@ const RETRIED = new Set(['40P01', '40001']);
  * where each statement alone would cost a round trip and a commit (a WAL flush) of its own. Members whose
  * statements may be concatenated (`batch`: postings) go out as ONE statement for the whole group, which
  * writes each table once for all of them and takes its locks in order itself (no lock statement): the
- * per-statement work of the database is paid once per group. If that statement fails, which member caused it
- * is not known, so each member goes again in the next group with its statement on its own (below). Deferred
+ * per-statement work of the database is paid once per group. Such a statement is atomic by itself, so it
+ * goes out alone, in autocommit, with no BEGIN or COMMIT around it (`writeAsOne`). If it fails, which member
+ * caused it is not known, so each member goes again in the next group with its statement on its own. Deferred
  * constraints are made immediate, so a check that would only run at COMMIT runs at the end of the member's
  * statement and is charged to that member: a member must be complete in one statement (a journal entry is,
  * see `writeEntry`). If statement k fails, PostgreSQL refuses what follows it and the COMMIT rolls back the
@@ -213,7 +215,39 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       return;
     }
     if (group.length === 1 && (single || options.aloneWhenSingle !== false)) return writeAlone(connection, group[0] as Member);
+    const merged = options.faults?.beforeCommit ? undefined : asOneStatement(group);
+    if (merged) return writeAsOne(connection, group, merged);
     return writeInOneTrip(connection, group);
+  }
+
+  /**
+   * A group sent as ONE statement, in autocommit: atomic by itself, it is its own transaction, with its
+   * deferred checks at its end, so it needs no BEGIN or COMMIT (a message and a reply fewer each way, and
+   * less work for the database per group). If the database refuses it (an error response: the statement
+   * and its transaction rolled back), which member caused it is not known, so each member goes again with
+   * its statement on its own. If the connection fails instead, whether it committed is not known: every
+   * member is answered 503 and none is written again.
+   */
+  async function writeAsOne(connection: PgConnection, group: Member[], merged: { name: string; text: string; values: unknown[] }): Promise<void> {
+    counts.merged += 1;
+    let outcome: Settled<{ rows: unknown[] }>;
+    try {
+      outcome = await settle(connection.query(merged));
+    } finally {
+      await source.releaseConnection(connection);
+    }
+    if (outcome.ok) {
+      const rows = outcome.value.rows as Array<{ key?: unknown }>;
+      for (const member of group) member.resolve(rows.filter((row) => row.key === member.statement.batch));
+      return;
+    }
+    if (!refusedByDatabase(outcome.error)) {
+      for (const member of group) member.reject(commitFailed(outcome.error));
+      return;
+    }
+    for (const member of group) member.solo = true;
+    counts.split += 1;
+    queue.unshift(...group);
   }
 
   /**
@@ -372,6 +406,16 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+}
+
+/**
+ * The database answered the statement with an error: it and its transaction were rolled back. (A failed
+ * connection gives no such answer, and a statement sent before it failed may have committed.)
+ */
+export function refusedByDatabase(error: unknown): boolean {
+  if (error instanceof pg.DatabaseError) return true;
+  const e = error as { severity?: unknown; code?: unknown } | null;
+  return typeof e?.severity === 'string' && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
 }
 
 /** in_failed_sql_transaction: refused only because an earlier statement of the transaction failed. */

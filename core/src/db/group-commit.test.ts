@@ -1,0 +1,119 @@
+import type { Knex } from 'knex';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { createGroupCommit, refusedByDatabase, type GroupStatement } from './group-commit.js';
+
+/**
+ * How a group sent as one statement is written and what its failures mean, on a scripted connection: the
+ * database's own behaviour is tested against PostgreSQL in ledger/group-commit.test.ts; here, which
+ * statements go out, and what each member is told when the statement is refused or its connection fails.
+ */
+
+interface Sent {
+  text: string;
+  values: unknown[];
+  settle(outcome: { rows: unknown[] } | Error): void;
+}
+
+/** A knex whose pool hands out one scripted connection: every query waits until the test settles it. */
+function scripted() {
+  const sent: Sent[] = [];
+  const connection = {
+    query(config: string | { text: string; values?: unknown[] }) {
+      const { text, values = [] } = typeof config === 'string' ? { text: config } : config;
+      return new Promise<{ rows: unknown[] }>((resolve, reject) => {
+        if (text === 'ROLLBACK') return resolve({ rows: [] });
+        sent.push({ text, values, settle: (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)) });
+      });
+    },
+  };
+  const knex = { client: { acquireConnection: async () => connection, releaseConnection: async () => undefined } } as unknown as Knex;
+  return { knex, sent };
+}
+
+/** A posting-like statement: every parameter a JSON array, its rows keyed by `batch`. */
+function statement(key: string): GroupStatement {
+  return { name: 'post', text: 'SELECT post($1)', values: [JSON.stringify([{ key }])], keys: [`acct_${key}`], batch: key };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function databaseError(code: string, message: string): Error {
+  const error = new pg.DatabaseError(message, message.length, 'error');
+  error.code = code;
+  error.severity = 'ERROR';
+  return error;
+}
+
+/** Starts a group of one (sent alone) and queues `keys` behind it, then lets the first one commit: the queued ones go out as one group. */
+async function groupBehindOne(keys: string[]) {
+  const { knex, sent } = scripted();
+  const group = createGroupCommit(knex, { enabled: true });
+  const first = group.run(statement('a'));
+  await tick();
+  const rest = keys.map((k) => group.run<{ key: string }>(statement(k)).then((rows) => ({ ok: true as const, rows }), (error: unknown) => ({ ok: false as const, error })));
+  sent[0]?.settle({ rows: [{ key: 'a' }] });
+  await first;
+  await tick();
+  return { group, sent, rest };
+}
+
+describe('a group sent as one statement', () => {
+  it('goes out alone, in autocommit, with every member\'s parameters, and answers each member with its own rows', async () => {
+    const { sent, rest } = await groupBehindOne(['b', 'c']);
+    expect(sent).toHaveLength(2);
+    const one = sent[1] as Sent;
+    expect(one.text).toBe('SELECT post($1)');
+    expect(JSON.parse(one.values[0] as string)).toEqual([{ key: 'b' }, { key: 'c' }]);
+    one.settle({ rows: [{ key: 'c', n: 2 }, { key: 'b', n: 1 }] });
+    expect(await Promise.all(rest)).toEqual([{ ok: true, rows: [{ key: 'b', n: 1 }] }, { ok: true, rows: [{ key: 'c', n: 2 }] }]);
+    // No BEGIN, COMMIT or lock statement went out.
+    expect(sent.map((s) => s.text)).toEqual(['SELECT post($1)', 'SELECT post($1)']);
+  });
+
+  it('sends each member again on its own when the database refuses the statement, so that only the one at fault gets the error', async () => {
+    const { group, sent, rest } = await groupBehindOne(['b', 'c']);
+    (sent[1] as Sent).settle(databaseError('23514', 'journal entry does not balance'));
+    await tick();
+    // The next group: the two members, each with its own statement, in one transaction.
+    expect(sent.slice(2).map((s) => s.text)).toEqual(['BEGIN; SET CONSTRAINTS ALL IMMEDIATE', 'SELECT post($1)', 'SELECT post($1)', 'COMMIT']);
+    expect(sent.slice(3, 5).map((s) => JSON.parse(s.values[0] as string))).toEqual([[{ key: 'b' }], [{ key: 'c' }]]);
+    // b is at fault; the database refuses what follows it, and the COMMIT rolls back.
+    (sent[2] as Sent).settle({ rows: [] });
+    (sent[3] as Sent).settle(databaseError('23514', 'journal entry does not balance'));
+    (sent[4] as Sent).settle(databaseError('25P02', 'current transaction is aborted'));
+    (sent[5] as Sent).settle(Object.assign({ rows: [] }, { command: 'ROLLBACK' }));
+    await tick();
+    // c goes again, alone, and commits.
+    expect(sent).toHaveLength(7);
+    (sent[6] as Sent).settle({ rows: [{ key: 'c', n: 1 }] });
+    const [b, c] = await Promise.all(rest);
+    expect(b).toMatchObject({ ok: false, error: { code: '23514' } });
+    expect(c).toEqual({ ok: true, rows: [{ key: 'c', n: 1 }] });
+    expect(group.stats().split).toBe(1);
+  });
+
+  it('answers every member 503 and writes none of them again when its connection fails, since it may have committed', async () => {
+    const { group, sent, rest } = await groupBehindOne(['b', 'c']);
+    (sent[1] as Sent).settle(new Error('Connection terminated unexpectedly'));
+    const outcomes = await Promise.all(rest);
+    for (const outcome of outcomes) {
+      expect(outcome.ok).toBe(false);
+      expect((outcome as { error: { code?: string; status?: number } }).error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503 });
+    }
+    await tick();
+    expect(sent).toHaveLength(2);
+    expect(group.stats().split).toBe(0);
+  });
+});
+
+describe('refusedByDatabase', () => {
+  it('tells an error the database answered from a failure of the connection', () => {
+    expect(refusedByDatabase(databaseError('23505', 'duplicate key'))).toBe(true);
+    expect(refusedByDatabase(Object.assign(new Error('terminating connection due to administrator command'), { severity: 'FATAL', code: '57P01' }))).toBe(true);
+    expect(refusedByDatabase(new Error('Connection terminated unexpectedly'))).toBe(false);
+    expect(refusedByDatabase(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))).toBe(false);
+    expect(refusedByDatabase(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(false);
+    expect(refusedByDatabase(undefined)).toBe(false);
+  });
+});
