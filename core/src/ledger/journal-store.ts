@@ -155,7 +155,7 @@ export async function writeEntry(
  */
 const LOCK_BALANCES = { name: 'ledger_lock_balances_v1', text: 'SELECT account_id FROM account_balances WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR UPDATE' };
 
-const WRITE_SQL = `
+export const WRITE_SQL = `
 WITH input AS (
   SELECT x.* FROM jsonb_to_recordset(?::jsonb) AS x(id text, organization_id text, chart_version bigint, seq text, date date, currency text,
     exchange_rate numeric, memo text, source_type text, source_id text, reversal_of text, metadata jsonb, created_at timestamptz,

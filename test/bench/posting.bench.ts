@@ -1,0 +1,211 @@
+/**
+ * What a posting costs PostgreSQL, by part, next to the raw shape: `npm run bench:posting`.
+ *
+ * The ledger benchmark (`npm run bench`) measures postings through the API; this one takes the HTTP server
+ * away and asks where PostgreSQL's part of an entry goes. Each variant below is one statement, prepared and
+ * sent in autocommit on a connection of its own (as group commit sends a group: one statement, its own
+ * transaction with its WAL flush), and the variants take turns, one statement each, for BENCH_ROUNDS
+ * rounds, so that a machine that slows down or speeds up during the run does so for all of them. For each,
+ * the CPU its PostgreSQL backend used (from /proc) and the wall time of its round trips:
+ *
+ * - `commit`: a one-row insert into a table with no index: what a transaction and its WAL flush cost alone;
+ * - `raw_journal`: the write shape of ../shared/bench/pgbench/raw_journal.sql (entry, two postings, one
+ *   event), the statement the ledger benchmark's baseline runs with pgbench, on its own schema;
+ * - `entry+lines`, `no events`, `posting`: the ledger's posting statement (journal-store.ts) cut after its
+ *   lines, after its balances, and whole, for groups of 1 and of BENCH_GROUP entries (default 4).
+ *
+ *   npm run bench:posting
+ *   BENCH_ROUNDS=1000 BENCH_GROUP=8 npm run bench:posting
+ *
+ * BENCH_DATABASE_URL: a server where the benchmark may create and drop the database `uah_bench_posting`
+ * (default postgres://postgres@127.0.0.1:5432/postgres). The backend's CPU is read from /proc, so the
+ * server must run on this machine; /proc counts in 10 ms ticks, so a few hundred rounds are needed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import pino from 'pino';
+import { createCore, createDatabase, createMemoryBus } from '@uah/core';
+import { WRITE_SQL } from '../../core/src/ledger/journal-store.js';
+import { adminQuery, processCpuMicros } from './postgres.js';
+
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 400);
+const GROUP = Number(process.env['BENCH_GROUP'] ?? 4);
+const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DATABASE = 'uah_bench_posting';
+const ACCOUNTS = 200;
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const baselineDir = resolve(root, '..', 'shared', 'bench', 'pgbench');
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+
+interface Ledger {
+  organizationId: string;
+  chartVersion: number;
+  sequence: string;
+  accounts: string[];
+}
+
+interface Variant {
+  name: string;
+  /** Entries a statement writes. */
+  entries: number;
+  sql: string;
+  values(): unknown[];
+  /** Run on the variant's connection before the rounds. */
+  setup?: string;
+  client?: pg.Client;
+  pid?: number | undefined;
+  cpu?: number | undefined;
+  times: number[];
+}
+
+/** The posting statement cut just before the CTE `cte` (and its later ones): the parts written before it, and its answer. */
+function cutBefore(cte: string): string {
+  const at = WRITE_SQL.indexOf(`), ${cte} AS (`);
+  const answer = WRITE_SQL.indexOf('SELECT id AS key, number FROM entry');
+  if (at < 0 || answer < 0) throw new Error(`The posting statement has no CTE ${cte} to cut before: update this benchmark.`);
+  return `${WRITE_SQL.slice(0, at)})\n${WRITE_SQL.slice(answer)}`;
+}
+
+let serial = 0;
+const id = (prefix: string): string => `${prefix}_BENCH${Date.now().toString(36)}${(serial++).toString(36)}`.toUpperCase().replace(/^([A-Z]+)_/, (p) => p.toLowerCase());
+const pick = (accounts: string[]): string => accounts[Math.floor(Math.random() * accounts.length)] as string;
+
+/**
+ * The posting statement's four parameters for `count` two-line entries, in the shape writeEntry gives them
+ * (the entry's own JSON as its event's data, an account.balance_changed per account).
+ */
+function postingValues(ledger: Ledger, count: number): string[] {
+  const heads: unknown[] = [];
+  const lines: unknown[] = [];
+  const base: unknown[] = [];
+  const changes: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const entryId = id('je');
+    const debit = pick(ledger.accounts);
+    let credit = pick(ledger.accounts);
+    while (credit === debit) credit = pick(ledger.accounts);
+    const amount = 1 + Math.floor(Math.random() * 100_000);
+    const createdAt = new Date().toISOString();
+    const entryLines = [
+      { id: id('jl'), accountId: debit, direction: 'DEBIT' },
+      { id: id('jl'), accountId: credit, direction: 'CREDIT' },
+    ].map((l, n) => ({ ...l, accountCode: `B${1000 + n}`, accountName: `Bench account ${n}`, amount, currency: 'USD', baseAmount: amount, description: null, invoiceId: null, customerId: null, billId: null, vendorId: null }));
+    const entry = { id: entryId, object: 'journal_entry', organizationId: ledger.organizationId, number: 0, date: '2026-06-30', currency: 'USD', exchangeRate: null, baseCurrency: 'USD', memo: 'bench', source: null, reversalOf: null, reversedBy: null, lines: entryLines, totals: { USD: { debit: amount, credit: amount } }, baseTotal: amount, metadata: {}, createdAt, updatedAt: createdAt };
+    heads.push({ id: entryId, organization_id: ledger.organizationId, chart_version: ledger.chartVersion, seq: ledger.sequence, date: '2026-06-30', currency: 'USD', exchange_rate: null, memo: 'bench', source_type: null, source_id: null, reversal_of: null, metadata: {}, created_at: createdAt, event_id: id('evt'), event_data: { object: entry }, meta: { source: 'API', requestId: id('req') } });
+    entryLines.forEach((l, n) => lines.push({ entry_id: entryId, id: l.id, line_no: n + 1, account_id: l.accountId, direction: l.direction, amount, currency: 'USD', base_amount: amount, description: null, invoice_id: null, customer_id: null, bill_id: null, vendor_id: null }));
+    for (const [account, delta] of [[debit, amount], [credit, -amount]] as const) base.push({ entry_id: entryId, organization_id: ledger.organizationId, account_id: account, balance: delta });
+    changes.push({ entry_id: entryId, k: 0, id: id('evt'), account_id: debit, currency: 'USD', delta: amount }, { entry_id: entryId, k: 1, id: id('evt'), account_id: credit, currency: 'USD', delta: -amount });
+  }
+  return [heads, lines, base, changes].map((v) => JSON.stringify(v));
+}
+
+const native = (sql: string): string => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
+
+/** raw_journal.sql's statement (between its BEGIN and COMMIT) with its pgbench variables as parameters. */
+function rawJournal(): Variant | undefined {
+  const file = resolve(baselineDir, 'raw_journal.sql');
+  if (!existsSync(file) || !existsSync(resolve(baselineDir, 'schema.sql'))) return undefined;
+  const script = readFileSync(file, 'utf8');
+  const body = /BEGIN;\n([\s\S]*?);\s*\nCOMMIT;/.exec(script)?.[1];
+  if (!body) throw new Error(`${file} no longer has one statement between BEGIN and COMMIT: update this benchmark.`);
+  const slots = { a: 1, b: 2, amt: 3 } as const;
+  const sql = body.replace(/:(amt|a|b)\b/g, (_, name: keyof typeof slots) => `$${slots[name]}`);
+  return {
+    name: 'raw_journal',
+    entries: 1,
+    sql,
+    setup: 'SET search_path = raw',
+    values: () => {
+      const a = 1 + Math.floor(Math.random() * 10_000);
+      return [a, (a % 10_000) + 1, 1 + Math.floor(Math.random() * 100_000)];
+    },
+    times: [],
+  };
+}
+
+async function prepare(url: string): Promise<Ledger> {
+  const db = await createDatabase({ url, poolMax: 2 });
+  const logger = pino({ level: 'warn' });
+  const bus = createMemoryBus({ logger });
+  const core = createCore({ knex: db.knex, bus, logger, adminToken: { verify: async () => false } });
+  try {
+    await db.migrate();
+    const organization = await core.services.organizations.create({ name: 'Bench Ltd', baseCurrency: 'USD' });
+    const accounts: string[] = [];
+    for (let i = 0; i < ACCOUNTS; i++) accounts.push((await core.services.ledger.accounts.create(organization.id, { code: `B${1000 + i}`, name: `Bench account ${i}`, type: i % 2 ? 'ASSET' : 'EXPENSE' })).id);
+    const settings = await db.knex.raw<{ rows: Array<{ chartVersion: string; sequence: string }> }>(
+      'SELECT chart_version AS "chartVersion", entry_number_sequence AS sequence FROM ledger_settings WHERE organization_id = ?',
+      [organization.id],
+    );
+    const row = settings.rows[0];
+    if (!row) throw new Error('The organization has no ledger settings.');
+    await db.knex.raw('CREATE TABLE bench_commit (n int)');
+    const shared = resolve(baselineDir, 'schema.sql');
+    if (existsSync(shared)) await db.knex.raw(`CREATE SCHEMA raw; SET search_path = raw; ${readFileSync(shared, 'utf8')}; SET search_path = public`);
+    return { organizationId: organization.id, chartVersion: Number(row.chartVersion), sequence: row.sequence, accounts };
+  } finally {
+    await core.close();
+    await bus.close();
+    await db.close();
+  }
+}
+
+async function run(variant: Variant): Promise<void> {
+  const client = variant.client as pg.Client;
+  const started = process.hrtime.bigint();
+  await client.query({ name: variant.name, text: variant.sql, values: variant.values() });
+  variant.times.push(Number(process.hrtime.bigint() - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${DATABASE}`);
+  await adminQuery(SERVER_URL, `CREATE DATABASE ${DATABASE}`);
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${DATABASE}`;
+  const clients: pg.Client[] = [];
+  try {
+    const ledger = await prepare(url.toString());
+    const posting = (name: string, sql: string, entries: number): Variant => ({ name: `${name}_${entries}`, entries, sql: native(sql), values: () => postingValues(ledger, entries).slice(0, (sql.match(/\?/g) ?? []).length), times: [] });
+    const raw = rawJournal();
+    const variants: Variant[] = [
+      { name: 'commit', entries: 1, sql: 'INSERT INTO bench_commit (n) VALUES ($1)', values: () => [1], times: [] },
+      ...(raw ? [raw] : []),
+      ...[1, GROUP].flatMap((n) => [posting('entry+lines', cutBefore('base'), n), posting('no events', cutBefore('appended'), n), posting('posting', WRITE_SQL, n)]),
+    ];
+    for (const variant of variants) {
+      variant.client = new pg.Client({ connectionString: url.toString() });
+      clients.push(variant.client);
+      await variant.client.connect();
+      if (variant.setup) await variant.client.query(variant.setup);
+      variant.pid = (await variant.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    }
+    for (let i = 0; i < 30; i++) for (const variant of variants) await run(variant);
+    for (const variant of variants) {
+      variant.times = [];
+      variant.cpu = processCpuMicros(variant.pid as number);
+    }
+    for (let i = 0; i < ROUNDS; i++) {
+      const order = i % 2 ? variants : [...variants].reverse();
+      for (const variant of order) await run(variant);
+    }
+    print(`rounds=${ROUNDS} group=${GROUP} accounts=${ACCOUNTS}`);
+    print('variant            entries  pg_cpu_us/statement  pg_cpu_us/entry  wall_p50_us');
+    for (const variant of variants) {
+      const used = (processCpuMicros(variant.pid as number) ?? Number.NaN) - (variant.cpu ?? Number.NaN);
+      const perStatement = used / ROUNDS;
+      const sorted = [...variant.times].sort((a, b) => a - b);
+      const p50 = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+      print(`${variant.name.padEnd(18)} ${String(variant.entries).padStart(7)}  ${perStatement.toFixed(0).padStart(19)}  ${(perStatement / variant.entries).toFixed(0).padStart(15)}  ${p50.toFixed(0).padStart(11)}`);
+    }
+  } finally {
+    await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
+    await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${DATABASE}`);
+  }
+}
+
+await main();
