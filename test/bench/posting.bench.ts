@@ -11,13 +11,13 @@
  * - `commit`: a one-row insert into a table with no index: what a transaction and its WAL flush cost alone;
  * - `raw_journal`: the write shape of ../shared/bench/pgbench/raw_journal.sql (entry, two postings, one
  *   event), the statement the ledger benchmark's baseline runs with pgbench, on its own schema;
- * - `entry+lines`, `no events`, `posting`: the ledger's posting statement (journal-store.ts) cut after its
+ * - `entry+lines`, `no-events`, `posting`: the ledger's posting statement (journal-store.ts) cut after its
  *   lines, after its balances, and whole, for groups of 1 and of BENCH_GROUP entries (default 4).
  *
  *   npm run bench:posting
  *   BENCH_ROUNDS=1000 BENCH_GROUP=8 npm run bench:posting
  *
- * BENCH_DATABASE_URL: a server where the benchmark may create and drop the database `uah_bench_posting`
+ * BENCH_SETUP_SQL runs after the migrations (what a check, a trigger or an index costs). BENCH_DATABASE_URL: a server where the benchmark may create and drop the database `uah_bench_posting`
  * (default postgres://postgres@127.0.0.1:5432/postgres). The backend's CPU is read from /proc, so the
  * server must run on this machine; /proc counts in 10 ms ticks, so a few hundred rounds are needed.
  */
@@ -145,6 +145,7 @@ async function prepare(url: string): Promise<Ledger> {
     const row = settings.rows[0];
     if (!row) throw new Error('The organization has no ledger settings.');
     await db.knex.raw('CREATE TABLE bench_commit (n int)');
+    if (process.env['BENCH_SETUP_SQL']) await db.knex.raw(process.env['BENCH_SETUP_SQL']);
     const shared = resolve(baselineDir, 'schema.sql');
     if (existsSync(shared)) await db.knex.raw(`CREATE SCHEMA raw; SET search_path = raw; ${readFileSync(shared, 'utf8')}; SET search_path = public`);
     return { organizationId: organization.id, chartVersion: Number(row.chartVersion), sequence: row.sequence, accounts };
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
     const variants: Variant[] = [
       { name: 'commit', entries: 1, sql: 'INSERT INTO bench_commit (n) VALUES ($1)', values: () => [1], times: [] },
       ...(raw ? [raw] : []),
-      ...[1, GROUP].flatMap((n) => [posting('entry+lines', cutBefore('base'), n), posting('no events', cutBefore('appended'), n), posting('posting', WRITE_SQL, n)]),
+      ...[1, GROUP].flatMap((n) => [posting('entry+lines', cutBefore('base'), n), posting('no-events', cutBefore('appended'), n), posting('posting', WRITE_SQL, n)]),
     ];
     for (const variant of variants) {
       variant.client = new pg.Client({ connectionString: url.toString() });
