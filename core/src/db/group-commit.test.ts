@@ -117,3 +117,26 @@ describe('refusedByDatabase', () => {
     expect(refusedByDatabase(undefined)).toBe(false);
   });
 });
+
+describe('a group of statements in one transaction', () => {
+  it('answers every member 503 and writes none of them again when a statement fails with no answer from the database', async () => {
+    const { knex, sent } = scripted();
+    const group = createGroupCommit(knex, { enabled: true });
+    // Statements that cannot go out as one: each member's own, between BEGIN and COMMIT.
+    const own = (key: string): GroupStatement => ({ name: `own_${key}`, text: `SELECT own('${key}')`, values: [], keys: [`k_${key}`] });
+    const first = group.run(own('a'));
+    await tick();
+    const rest = ['b', 'c'].map((k) => group.run(own(k)).then(() => 'written', (error: { code?: string }) => error.code));
+    sent[0]?.settle({ rows: [] });
+    await first;
+    await tick();
+    expect(sent.slice(1).map((s) => s.text)).toEqual(['BEGIN; SET CONSTRAINTS ALL IMMEDIATE', "SELECT own('b')", "SELECT own('c')", 'COMMIT']);
+    (sent[1] as Sent).settle({ rows: [] });
+    (sent[2] as Sent).settle(new Error('Connection terminated unexpectedly'));
+    (sent[3] as Sent).settle(new Error('Connection terminated unexpectedly'));
+    (sent[4] as Sent).settle(new Error('Connection terminated unexpectedly'));
+    expect(await Promise.all(rest)).toEqual(['SERVICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
+    await tick();
+    expect(sent).toHaveLength(5);
+  });
+});

@@ -135,8 +135,9 @@ const RETRIED = new Set(['40P01', '40001']);
  * see `writeEntry`). If statement k fails, PostgreSQL refuses what follows it and the COMMIT rolls back the
  * whole transaction: k is answered with its error, and the other members, none of them written, go back to
  * the head of the queue for the next group. Each request's outcome stays its own, and a refusal costs its
- * group one more trip. (With a `beforeCommit` fault hook, used by tests, the COMMIT follows the hook in a
- * second round trip.)
+ * group one more trip. A statement that fails with no answer from the database (the connection failed) may
+ * have been followed by a COMMIT that was carried out: every member is answered 503 and none is written again.
+ * (With a `beforeCommit` fault hook, used by tests, the COMMIT follows the hook in a second round trip.)
  *
  * Up to `concurrency` groups are in flight, each on its own connection; a group after the first needs
  * `followMin` members. A member holds its rows until its group commits, so nothing in flight at once shares
@@ -308,8 +309,11 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       }
       return;
     }
-    if (openingFailure || failedAt < 0) {
-      const cause = openingFailure && !openingFailure.ok ? openingFailure.error : committed.ok ? new Error('The group transaction was rolled back at COMMIT.') : committed.error;
+    // A statement that failed without the database's answer means a failed connection: whether the pipelined
+    // COMMIT was carried out is not known, so no member is written again.
+    const failure = failedAt >= 0 ? (results[failedAt] as { ok: false; error: unknown }).error : undefined;
+    if (openingFailure || failedAt < 0 || !refusedByDatabase(failure)) {
+      const cause = openingFailure && !openingFailure.ok ? openingFailure.error : (failure ?? (committed.ok ? new Error('The group transaction was rolled back at COMMIT.') : committed.error));
       for (const member of group) member.reject(commitFailed(cause));
       return;
     }
@@ -322,7 +326,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       return;
     }
     const failed = group[failedAt] as Member;
-    const error = (results[failedAt] as { ok: false; error: unknown }).error;
+    const error = failure;
     const again = group.filter((m) => m !== failed);
     if (isRetried(error) && failed.retries < MAX_RETRIES) {
       failed.retries += 1;
