@@ -85,8 +85,8 @@
  *
  * 2026-12-07 (08:22-09:10 UTC): a group's one statement now goes out in autocommit, without BEGIN and COMMIT
  * around it. Alternated with the code before: 16 clients 0.528-0.576 (before 0.482-0.515, p99 18-21 ms), 4
- * clients 0.285-0.368 (before 0.262-0.327); over all eleven runs of the day at 16 clients 0.425-0.597, 0.5 or
- * more in seven; at 4 clients 0.234-0.368. `npm run bench:posting` shows why 4 clients stay below: a posting
+ * clients 0.285-0.368 (before 0.262-0.327); over all thirteen runs of the day at 16 clients 0.425-0.597, 0.5
+ * or more in nine; at 4 clients 0.234-0.368. `npm run bench:posting` shows why 4 clients stay below: a posting
  * statement costs PostgreSQL about 1 ms of CPU whatever it writes and 0.19 ms an entry, so the groups of two
  * that four clients make cost an entry far more than the groups of five that sixteen make (BENCHMARKS.md,
  * "Eighth runs").
