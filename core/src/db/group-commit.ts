@@ -237,15 +237,24 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     } finally {
       await source.releaseConnection(connection);
     }
-    if (outcome.ok) {
-      const rows = outcome.value.rows as Array<{ key?: unknown }>;
-      for (const member of group) member.resolve(rows.filter((row) => row.key === member.statement.batch));
-      return;
-    }
+    if (outcome.ok) return resolveAsOne(group, outcome.value.rows);
     if (!refusedByDatabase(outcome.error)) {
       for (const member of group) member.reject(commitFailed(outcome.error));
       return;
     }
+    split(group);
+  }
+
+  /** Each member of a group written as one statement gets the statement's rows whose key is its own. */
+  function resolveAsOne(group: Member[], rows: unknown[]): void {
+    for (const member of group) member.resolve((rows as Array<{ key?: unknown }>).filter((row) => row.key === member.statement.batch));
+  }
+
+  /**
+   * A group's one statement was refused, and which member caused it is not known: each goes again with its own
+   * statement, so that the one at fault gets its error and only it.
+   */
+  function split(group: Member[]): void {
     for (const member of group) member.solo = true;
     counts.split += 1;
     queue.unshift(...group);
@@ -301,12 +310,8 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     await source.releaseConnection(connection);
     if (durable && !openingFailure && failedAt < 0) {
       const rowsOf = (i: number): unknown[] => (results[i] as { ok: true; value: { rows: unknown[] } }).value.rows;
-      if (merged) {
-        const rows = rowsOf(0) as Array<{ key?: unknown }>;
-        for (const member of group) member.resolve(rows.filter((row) => row.key === member.statement.batch));
-      } else {
-        for (const [i, member] of group.entries()) member.resolve(rowsOf(i));
-      }
+      if (merged) resolveAsOne(group, rowsOf(0));
+      else for (const [i, member] of group.entries()) member.resolve(rowsOf(i));
       return;
     }
     // A statement that failed without the database's answer means a failed connection: whether the pipelined
@@ -317,22 +322,14 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       for (const member of group) member.reject(commitFailed(cause));
       return;
     }
-    if (merged) {
-      // Which member the statement of the whole group failed on is not known: each goes again with its own
-      // statement, so that the one at fault gets its error and only it.
-      for (const member of group) member.solo = true;
-      counts.split += 1;
-      queue.unshift(...group);
-      return;
-    }
+    if (merged) return split(group);
     const failed = group[failedAt] as Member;
-    const error = failure;
     const again = group.filter((m) => m !== failed);
-    if (isRetried(error) && failed.retries < MAX_RETRIES) {
+    if (isRetried(failure) && failed.retries < MAX_RETRIES) {
       failed.retries += 1;
       again.splice(failedAt, 0, failed);
     } else {
-      failed.reject(error);
+      failed.reject(failure);
     }
     queue.unshift(...again);
   }
@@ -372,19 +369,31 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
 function asOneStatement(group: Member[]): { name: string; text: string; values: unknown[] } | undefined {
   const first = group[0]?.statement;
   if (!first || group.length < 2) return undefined;
-  if (!group.every((m) => !m.solo && m.statement.batch !== undefined && m.statement.name === first.name && m.statement.values.length === first.values.length)) return undefined;
-  const values = first.values.map((_, j) => {
+  if (!group.every((m) => !m.solo && m.statement.batch !== undefined && m.statement.name === first.name)) return undefined;
+  const values = concatenateBatches(group.map((m) => m.statement.values));
+  return values && { name: first.name, text: first.text, values };
+}
+
+/**
+ * The parameters of one statement standing for several of a `batch` statement: parameter j is the concatenation
+ * of the JSON arrays each statement gives as its parameter j. Undefined when the statements do not all give the
+ * same number of parameters, each a JSON array.
+ */
+export function concatenateBatches(statements: unknown[][]): string[] | undefined {
+  const count = statements[0]?.length;
+  if (count === undefined || statements.some((values) => values.length !== count)) return undefined;
+  const values: string[] = [];
+  for (let j = 0; j < count; j++) {
     const items: string[] = [];
-    for (const { statement } of group) {
-      const value = statement.values[j];
+    for (const statement of statements) {
+      const value = statement[j];
       if (typeof value !== 'string' || !value.startsWith('[') || !value.endsWith(']')) return undefined;
       const inner = value.slice(1, -1);
       if (inner.trim() !== '') items.push(inner);
     }
-    return `[${items.join(',')}]`;
-  });
-  if (values.some((v) => v === undefined)) return undefined;
-  return { name: first.name, text: first.text, values };
+    values.push(`[${items.join(',')}]`);
+  }
+  return values;
 }
 
 /**

@@ -12,7 +12,7 @@ interface ConnectionSource {
 const nativeSql = new Map<string, string>();
 
 /** knex's `?` placeholders as PostgreSQL's `$1, $2, ...` (the statements given here contain no other `?`). */
-function toNative(name: string, sql: string): string {
+export function toNative(name: string, sql: string): string {
   let text = nativeSql.get(name);
   if (text === undefined) {
     let n = 0;

@@ -125,6 +125,28 @@ export async function writeEntry(
   meta: EventMetadata,
   group?: GroupCommit,
 ): Promise<JournalEntry | undefined> {
+  const { id, entry, values, accounts } = postingParameters(organizationId, prepared, context, meta);
+  try {
+    const rows = await preparedQuery<{ key: string; number: number }>(db, 'ledger_post_v6', WRITE_SQL, values, { group, keys: accounts, lock: LOCK_BALANCES, batch: id });
+    const number = rows.find((row) => row.key === id)?.number;
+    return number === undefined ? undefined : { ...entry, number: Number(number) };
+  } catch (error) {
+    throw translateDbError(error);
+  }
+}
+
+/**
+ * The posting statement's four parameters for one entry (its head with its journal_entry.created event, its
+ * lines, its base-currency balance changes, its account.balance_changed events), each a JSON array with one
+ * entry's rows, with the ids it is written under, the entry as the API returns it (numbered by the
+ * statement) and the accounts whose balances it changes.
+ */
+export function postingParameters(
+  organizationId: string,
+  prepared: PreparedEntry,
+  context: Pick<LedgerContext, 'entryNumberSequence' | 'chartVersion'>,
+  meta: EventMetadata,
+): { id: string; entry: JournalEntry; values: string[]; accounts: string[] } {
   const id = newId('je');
   const createdAt = new Date().toISOString();
   const lineIds = prepared.lines.map(() => newId('jl'));
@@ -136,15 +158,7 @@ export async function writeEntry(
     exchange_rate: prepared.exchangeRate, memo: prepared.memo, source_type: prepared.source?.type ?? null, source_id: prepared.source?.id ?? null, reversal_of: prepared.reversalOf,
     metadata: prepared.metadata, created_at: createdAt, event_id: newId('evt'), event_data: { object: entry }, meta,
   };
-  try {
-    const rows = await preparedQuery<{ key: string; number: number }>(db, 'ledger_post_v6', WRITE_SQL, [
-      JSON.stringify([head]), JSON.stringify(lines), JSON.stringify(base), JSON.stringify(changes),
-    ], { group, keys: base.map((b) => b.account_id), lock: LOCK_BALANCES, batch: id });
-    const number = rows.find((row) => row.key === id)?.number;
-    return number === undefined ? undefined : { ...entry, number: Number(number) };
-  } catch (error) {
-    throw translateDbError(error);
-  }
+  return { id, entry, values: [JSON.stringify([head]), JSON.stringify(lines), JSON.stringify(base), JSON.stringify(changes)], accounts: base.map((b) => b.account_id) };
 }
 
 /**
