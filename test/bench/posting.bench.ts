@@ -27,7 +27,11 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino from 'pino';
 import { createCore, createDatabase, createMemoryBus } from '@uah/core';
-import { WRITE_SQL } from '../../core/src/ledger/journal-store.js';
+import { concatenateBatches } from '../../core/src/db/group-commit.js';
+import { toNative } from '../../core/src/db/prepared.js';
+import { loadContext, postingParameters, WRITE_SQL } from '../../core/src/ledger/journal-store.js';
+import { prepareEntry } from '../../core/src/ledger/posting.js';
+import type { LedgerContext } from '../../core/src/ledger/types.js';
 import { adminQuery, processCpuMicros } from './postgres.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 400);
@@ -41,8 +45,7 @@ const print = (line: string): void => void process.stdout.write(`${line}\n`);
 
 interface Ledger {
   organizationId: string;
-  chartVersion: number;
-  sequence: string;
+  context: LedgerContext;
   accounts: string[];
 }
 
@@ -52,6 +55,8 @@ interface Variant {
   entries: number;
   sql: string;
   values(): unknown[];
+  /** Rows each statement must answer (a posting statement answers one per entry written; none when refused). */
+  rows?: number;
   /** Run on the variant's connection before the rounds. */
   setup?: string;
   client?: pg.Client;
@@ -68,43 +73,26 @@ function cutBefore(cte: string): string {
   return `${WRITE_SQL.slice(0, at)})\n${WRITE_SQL.slice(answer)}`;
 }
 
-let serial = 0;
-const id = (prefix: string): string => `${prefix}_BENCH${Date.now().toString(36)}${(serial++).toString(36)}`.toUpperCase().replace(/^([A-Z]+)_/, (p) => p.toLowerCase());
 const pick = (accounts: string[]): string => accounts[Math.floor(Math.random() * accounts.length)] as string;
 
 /**
- * The posting statement's four parameters for `count` two-line entries, in the shape writeEntry gives them
- * (the entry's own JSON as its event's data, an account.balance_changed per account).
+ * The posting statement's parameters for `count` two-line entries, as the ledger writes them: each entry
+ * prepared and turned into the statement's parameters by the ledger's own code, the entries' parameters
+ * concatenated as group commit concatenates a group's.
  */
 function postingValues(ledger: Ledger, count: number): string[] {
-  const heads: unknown[] = [];
-  const lines: unknown[] = [];
-  const base: unknown[] = [];
-  const changes: unknown[] = [];
-  for (let i = 0; i < count; i++) {
-    const entryId = id('je');
+  const entries = Array.from({ length: count }, () => {
     const debit = pick(ledger.accounts);
     let credit = pick(ledger.accounts);
     while (credit === debit) credit = pick(ledger.accounts);
     const amount = 1 + Math.floor(Math.random() * 100_000);
-    const createdAt = new Date().toISOString();
-    const entryLines = [
-      { id: id('jl'), accountId: debit, direction: 'DEBIT' },
-      { id: id('jl'), accountId: credit, direction: 'CREDIT' },
-    ].map((l, n) => ({ ...l, accountCode: `B${1000 + n}`, accountName: `Bench account ${n}`, amount, currency: 'USD', baseAmount: amount, description: null, invoiceId: null, customerId: null, billId: null, vendorId: null }));
-    const entry = { id: entryId, object: 'journal_entry', organizationId: ledger.organizationId, number: 0, date: '2026-06-30', currency: 'USD', exchangeRate: null, baseCurrency: 'USD', memo: 'bench', source: null, reversalOf: null, reversedBy: null, lines: entryLines, totals: { USD: { debit: amount, credit: amount } }, baseTotal: amount, metadata: {}, createdAt, updatedAt: createdAt };
-    heads.push({ id: entryId, organization_id: ledger.organizationId, chart_version: ledger.chartVersion, seq: ledger.sequence, date: '2026-06-30', currency: 'USD', exchange_rate: null, memo: 'bench', source_type: null, source_id: null, reversal_of: null, metadata: {}, created_at: createdAt, event_id: id('evt'), event_data: { object: entry }, meta: { source: 'API', requestId: id('req') } });
-    entryLines.forEach((l, n) => lines.push({ entry_id: entryId, id: l.id, line_no: n + 1, account_id: l.accountId, direction: l.direction, amount, currency: 'USD', base_amount: amount, description: null, invoice_id: null, customer_id: null, bill_id: null, vendor_id: null }));
-    for (const [account, delta] of [[debit, amount], [credit, -amount]] as const) base.push({ entry_id: entryId, organization_id: ledger.organizationId, account_id: account, balance: delta });
-    changes.push({ entry_id: entryId, k: 0, id: id('evt'), account_id: debit, currency: 'USD', delta: amount }, { entry_id: entryId, k: 1, id: id('evt'), account_id: credit, currency: 'USD', delta: -amount });
-  }
-  return [heads, lines, base, changes].map((v) => JSON.stringify(v));
+    const prepared = prepareEntry({ date: '2026-06-30', currency: 'USD', memo: 'bench', lines: [{ account: { id: debit }, direction: 'DEBIT', amount }, { account: { id: credit }, direction: 'CREDIT', amount }] }, ledger.context);
+    return postingParameters(ledger.organizationId, prepared, ledger.context, { source: 'API' }).values;
+  });
+  const values = concatenateBatches(entries);
+  if (!values) throw new Error('The posting statement\'s parameters are no longer JSON arrays: update this benchmark.');
+  return values;
 }
-
-const native = (sql: string): string => {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-};
 
 /** raw_journal.sql's statement (between its BEGIN and COMMIT) with its pgbench variables as parameters. */
 function rawJournal(): Variant | undefined {
@@ -138,17 +126,13 @@ async function prepare(url: string): Promise<Ledger> {
     const organization = await core.services.organizations.create({ name: 'Bench Ltd', baseCurrency: 'USD' });
     const accounts: string[] = [];
     for (let i = 0; i < ACCOUNTS; i++) accounts.push((await core.services.ledger.accounts.create(organization.id, { code: `B${1000 + i}`, name: `Bench account ${i}`, type: i % 2 ? 'ASSET' : 'EXPENSE' })).id);
-    const settings = await db.knex.raw<{ rows: Array<{ chartVersion: string; sequence: string }> }>(
-      'SELECT chart_version AS "chartVersion", entry_number_sequence AS sequence FROM ledger_settings WHERE organization_id = ?',
-      [organization.id],
-    );
-    const row = settings.rows[0];
-    if (!row) throw new Error('The organization has no ledger settings.');
+    const context = await loadContext(db.knex, organization.id, accounts.map((id) => ({ id })));
+    if (!context) throw new Error('The organization has no ledger.');
     await db.knex.raw('CREATE TABLE bench_commit (n int)');
     if (process.env['BENCH_SETUP_SQL']) await db.knex.raw(process.env['BENCH_SETUP_SQL']);
     const shared = resolve(baselineDir, 'schema.sql');
     if (existsSync(shared)) await db.knex.raw(`CREATE SCHEMA raw; SET search_path = raw; ${readFileSync(shared, 'utf8')}; SET search_path = public`);
-    return { organizationId: organization.id, chartVersion: Number(row.chartVersion), sequence: row.sequence, accounts };
+    return { organizationId: organization.id, context, accounts };
   } finally {
     await core.close();
     await bus.close();
@@ -159,7 +143,8 @@ async function prepare(url: string): Promise<Ledger> {
 async function run(variant: Variant): Promise<void> {
   const client = variant.client as pg.Client;
   const started = process.hrtime.bigint();
-  await client.query({ name: variant.name, text: variant.sql, values: variant.values() });
+  const result = await client.query({ name: variant.name, text: variant.sql, values: variant.values() });
+  if (variant.rows !== undefined && result.rows.length !== variant.rows) throw new Error(`${variant.name} wrote ${result.rows.length} entries, not ${variant.rows}.`);
   variant.times.push(Number(process.hrtime.bigint() - started) / 1000);
 }
 
@@ -171,7 +156,7 @@ async function main(): Promise<void> {
   const clients: pg.Client[] = [];
   try {
     const ledger = await prepare(url.toString());
-    const posting = (name: string, sql: string, entries: number): Variant => ({ name: `${name}_${entries}`, entries, sql: native(sql), values: () => postingValues(ledger, entries).slice(0, (sql.match(/\?/g) ?? []).length), times: [] });
+    const posting = (name: string, sql: string, entries: number): Variant => ({ name: `${name}_${entries}`, entries, rows: entries, sql: toNative(`bench_${name}_${entries}`, sql), values: () => postingValues(ledger, entries).slice(0, (sql.match(/\?/g) ?? []).length), times: [] });
     const raw = rawJournal();
     const variants: Variant[] = [
       { name: 'commit', entries: 1, sql: 'INSERT INTO bench_commit (n) VALUES ($1)', values: () => [1], times: [] },
