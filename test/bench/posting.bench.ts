@@ -17,6 +17,7 @@
  *   npm run bench:posting
  *   BENCH_ROUNDS=1000 BENCH_GROUP=8 npm run bench:posting
  *
+ * BENCH_ONLY=posting_1,raw_journal runs only the variants named (to profile one with perf).
  * BENCH_SETUP_SQL runs after the migrations (what a check, a trigger or an index costs). BENCH_DATABASE_URL: a server where the benchmark may create and drop the database `uah_bench_posting`
  * (default postgres://postgres@127.0.0.1:5432/postgres). The backend's CPU is read from /proc, so the
  * server must run on this machine; /proc counts in 10 ms ticks, so a few hundred rounds are needed.
@@ -37,6 +38,7 @@ import { adminQuery, processCpuMicros } from './postgres.js';
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 400);
 const GROUP = Number(process.env['BENCH_GROUP'] ?? 4);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ONLY = process.env['BENCH_ONLY']?.split(',');
 const DATABASE = 'uah_bench_posting';
 const ACCOUNTS = 200;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -162,7 +164,7 @@ async function main(): Promise<void> {
       { name: 'commit', entries: 1, sql: 'INSERT INTO bench_commit (n) VALUES ($1)', values: () => [1], times: [] },
       ...(raw ? [raw] : []),
       ...[1, GROUP].flatMap((n) => [posting('entry+lines', cutBefore('base'), n), posting('no-events', cutBefore('appended'), n), posting('posting', WRITE_SQL, n)]),
-    ];
+    ].filter((variant) => !ONLY || ONLY.includes(variant.name));
     for (const variant of variants) {
       variant.client = new pg.Client({ connectionString: url.toString() });
       clients.push(variant.client);

@@ -107,6 +107,26 @@ describe('a group sent as one statement', () => {
   });
 });
 
+describe('the next group', () => {
+  it('goes out before the members of the group just written are answered, so the database is not idle while they are', async () => {
+    const { knex, sent } = scripted();
+    const group = createGroupCommit(knex, { enabled: true });
+    const sentWhenAnswered: number[] = [];
+    const first = group.run(statement('a')).then(() => sentWhenAnswered.push(sent.length));
+    await tick();
+    const second = group.run(statement('b')).then(() => sentWhenAnswered.push(sent.length));
+    const third = group.run(statement('c')).then(() => sentWhenAnswered.push(sent.length));
+    expect(sent).toHaveLength(1);
+    (sent[0] as Sent).settle({ rows: [{ key: 'a' }] });
+    await first;
+    // a's caller was answered with the group of b and c already sent.
+    expect(sentWhenAnswered).toEqual([2]);
+    (sent[1] as Sent).settle({ rows: [{ key: 'b' }, { key: 'c' }] });
+    await Promise.all([second, third]);
+    expect(sentWhenAnswered).toEqual([2, 2, 2]);
+  });
+});
+
 describe('refusedByDatabase', () => {
   it('tells an error the database answered from a failure of the connection', () => {
     expect(refusedByDatabase(databaseError('23505', 'duplicate key'))).toBe(true);

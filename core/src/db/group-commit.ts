@@ -198,27 +198,38 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       else groupsInFlight += 1;
       counts.groups += 1;
       counts.members += group.length;
-      void writeGroup(group, single).finally(() => {
+      let done = false;
+      const release = (): void => {
+        if (done) return;
+        done = true;
         for (const k of keys) held.delete(k);
         if (single) aloneInFlight -= 1;
         else groupsInFlight -= 1;
         pump();
-      });
+      };
+      void writeGroup(group, single, release).finally(release);
     }
   }
 
-  async function writeGroup(group: Member[], single: boolean): Promise<void> {
+  /**
+   * Writes a group. `next` frees the group's slot and keys and sends what waits: each way of writing calls it
+   * as soon as the group's outcome is known and its connection is back in the pool (and any member to go
+   * again is back in the queue), before it answers the members, so that the database starts on the next
+   * group while this process answers this one's requests.
+   */
+  async function writeGroup(group: Member[], single: boolean, next: () => void): Promise<void> {
     let connection: PgConnection;
     try {
       connection = (await source.acquireConnection()) as PgConnection;
     } catch (error) {
+      next();
       for (const member of group) member.reject(commitFailed(error));
       return;
     }
-    if (group.length === 1 && (single || options.aloneWhenSingle !== false)) return writeAlone(connection, group[0] as Member);
+    if (group.length === 1 && (single || options.aloneWhenSingle !== false)) return writeAlone(connection, group[0] as Member, next);
     const merged = options.faults?.beforeCommit ? undefined : asOneStatement(group);
-    if (merged) return writeAsOne(connection, group, merged);
-    return writeInOneTrip(connection, group);
+    if (merged) return writeAsOne(connection, group, merged, next);
+    return writeInOneTrip(connection, group, next);
   }
 
   /**
@@ -229,7 +240,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
    * its statement on its own. If the connection fails instead, whether it committed is not known: every
    * member is answered 503 and none is written again.
    */
-  async function writeAsOne(connection: PgConnection, group: Member[], merged: { name: string; text: string; values: unknown[] }): Promise<void> {
+  async function writeAsOne(connection: PgConnection, group: Member[], merged: { name: string; text: string; values: unknown[] }, next: () => void): Promise<void> {
     counts.merged += 1;
     let outcome: Settled<{ rows: unknown[] }>;
     try {
@@ -237,8 +248,12 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     } finally {
       await source.releaseConnection(connection);
     }
-    if (outcome.ok) return resolveAsOne(group, outcome.value.rows);
+    if (outcome.ok) {
+      next();
+      return resolveAsOne(group, outcome.value.rows);
+    }
     if (!refusedByDatabase(outcome.error)) {
+      next();
       for (const member of group) member.reject(commitFailed(outcome.error));
       return;
     }
@@ -268,7 +283,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
    * are not in the database, go back to the head of the queue for the next group. A group whose COMMIT fails
    * otherwise answers every member 503, none of them written.
    */
-  async function writeInOneTrip(connection: PgConnection, group: Member[]): Promise<void> {
+  async function writeInOneTrip(connection: PgConnection, group: Member[], next: () => void): Promise<void> {
     const merged = asOneStatement(group);
     const statements = merged ? [merged] : group.map((member) => member.statement);
     if (merged) counts.merged += 1;
@@ -298,6 +313,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     } catch (error) {
       await connection.query('ROLLBACK').catch(() => undefined);
       await source.releaseConnection(connection);
+      next();
       for (const member of group) member.reject(commitFailed(error));
       return;
     } finally {
@@ -309,6 +325,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     if (!durable || openingFailure || failedAt >= 0) await connection.query('ROLLBACK').catch(() => undefined);
     await source.releaseConnection(connection);
     if (durable && !openingFailure && failedAt < 0) {
+      next();
       const rowsOf = (i: number): unknown[] => (results[i] as { ok: true; value: { rows: unknown[] } }).value.rows;
       if (merged) resolveAsOne(group, rowsOf(0));
       else for (const [i, member] of group.entries()) member.resolve(rowsOf(i));
@@ -319,34 +336,39 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     const failure = failedAt >= 0 ? (results[failedAt] as { ok: false; error: unknown }).error : undefined;
     if (openingFailure || failedAt < 0 || !refusedByDatabase(failure)) {
       const cause = openingFailure && !openingFailure.ok ? openingFailure.error : (failure ?? (committed.ok ? new Error('The group transaction was rolled back at COMMIT.') : committed.error));
+      next();
       for (const member of group) member.reject(commitFailed(cause));
       return;
     }
     if (merged) return split(group);
     const failed = group[failedAt] as Member;
     const again = group.filter((m) => m !== failed);
-    if (isRetried(failure) && failed.retries < MAX_RETRIES) {
+    const retried = isRetried(failure) && failed.retries < MAX_RETRIES;
+    if (retried) {
       failed.retries += 1;
       again.splice(failedAt, 0, failed);
-    } else {
-      failed.reject(failure);
     }
     queue.unshift(...again);
+    next();
+    if (!retried) failed.reject(failure);
   }
 
   /** One statement in autocommit: its own transaction, with the deferred checks at its end. */
-  async function writeAlone(connection: PgConnection, member: Member): Promise<void> {
+  async function writeAlone(connection: PgConnection, member: Member, next: () => void): Promise<void> {
     let outcome: Settled<{ rows: unknown[] }>;
     try {
       outcome = await settle(connection.query({ ...member.statement }));
     } finally {
       await source.releaseConnection(connection);
     }
-    if (outcome.ok) member.resolve(outcome.value.rows);
-    else if (isRetried(outcome.error) && member.retries < MAX_RETRIES) {
+    if (!outcome.ok && isRetried(outcome.error) && member.retries < MAX_RETRIES) {
       member.retries += 1;
       queue.unshift(member);
-    } else member.reject(outcome.error);
+      return;
+    }
+    next();
+    if (outcome.ok) member.resolve(outcome.value.rows);
+    else member.reject(outcome.error);
   }
 
   return {
