@@ -21,6 +21,7 @@ import * as m0019 from './0019_account_balance_rows.js';
 import * as m0020 from './0020_customers_duplicate_index.js';
 import * as m0021 from './0021_bank_payouts.js';
 import * as m0022 from './0022_webhook_leases_by_owner.js';
+import * as m0023 from './0023_inline_ledger_functions.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '0020_customers_duplicate_index': m0020,
   '0021_bank_payouts': m0021,
   '0022_webhook_leases_by_owner': m0022,
+  '0023_inline_ledger_functions': m0023,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -127,7 +127,7 @@ export async function writeEntry(
 ): Promise<JournalEntry | undefined> {
   const { id, entry, values, accounts } = postingParameters(organizationId, prepared, context, meta);
   try {
-    const rows = await preparedQuery<{ key: string; number: number }>(db, 'ledger_post_v6', WRITE_SQL, values, { group, keys: accounts, lock: LOCK_BALANCES, batch: id });
+    const rows = await preparedQuery<{ key: string; number: number }>(db, 'ledger_post_v7', WRITE_SQL, values, { group, keys: accounts, lock: LOCK_BALANCES, batch: id });
     const number = rows.find((row) => row.key === id)?.number;
     return number === undefined ? undefined : { ...entry, number: Number(number) };
   } catch (error) {
@@ -205,7 +205,8 @@ WITH input AS (
     FROM base JOIN per_account p ON p.account_id = base.account_id
    ORDER BY base.account_id
   ON CONFLICT (account_id) DO UPDATE SET balance = b.balance + EXCLUDED.balance,
-     currency_balances = ledger_add_balances(b.currency_balances, EXCLUDED.currency_balances),
+     currency_balances = (SELECT jsonb_object_agg(k, COALESCE((b.currency_balances ->> k)::bigint, 0) + COALESCE((EXCLUDED.currency_balances ->> k)::bigint, 0))
+                            FROM jsonb_object_keys(b.currency_balances || EXCLUDED.currency_balances) AS k),
      version = b.version + EXCLUDED.version, updated_at = now()
   RETURNING b.account_id, b.currency_balances, b.version
 ), appended AS (
