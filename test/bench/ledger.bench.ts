@@ -249,7 +249,7 @@ async function measure(setup: Setup): Promise<number> {
   const postgres = pgBefore !== undefined && pgAfter !== undefined ? perEntry(pgAfter - pgBefore) : 'n/a';
   const groups = setup.core.groupCommit.stats();
   const groupCount = groups.groups - groupsBefore.groups;
-  print(`group_commit=${GROUP_COMMIT.enabled ? 'on' : 'off'} groups=${groupCount} members_per_group=${groupCount ? ((groups.members - groupsBefore.members) / groupCount).toFixed(2) : 'n/a'} as_one_statement=${groups.merged - groupsBefore.merged}`);
+  print(`group_commit=${GROUP_COMMIT.enabled ? 'on' : 'off'} groups=${groupCount} members_per_group=${groupCount ? ((groups.members - groupsBefore.members) / groupCount).toFixed(2) : 'n/a'} as_one_statement=${groups.merged - groupsBefore.merged} behind_another=${groups.behind - groupsBefore.behind}`);
   print(`cpu_us_per_entry server=${perEntry(serverCpu.user + serverCpu.system)} postgres=${postgres} client=${perEntry(api.cpuMicros)}`);
   const balances = await setup.core.services.ledger.accountBalances(organization.id, {});
   print(`trial_balance_sum=${balances.reduce((sum, b) => sum + b.balance, 0)}`);

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../testing/database.js';
 import { createGroupCommit, refusedByDatabase, type GroupStatement } from './group-commit.js';
 
 /**
@@ -15,7 +16,7 @@ interface Sent {
   settle(outcome: { rows: unknown[] } | Error): void;
 }
 
-/** A knex whose pool hands out one scripted connection: every query waits until the test settles it. */
+/** A knex whose pool hands out one scripted connection (counting how often, and its pipeline mode): every query waits until the test settles it. */
 function scripted() {
   const sent: Sent[] = [];
   const connection = {
@@ -27,8 +28,20 @@ function scripted() {
       });
     },
   };
-  const knex = { client: { acquireConnection: async () => connection, releaseConnection: async () => undefined } } as unknown as Knex;
-  return { knex, sent };
+  const connections = { acquired: 0, released: 0, pipelined: false };
+  Object.defineProperty(connection, 'pipeline', { get: () => connections.pipelined, set: (on: boolean) => void (connections.pipelined = on) });
+  const knex = {
+    client: {
+      acquireConnection: async () => {
+        connections.acquired += 1;
+        return connection;
+      },
+      releaseConnection: async () => {
+        connections.released += 1;
+      },
+    },
+  } as unknown as Knex;
+  return { knex, sent, connections };
 }
 
 /** A posting-like statement: every parameter a JSON array, its rows keyed by `batch`. */
@@ -114,16 +127,68 @@ describe('the next group', () => {
     const sentWhenAnswered: number[] = [];
     const first = group.run(statement('a')).then(() => sentWhenAnswered.push(sent.length));
     await tick();
+    // One waiting is not enough to go out behind a: it waits for a's answer.
     const second = group.run(statement('b')).then(() => sentWhenAnswered.push(sent.length));
-    const third = group.run(statement('c')).then(() => sentWhenAnswered.push(sent.length));
+    await tick();
     expect(sent).toHaveLength(1);
     (sent[0] as Sent).settle({ rows: [{ key: 'a' }] });
     await first;
-    // a's caller was answered with the group of b and c already sent.
+    // a's caller was answered with b already sent.
     expect(sentWhenAnswered).toEqual([2]);
+    (sent[1] as Sent).settle({ rows: [{ key: 'b' }] });
+    await second;
+    expect(sentWhenAnswered).toEqual([2, 2]);
+  });
+
+  it('goes out behind the statement being written, on its connection, once as many wait as it holds, and the connection goes back when both are answered', async () => {
+    const { knex, sent, connections } = scripted();
+    const group = createGroupCommit(knex, { enabled: true });
+    const first = group.run(statement('a'));
+    await tick();
+    const rest = ['b', 'c'].map((k) => group.run<{ key: string }>(statement(k)));
+    await tick();
+    // b and c left as one statement before a was answered, on the connection a is written on.
+    expect(sent).toHaveLength(2);
+    expect(JSON.parse((sent[1] as Sent).values[0] as string)).toEqual([{ key: 'b' }, { key: 'c' }]);
+    expect(connections.acquired).toBe(1);
+    expect(connections.pipelined).toBe(true);
+    (sent[0] as Sent).settle({ rows: [{ key: 'a' }] });
+    await first;
+    expect(connections.released).toBe(0);
     (sent[1] as Sent).settle({ rows: [{ key: 'b' }, { key: 'c' }] });
-    await Promise.all([second, third]);
-    expect(sentWhenAnswered).toEqual([2, 2, 2]);
+    expect(await Promise.all(rest)).toEqual([[{ key: 'b' }], [{ key: 'c' }]]);
+    await tick();
+    expect(connections.released).toBe(1);
+    expect(connections.pipelined).toBe(false);
+  });
+
+  it('keeps its own outcome when the database refuses the statement ahead of it', async () => {
+    const { knex, sent } = scripted();
+    const group = createGroupCommit(knex, { enabled: true });
+    const first = group.run(statement('a')).then(() => 'written', (error: { code?: string }) => error.code);
+    await tick();
+    const rest = ['b', 'c'].map((k) => group.run<{ key: string }>(statement(k)));
+    await tick();
+    (sent[0] as Sent).settle(databaseError('23514', 'journal entry does not balance'));
+    expect(await first).toBe('23514');
+    (sent[1] as Sent).settle({ rows: [{ key: 'b' }, { key: 'c' }] });
+    expect(await Promise.all(rest)).toEqual([[{ key: 'b' }], [{ key: 'c' }]]);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('is answered 503 and not written again when the connection fails under both', async () => {
+    const { knex, sent } = scripted();
+    const group = createGroupCommit(knex, { enabled: true });
+    const first = group.run(statement('a')).catch(() => undefined);
+    await tick();
+    const rest = ['b', 'c'].map((k) => group.run(statement(k)).then(() => undefined, (error: { status?: number }) => error.status));
+    await tick();
+    (sent[0] as Sent).settle(new Error('Connection terminated unexpectedly'));
+    (sent[1] as Sent).settle(new Error('Connection terminated unexpectedly'));
+    await first;
+    expect(await Promise.all(rest)).toEqual([503, 503]);
+    await tick();
+    expect(sent).toHaveLength(2);
   });
 });
 
@@ -158,5 +223,39 @@ describe('a group of statements in one transaction', () => {
     expect(await Promise.all(rest)).toEqual(['SERVICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
     await tick();
     expect(sent).toHaveLength(5);
+  });
+});
+
+describe('a group behind another on PostgreSQL', () => {
+  it('is written and answered after the statement ahead of it is refused on the same connection, which is then as good as new', async () => {
+    const db = await createTestDatabase({ poolMax: 2, upTo: '0001' });
+    try {
+      const group = createGroupCommit(db.knex, { enabled: true });
+      /** A batch statement: its rows are its parameter's keys; `slow` first sleeps, `refuse` divides by zero. */
+      const keyed = (key: string, how: 'slow' | 'refuse' | 'plain' = 'plain'): GroupStatement => ({
+        name: `keys_${how}`,
+        text: `SELECT x.key, ${how === 'refuse' ? '1 / 0' : how === 'slow' ? '(SELECT 1 FROM pg_sleep(0.3))' : '1'} AS n FROM jsonb_to_recordset($1::jsonb) AS x(key text)`,
+        values: [JSON.stringify([{ key }])],
+        keys: [`k_${key}`],
+        batch: key,
+      });
+      const first = group.run(keyed('a', 'refuse')).then(() => 'written', (error: { code?: string }) => error.code);
+      const behind = ['b', 'c'].map((k) => group.run<{ key: string }>(keyed(k)));
+      expect(await first).toBe('22012');
+      expect((await Promise.all(behind)).map((rows) => rows.map((r) => r.key))).toEqual([['b'], ['c']]);
+      // b and c went out behind a, on its connection, before a was refused.
+      expect(group.stats()).toMatchObject({ groups: 2, members: 3, merged: 1, split: 0, behind: 1 });
+      // The connection went back to the pool out of pipeline mode and serves a transaction as before.
+      await db.knex.transaction(async (trx) => {
+        expect((await trx.raw('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      });
+      const slow = group.run(keyed('d', 'slow'));
+      const after = ['e', 'f'].map((k) => group.run<{ key: string }>(keyed(k)));
+      await slow;
+      expect((await Promise.all(after)).flat().map((r) => r.key)).toEqual(['e', 'f']);
+      expect(group.stats()).toMatchObject({ groups: 4, merged: 2, behind: 2 });
+    } finally {
+      await db.close();
+    }
   });
 });

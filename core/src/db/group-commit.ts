@@ -71,9 +71,10 @@ export interface GroupCommit {
   readonly enabled: boolean;
   /**
    * Groups and members written so far (members counted once per try); of the groups, those sent as one
-   * statement (`merged`) and those whose one statement failed, so that each member went again alone (`split`).
+   * statement (`merged`), those whose one statement failed, so that each member went again alone (`split`),
+   * and those sent behind another on its connection (`behind`).
    */
-  stats(): { groups: number; members: number; merged: number; split: number };
+  stats(): { groups: number; members: number; merged: number; split: number; behind: number };
   /**
    * Runs `statement` in a transaction shared with the statements of other concurrent callers and resolves
    * with its rows only after the shared COMMIT. If it fails, nothing of it stays and the promise rejects with
@@ -105,6 +106,15 @@ interface ConnectionSource {
   releaseConnection(connection: unknown): Promise<unknown>;
 }
 
+/** A connection with autocommit statements written on it one behind the other (pipelined). */
+interface Lane {
+  connection: PgConnection;
+  /** Statements sent and not yet answered. */
+  writing: number;
+  /** Members of the last statement sent. */
+  last: number;
+}
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 const MAX_MEMBERS = 32;
@@ -128,7 +138,7 @@ const RETRIED = new Set(['40P01', '40001']);
  * statements may be concatenated (`batch`: postings) go out as ONE statement for the whole group, which
  * writes each table once for all of them and takes its locks in order itself (no lock statement): the
  * per-statement work of the database is paid once per group. Such a statement is atomic by itself, so it
- * goes out alone, in autocommit, with no BEGIN or COMMIT around it (`writeAsOne`). If it fails, which member
+ * goes out alone, in autocommit, with no BEGIN or COMMIT around it (`writeOnLane`). If it fails, which member
  * caused it is not known, so each member goes again in the next group with its statement on its own. Deferred
  * constraints are made immediate, so a check that would only run at COMMIT runs at the end of the member's
  * statement and is charged to that member: a member must be complete in one statement (a journal entry is,
@@ -139,8 +149,15 @@ const RETRIED = new Set(['40P01', '40001']);
  * have been followed by a COMMIT that was carried out: every member is answered 503 and none is written again.
  * (With a `beforeCommit` fault hook, used by tests, the COMMIT follows the hook in a second round trip.)
  *
- * Up to `concurrency` groups are in flight, each on its own connection; a group after the first needs
- * `followMin` members. A member holds its rows until its group commits, so nothing in flight at once shares
+ * A statement in autocommit (a group's one statement, or a group of one's own) is written on a lane: while it
+ * is, once as many members wait as it holds (at least two) and they can go out as one statement, they go out
+ * behind it on the same connection (pipelined, `behind`). The database starts on them as soon as it has
+ * answered the statement before, without waiting for this process to read that answer and send the next;
+ * each statement is its own transaction, so what happens to one changes nothing for the other, except a
+ * failed connection, which answers both 503. The connection goes back to the pool when its lane is empty.
+ *
+ * Up to `concurrency` connections write groups at once (a group behind another on a lane counts as in
+ * flight); a group on a connection of its own after the first needs `followMin` members. A member holds its rows until its group commits, so nothing in flight at once shares
  * a lock key (a statement that conflicts with something in flight waits for the next group): this process's
  * writes never wait on each other's locks and cannot deadlock with each other. A member that a deadlock
  * with another transaction chose as victim is queued again.
@@ -156,18 +173,22 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
   const held = new Set<string>();
   let groupsInFlight = 0;
   let aloneInFlight = 0;
-  const counts = { groups: 0, members: 0, merged: 0, split: 0 };
+  const counts = { groups: 0, members: 0, merged: 0, split: 0, behind: 0 };
+  const lanes = new Set<Lane>();
 
   /**
    * The next group: queued members, oldest first, whose keys nothing in flight holds (nor an earlier pick);
    * empty, and the queue left as it was, when fewer than `min` are free.
    */
-  function nextGroup(limit: number, min = 1): { group: Member[]; keys: string[] } {
+  function nextGroup(limit: number, min = 1, asOne = false): { group: Member[]; keys: string[] } {
     const picked: number[] = [];
     const keys = new Set<string>();
     if (held.has(EXCLUSIVE)) return { group: [], keys: [] };
+    const first = queue[0]?.statement.name;
     for (let i = 0; i < queue.length && picked.length < limit; i++) {
-      const own = (queue[i] as Member).statement.keys;
+      const member = queue[i] as Member;
+      if (asOne && (member.solo || member.statement.batch === undefined || member.statement.name !== first)) continue;
+      const own = member.statement.keys;
       const free = own === undefined ? aloneInFlight + groupsInFlight === 0 && picked.length === 0 : own.every((k) => !held.has(k));
       if (!free) continue;
       picked.push(i);
@@ -192,22 +213,46 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
         single = true;
       }
       const { group, keys } = next;
+      if (group.length === 0) return void behind();
+      start(group, keys, single, (release) => writeGroup(group, single, release));
+    }
+  }
+
+  /** Holds a group's keys and slot while `write` writes it; the slot is freed (and what waits sent) once, by whichever comes first of `write`'s call and its end. */
+  function start(group: Member[], keys: string[], single: boolean, write: (release: () => void) => Promise<void>): void {
+    for (const k of keys) held.add(k);
+    if (single) aloneInFlight += 1;
+    else groupsInFlight += 1;
+    counts.groups += 1;
+    counts.members += group.length;
+    let done = false;
+    const release = (): void => {
+      if (done) return;
+      done = true;
+      for (const k of keys) held.delete(k);
+      if (single) aloneInFlight -= 1;
+      else groupsInFlight -= 1;
+      pump();
+    };
+    void write(release).finally(release);
+  }
+
+  /**
+   * A group sent behind the statement being written on a lane, on the same connection: once as many wait as
+   * that statement holds (at least two), they go out as one statement, and the database starts on them as
+   * soon as it has answered the one before, without waiting for this process to read that answer.
+   */
+  function behind(): void {
+    if (options.faults?.beforeCommit) return;
+    for (const lane of lanes) {
+      const min = Math.max(2, lane.last);
+      if (lane.writing !== 1 || queue.length < min) continue;
+      const { group, keys } = nextGroup(maxMembers, min, true);
       if (group.length === 0) return;
-      for (const k of keys) held.add(k);
-      if (single) aloneInFlight += 1;
-      else groupsInFlight += 1;
-      counts.groups += 1;
-      counts.members += group.length;
-      let done = false;
-      const release = (): void => {
-        if (done) return;
-        done = true;
-        for (const k of keys) held.delete(k);
-        if (single) aloneInFlight -= 1;
-        else groupsInFlight -= 1;
-        pump();
-      };
-      void writeGroup(group, single, release).finally(release);
+      const merged = asOneStatement(group) as { name: string; text: string; values: unknown[] };
+      counts.behind += 1;
+      start(group, keys, false, (release) => writeOnLane(lane, group, merged, release));
+      return;
     }
   }
 
@@ -226,28 +271,49 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       for (const member of group) member.reject(commitFailed(error));
       return;
     }
-    if (group.length === 1 && (single || options.aloneWhenSingle !== false)) return writeAlone(connection, group[0] as Member, next);
-    const merged = options.faults?.beforeCommit ? undefined : asOneStatement(group);
-    if (merged) return writeAsOne(connection, group, merged, next);
-    return writeInOneTrip(connection, group, next);
+    const alone = group.length === 1 && (single || options.aloneWhenSingle !== false);
+    const merged = alone || options.faults?.beforeCommit ? undefined : asOneStatement(group);
+    if (!alone && !merged) return writeInOneTrip(connection, group, next);
+    const lane: Lane = { connection, writing: 0, last: 0 };
+    lanes.add(lane);
+    connection.pipeline = true;
+    return writeOnLane(lane, group, merged, next);
   }
 
   /**
-   * A group sent as ONE statement, in autocommit: atomic by itself, it is its own transaction, with its
-   * deferred checks at its end, so it needs no BEGIN or COMMIT (a message and a reply fewer each way, and
-   * less work for the database per group). If the database refuses it (an error response: the statement
-   * and its transaction rolled back), which member caused it is not known, so each member goes again with
-   * its statement on its own. If the connection fails instead, whether it committed is not known: every
-   * member is answered 503 and none is written again.
+   * One statement in autocommit on a lane: a group's one statement (`merged`), or a group of one's own
+   * statement. The connection goes back to the pool when nothing more is being written on it.
    */
-  async function writeAsOne(connection: PgConnection, group: Member[], merged: { name: string; text: string; values: unknown[] }, next: () => void): Promise<void> {
-    counts.merged += 1;
+  async function writeOnLane(lane: Lane, group: Member[], merged: { name: string; text: string; values: unknown[] } | undefined, next: () => void): Promise<void> {
+    lane.writing += 1;
+    lane.last = group.length;
+    const sending = settle(lane.connection.query(merged ?? { ...(group[0] as Member).statement }));
+    // What waits already (it arrived while the connection was being taken) may go out behind it.
+    behind();
     let outcome: Settled<{ rows: unknown[] }>;
     try {
-      outcome = await settle(connection.query(merged));
+      outcome = await sending;
     } finally {
-      await source.releaseConnection(connection);
+      lane.writing -= 1;
+      if (lane.writing === 0) {
+        lanes.delete(lane);
+        lane.connection.pipeline = false;
+        await source.releaseConnection(lane.connection);
+      }
     }
+    return merged ? afterAsOne(group, outcome, next) : afterAlone(group[0] as Member, outcome, next);
+  }
+
+  /**
+   * After a group's ONE statement, in autocommit: atomic by itself, it is its own transaction, with its
+   * deferred checks at its end, so it needs no BEGIN or COMMIT (a message and a reply fewer each way, and
+   * less work for the database per group). If the database refused it (an error response: the statement
+   * and its transaction rolled back), which member caused it is not known, so each member goes again with
+   * its statement on its own. If the connection failed instead, whether it committed is not known: every
+   * member is answered 503 and none is written again.
+   */
+  function afterAsOne(group: Member[], outcome: Settled<{ rows: unknown[] }>, next: () => void): void {
+    counts.merged += 1;
     if (outcome.ok) {
       next();
       return resolveAsOne(group, outcome.value.rows);
@@ -353,14 +419,8 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     if (!retried) failed.reject(failure);
   }
 
-  /** One statement in autocommit: its own transaction, with the deferred checks at its end. */
-  async function writeAlone(connection: PgConnection, member: Member, next: () => void): Promise<void> {
-    let outcome: Settled<{ rows: unknown[] }>;
-    try {
-      outcome = await settle(connection.query({ ...member.statement }));
-    } finally {
-      await source.releaseConnection(connection);
-    }
+  /** After a group of one's own statement in autocommit: its own transaction, with the deferred checks at its end. */
+  function afterAlone(member: Member, outcome: Settled<{ rows: unknown[] }>, next: () => void): void {
     if (!outcome.ok && isRetried(outcome.error) && member.retries < MAX_RETRIES) {
       member.retries += 1;
       queue.unshift(member);
