@@ -20,8 +20,9 @@ export interface GroupCommitOptions {
    */
   maxMembers?: number;
   /**
-   * Groups in flight at once, each on its own connection (default 2; groups after the first need
-   * `followMin` members, so a second group does not split a small load into groups of one or two).
+   * Groups in flight at once (default 2; a group on a connection of its own after the first needs `followMin`
+   * members, so a second connection does not split a small load into groups of one or two; a group pipelined
+   * behind another on its connection counts as in flight).
    */
   concurrency?: number;
   /**
@@ -156,11 +157,11 @@ const RETRIED = new Set(['40P01', '40001']);
  * each statement is its own transaction, so what happens to one changes nothing for the other, except a
  * failed connection, which answers both 503. The connection goes back to the pool when its lane is empty.
  *
- * Up to `concurrency` connections write groups at once (a group behind another on a lane counts as in
- * flight); a group on a connection of its own after the first needs `followMin` members. A member holds its rows until its group commits, so nothing in flight at once shares
- * a lock key (a statement that conflicts with something in flight waits for the next group): this process's
- * writes never wait on each other's locks and cannot deadlock with each other. A member that a deadlock
- * with another transaction chose as victim is queued again.
+ * Up to `concurrency` groups are in flight (a group behind another on a lane counts); a group on a connection
+ * of its own after the first needs `followMin` members. A member holds its rows until its group commits, so
+ * nothing in flight at once shares a lock key (a statement that conflicts with something in flight waits for
+ * a later group): this process's writes never wait on each other's locks and cannot deadlock with each other.
+ * A member that a deadlock with another transaction chose as victim is queued again.
  */
 export function createGroupCommit(knex: Knex, options: GroupCommitOptions): GroupCommit {
   const maxMembers = Math.max(1, Math.min(options.maxMembers ?? MAX_MEMBERS, 60));
