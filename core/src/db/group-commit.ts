@@ -20,9 +20,9 @@ export interface GroupCommitOptions {
    */
   maxMembers?: number;
   /**
-   * Groups in flight at once (default 2; a group on a connection of its own after the first needs `followMin`
-   * members, so a second connection does not split a small load into groups of one or two; a group pipelined
-   * behind another on its connection counts as in flight).
+   * A group goes out on a connection of its own only while fewer than this many are in flight (default 2),
+   * counting those pipelined behind another; such a group after the first needs `followMin` members, so a
+   * second connection does not split a small load into groups of one or two.
    */
   concurrency?: number;
   /**
@@ -157,8 +157,8 @@ const RETRIED = new Set(['40P01', '40001']);
  * each statement is its own transaction, so what happens to one changes nothing for the other, except a
  * failed connection, which answers both 503. The connection goes back to the pool when its lane is empty.
  *
- * Up to `concurrency` groups are in flight (a group behind another on a lane counts); a group on a connection
- * of its own after the first needs `followMin` members. A member holds its rows until its group commits, so
+ * A group goes out on a connection of its own only while fewer than `concurrency` groups are in flight (those
+ * behind another on a lane count), and after the first it needs `followMin` members. A member holds its rows until its group commits, so
  * nothing in flight at once shares a lock key (a statement that conflicts with something in flight waits for
  * a later group): this process's writes never wait on each other's locks and cannot deadlock with each other.
  * A member that a deadlock with another transaction chose as victim is queued again.
