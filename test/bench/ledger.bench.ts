@@ -96,8 +96,10 @@
  * (pipelined) once as many wait as that statement holds, so PostgreSQL starts on it without waiting for this
  * process to read the answer before (printed as `behind_another`). Alternated with the code of the morning:
  * 4 clients 0.377-0.546 against 0.261-0.327 (28-78% more entries/s, p99 7-9 ms), 16 clients 0.533-0.626
- * against 0.450-0.525 (3-14% more). The last series at the defaults: 4 clients 0.393-0.544, 0.5 or more in three
- * of five; 16 clients 0.465-0.618, 0.5 or more in three of five, p99 26-28 ms (BENCHMARKS.md, "Ninth runs").
+ * against 0.450-0.525 (3-14% more). Eleven runs at the defaults: 4 clients 0.350-0.544, median 0.48, 0.5 or
+ * more in three; 16 clients 0.465-0.747, 0.5 or more in nine, p99 18-28 ms (BENCHMARKS.md, "Ninth runs"). At 4
+ * clients PostgreSQL's one backend is now busy or waiting for its WAL flush all the time; a second connection
+ * instead (BENCH_FOLLOW_MIN=2) gave 0.27-0.33.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
