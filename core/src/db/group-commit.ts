@@ -420,7 +420,11 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     if (!retried) failed.reject(failure);
   }
 
-  /** After a group of one's own statement in autocommit: its own transaction, with the deferred checks at its end. */
+  /**
+   * After a group of one's own statement in autocommit: its own transaction, with the deferred checks at its
+   * end. A refusal is the member's own error; a failed connection, which leaves unknown whether it committed,
+   * is 503 like a group's, and the statement is not written again.
+   */
   function afterAlone(member: Member, outcome: Settled<{ rows: unknown[] }>, next: () => void): void {
     if (!outcome.ok && isRetried(outcome.error) && member.retries < MAX_RETRIES) {
       member.retries += 1;
@@ -429,7 +433,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     }
     next();
     if (outcome.ok) member.resolve(outcome.value.rows);
-    else member.reject(outcome.error);
+    else member.reject(refusedByDatabase(outcome.error) ? outcome.error : commitFailed(outcome.error));
   }
 
   return {
