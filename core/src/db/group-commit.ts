@@ -97,7 +97,7 @@ interface Member {
 
 /** The node-pg client under knex (8.22+ for `pipeline`). */
 interface PgConnection {
-  query(sql: string | { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(sql: string | SentStatement): Promise<{ rows: unknown[] }>;
   pipeline?: boolean;
   connection?: { stream?: { cork?(): void; uncork?(): void } };
 }
@@ -115,6 +115,9 @@ interface Lane {
   /** Members of the last statement sent. */
   last: number;
 }
+
+/** A statement as sent: prepared under `name`, with its values. */
+type SentStatement = { name: string; text: string; values: unknown[] };
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -158,10 +161,11 @@ const RETRIED = new Set(['40P01', '40001']);
  * failed connection, which answers both 503. The connection goes back to the pool when its lane is empty.
  *
  * A group goes out on a connection of its own only while fewer than `concurrency` groups are in flight (those
- * behind another on a lane count), and after the first it needs `followMin` members. A member holds its rows until its group commits, so
- * nothing in flight at once shares a lock key (a statement that conflicts with something in flight waits for
- * a later group): this process's writes never wait on each other's locks and cannot deadlock with each other.
- * A member that a deadlock with another transaction chose as victim is queued again.
+ * behind another on a lane count), and after the first it needs `followMin` members. A member holds its rows
+ * until its group commits, so nothing in flight at once shares a lock key (a statement that conflicts with
+ * something in flight waits for a later group): this process's writes never wait on each other's locks and
+ * cannot deadlock with each other. A member that a deadlock with another transaction chose as victim is
+ * queued again.
  */
 export function createGroupCommit(knex: Knex, options: GroupCommitOptions): GroupCommit {
   const maxMembers = Math.max(1, Math.min(options.maxMembers ?? MAX_MEMBERS, 60));
@@ -250,7 +254,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       if (lane.writing !== 1 || queue.length < min) continue;
       const { group, keys } = nextGroup(maxMembers, min, true);
       if (group.length === 0) return;
-      const merged = asOneStatement(group) as { name: string; text: string; values: unknown[] };
+      const merged = asOneStatement(group) as SentStatement;
       counts.behind += 1;
       start(group, keys, false, (release) => writeOnLane(lane, group, merged, release));
       return;
@@ -285,7 +289,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
    * One statement in autocommit on a lane: a group's one statement (`merged`), or a group of one's own
    * statement. The connection goes back to the pool when nothing more is being written on it.
    */
-  async function writeOnLane(lane: Lane, group: Member[], merged: { name: string; text: string; values: unknown[] } | undefined, next: () => void): Promise<void> {
+  async function writeOnLane(lane: Lane, group: Member[], merged: SentStatement | undefined, next: () => void): Promise<void> {
     lane.writing += 1;
     lane.last = group.length;
     const sending = settle(lane.connection.query(merged ?? { ...(group[0] as Member).statement }));
@@ -453,7 +457,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
  * The group's statements as one, when every member may go out so (`batch`, the same statement, none of them
  * sent alone since a statement of its group failed): each parameter the concatenation of the members' JSON arrays.
  */
-function asOneStatement(group: Member[]): { name: string; text: string; values: unknown[] } | undefined {
+function asOneStatement(group: Member[]): SentStatement | undefined {
   const first = group[0]?.statement;
   if (!first || group.length < 2) return undefined;
   if (!group.every((m) => !m.solo && m.statement.batch !== undefined && m.statement.name === first.name)) return undefined;
@@ -490,7 +494,7 @@ export function concatenateBatches(statements: unknown[][]): string[] | undefine
  * them in order (a posting of another request); taken here, in order and before any member runs, they are
  * taken in the same order as everywhere else.
  */
-function lockStatements(group: Member[]): Array<{ name: string; text: string; values: unknown[] }> {
+function lockStatements(group: Member[]): SentStatement[] {
   const byLock = new Map<string, { text: string; keys: Set<string> }>();
   for (const { statement } of group) {
     if (!statement.lock || !statement.keys) continue;
