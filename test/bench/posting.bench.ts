@@ -18,9 +18,21 @@
  *   BENCH_ROUNDS=1000 BENCH_GROUP=8 npm run bench:posting
  *
  * BENCH_ONLY=posting_1,raw_journal runs only the variants named (to profile one with perf).
- * BENCH_SETUP_SQL runs after the migrations (what a check, a trigger or an index costs). BENCH_DATABASE_URL: a server where the benchmark may create and drop the database `uah_bench_posting`
- * (default postgres://postgres@127.0.0.1:5432/postgres). The backend's CPU is read from /proc, so the
- * server must run on this machine; /proc counts in 10 ms ticks, so a few hundred rounds are needed.
+ * BENCH_SETUP_SQL runs after the migrations (what a check, a trigger or an index costs).
+ *
+ * Comparing two schemas or two statements in one run: BENCH_COMPARE_SQL sets up a second database the same
+ * way, with this SQL after the migrations instead of BENCH_SETUP_SQL, and every variant runs on both, taking
+ * turns (the second's named `…@b`), so that the machine's own changes of speed fall on both; with
+ * BENCH_COMPARE_STATEMENT (a file) the second database's posting variants run the statement in that file
+ * (the same four parameters) instead of the ledger's. The two sides differ by a few percent even when they
+ * are the same (their place in the round): run it both ways round, BENCH_SETUP_SQL and BENCH_COMPARE_SQL
+ * swapped; the change's effect is the square root of (b/a with it on b) / (b/a with it on a). BENCHMARKS.md
+ * has such a series.
+ *
+ * BENCH_DATABASE_URL: a server where the benchmark may create and drop the databases `uah_bench_posting` and
+ * `uah_bench_posting_b` (default postgres://postgres@127.0.0.1:5432/postgres). The backend's CPU is read from
+ * /proc, so the server must run on this machine; /proc counts in 10 ms ticks, so a few hundred rounds are
+ * needed.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -39,6 +51,8 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 400);
 const GROUP = Number(process.env['BENCH_GROUP'] ?? 4);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ONLY = process.env['BENCH_ONLY']?.split(',');
+const COMPARE_SQL = process.env['BENCH_COMPARE_SQL'];
+const COMPARE_STATEMENT = process.env['BENCH_COMPARE_STATEMENT'];
 const DATABASE = 'uah_bench_posting';
 const ACCOUNTS = 200;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -61,6 +75,8 @@ interface Variant {
   rows?: number;
   /** Run on the variant's connection before the rounds. */
   setup?: string;
+  /** The database it runs on. */
+  url?: string;
   client?: pg.Client;
   pid?: number | undefined;
   cpu?: number | undefined;
@@ -68,11 +84,11 @@ interface Variant {
 }
 
 /** The posting statement cut just before the CTE `cte` (and its later ones): the parts written before it, and its answer. */
-function cutBefore(cte: string): string {
-  const at = WRITE_SQL.indexOf(`), ${cte} AS (`);
-  const answer = WRITE_SQL.indexOf('SELECT id AS key, number FROM entry');
+function cutBefore(cte: string, sql = WRITE_SQL): string {
+  const at = sql.indexOf(`), ${cte} AS (`);
+  const answer = sql.indexOf('SELECT id AS key, number FROM entry');
   if (at < 0 || answer < 0) throw new Error(`The posting statement has no CTE ${cte} to cut before: update this benchmark.`);
-  return `${WRITE_SQL.slice(0, at)})\n${WRITE_SQL.slice(answer)}`;
+  return `${sql.slice(0, at)})\n${sql.slice(answer)}`;
 }
 
 const pick = (accounts: string[]): string => accounts[Math.floor(Math.random() * accounts.length)] as string;
@@ -118,7 +134,7 @@ function rawJournal(): Variant | undefined {
   };
 }
 
-async function prepare(url: string): Promise<Ledger> {
+async function prepare(url: string, setupSql: string | undefined): Promise<Ledger> {
   const db = await createDatabase({ url, poolMax: 2 });
   const logger = pino({ level: 'warn' });
   const bus = createMemoryBus({ logger });
@@ -131,7 +147,7 @@ async function prepare(url: string): Promise<Ledger> {
     const context = await loadContext(db.knex, organization.id, accounts.map((id) => ({ id })));
     if (!context) throw new Error('The organization has no ledger.');
     await db.knex.raw('CREATE TABLE bench_commit (n int)');
-    if (process.env['BENCH_SETUP_SQL']) await db.knex.raw(process.env['BENCH_SETUP_SQL']);
+    if (setupSql) await db.knex.raw(setupSql);
     const shared = resolve(baselineDir, 'schema.sql');
     if (existsSync(shared)) await db.knex.raw(`CREATE SCHEMA raw; SET search_path = raw; ${readFileSync(shared, 'utf8')}; SET search_path = public`);
     return { organizationId: organization.id, context, accounts };
@@ -150,23 +166,35 @@ async function run(variant: Variant): Promise<void> {
   variant.times.push(Number(process.hrtime.bigint() - started) / 1000);
 }
 
-async function main(): Promise<void> {
-  await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${DATABASE}`);
-  await adminQuery(SERVER_URL, `CREATE DATABASE ${DATABASE}`);
+/** The variants on one database, set up with `setupSql` after the migrations; `suffix` names them apart. */
+async function variantsOn(database: string, setupSql: string | undefined, suffix: string): Promise<Variant[]> {
+  await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${database}`);
+  await adminQuery(SERVER_URL, `CREATE DATABASE ${database}`);
   const url = new URL(SERVER_URL);
-  url.pathname = `/${DATABASE}`;
+  url.pathname = `/${database}`;
+  const ledger = await prepare(url.toString(), setupSql);
+  const posting = (name: string, sql: string, entries: number): Variant => ({ name: `${name}_${entries}${suffix}`, entries, rows: entries, sql: toNative(`bench_${name}_${entries}`, sql), values: () => postingValues(ledger, entries).slice(0, (sql.match(/\?/g) ?? []).length), times: [] });
+  const statement = suffix && COMPARE_STATEMENT ? readFileSync(COMPARE_STATEMENT, 'utf8') : WRITE_SQL;
+  const raw = rawJournal();
+  const variants: Variant[] = [
+    { name: `commit${suffix}`, entries: 1, sql: 'INSERT INTO bench_commit (n) VALUES ($1)', values: () => [1], times: [] },
+    ...(raw ? [{ ...raw, name: `${raw.name}${suffix}` }] : []),
+    ...[1, GROUP].flatMap((n) => [posting('entry+lines', cutBefore('base', statement), n), posting('no-events', cutBefore('appended', statement), n), posting('posting', statement, n)]),
+  ].filter((variant) => !ONLY || ONLY.includes(variant.name.replace(/@b$/, '')));
+  for (const variant of variants) variant.url = url.toString();
+  return variants;
+}
+
+async function main(): Promise<void> {
+  const databases = [DATABASE, ...(COMPARE_SQL !== undefined ? [`${DATABASE}_b`] : [])];
   const clients: pg.Client[] = [];
   try {
-    const ledger = await prepare(url.toString());
-    const posting = (name: string, sql: string, entries: number): Variant => ({ name: `${name}_${entries}`, entries, rows: entries, sql: toNative(`bench_${name}_${entries}`, sql), values: () => postingValues(ledger, entries).slice(0, (sql.match(/\?/g) ?? []).length), times: [] });
-    const raw = rawJournal();
-    const variants: Variant[] = [
-      { name: 'commit', entries: 1, sql: 'INSERT INTO bench_commit (n) VALUES ($1)', values: () => [1], times: [] },
-      ...(raw ? [raw] : []),
-      ...[1, GROUP].flatMap((n) => [posting('entry+lines', cutBefore('base'), n), posting('no-events', cutBefore('appended'), n), posting('posting', WRITE_SQL, n)]),
-    ].filter((variant) => !ONLY || ONLY.includes(variant.name));
+    const variants = [
+      ...(await variantsOn(DATABASE, process.env['BENCH_SETUP_SQL'], '')),
+      ...(COMPARE_SQL !== undefined ? await variantsOn(`${DATABASE}_b`, COMPARE_SQL, '@b') : []),
+    ];
     for (const variant of variants) {
-      variant.client = new pg.Client({ connectionString: url.toString() });
+      variant.client = new pg.Client({ connectionString: variant.url });
       clients.push(variant.client);
       await variant.client.connect();
       if (variant.setup) await variant.client.query(variant.setup);
@@ -192,7 +220,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
-    await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${DATABASE}`);
+    for (const database of databases) await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS ${database}`);
   }
 }
 
