@@ -22,9 +22,10 @@
  *
  * Comparing two schemas or two statements in one run: BENCH_COMPARE_SQL sets up a second database the same
  * way, with this SQL after the migrations instead of BENCH_SETUP_SQL, and every variant runs on both, taking
- * turns (the second's named `…@b`), so that the machine's own changes of speed fall on both; with
- * BENCH_COMPARE_STATEMENT (a file) the second database's posting variants run the statement in that file
- * (the same four parameters) instead of the ledger's. The two sides differ by a few percent even when they
+ * turns (the second's named `…@b`), so that the machine's own changes of speed fall on both. With
+ * BENCH_COMPARE_STATEMENT (a file), the second database's posting variants run the statement in that file
+ * (the same four parameters) instead of the ledger's; without BENCH_COMPARE_SQL, both databases are set up
+ * alike. The two sides differ by a few percent even when they
  * are the same (their place in the round): run it both ways round, BENCH_SETUP_SQL and BENCH_COMPARE_SQL
  * swapped; the change's effect is the square root of (b/a with it on b) / (b/a with it on a). BENCHMARKS.md
  * has such a series.
@@ -186,12 +187,13 @@ async function variantsOn(database: string, setupSql: string | undefined, suffix
 }
 
 async function main(): Promise<void> {
-  const databases = [DATABASE, ...(COMPARE_SQL !== undefined ? [`${DATABASE}_b`] : [])];
+  const compare = COMPARE_SQL !== undefined || COMPARE_STATEMENT !== undefined;
+  const databases = [DATABASE, ...(compare ? [`${DATABASE}_b`] : [])];
   const clients: pg.Client[] = [];
   try {
     const variants = [
       ...(await variantsOn(DATABASE, process.env['BENCH_SETUP_SQL'], '')),
-      ...(COMPARE_SQL !== undefined ? await variantsOn(`${DATABASE}_b`, COMPARE_SQL, '@b') : []),
+      ...(compare ? await variantsOn(`${DATABASE}_b`, COMPARE_SQL ?? process.env['BENCH_SETUP_SQL'], '@b') : []),
     ];
     for (const variant of variants) {
       variant.client = new pg.Client({ connectionString: variant.url });
