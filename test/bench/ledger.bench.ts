@@ -101,7 +101,7 @@
  * clients PostgreSQL's one backend is now busy or waiting for its WAL flush all the time; a second connection
  * instead (BENCH_FOLLOW_MIN=2) gave 0.27-0.33.
  *
- * 2026-12-07 (14:17-14:52 UTC, the same code): the baseline ran much faster (raw_journal 4,075-5,158/s at 4
+ * 2026-12-07 (14:17-14:52 UTC, the same code): the baseline ran much faster (raw_journal 3,761-5,158/s at 4
  * clients, 4,435-6,788/s at 16) and the ratio fell to 0.392-0.497 at 4 clients and 0.363-0.432 at 16, although
  * the hub wrote more entries a second than before. With every database guard the posting pays for dropped
  * through BENCH_SETUP_SQL (the deferred balance check, the lines' foreign keys, stamping trigger and CHECK
