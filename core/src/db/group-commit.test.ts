@@ -176,6 +176,26 @@ describe('the next group', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('does not go out behind another when its members\' parameters cannot be joined into one statement, and each member is still written', async () => {
+    const { knex, sent } = scripted();
+    const group = createGroupCommit(knex, { enabled: true });
+    const first = group.run(statement('a'));
+    await tick();
+    // A batch statement whose parameter is not a JSON array cannot be concatenated with another's.
+    const unjoinable = (key: string): GroupStatement => ({ ...statement(key), values: [key] });
+    const rest = ['b', 'c'].map((k) => group.run<{ key: string }>(unjoinable(k)));
+    await tick();
+    expect(sent).toHaveLength(1);
+    (sent[0] as Sent).settle({ rows: [{ key: 'a' }] });
+    await first;
+    await tick();
+    // b and c go out as their own statements in one transaction once a is answered.
+    expect(sent.slice(1).map((s) => s.values)).toEqual([[], ['b'], ['c'], []]);
+    const answers = [{ rows: [] }, { rows: [{ key: 'b' }] }, { rows: [{ key: 'c' }] }, { rows: [], command: 'COMMIT' }];
+    for (const [i, s] of sent.slice(1).entries()) s.settle(answers[i] as { rows: unknown[] });
+    expect(await Promise.all(rest)).toEqual([[{ key: 'b' }], [{ key: 'c' }]]);
+  });
+
   it('is answered 503 and not written again when the connection fails under both', async () => {
     const { knex, sent } = scripted();
     const group = createGroupCommit(knex, { enabled: true });

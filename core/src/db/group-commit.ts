@@ -192,7 +192,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
     const first = queue[0]?.statement.name;
     for (let i = 0; i < queue.length && picked.length < limit; i++) {
       const member = queue[i] as Member;
-      if (asOne && (member.solo || member.statement.batch === undefined || member.statement.name !== first)) continue;
+      if (asOne && !joinsAsOne(member, first)) continue;
       const own = member.statement.keys;
       const free = own === undefined ? aloneInFlight + groupsInFlight === 0 && picked.length === 0 : own.every((k) => !held.has(k));
       if (!free) continue;
@@ -254,7 +254,9 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
       if (lane.writing !== 1 || queue.length < min) continue;
       const { group, keys } = nextGroup(maxMembers, min, true);
       if (group.length === 0) return;
-      const merged = asOneStatement(group) as SentStatement;
+      const merged = asOneStatement(group);
+      // Parameters that do not join into one statement: the members wait for a group of their own.
+      if (!merged) return void queue.unshift(...group);
       counts.behind += 1;
       start(group, keys, false, (release) => writeOnLane(lane, group, merged, release));
       return;
@@ -453,6 +455,11 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
   };
 }
 
+/** Whether a member's statement may join others of the statement `name` in one (`batch`, not sent alone since a statement of its group failed). */
+function joinsAsOne(member: Member, name: string | undefined): boolean {
+  return !member.solo && member.statement.batch !== undefined && member.statement.name === name;
+}
+
 /**
  * The group's statements as one, when every member may go out so (`batch`, the same statement, none of them
  * sent alone since a statement of its group failed): each parameter the concatenation of the members' JSON arrays.
@@ -460,7 +467,7 @@ export function createGroupCommit(knex: Knex, options: GroupCommitOptions): Grou
 function asOneStatement(group: Member[]): SentStatement | undefined {
   const first = group[0]?.statement;
   if (!first || group.length < 2) return undefined;
-  if (!group.every((m) => !m.solo && m.statement.batch !== undefined && m.statement.name === first.name)) return undefined;
+  if (!group.every((m) => joinsAsOne(m, first.name))) return undefined;
   const values = concatenateBatches(group.map((m) => m.statement.values));
   return values && { name: first.name, text: first.text, values };
 }
