@@ -52,6 +52,7 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 400);
 const GROUP = Number(process.env['BENCH_GROUP'] ?? 4);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ONLY = process.env['BENCH_ONLY']?.split(',');
+const SETUP_SQL = process.env['BENCH_SETUP_SQL'];
 const COMPARE_SQL = process.env['BENCH_COMPARE_SQL'];
 const COMPARE_STATEMENT = process.env['BENCH_COMPARE_STATEMENT'];
 const DATABASE = 'uah_bench_posting';
@@ -192,8 +193,8 @@ async function main(): Promise<void> {
   const clients: pg.Client[] = [];
   try {
     const variants = [
-      ...(await variantsOn(DATABASE, process.env['BENCH_SETUP_SQL'], '')),
-      ...(compare ? await variantsOn(`${DATABASE}_b`, COMPARE_SQL ?? process.env['BENCH_SETUP_SQL'], '@b') : []),
+      ...(await variantsOn(DATABASE, SETUP_SQL, '')),
+      ...(compare ? await variantsOn(`${DATABASE}_b`, COMPARE_SQL ?? SETUP_SQL, '@b') : []),
     ];
     for (const variant of variants) {
       variant.client = new pg.Client({ connectionString: variant.url });

@@ -21,10 +21,19 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
  * DOM library): `const g = globalThis as unknown as PageGlobals` inside `page.evaluate`.
  */
 export interface PageGlobals {
-  document: { activeElement: unknown; cookie: string; documentElement: { scrollWidth: number } };
+  document: { activeElement: unknown; cookie: string; documentElement: { scrollWidth: number }; querySelectorAll(selector: string): Iterable<PageElement> };
   localStorage: Record<string, string>;
   sessionStorage: Record<string, string>;
   axe: { run(context: unknown, options: object): Promise<{ violations: AxeViolation[] }> };
+}
+
+/** What the tests read of an element in the page. */
+export interface PageElement {
+  tagName: string;
+  className: string;
+  textContent: string | null;
+  closest(selector: string): unknown;
+  getBoundingClientRect(): { right: number };
 }
 
 export interface AxeViolation {

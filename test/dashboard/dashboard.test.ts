@@ -281,8 +281,11 @@ describe('the dashboard in Chromium', () => {
       // Nothing runs off the side once the page has settled: wide tables scroll inside their own region. What
       // sticks out is named, to say why.
       const outside = () => page.evaluate(() => {
-        const d = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ tagName: string; className: string; textContent: string | null; getBoundingClientRect(): { right: number }; closest(s: string): unknown }> } }).document;
-        return [...d.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > 390.5 && !el.closest('.table-scroll')).map((el) => `${el.tagName}.${el.className}: ${(el.textContent ?? '').slice(0, 40)} (${Math.round(el.getBoundingClientRect().right)})`);
+        const { document } = globalThis as unknown as PageGlobals;
+        return [...document.querySelectorAll('body *')].flatMap((el) => {
+          const right = el.getBoundingClientRect().right;
+          return right > 390.5 && !el.closest('.table-scroll') ? [`${el.tagName}.${el.className}: ${(el.textContent ?? '').slice(0, 40)} (${Math.round(right)})`] : [];
+        });
       });
       await expect.poll(outside, { message: name, timeout: 5000 }).toEqual([]);
       expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth), name).toBeLessThanOrEqual(390);
